@@ -1,0 +1,295 @@
+//! The Case: one student's attendance case, its status, and the changes the domain makes to it.
+//! Every change returns a [`CaseChange`] — the new state, the timeline entries and the events —
+//! which the store writes in one transaction conditioned on the version it was read at.
+
+use crate::actor::{Actor, Role};
+use crate::catchment::{AllocationChoice, AllocationRoute};
+use crate::events::{DomainEvent, EventEnvelope};
+use crate::ids::{CaseId, CatchmentId, EntryId, ProviderId, ReferralId, SchoolId, UserId};
+use crate::referral::{Address, Referral, ValidReferral, Whanau};
+use crate::student::{Nsn, PersonName, StudentKey, YearLevel};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CaseType {
+    /// Chronic Absence: requested by a school.
+    #[serde(rename = "CA")]
+    Ca,
+    /// Non-Enrolment: notified through ENROL.
+    #[serde(rename = "NEN")]
+    Nen,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// A CA case just created, on its way to its provider (allocation is automatic).
+    AwaitingAllocation,
+    /// A NEN case waiting for the Central Investigations Team.
+    CitReview,
+    /// Allocated to a provider, waiting for a Case Manager.
+    ProviderQueue,
+    /// A Case Manager is working the case.
+    Open,
+    /// The provider is stepping back; the school leads.
+    Transition,
+    /// Paused: a child under six withdrawn by their whānau.
+    Paused,
+    Closed,
+}
+
+impl CaseStatus {
+    pub const ALL: [CaseStatus; 7] = [
+        CaseStatus::AwaitingAllocation,
+        CaseStatus::CitReview,
+        CaseStatus::ProviderQueue,
+        CaseStatus::Open,
+        CaseStatus::Transition,
+        CaseStatus::Paused,
+        CaseStatus::Closed,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::AwaitingAllocation => "awaiting_allocation",
+            CaseStatus::CitReview => "cit_review",
+            CaseStatus::ProviderQueue => "provider_queue",
+            CaseStatus::Open => "open",
+            CaseStatus::Transition => "transition",
+            CaseStatus::Paused => "paused",
+            CaseStatus::Closed => "closed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<CaseStatus> {
+        CaseStatus::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// The student as the case knows them (a NEN may not carry a year level).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseStudent {
+    pub full_name: PersonName,
+    pub date_of_birth: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nsn: Option<Nsn>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year_level: Option<YearLevel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Case {
+    pub id: CaseId,
+    pub case_type: CaseType,
+    pub status: CaseStatus,
+    /// The school the student is enrolled at (for a NEN: the last school).
+    pub school_id: SchoolId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catchment_id: Option<CatchmentId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_id: Option<ProviderId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_manager: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_contact: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocation_choice: Option<AllocationChoice>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral_id: Option<ReferralId>,
+    pub student: CaseStudent,
+    pub student_key: StudentKey,
+    pub whanau: Vec<Whanau>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_address: Option<Address>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternative_address: Option<Address>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions_taken: Option<String>,
+    /// When the school referred (CA) or ENROL notified (NEN): the SLA clocks start here.
+    pub referred_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Optimistic lock: the version this state was written at.
+    pub version: u64,
+}
+
+/// Who did something, as the timeline records it (ids and role, never names).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum By {
+    User { user_id: UserId, role: Role },
+    System { process: String },
+}
+
+impl By {
+    pub fn actor(a: &Actor) -> By {
+        By::User { user_id: a.user_id().clone(), role: a.role() }
+    }
+    pub fn system(process: &str) -> By {
+        By::System { process: process.to_string() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TimelineKind {
+    CaseCreated { case_type: CaseType, referral_id: Option<ReferralId> },
+    Allocated { provider_id: ProviderId, route: AllocationRoute },
+    StatusChanged { from: CaseStatus, to: CaseStatus, reason: Option<String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineEntry {
+    pub id: EntryId,
+    pub case_id: CaseId,
+    pub at: DateTime<Utc>,
+    pub by: By,
+    /// Whether school users may see this entry.
+    pub shared_with_school: bool,
+    #[serde(flatten)]
+    pub kind: TimelineKind,
+}
+
+impl TimelineEntry {
+    pub fn new(case_id: &CaseId, at: DateTime<Utc>, by: By, shared_with_school: bool, kind: TimelineKind) -> Self {
+        TimelineEntry { id: EntryId::new_ulid(), case_id: case_id.clone(), at, by, shared_with_school, kind }
+    }
+}
+
+/// A change to one case, written atomically by the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseChange {
+    /// The new state (its `version` is the new version).
+    pub case: Case,
+    /// `None` when the case is being created (the write fails if it exists).
+    pub expected_version: Option<u64>,
+    pub timeline: Vec<TimelineEntry>,
+    pub events: Vec<EventEnvelope>,
+    /// The request that produced the case, moved to submitted in the same transaction.
+    pub referral: Option<(Referral, u64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaseError {
+    #[error("the case is {0:?}, so it cannot be allocated by this route")]
+    NotAwaitingAllocation(CaseStatus),
+}
+
+impl Case {
+    /// A new CA case from a submitted request; allocation follows asynchronously.
+    pub fn open_ca(
+        id: CaseId,
+        referral: &Referral,
+        valid: &ValidReferral,
+        now: DateTime<Utc>,
+        by: &Actor,
+    ) -> CaseChange {
+        let student = CaseStudent {
+            full_name: valid.student.full_name.clone(),
+            date_of_birth: valid.student.date_of_birth,
+            nsn: valid.student.nsn.clone(),
+            year_level: Some(valid.student.year_level),
+        };
+        let case = Case {
+            id: id.clone(),
+            case_type: CaseType::Ca,
+            status: CaseStatus::AwaitingAllocation,
+            school_id: valid.school_id.clone(),
+            catchment_id: None,
+            provider_id: None,
+            case_manager: None,
+            primary_contact: Some(valid.primary_contact.clone()),
+            allocation_choice: Some(valid.allocation),
+            referral_id: Some(referral.id.clone()),
+            student_key: valid.student.key(),
+            student,
+            whanau: valid.whanau.clone(),
+            home_address: Some(valid.home_address.clone()),
+            alternative_address: valid.alternative_address.clone(),
+            reason: Some(valid.reason.clone()),
+            actions_taken: Some(valid.actions_taken.clone()),
+            referred_at: now,
+            created_at: now,
+            updated_at: now,
+            closed_at: None,
+            version: 1,
+        };
+        let mut submitted = referral.clone();
+        submitted.status = crate::referral::ReferralStatus::Submitted;
+        submitted.submitted_at = Some(now);
+        submitted.updated_at = now;
+        submitted.case_id = Some(id.clone());
+        submitted.version = referral.version + 1;
+        let timeline = vec![TimelineEntry::new(
+            &id,
+            now,
+            By::actor(by),
+            true,
+            TimelineKind::CaseCreated { case_type: CaseType::Ca, referral_id: Some(referral.id.clone()) },
+        )];
+        let events = vec![
+            EventEnvelope::new(
+                now,
+                DomainEvent::ReferralSubmitted {
+                    referral_id: referral.id.clone(),
+                    case_id: id.clone(),
+                    school_id: valid.school_id.clone(),
+                },
+            ),
+            EventEnvelope::new(
+                now,
+                DomainEvent::CaseCreated {
+                    case_id: id.clone(),
+                    case_type: CaseType::Ca,
+                    school_id: valid.school_id.clone(),
+                    allocation: Some(valid.allocation),
+                },
+            ),
+        ];
+        CaseChange { case, expected_version: None, timeline, events, referral: Some((submitted, referral.version)) }
+    }
+
+    /// Hand the case to its provider's queue (automatic CA allocation).
+    pub fn allocate(
+        &self,
+        provider_id: ProviderId,
+        catchment_id: CatchmentId,
+        route: AllocationRoute,
+        now: DateTime<Utc>,
+        by: By,
+    ) -> Result<CaseChange, CaseError> {
+        if self.status != CaseStatus::AwaitingAllocation {
+            return Err(CaseError::NotAwaitingAllocation(self.status));
+        }
+        let mut case = self.clone();
+        case.status = CaseStatus::ProviderQueue;
+        case.provider_id = Some(provider_id.clone());
+        case.catchment_id = Some(catchment_id.clone());
+        case.updated_at = now;
+        case.version = self.version + 1;
+        let timeline = vec![TimelineEntry::new(
+            &self.id,
+            now,
+            by,
+            true,
+            TimelineKind::Allocated { provider_id: provider_id.clone(), route },
+        )];
+        let events = vec![EventEnvelope::new(
+            now,
+            DomainEvent::CaseAllocated {
+                case_id: self.id.clone(),
+                case_type: self.case_type,
+                provider_id,
+                catchment_id,
+                route,
+            },
+        )];
+        Ok(CaseChange { case, expected_version: Some(self.version), timeline, events, referral: None })
+    }
+}

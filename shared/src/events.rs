@@ -1,0 +1,129 @@
+//! Domain events (EventBridge source `attendance.cases`). Details carry ids and facts, never a
+//! child's name, date of birth, address or any free text.
+
+use crate::case::CaseType;
+use crate::catchment::{AllocationChoice, AllocationRoute};
+use crate::ids::{CaseId, CatchmentId, EventId, ProviderId, ReferralId, SchoolId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const SOURCE: &str = "attendance.cases";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "detailType", content = "detail")]
+pub enum DomainEvent {
+    #[serde(rename_all = "camelCase")]
+    ReferralSubmitted { referral_id: ReferralId, case_id: CaseId, school_id: SchoolId },
+    #[serde(rename_all = "camelCase")]
+    CaseCreated {
+        case_id: CaseId,
+        case_type: CaseType,
+        school_id: SchoolId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        allocation: Option<AllocationChoice>,
+    },
+    #[serde(rename_all = "camelCase")]
+    CaseAllocated {
+        case_id: CaseId,
+        case_type: CaseType,
+        provider_id: ProviderId,
+        catchment_id: CatchmentId,
+        route: AllocationRoute,
+    },
+}
+
+impl DomainEvent {
+    pub fn detail_type(&self) -> &'static str {
+        match self {
+            DomainEvent::ReferralSubmitted { .. } => "ReferralSubmitted",
+            DomainEvent::CaseCreated { .. } => "CaseCreated",
+            DomainEvent::CaseAllocated { .. } => "CaseAllocated",
+        }
+    }
+    pub fn case_id(&self) -> &CaseId {
+        match self {
+            DomainEvent::ReferralSubmitted { case_id, .. }
+            | DomainEvent::CaseCreated { case_id, .. }
+            | DomainEvent::CaseAllocated { case_id, .. } => case_id,
+        }
+    }
+}
+
+/// An event ready to publish: its id (consumers de-duplicate on it), when it happened, and the
+/// detail JSON (the event's fields plus `eventId` and `occurredAt`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventEnvelope {
+    pub event_id: EventId,
+    pub occurred_at: DateTime<Utc>,
+    pub event: DomainEvent,
+}
+
+impl EventEnvelope {
+    pub fn new(occurred_at: DateTime<Utc>, event: DomainEvent) -> Self {
+        EventEnvelope { event_id: EventId::new_ulid(), occurred_at, event }
+    }
+    pub fn detail_type(&self) -> &'static str {
+        self.event.detail_type()
+    }
+    /// The EventBridge `detail` object.
+    pub fn detail_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(&self.event).unwrap_or_default();
+        let mut detail = v.get_mut("detail").map(serde_json::Value::take).unwrap_or_default();
+        if let Some(obj) = detail.as_object_mut() {
+            obj.insert("eventId".into(), self.event_id.as_str().into());
+            obj.insert("occurredAt".into(), self.occurred_at.to_rfc3339().into());
+        }
+        detail
+    }
+    /// Parse an EventBridge `detail-type` and `detail` back into an envelope.
+    pub fn from_parts(detail_type: &str, detail: &serde_json::Value) -> Result<Self, String> {
+        let obj = detail.as_object().ok_or("detail is not an object")?;
+        let event_id = obj
+            .get("eventId")
+            .and_then(|v| v.as_str())
+            .ok_or("detail.eventId is missing")
+            .and_then(|s| EventId::parse(s).map_err(|_| "detail.eventId is invalid"))?;
+        let occurred_at = obj
+            .get("occurredAt")
+            .and_then(|v| v.as_str())
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|d| d.with_timezone(&Utc))
+            .ok_or("detail.occurredAt is missing or invalid")?;
+        let mut fields = obj.clone();
+        fields.remove("eventId");
+        fields.remove("occurredAt");
+        let event: DomainEvent = serde_json::from_value(serde_json::json!({
+            "detailType": detail_type,
+            "detail": fields,
+        }))
+        .map_err(|e| format!("detail does not match {detail_type}: {e}"))?;
+        Ok(EventEnvelope { event_id, occurred_at, event })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detail_round_trips_and_carries_ids_only() {
+        let env = EventEnvelope::new(
+            Utc::now(),
+            DomainEvent::CaseCreated {
+                case_id: CaseId::parse("C1").unwrap(),
+                case_type: CaseType::Ca,
+                school_id: SchoolId::parse("1001").unwrap(),
+                allocation: Some(AllocationChoice::Catchment),
+            },
+        );
+        let d = env.detail_json();
+        assert_eq!(d["caseId"], "C1");
+        assert_eq!(d["caseType"], "CA");
+        assert_eq!(d["eventId"], env.event_id.as_str());
+        let back = EventEnvelope::from_parts("CaseCreated", &d).unwrap();
+        assert_eq!(back.event, env.event);
+        assert_eq!(back.event_id, env.event_id);
+        assert!(EventEnvelope::from_parts("CaseAllocated", &d).is_err());
+    }
+}

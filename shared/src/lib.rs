@@ -1,0 +1,38 @@
+//! Attendance Services case management: the domain.
+//!
+//! Pure Rust, no AWS types. Modules are named in the seeds' words: the CA request ([`referral`]),
+//! the [`case`], [`catchment`]s and providers, the access policy ([`access`]), and the [`ports`]
+//! the adapters implement.
+
+pub mod access;
+pub mod actor;
+pub mod case;
+pub mod catchment;
+pub mod events;
+pub mod ids;
+pub mod ports;
+pub mod referral;
+pub mod student;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// The New Zealand calendar date of an instant.
+pub fn nz_date(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&chrono_tz::Pacific::Auckland).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn nz_date_crosses_midnight_before_utc() {
+        // 2026-11-24 12:30 UTC is 01:30 on the 25th in New Zealand (NZDT, +13).
+        let t = Utc.with_ymd_and_hms(2026, 11, 24, 12, 30, 0).unwrap();
+        assert_eq!(nz_date(t), NaiveDate::from_ymd_opt(2026, 11, 25).unwrap());
+        // In winter (NZST, +12) 11:59 UTC is still before midnight.
+        let t = Utc.with_ymd_and_hms(2026, 6, 10, 11, 59, 0).unwrap();
+        assert_eq!(nz_date(t), NaiveDate::from_ymd_opt(2026, 6, 10).unwrap());
+    }
+}

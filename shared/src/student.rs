@@ -1,0 +1,296 @@
+//! The student and their whānau: values that are parsed once and cannot be invalid afterwards.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use unicode_normalization::UnicodeNormalization;
+
+/// A person's name as written (trimmed, inner whitespace collapsed, 1..=120 characters).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        let collapsed = s.split_whitespace().collect::<Vec<_>>().join(" ");
+        if collapsed.is_empty() {
+            return Err("enter a name");
+        }
+        if collapsed.chars().count() > 120 {
+            return Err("must be 120 characters or fewer");
+        }
+        if collapsed.chars().any(|c| c.is_control() || c.is_ascii_digit()) {
+            return Err("must not contain digits or control characters");
+        }
+        Ok(Self(collapsed))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Case- and accent-insensitive form used to recognise the same student again.
+    pub fn normalised(&self) -> String {
+        self.0
+            .nfkd()
+            .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+            .flat_map(char::to_lowercase)
+            .filter(|c| c.is_alphanumeric() || *c == ' ')
+            .collect::<String>()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+impl TryFrom<String> for PersonName {
+    type Error = &'static str;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+impl From<PersonName> for String {
+    fn from(n: PersonName) -> String {
+        n.0
+    }
+}
+
+/// Parse a calendar date written `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Result<NaiveDate, &'static str> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| "must be a real date written as YYYY-MM-DD, for example 2015-03-21")
+}
+
+/// Whole years between `dob` and `on` (birthdays on 29 February count on 1 March in common years).
+pub fn age_on(dob: NaiveDate, on: NaiveDate) -> i32 {
+    let mut years = on.year() - dob.year();
+    let birthday_passed = (on.month(), on.day()) >= (dob.month(), dob.day());
+    if !birthday_passed {
+        years -= 1;
+    }
+    years
+}
+
+/// The date a child born on `dob` turns `years` old (29 February → 1 March in a common year).
+pub fn birthday(dob: NaiveDate, years: i32) -> NaiveDate {
+    let y = dob.year() + years;
+    NaiveDate::from_ymd_opt(y, dob.month(), dob.day())
+        .unwrap_or_else(|| NaiveDate::from_ymd_opt(y, 3, 1).expect("1 March exists"))
+}
+
+/// A student's date of birth: a real date, not in the future, for a child of school age
+/// (under 22 on the day it is checked; the service has no upper age limit but a date of
+/// birth older than that is a typing mistake).
+pub fn parse_date_of_birth(s: &str, today: NaiveDate) -> Result<NaiveDate, &'static str> {
+    let dob = parse_date(s)?;
+    if dob > today {
+        return Err("cannot be in the future");
+    }
+    let age = age_on(dob, today);
+    if age < 4 {
+        return Err("the student must be at least 4 years old");
+    }
+    if age > 21 {
+        return Err("the student must be under 22 years old; check the year");
+    }
+    Ok(dob)
+}
+
+/// National Student Number: 1 to 10 digits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Nsn(String);
+
+impl Nsn {
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        let t = s.trim();
+        if t.is_empty() || t.len() > 10 || !t.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("must be the National Student Number: up to 10 digits");
+        }
+        Ok(Self(t.trim_start_matches('0').to_string()).or_zero())
+    }
+    fn or_zero(self) -> Self {
+        if self.0.is_empty() {
+            Self("0".into())
+        } else {
+            self
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl TryFrom<String> for Nsn {
+    type Error = &'static str;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+impl From<Nsn> for String {
+    fn from(n: Nsn) -> String {
+        n.0
+    }
+}
+
+/// NZ year level: 0 (new entrant) to 13.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
+pub struct YearLevel(u8);
+
+impl YearLevel {
+    pub fn parse(n: i64) -> Result<Self, &'static str> {
+        if (0..=13).contains(&n) {
+            Ok(Self(n as u8))
+        } else {
+            Err("must be a year level from 0 (new entrant) to 13")
+        }
+    }
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+impl TryFrom<i64> for YearLevel {
+    type Error = &'static str;
+    fn try_from(n: i64) -> Result<Self, Self::Error> {
+        Self::parse(n)
+    }
+}
+impl From<YearLevel> for i64 {
+    fn from(y: YearLevel) -> i64 {
+        y.0 as i64
+    }
+}
+
+/// A phone number: digits with optional leading +, spaces, dashes and brackets; 7 to 15 digits.
+pub fn parse_phone(s: &str) -> Result<String, &'static str> {
+    let t = s.trim();
+    let digits = t.chars().filter(|c| c.is_ascii_digit()).count();
+    let ok_chars = t
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c.is_ascii_digit() || " -()".contains(c) || (c == '+' && i == 0));
+    if !ok_chars || !(7..=15).contains(&digits) {
+        return Err("must be a phone number of 7 to 15 digits, for example 021 123 4567");
+    }
+    Ok(t.to_string())
+}
+
+/// An email address: one '@', something before it, a dot in the domain, no spaces.
+pub fn parse_email(s: &str) -> Result<String, &'static str> {
+    let t = s.trim();
+    let err = "must be an email address such as name@example.co.nz";
+    let (local, domain) = t.split_once('@').ok_or(err)?;
+    if local.is_empty()
+        || domain.contains('@')
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || t.chars().any(char::is_whitespace)
+        || t.len() > 254
+    {
+        return Err(err);
+    }
+    Ok(t.to_string())
+}
+
+/// Who the student is, for recognising them again (the reopen rule, NEN → CA conversion):
+/// the NSN when known, otherwise the normalised name and date of birth. Stored only as a
+/// SHA-256 digest so the key itself carries no personal detail.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StudentKey(String);
+
+impl StudentKey {
+    pub fn from_nsn(nsn: &Nsn) -> Self {
+        Self::digest(&format!("nsn:{}", nsn.as_str()))
+    }
+    pub fn from_name_dob(name: &PersonName, dob: NaiveDate) -> Self {
+        Self::digest(&format!("name:{}|dob:{}", name.normalised(), dob))
+    }
+    pub fn for_student(nsn: Option<&Nsn>, name: &PersonName, dob: NaiveDate) -> Self {
+        match nsn {
+            Some(n) => Self::from_nsn(n),
+            None => Self::from_name_dob(name, dob),
+        }
+    }
+    fn digest(s: &str) -> Self {
+        let d = Sha256::digest(s.as_bytes());
+        Self(d.iter().map(|b| format!("{b:02x}")).collect())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(s: &str) -> NaiveDate {
+        parse_date(s).unwrap()
+    }
+
+    #[test]
+    fn names_are_collapsed_and_checked() {
+        assert_eq!(PersonName::parse("  Aroha   Ngata ").unwrap().as_str(), "Aroha Ngata");
+        assert!(PersonName::parse("   ").is_err());
+        assert!(PersonName::parse("R2D2").is_err());
+        assert_eq!(PersonName::parse("Mere TĀNE").unwrap().normalised(), "mere tane");
+    }
+
+    #[test]
+    fn dates_of_birth() {
+        let today = d("2026-11-24");
+        assert!(parse_date_of_birth("2015-02-30", today).is_err());
+        assert!(parse_date_of_birth("24/11/2015", today).is_err());
+        assert!(parse_date_of_birth("2027-01-01", today).is_err());
+        assert!(parse_date_of_birth("2024-01-01", today).is_err());
+        assert!(parse_date_of_birth("1990-01-01", today).is_err());
+        assert!(parse_date_of_birth("2015-03-21", today).is_ok());
+    }
+
+    #[test]
+    fn leap_day_birthdays() {
+        let dob = d("2020-02-29");
+        assert_eq!(birthday(dob, 6), d("2026-03-01"));
+        assert_eq!(birthday(dob, 8), d("2028-02-29"));
+        assert_eq!(age_on(dob, d("2026-02-28")), 5);
+        assert_eq!(age_on(dob, d("2026-03-01")), 6);
+    }
+
+    #[test]
+    fn contacts() {
+        assert!(parse_phone("021 123 4567").is_ok());
+        assert!(parse_phone("+64 (9) 555-1234").is_ok());
+        assert!(parse_phone("12ab").is_err());
+        assert!(parse_email("kaiako@school.nz").is_ok());
+        assert!(parse_email("no-at.nz").is_err());
+        assert!(parse_email("a@b").is_err());
+    }
+
+    #[test]
+    fn student_key_is_stable_and_opaque() {
+        let n = PersonName::parse("Aroha Ngata").unwrap();
+        let n2 = PersonName::parse("aroha  NGATA").unwrap();
+        let dob = d("2015-03-21");
+        assert_eq!(StudentKey::from_name_dob(&n, dob), StudentKey::from_name_dob(&n2, dob));
+        assert!(!StudentKey::from_name_dob(&n, dob).as_str().contains("aroha"));
+        let nsn = Nsn::parse("0012345").unwrap();
+        assert_eq!(StudentKey::for_student(Some(&nsn), &n, dob), StudentKey::from_nsn(&Nsn::parse("12345").unwrap()));
+    }
+
+    proptest! {
+        #[test]
+        fn age_increases_by_one_on_each_birthday(y in 2000i32..2022, m in 1u32..=12, dd in 1u32..=28, n in 1i32..20) {
+            let dob = NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+            let b = birthday(dob, n);
+            prop_assert_eq!(age_on(dob, b), n);
+            prop_assert_eq!(age_on(dob, b.pred_opt().unwrap()), n - 1);
+        }
+
+        #[test]
+        fn phone_parser_never_panics(s in ".{0,40}") {
+            let _ = parse_phone(&s);
+            let _ = parse_email(&s);
+            let _ = PersonName::parse(&s);
+        }
+    }
+}
