@@ -10,6 +10,7 @@ pub mod case;
 pub mod catchment;
 pub mod events;
 pub mod ids;
+pub mod outbox;
 pub mod ports;
 pub mod referral;
 pub mod student;

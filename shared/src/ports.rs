@@ -18,6 +18,9 @@ pub enum StoreError {
     /// The store could not be reached or throttled us; safe to retry.
     #[error("the store is unavailable: {0}")]
     Unavailable(String),
+    /// A page cursor that this service did not issue.
+    #[error("the page cursor is not valid")]
+    InvalidCursor,
     /// An item could not be read back into a domain value.
     #[error("a stored record could not be read: {0}")]
     Corrupt(String),

@@ -1,0 +1,298 @@
+//! `submit-referral`: the school's CA request for support.
+//!
+//! - `POST /referrals` — save a new request as a draft (or submit at once with `"submit": true`)
+//! - `GET /referrals?status=draft` — the school's drafts, newest first
+//! - `GET /referrals/{id}` — resume a request
+//! - `PUT /referrals/{id}` — edit a draft (`version` required; submitted requests are read-only)
+//! - `POST /referrals/{id}/submit` — check every required field, refuse requests that are not
+//!   appropriate, and create the case (one transaction), which is then allocated automatically.
+
+use cms_aws::{DynamoStore, EventBridgeBus};
+use cms_domain::access::can_make_requests;
+use cms_domain::actor::Actor;
+use cms_domain::case::Case;
+use cms_domain::ids::{CaseId, ReferralId, SchoolId};
+use cms_domain::outbox::publish_committed;
+use cms_domain::ports::{CaseStore, Clock, EventBus, ReferenceData, ReferralStore, StoreError, SystemClock};
+use cms_domain::referral::{
+    check_draft, validate_submission, Referral, ReferralForm, ReferralStatus, Rejection, SubmissionContext,
+};
+use cms_http::{json, respond, Problem};
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+
+/// What this handler needs from outside.
+pub struct Deps<S, B, C> {
+    pub store: S,
+    pub bus: B,
+    pub clock: C,
+}
+
+pub type AwsDeps = Deps<DynamoStore, EventBridgeBus, SystemClock>;
+
+pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
+    Deps {
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &env.table_name),
+        bus: EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), &env.bus_name),
+        clock: SystemClock,
+    }
+}
+
+pub async fn handle<S, B, C>(deps: &Deps<S, B, C>, req: Request) -> Response<Body>
+where
+    S: CaseStore + ReferralStore + ReferenceData,
+    B: EventBus,
+    C: Clock,
+{
+    respond(route(deps, &req).await)
+}
+
+async fn route<S, B, C>(deps: &Deps<S, B, C>, req: &Request) -> Result<Response<Body>, Problem>
+where
+    S: CaseStore + ReferralStore + ReferenceData,
+    B: EventBus,
+    C: Clock,
+{
+    let actor = cms_http::actor(req)?;
+    let school = can_make_requests(&actor)
+        .cloned()
+        .ok_or_else(|| Problem::forbidden("Only school staff (Attendance Lead, School Primary Contact or Office Support) can make requests for support."))?;
+    match cms_http::route_key(req).as_str() {
+        "POST /referrals" => create(deps, req, &actor, &school).await,
+        "GET /referrals" => list_drafts(deps, req, &school).await,
+        "GET /referrals/{id}" => {
+            let r = load(deps, req, &school).await?;
+            Ok(json(200, &r))
+        }
+        "PUT /referrals/{id}" => edit(deps, req, &school).await,
+        "POST /referrals/{id}/submit" => {
+            let r = load(deps, req, &school).await?;
+            let version = match cms_http::optional_json_body::<Value>(req)? {
+                None => None,
+                Some(v) => Some(take_version(&mut object(v)?, false)?).flatten(),
+            };
+            submit(deps, r, version, &actor).await
+        }
+        _ => Err(Problem::method_not_allowed()),
+    }
+}
+
+fn object(v: Value) -> Result<serde_json::Map<String, Value>, Problem> {
+    match v {
+        Value::Object(m) => Ok(m),
+        _ => Err(Problem::bad_request("The request body must be a JSON object.")),
+    }
+}
+
+fn take_version(body: &mut serde_json::Map<String, Value>, required: bool) -> Result<Option<u64>, Problem> {
+    match body.remove("version") {
+        None if required => Err(Problem::invalid_field("version", "is required: send the version of the request you are editing")),
+        None => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| Problem::invalid_field("version", "must be a whole number")),
+    }
+}
+
+fn form_from(body: serde_json::Map<String, Value>) -> Result<ReferralForm, Problem> {
+    serde_json::from_value(Value::Object(body)).map_err(|e| {
+        let msg = e.to_string();
+        Problem::bad_request(&format!("The request body does not match the form: {msg}."))
+    })
+}
+
+fn store_problem(e: StoreError) -> Problem {
+    match e {
+        StoreError::Conflict => Problem::conflict("This request was changed by someone else. Reload it and try again."),
+        StoreError::InvalidCursor => Problem::invalid_field("cursor", "is not a cursor this service issued; start from the first page"),
+        other => {
+            tracing::error!(error = %other, "store failure");
+            Problem::unavailable()
+        }
+    }
+}
+
+async fn known_school<S: ReferenceData>(store: &S, school: &SchoolId) -> Result<cms_domain::catchment::School, Problem> {
+    store.school(school).await.map_err(store_problem)?.ok_or_else(|| {
+        Problem::new(
+            422,
+            "Unknown school",
+            &format!("School {school} is not set up in the Attendance Service CMS. Contact the Ministry's service desk."),
+        )
+    })
+}
+
+async fn create<S, B, C>(deps: &Deps<S, B, C>, req: &Request, actor: &Actor, school: &SchoolId) -> Result<Response<Body>, Problem>
+where
+    S: CaseStore + ReferralStore + ReferenceData,
+    B: EventBus,
+    C: Clock,
+{
+    let mut body = object(cms_http::json_body::<Value>(req)?)?;
+    let submit_now = match body.remove("submit") {
+        None => false,
+        Some(Value::Bool(b)) => b,
+        Some(_) => return Err(Problem::invalid_field("submit", "must be true or false")),
+    };
+    let form = form_from(body)?;
+    let school_rec = known_school(&deps.store, school).await?;
+    let now = deps.clock.now();
+    check_draft(&form, deps.clock.today_nz()).map_err(Problem::invalid)?;
+    let referral = Referral {
+        id: ReferralId::new_ulid(),
+        school_id: school.clone(),
+        status: ReferralStatus::Draft,
+        form,
+        created_by: actor.user_id().clone(),
+        created_at: now,
+        updated_at: now,
+        submitted_at: None,
+        case_id: None,
+        version: 1,
+    };
+    if submit_now {
+        // validate before writing anything, so a refused request leaves no draft behind
+        validate(deps, &referral, &school_rec).await?;
+    }
+    deps.store.create_referral(&referral).await.map_err(store_problem)?;
+    tracing::info!(referral_id = %referral.id, school_id = %school, "draft saved");
+    if submit_now {
+        return submit(deps, referral, None, actor).await;
+    }
+    Ok(json(201, &referral))
+}
+
+async fn list_drafts<S, B, C>(deps: &Deps<S, B, C>, req: &Request, school: &SchoolId) -> Result<Response<Body>, Problem>
+where
+    S: ReferralStore,
+{
+    match cms_http::query(req, "status").as_deref() {
+        None | Some("draft") => {}
+        Some(_) => return Err(Problem::invalid_field("status", "only draft requests can be listed here; submitted requests are cases (GET /cases)")),
+    }
+    let limit = cms_http::limit(req)?;
+    let page = deps.store.drafts(school, limit, cms_http::query(req, "cursor")).await.map_err(store_problem)?;
+    Ok(json(200, &json!({ "items": page.items, "nextCursor": page.next })))
+}
+
+async fn load<S, B, C>(deps: &Deps<S, B, C>, req: &Request, school: &SchoolId) -> Result<Referral, Problem>
+where
+    S: ReferralStore,
+{
+    let id = cms_http::path_id(req, "id", ReferralId::parse, "request for support")?;
+    match deps.store.referral(&id).await.map_err(store_problem)? {
+        Some(r) if &r.school_id == school => Ok(r),
+        _ => Err(Problem::not_found("request for support")),
+    }
+}
+
+fn read_only(r: &Referral) -> Problem {
+    Problem::conflict("This request has already been submitted and can no longer be edited. Add updates to the case instead.")
+        .with_current(json!({ "status": "submitted", "caseId": r.case_id, "version": r.version }))
+}
+
+async fn edit<S, B, C>(deps: &Deps<S, B, C>, req: &Request, school: &SchoolId) -> Result<Response<Body>, Problem>
+where
+    S: ReferralStore + ReferenceData,
+    C: Clock,
+{
+    let current = load(deps, req, school).await?;
+    let mut body = object(cms_http::json_body::<Value>(req)?)?;
+    let version = take_version(&mut body, true)?.unwrap_or_default();
+    let form = form_from(body)?;
+    if current.status == ReferralStatus::Submitted {
+        return Err(read_only(&current));
+    }
+    if current.version != version {
+        return Err(stale(&current));
+    }
+    check_draft(&form, deps.clock.today_nz()).map_err(Problem::invalid)?;
+    let mut updated = current.clone();
+    updated.form = form;
+    updated.updated_at = deps.clock.now();
+    updated.version = current.version + 1;
+    match deps.store.update_draft(&updated, version).await {
+        Ok(()) => Ok(json(200, &updated)),
+        Err(StoreError::Conflict) => {
+            // someone else saved or submitted it in between: say which
+            let now = deps.store.referral(&current.id).await.map_err(store_problem)?;
+            match now {
+                Some(r) if r.status == ReferralStatus::Submitted => Err(read_only(&r)),
+                Some(r) => Err(stale(&r)),
+                None => Err(Problem::not_found("request for support")),
+            }
+        }
+        Err(e) => Err(store_problem(e)),
+    }
+}
+
+fn stale(current: &Referral) -> Problem {
+    Problem::conflict("Someone else saved this request after you opened it. Reload it to see their changes, then edit again.")
+        .with_current(json!({ "version": current.version, "updatedAt": current.updated_at }))
+}
+
+async fn validate<S, B, C>(deps: &Deps<S, B, C>, r: &Referral, school: &cms_domain::catchment::School) -> Result<cms_domain::referral::ValidReferral, Problem>
+where
+    S: ReferenceData,
+    C: Clock,
+{
+    let pc_id = r
+        .form
+        .primary_contact_user_id
+        .as_deref()
+        .and_then(|u| cms_domain::ids::UserId::parse(u).ok());
+    let pc = match &pc_id {
+        Some(id) => deps.store.user(id).await.map_err(store_problem)?,
+        None => None,
+    };
+    let ctx = SubmissionContext { school, primary_contact: pc.as_ref(), today: deps.clock.today_nz() };
+    validate_submission(&r.form, &ctx).map_err(|rej| match rej {
+        Rejection::Invalid(errors) => Problem::invalid(errors),
+        Rejection::NotAppropriate(why) => Problem::not_appropriate(why.message()),
+    })
+}
+
+async fn submit<S, B, C>(deps: &Deps<S, B, C>, r: Referral, version: Option<u64>, actor: &Actor) -> Result<Response<Body>, Problem>
+where
+    S: CaseStore + ReferralStore + ReferenceData,
+    B: EventBus,
+    C: Clock,
+{
+    if r.status == ReferralStatus::Submitted {
+        return Err(read_only(&r));
+    }
+    if let Some(v) = version {
+        if v != r.version {
+            return Err(stale(&r));
+        }
+    }
+    let school = known_school(&deps.store, &r.school_id).await?;
+    let valid = validate(deps, &r, &school).await?;
+    let change = Case::open_ca(CaseId::new_ulid(), &r, &valid, deps.clock.now(), actor);
+    match deps.store.commit(&change).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => {
+            let now = deps.store.referral(&r.id).await.map_err(store_problem)?;
+            return Err(match now {
+                Some(cur) if cur.status == ReferralStatus::Submitted => read_only(&cur),
+                Some(cur) => stale(&cur),
+                None => Problem::not_found("request for support"),
+            });
+        }
+        Err(e) => return Err(store_problem(e)),
+    }
+    let case = &change.case;
+    tracing::info!(referral_id = %r.id, case_id = %case.id, school_id = %case.school_id, "request submitted, case created");
+    publish_committed(&deps.store, &deps.bus, &case.id, &change.events).await;
+    let referral = change.referral.as_ref().map(|(r, _)| r.clone());
+    Ok(json(
+        201,
+        &json!({
+            "referral": referral,
+            "caseId": case.id,
+            "caseStatus": case.status.as_str(),
+            "message": "Request submitted. The case is being allocated to the provider.",
+        }),
+    ))
+}

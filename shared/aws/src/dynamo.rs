@@ -1,0 +1,549 @@
+//! The single-table DynamoDB adapter: cases, their timelines and outboxes, CA requests, and the
+//! reference data (schools, catchments, providers, users). Key design: docs/architecture.md.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
+use aws_sdk_dynamodb::Client;
+use base64::Engine;
+use chrono::{DateTime, SecondsFormat, Utc};
+use cms_domain::access::ListScope;
+use cms_domain::case::{Case, CaseChange, CaseStatus, TimelineEntry};
+use cms_domain::catchment::{Catchment, Provider, School};
+use cms_domain::events::EventEnvelope;
+use cms_domain::ids::{CaseId, CatchmentId, EventId, ProviderId, ReferralId, SchoolId, UserId};
+use cms_domain::ports::{CaseListQuery, CaseStore, Page, ReferenceData, ReferralStore, StoreError};
+use cms_domain::referral::{Referral, ReferralStatus, UserRecord};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::HashMap;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// Index names (template.yaml defines them; see docs/architecture.md for which query uses each).
+pub mod index {
+    pub const BY_PROVIDER: &str = "ByProvider";
+    pub const BY_SCHOOL: &str = "BySchool";
+    pub const BY_CONTACT: &str = "ByContact";
+    pub const BY_STUDENT: &str = "ByStudent";
+    pub const BY_STATUS: &str = "ByStatus";
+    pub const BY_DUE: &str = "ByDue";
+    pub const BY_OUTBOX: &str = "ByOutbox";
+}
+
+/// How long a published-or-not outbox record is kept (the sweeper re-publishes before then).
+const OUTBOX_TTL_DAYS: i64 = 14;
+
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+/// One reference-data record, for seeding.
+#[derive(Debug, Clone)]
+pub enum ReferenceItem {
+    School(School),
+    Catchment(Catchment),
+    Provider(Provider),
+    User(UserRecord),
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn unavailable<E: std::error::Error + 'static>(e: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> StoreError
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    tracing::warn!(error = %DisplayErrorContext(&e), "dynamodb call failed");
+    StoreError::Unavailable(DisplayErrorContext(&e).to_string())
+}
+
+fn to_item<T: Serialize>(v: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn case_key(id: &CaseId) -> (String, String) {
+    (format!("CASE#{id}"), "CASE".to_string())
+}
+
+/// The case item: its fields plus the keys of every index it belongs in.
+fn case_item(c: &Case) -> Result<Item, StoreError> {
+    let mut item = to_item(c)?;
+    let (pk, sk) = case_key(&c.id);
+    let created = ts(c.created_at);
+    item.insert("PK".into(), s(pk));
+    item.insert("SK".into(), s(sk));
+    item.insert("entity".into(), s("case"));
+    item.insert("schoolPk".into(), s(format!("SCHOOL#{}", c.school_id)));
+    item.insert("schoolSk".into(), s(format!("CASE#{created}#{}", c.id)));
+    if let Some(pc) = &c.primary_contact {
+        item.insert("contactPk".into(), s(format!("CONTACT#{pc}")));
+        item.insert("contactSk".into(), s(format!("{created}#{}", c.id)));
+    }
+    if let Some(p) = &c.provider_id {
+        item.insert("providerPk".into(), s(format!("PROVIDER#{p}")));
+        item.insert("providerSk".into(), s(format!("{}#{created}#{}", c.status.as_str(), c.id)));
+    }
+    item.insert("studentPk".into(), s(format!("STUDENT#{}", c.student_key.as_str())));
+    item.insert("studentSk".into(), s(format!("{created}#{}", c.id)));
+    item.insert("statusPk".into(), s(format!("STATUS#{}", c.status.as_str())));
+    item.insert("statusSk".into(), s(format!("{created}#{}", c.id)));
+    Ok(item)
+}
+
+fn referral_item(r: &Referral) -> Result<Item, StoreError> {
+    let mut item = to_item(r)?;
+    item.insert("PK".into(), s(format!("REFERRAL#{}", r.id)));
+    item.insert("SK".into(), s("REFERRAL"));
+    item.insert("entity".into(), s("referral"));
+    if r.status == ReferralStatus::Draft {
+        item.insert("schoolPk".into(), s(format!("SCHOOL#{}", r.school_id)));
+        item.insert("schoolSk".into(), s(format!("DRAFT#{}#{}", ts(r.updated_at), r.id)));
+    }
+    Ok(item)
+}
+
+fn timeline_item(e: &TimelineEntry) -> Result<Item, StoreError> {
+    let mut item = to_item(e)?;
+    item.insert("PK".into(), s(format!("CASE#{}", e.case_id)));
+    item.insert("SK".into(), s(format!("TL#{}#{}", ts(e.at), e.id)));
+    item.insert("entity".into(), s("timeline"));
+    Ok(item)
+}
+
+fn outbox_item(case_id: &CaseId, e: &EventEnvelope) -> Item {
+    let occurred = ts(e.occurred_at);
+    let expires = (e.occurred_at + chrono::Duration::days(OUTBOX_TTL_DAYS)).timestamp();
+    HashMap::from([
+        ("PK".into(), s(format!("CASE#{case_id}"))),
+        ("SK".into(), s(format!("OUTBOX#{}", e.event_id))),
+        ("entity".into(), s("outbox")),
+        ("detailType".into(), s(e.detail_type())),
+        ("detail".into(), s(e.detail_json().to_string())),
+        ("outboxPk".into(), s("OUTBOX")),
+        ("outboxSk".into(), s(format!("{occurred}#{}", e.event_id))),
+        ("expiresAt".into(), AttributeValue::N(expires.to_string())),
+    ])
+}
+
+/// An opaque page cursor: the index's LastEvaluatedKey (all string attributes) and, for a
+/// national list read status by status, which status it had reached.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct Cursor {
+    #[serde(default)]
+    s: usize,
+    #[serde(default)]
+    k: Option<HashMap<String, String>>,
+}
+
+fn encode_cursor(c: &Cursor) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(c).unwrap_or_default())
+}
+
+fn decode_cursor(s: Option<&str>) -> Result<Cursor, StoreError> {
+    match s {
+        None => Ok(Cursor::default()),
+        Some(s) => base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or(StoreError::InvalidCursor),
+    }
+}
+
+fn key_to_strings(k: &Item) -> HashMap<String, String> {
+    k.iter().filter_map(|(n, v)| v.as_s().ok().map(|s| (n.clone(), s.clone()))).collect()
+}
+
+fn strings_to_key(k: &HashMap<String, String>) -> Item {
+    k.iter().map(|(n, v)| (n.clone(), s(v.clone()))).collect()
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoStore { client, table: table.into() }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Open the connection during init so the first request does not pay the TLS handshake.
+    pub async fn warm_up(&self) {
+        let _ = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s("WARMUP"))
+            .key("SK", s("WARMUP"))
+            .send()
+            .await;
+    }
+
+    async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(pk))
+            .key("SK", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.item.map(from_item).transpose()
+    }
+
+    /// Write reference data (seeding), 25 items a call, retrying what DynamoDB leaves unprocessed.
+    pub async fn put_reference(&self, items: &[ReferenceItem]) -> Result<(), StoreError> {
+        let mut requests = Vec::with_capacity(items.len());
+        for it in items {
+            let (pk, sk, mut item) = match it {
+                ReferenceItem::School(x) => (format!("SCHOOL#{}", x.id), "SCHOOL", to_item(x)?),
+                ReferenceItem::Catchment(x) => (format!("CATCHMENT#{}", x.id), "CATCHMENT", to_item(x)?),
+                ReferenceItem::Provider(x) => (format!("PROVIDER#{}", x.id), "PROVIDER", to_item(x)?),
+                ReferenceItem::User(x) => (format!("USER#{}", x.id), "USER", to_item(x)?),
+            };
+            item.insert("PK".into(), s(pk));
+            item.insert("SK".into(), s(sk));
+            item.insert("entity".into(), s(sk.to_lowercase()));
+            let put = PutRequest::builder().set_item(Some(item)).build().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            requests.push(WriteRequest::builder().put_request(put).build());
+        }
+        for chunk in requests.chunks(25) {
+            let mut pending = chunk.to_vec();
+            for attempt in 0..8 {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending.clone())
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                pending = out.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default();
+                if pending.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+            }
+            if !pending.is_empty() {
+                return Err(StoreError::Unavailable("reference data could not all be written".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Query one index partition (optionally a sort-key prefix), newest first, one page.
+    #[allow(clippy::too_many_arguments)]
+    async fn query_page(
+        &self,
+        index: &str,
+        pk_attr: &str,
+        pk: String,
+        sk_prefix: Option<(&str, String)>,
+        filter_status: Option<CaseStatus>,
+        limit: u32,
+        start: Option<HashMap<String, String>>,
+        newest_first: bool,
+    ) -> Result<(Vec<Item>, Option<HashMap<String, String>>), StoreError> {
+        let mut cond = "#pk = :pk".to_string();
+        let mut q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .expression_attribute_names("#pk", pk_attr)
+            .expression_attribute_values(":pk", s(pk))
+            .scan_index_forward(!newest_first)
+            .limit(limit as i32);
+        if let Some((sk_attr, prefix)) = sk_prefix {
+            cond.push_str(" AND begins_with(#sk, :prefix)");
+            q = q.expression_attribute_names("#sk", sk_attr).expression_attribute_values(":prefix", s(prefix));
+        }
+        if let Some(st) = filter_status {
+            q = q
+                .filter_expression("#status = :status")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", s(st.as_str()));
+        }
+        if let Some(k) = start {
+            q = q.set_exclusive_start_key(Some(strings_to_key(&k)));
+        }
+        let out = q.key_condition_expression(cond).send().await.map_err(unavailable)?;
+        Ok((out.items.unwrap_or_default(), out.last_evaluated_key.as_ref().map(key_to_strings)))
+    }
+}
+
+#[async_trait]
+impl ReferenceData for DynamoStore {
+    async fn school(&self, id: &SchoolId) -> Result<Option<School>, StoreError> {
+        self.get(format!("SCHOOL#{id}"), "SCHOOL").await
+    }
+    async fn catchment(&self, id: &CatchmentId) -> Result<Option<Catchment>, StoreError> {
+        self.get(format!("CATCHMENT#{id}"), "CATCHMENT").await
+    }
+    async fn provider(&self, id: &ProviderId) -> Result<Option<Provider>, StoreError> {
+        self.get(format!("PROVIDER#{id}"), "PROVIDER").await
+    }
+    async fn user(&self, id: &UserId) -> Result<Option<UserRecord>, StoreError> {
+        self.get(format!("USER#{id}"), "USER").await
+    }
+}
+
+#[async_trait]
+impl ReferralStore for DynamoStore {
+    async fn create_referral(&self, r: &Referral) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(referral_item(r)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error() {
+                Some(se) if se.is_conditional_check_failed_exception() => StoreError::Conflict,
+                _ => unavailable(e),
+            })?;
+        Ok(())
+    }
+
+    async fn update_draft(&self, r: &Referral, expected_version: u64) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(referral_item(r)?))
+            .condition_expression("#v = :v AND #status = :draft")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":v", AttributeValue::N(expected_version.to_string()))
+            .expression_attribute_values(":draft", s("draft"))
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error() {
+                Some(se) if se.is_conditional_check_failed_exception() => StoreError::Conflict,
+                _ => unavailable(e),
+            })?;
+        Ok(())
+    }
+
+    async fn referral(&self, id: &ReferralId) -> Result<Option<Referral>, StoreError> {
+        self.get(format!("REFERRAL#{id}"), "REFERRAL").await
+    }
+
+    async fn drafts(&self, school: &SchoolId, limit: u32, cursor: Option<String>) -> Result<Page<Referral>, StoreError> {
+        let c = decode_cursor(cursor.as_deref())?;
+        let (items, next) = self
+            .query_page(
+                index::BY_SCHOOL,
+                "schoolPk",
+                format!("SCHOOL#{school}"),
+                Some(("schoolSk", "DRAFT#".into())),
+                None,
+                limit,
+                c.k,
+                true,
+            )
+            .await?;
+        let items = items.into_iter().map(from_item).collect::<Result<Vec<Referral>, _>>()?;
+        Ok(Page { items, next: next.map(|k| encode_cursor(&Cursor { s: 0, k: Some(k) })) })
+    }
+}
+
+fn is_conflict(e: &SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>) -> bool {
+    match e.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(tc)) => tc
+            .cancellation_reasons()
+            .iter()
+            .any(|r| r.code() == Some("ConditionalCheckFailed")),
+        _ => false,
+    }
+}
+
+#[async_trait]
+impl CaseStore for DynamoStore {
+    async fn case(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
+        let (pk, sk) = case_key(id);
+        self.get(pk, &sk).await
+    }
+
+    async fn commit(&self, change: &CaseChange) -> Result<(), StoreError> {
+        let build = |p: aws_sdk_dynamodb::types::builders::PutBuilder| {
+            p.table_name(&self.table).build().map_err(|e| StoreError::Corrupt(e.to_string()))
+        };
+        let mut writes = Vec::new();
+        let case_put = Put::builder().set_item(Some(case_item(&change.case)?));
+        let case_put = match change.expected_version {
+            None => case_put.condition_expression("attribute_not_exists(PK)"),
+            Some(v) => case_put
+                .condition_expression("#v = :v")
+                .expression_attribute_names("#v", "version")
+                .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
+        };
+        writes.push(TransactWriteItem::builder().put(build(case_put)?).build());
+        for e in &change.timeline {
+            let p = Put::builder().set_item(Some(timeline_item(e)?)).condition_expression("attribute_not_exists(PK)");
+            writes.push(TransactWriteItem::builder().put(build(p)?).build());
+        }
+        for e in &change.events {
+            let p = Put::builder().set_item(Some(outbox_item(&change.case.id, e)));
+            writes.push(TransactWriteItem::builder().put(build(p)?).build());
+        }
+        if let Some((referral, expected)) = &change.referral {
+            let p = Put::builder()
+                .set_item(Some(referral_item(referral)?))
+                .condition_expression("#v = :v AND #status = :draft")
+                .expression_attribute_names("#v", "version")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":v", AttributeValue::N(expected.to_string()))
+                .expression_attribute_values(":draft", s("draft"));
+            writes.push(TransactWriteItem::builder().put(build(p)?).build());
+        }
+        match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if is_conflict(&e) => Err(StoreError::Conflict),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn list_cases(&self, q: &CaseListQuery) -> Result<Page<Case>, StoreError> {
+        let c = decode_cursor(q.cursor.as_deref())?;
+        let (items, next) = match &q.scope {
+            ListScope::School(school) => {
+                let (items, k) = self
+                    .query_page(index::BY_SCHOOL, "schoolPk", format!("SCHOOL#{school}"), Some(("schoolSk", "CASE#".into())), q.status, q.limit, c.k, true)
+                    .await?;
+                (items, k.map(|k| Cursor { s: 0, k: Some(k) }))
+            }
+            ListScope::PrimaryContact(user) => {
+                let (items, k) = self
+                    .query_page(index::BY_CONTACT, "contactPk", format!("CONTACT#{user}"), None, q.status, q.limit, c.k, true)
+                    .await?;
+                (items, k.map(|k| Cursor { s: 0, k: Some(k) }))
+            }
+            ListScope::Provider(p) => {
+                let prefix = q.status.map(|st| ("providerSk", format!("{}#", st.as_str())));
+                let (items, k) = self
+                    .query_page(index::BY_PROVIDER, "providerPk", format!("PROVIDER#{p}"), prefix, None, q.limit, c.k, false)
+                    .await?;
+                (items, k.map(|k| Cursor { s: 0, k: Some(k) }))
+            }
+            ListScope::National => {
+                // one status partition at a time, oldest first (a work queue's order)
+                let statuses: Vec<CaseStatus> = match q.status {
+                    Some(st) => vec![st],
+                    None => CaseStatus::ALL.to_vec(),
+                };
+                let mut out = Vec::new();
+                let mut idx = c.s;
+                let mut start = c.k;
+                let mut next = None;
+                while idx < statuses.len() && (out.len() as u32) < q.limit {
+                    let want = q.limit - out.len() as u32;
+                    let (items, k) = self
+                        .query_page(index::BY_STATUS, "statusPk", format!("STATUS#{}", statuses[idx].as_str()), None, None, want, start.take(), false)
+                        .await?;
+                    out.extend(items);
+                    match k {
+                        Some(k) => {
+                            next = Some(Cursor { s: idx, k: Some(k) });
+                            if out.len() as u32 >= q.limit {
+                                break;
+                            }
+                            start = next.take().and_then(|c| c.k);
+                        }
+                        None => {
+                            idx += 1;
+                            next = (idx < statuses.len()).then(|| Cursor { s: idx, k: None });
+                        }
+                    }
+                }
+                (out, next)
+            }
+        };
+        let items = items.into_iter().map(from_item).collect::<Result<Vec<Case>, _>>()?;
+        Ok(Page { items, next: next.map(|c| encode_cursor(&c)) })
+    }
+
+    async fn timeline(&self, id: &CaseId) -> Result<Vec<TimelineEntry>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let res = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :tl)")
+                .expression_attribute_values(":pk", s(format!("CASE#{id}")))
+                .expression_attribute_values(":tl", s("TL#"))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in res.items.unwrap_or_default() {
+                out.push(from_item(item)?);
+            }
+            match res.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn pending_events(&self, id: &CaseId) -> Result<Vec<EventEnvelope>, StoreError> {
+        let res = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :o)")
+            .expression_attribute_values(":pk", s(format!("CASE#{id}")))
+            .expression_attribute_values(":o", s("OUTBOX#"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let mut out = Vec::new();
+        for item in res.items.unwrap_or_default() {
+            let dt = item.get("detailType").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let detail: serde_json::Value = item
+                .get("detail")
+                .and_then(|v| v.as_s().ok())
+                .and_then(|d| serde_json::from_str(d).ok())
+                .unwrap_or_default();
+            out.push(EventEnvelope::from_parts(&dt, &detail).map_err(StoreError::Corrupt)?);
+        }
+        out.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at).then(a.event_id.cmp(&b.event_id)));
+        Ok(out)
+    }
+
+    async fn mark_published(&self, id: &CaseId, events: &[EventId]) -> Result<(), StoreError> {
+        for e in events {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key("PK", s(format!("CASE#{id}")))
+                .key("SK", s(format!("OUTBOX#{e}")))
+                .send()
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,150 @@
+//! HTTP glue shared by the API Lambdas: who is calling (from the JWT authorizer's claims), reading
+//! bodies and parameters without panicking, and answering with JSON or an RFC 7807 problem.
+//! Also builds the exact API Gateway v2 event a Lambda receives (the local API server and the
+//! integration tests call handlers through it).
+
+pub mod apigw;
+mod problem;
+
+pub use problem::Problem;
+
+use cms_domain::actor::{Actor, Org, Role};
+use cms_domain::ids::{ProviderId, RegionId, SchoolId, UserId};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Claim names the portal's identity provider puts in the token.
+pub const CLAIM_ROLE: &str = "custom:role";
+pub const CLAIM_ORG: &str = "custom:org";
+pub const CLAIM_REGION: &str = "custom:region";
+
+/// Largest request body any route accepts.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+fn v2_context(req: &Request) -> Option<&ApiGatewayV2httpRequestContext> {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => Some(ctx),
+        _ => None,
+    }
+}
+
+/// `"POST /referrals/{id}/submit"`: the route API Gateway matched.
+pub fn route_key(req: &Request) -> String {
+    v2_context(req).and_then(|c| c.route_key.clone()).unwrap_or_default()
+}
+
+/// API Gateway's request id (for logs and the audit trail).
+pub fn request_id(req: &Request) -> String {
+    v2_context(req).and_then(|c| c.request_id.clone()).unwrap_or_default()
+}
+
+/// The caller, from the claims the HttpApi JWT authorizer verified. A token without a usable role
+/// and organisation is refused (403): it authenticated, but it grants nothing here.
+pub fn actor(req: &Request) -> Result<Actor, Problem> {
+    let claims = v2_context(req)
+        .and_then(|c| c.authorizer.as_ref())
+        .and_then(|a| a.jwt.as_ref())
+        .map(|j| &j.claims)
+        .ok_or_else(Problem::unauthenticated)?;
+    let denied = || Problem::forbidden("Your account has no Attendance Service CMS role. Ask your Delegated Authoriser to assign one.");
+    let sub = claims.get("sub").and_then(|s| UserId::parse(s.as_str()).ok()).ok_or_else(denied)?;
+    let role = claims.get(CLAIM_ROLE).and_then(|r| Role::parse(r)).ok_or_else(denied)?;
+    let org_claim = claims.get(CLAIM_ORG).map(String::as_str).unwrap_or_default();
+    let org = match role.side() {
+        cms_domain::actor::Side::School => Org::School(SchoolId::parse(org_claim).map_err(|_| denied())?),
+        cms_domain::actor::Side::Provider => Org::Provider(ProviderId::parse(org_claim).map_err(|_| denied())?),
+        cms_domain::actor::Side::Ministry => {
+            Org::Ministry(claims.get(CLAIM_REGION).and_then(|r| RegionId::parse(r.as_str()).ok()))
+        }
+    };
+    Actor::new(sub, role, org).map_err(|_| denied())
+}
+
+/// A path parameter, parsed into an id type; a malformed one is "not found" (it cannot exist).
+pub fn path_id<T, E>(req: &Request, name: &str, parse: impl Fn(String) -> Result<T, E>, what: &str) -> Result<T, Problem> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first(name))
+        .and_then(|s| parse(s.to_string()).ok())
+        .ok_or_else(|| Problem::not_found(what))
+}
+
+/// A query string parameter.
+pub fn query(req: &Request, name: &str) -> Option<String> {
+    req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_string)
+}
+
+/// `limit` query parameter: 1..=100, default 25.
+pub fn limit(req: &Request) -> Result<u32, Problem> {
+    match query(req, "limit") {
+        None => Ok(25),
+        Some(s) => match s.parse::<u32>() {
+            Ok(n) if (1..=100).contains(&n) => Ok(n),
+            _ => Err(Problem::invalid_field("limit", "must be a whole number from 1 to 100")),
+        },
+    }
+}
+
+/// The raw body bytes, refusing oversized bodies.
+pub fn body_bytes(req: &Request) -> Result<&[u8], Problem> {
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => &[],
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    };
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(Problem::new(413, "Request too large", &format!("The request body must be at most {} KB.", MAX_BODY_BYTES / 1024)));
+    }
+    Ok(bytes)
+}
+
+/// Parse a JSON body. Errors say what is wrong in words, with the field when serde names one.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
+    let bytes = body_bytes(req)?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Problem::bad_request("The request needs a JSON body."));
+    }
+    parse_json(bytes)
+}
+
+/// Like [`json_body`], but an empty body is `None`.
+pub fn optional_json_body<T: DeserializeOwned>(req: &Request) -> Result<Option<T>, Problem> {
+    let bytes = body_bytes(req)?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    parse_json(bytes).map(Some)
+}
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let msg = e.to_string();
+        // serde's message ends with " at line L column C"; keep what a person can act on
+        let what = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        let detail = if e.is_syntax() || e.is_eof() {
+            "The request body is not valid JSON.".to_string()
+        } else {
+            format!("The request body does not match the form: {what}.")
+        };
+        Problem::bad_request(&detail)
+    })
+}
+
+/// A JSON response.
+pub fn json<T: Serialize>(status: u16, value: &T) -> Response<Body> {
+    let body = serde_json::to_string(value).unwrap_or_else(|_| "{}".into());
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header("cache-control", "no-store")
+        .body(Body::Text(body))
+        .unwrap_or_else(|_| Response::new(Body::Empty))
+}
+
+/// Turn a handler's outcome into the response, whatever it was.
+pub fn respond(result: Result<Response<Body>, Problem>) -> Response<Body> {
+    result.unwrap_or_else(|p| p.into_response())
+}

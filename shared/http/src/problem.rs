@@ -1,0 +1,87 @@
+use cms_domain::referral::FieldError;
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+/// An RFC 7807 problem: every error the API returns is one of these, in words a school
+/// administrator can act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<serde_json::Value>,
+}
+
+impl Problem {
+    pub fn new(status: u16, title: &str, detail: &str) -> Problem {
+        let slug: String = title
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        Problem {
+            kind: format!("https://attendance.education.govt.nz/problems/{}", slug.trim_matches('-')),
+            title: title.into(),
+            status,
+            detail: detail.into(),
+            errors: Vec::new(),
+            current: None,
+        }
+    }
+    pub fn bad_request(detail: &str) -> Problem {
+        Problem::new(400, "Invalid request", detail)
+    }
+    pub fn invalid(errors: Vec<FieldError>) -> Problem {
+        let n = errors.len();
+        let mut p = Problem::new(
+            400,
+            "Invalid request",
+            &format!("{n} field{} need{} attention before this can be saved.", if n == 1 { "" } else { "s" }, if n == 1 { "s" } else { "" }),
+        );
+        p.errors = errors;
+        p
+    }
+    pub fn invalid_field(field: &str, message: &str) -> Problem {
+        Problem::invalid(vec![FieldError { field: field.into(), message: message.into() }])
+    }
+    pub fn unauthenticated() -> Problem {
+        Problem::new(401, "Sign in required", "Sign in with your Education Sector Logon to use the Attendance Service Portal.")
+    }
+    pub fn forbidden(detail: &str) -> Problem {
+        Problem::new(403, "Not permitted", detail)
+    }
+    pub fn not_found(what: &str) -> Problem {
+        Problem::new(404, "Not found", &format!("No {what} with that id exists, or you do not have access to it."))
+    }
+    pub fn conflict(detail: &str) -> Problem {
+        Problem::new(409, "Conflict", detail)
+    }
+    pub fn with_current(mut self, current: serde_json::Value) -> Problem {
+        self.current = Some(current);
+        self
+    }
+    pub fn not_appropriate(detail: &str) -> Problem {
+        Problem::new(422, "Request not appropriate", detail)
+    }
+    pub fn method_not_allowed() -> Problem {
+        Problem::new(405, "Not supported", "This operation is not supported on this address.")
+    }
+    /// The store or bus failed: nothing the caller did; they can try again.
+    pub fn unavailable() -> Problem {
+        Problem::new(503, "Temporarily unavailable", "The service could not complete this just now. Nothing was saved; please try again in a minute.")
+    }
+    pub fn into_response(self) -> Response<Body> {
+        let body = serde_json::to_string(&self).unwrap_or_default();
+        Response::builder()
+            .status(self.status)
+            .header("content-type", "application/problem+json")
+            .header("cache-control", "no-store")
+            .body(Body::Text(body))
+            .unwrap_or_else(|_| Response::new(Body::Empty))
+    }
+}
