@@ -114,6 +114,11 @@ pub struct Case {
     pub updated_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_reason: Option<crate::lifecycle::CloseReason>,
+    /// While paused: the provider's attestation of the four conditions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause: Option<crate::lifecycle::PauseAttestation>,
     /// Optimistic lock: the version this state was written at.
     pub version: u64,
 }
@@ -141,6 +146,7 @@ pub enum TimelineKind {
     CaseCreated { case_type: CaseType, referral_id: Option<ReferralId> },
     Allocated { provider_id: ProviderId, route: AllocationRoute },
     StatusChanged { from: CaseStatus, to: CaseStatus, reason: Option<String> },
+    CaseManagerAssigned { case_manager: UserId, previous: Option<UserId> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,6 +224,8 @@ impl Case {
             created_at: now,
             updated_at: now,
             closed_at: None,
+            close_reason: None,
+            pause: None,
             version: 1,
         };
         let mut submitted = referral.clone();

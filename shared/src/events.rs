@@ -1,7 +1,7 @@
 //! Domain events (EventBridge source `attendance.cases`). Details carry ids and facts, never a
 //! child's name, date of birth, address or any free text.
 
-use crate::case::CaseType;
+use crate::case::{CaseStatus, CaseType};
 use crate::catchment::{AllocationChoice, AllocationRoute};
 use crate::ids::{CaseId, CatchmentId, EventId, ProviderId, ReferralId, SchoolId};
 use chrono::{DateTime, Utc};
@@ -30,6 +30,43 @@ pub enum DomainEvent {
         catchment_id: CatchmentId,
         route: AllocationRoute,
     },
+    #[serde(rename_all = "camelCase")]
+    CaseStatusChanged {
+        case_id: CaseId,
+        case_type: CaseType,
+        school_id: SchoolId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider_id: Option<ProviderId>,
+        from: CaseStatus,
+        to: CaseStatus,
+        /// A reason code (e.g. `attending_regularly`), never free text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    CaseReopened {
+        case_id: CaseId,
+        case_type: CaseType,
+        school_id: SchoolId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider_id: Option<ProviderId>,
+        from: CaseStatus,
+        trigger: ReopenTrigger,
+    },
+}
+
+/// What reopened a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReopenTrigger {
+    /// The provider reopened it by hand.
+    Provider,
+    /// ENROL reported the child enrolled at a school.
+    Enrolled,
+    /// The child turned six (nightly job).
+    TurnedSix,
+    /// A new CA request within 3 months of closure.
+    NewRequest,
 }
 
 impl DomainEvent {
@@ -38,13 +75,17 @@ impl DomainEvent {
             DomainEvent::ReferralSubmitted { .. } => "ReferralSubmitted",
             DomainEvent::CaseCreated { .. } => "CaseCreated",
             DomainEvent::CaseAllocated { .. } => "CaseAllocated",
+            DomainEvent::CaseStatusChanged { .. } => "CaseStatusChanged",
+            DomainEvent::CaseReopened { .. } => "CaseReopened",
         }
     }
     pub fn case_id(&self) -> &CaseId {
         match self {
             DomainEvent::ReferralSubmitted { case_id, .. }
             | DomainEvent::CaseCreated { case_id, .. }
-            | DomainEvent::CaseAllocated { case_id, .. } => case_id,
+            | DomainEvent::CaseAllocated { case_id, .. }
+            | DomainEvent::CaseStatusChanged { case_id, .. }
+            | DomainEvent::CaseReopened { case_id, .. } => case_id,
         }
     }
 }

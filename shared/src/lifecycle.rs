@@ -1,0 +1,360 @@
+//! The case lifecycle: one explicit state machine for every status change a person or the system
+//! can make. Handlers cannot change a case's status any other way: [`decide`] is the only function
+//! that produces a status-changing [`CaseChange`] after allocation.
+//!
+//! ```text
+//!  Provider Queue ──assign──▶ Open ──transition──▶ Transition ──close──▶ Closed
+//!                              │ ▲                     │
+//!                         pause│ │reopen (provider,    └──reopen──▶ Open
+//!                              ▼ │ enrolment, sixth birthday)
+//!                             Paused
+//!  Open ──close──▶ Closed
+//! ```
+//! (Closed cases reopen through a new CA request within 3 months; that is the referral's rule.)
+
+use crate::actor::{Actor, Role};
+use crate::case::{By, Case, CaseChange, CaseStatus, TimelineEntry, TimelineKind};
+use crate::events::{DomainEvent, EventEnvelope, ReopenTrigger};
+use crate::referral::UserRecord;
+use crate::student::age_on;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Why a case was closed (the seeds' three reasons).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    /// The student is attending regularly.
+    AttendingRegularly,
+    /// Not attending regularly, but well engaged with the support the school provides.
+    EngagedWithSchoolSupport,
+    /// A student aged 16 or over chose not to continue receiving support.
+    ChoseNotToContinue,
+}
+
+impl CloseReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::AttendingRegularly => "attending_regularly",
+            CloseReason::EngagedWithSchoolSupport => "engaged_with_school_support",
+            CloseReason::ChoseNotToContinue => "chose_not_to_continue",
+        }
+    }
+    /// Parse a reason code. "Turned 16" is recognised only to be refused with the seeds' words.
+    pub fn parse(s: &str) -> Result<CloseReason, LifecycleError> {
+        match s {
+            "attending_regularly" => Ok(CloseReason::AttendingRegularly),
+            "engaged_with_school_support" => Ok(CloseReason::EngagedWithSchoolSupport),
+            "chose_not_to_continue" => Ok(CloseReason::ChoseNotToContinue),
+            "turned_16" | "turned_sixteen" | "age_16" | "aged_out" => Err(LifecycleError::SixteenIsNotAReason),
+            _ => Err(LifecycleError::UnknownCloseReason),
+        }
+    }
+}
+
+/// The provider's attestation before pausing (all four must hold, per the seeds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PauseAttestation {
+    /// The child has been located.
+    pub child_located: bool,
+    /// The provider has been in contact with the whānau to explore pathways to re-enrolment.
+    pub whanau_contacted: bool,
+    /// The child is safe and the whānau made an informed choice to wait until the child is older.
+    pub safe_and_informed_choice: bool,
+    /// The child has been withdrawn from school.
+    pub withdrawn_from_school: bool,
+}
+
+impl PauseAttestation {
+    fn missing(&self) -> Vec<&'static str> {
+        let mut m = Vec::new();
+        if !self.child_located {
+            m.push("childLocated");
+        }
+        if !self.whanau_contacted {
+            m.push("whanauContacted");
+        }
+        if !self.safe_and_informed_choice {
+            m.push("safeAndInformedChoice");
+        }
+        if !self.withdrawn_from_school {
+            m.push("withdrawnFromSchool");
+        }
+        m
+    }
+}
+
+/// What a person asks to do to a case.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Set or replace the Case Manager (Provider Queue → Open).
+    Assign { case_manager: UserRecord },
+    /// Open → Transition: the school leads, the provider steps back.
+    Transition { note: Option<String> },
+    /// Open or Transition → Closed.
+    Close { reason: CloseReason, note: Option<String> },
+    /// Open → Paused (a child under six withdrawn by their whānau).
+    Pause { attestation: PauseAttestation, note: Option<String> },
+    /// Paused or Transition → Open, by the provider.
+    Reopen { note: Option<String> },
+}
+
+/// The action names, for the API and for the transition table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Assign,
+    Transition,
+    Close,
+    Pause,
+    Reopen,
+}
+
+impl Action {
+    pub const ALL: [Action; 5] = [Action::Assign, Action::Transition, Action::Close, Action::Pause, Action::Reopen];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Assign => "assign",
+            Action::Transition => "transition",
+            Action::Close => "close",
+            Action::Pause => "pause",
+            Action::Reopen => "reopen",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+impl Command {
+    pub fn action(&self) -> Action {
+        match self {
+            Command::Assign { .. } => Action::Assign,
+            Command::Transition { .. } => Action::Transition,
+            Command::Close { .. } => Action::Close,
+            Command::Pause { .. } => Action::Pause,
+            Command::Reopen { .. } => Action::Reopen,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LifecycleError {
+    #[error("Only the provider's Case Managers and provider administrators can change this case's status.")]
+    NotPermitted,
+    #[error("A Case Manager can only assign a case to themselves; ask a provider administrator to assign it to someone else.")]
+    AssignOthersNotPermitted,
+    #[error("A case that is {status} cannot be {action}.")]
+    NotAllowedFrom { action: &'static str, status: &'static str },
+    #[error("The person assigned must be a Case Manager at this case's provider.")]
+    NotACaseManagerHere,
+    #[error("A closing reason is required: attending_regularly, engaged_with_school_support, or chose_not_to_continue (students aged 16 or over).")]
+    UnknownCloseReason,
+    #[error("A case is never closed just because the student turned 16. Students 16 or over can be closed only when they choose not to continue (chose_not_to_continue).")]
+    SixteenIsNotAReason,
+    #[error("Only a student aged 16 or over can choose not to continue; this student is under 16.")]
+    UnderSixteenCannotChoose,
+    #[error("Only the case of a child under six can be paused.")]
+    PauseOnlyUnderSix,
+    #[error("Before pausing, confirm all four conditions; not yet confirmed: {0}.")]
+    PauseConditionsNotMet(String),
+    #[error("The case is already {0}.")]
+    NoChange(&'static str),
+}
+
+fn label(s: CaseStatus) -> &'static str {
+    match s {
+        CaseStatus::AwaitingAllocation => "awaiting allocation",
+        CaseStatus::CitReview => "in CIT review",
+        CaseStatus::ProviderQueue => "in the provider queue",
+        CaseStatus::Open => "open",
+        CaseStatus::Transition => "in transition",
+        CaseStatus::Paused => "paused",
+        CaseStatus::Closed => "closed",
+    }
+}
+
+fn verb(a: Action) -> &'static str {
+    match a {
+        Action::Assign => "assigned",
+        Action::Transition => "moved to transition",
+        Action::Close => "closed",
+        Action::Pause => "paused",
+        Action::Reopen => "reopened",
+    }
+}
+
+/// The transition table: from which statuses each action may start, and where it goes.
+pub fn target(action: Action, from: CaseStatus) -> Option<CaseStatus> {
+    use CaseStatus::*;
+    match (action, from) {
+        (Action::Assign, ProviderQueue) => Some(Open),
+        // replacing the Case Manager leaves the status as it is
+        (Action::Assign, Open | Transition | Paused) => Some(from),
+        (Action::Transition, Open) => Some(Transition),
+        (Action::Close, Open | Transition) => Some(Closed),
+        (Action::Pause, Open) => Some(Paused),
+        (Action::Reopen, Paused | Transition) => Some(Open),
+        _ => None,
+    }
+}
+
+/// May this caller act on this case's lifecycle at all? Provider staff of the case's provider.
+pub fn may_act(actor: &Actor, case: &Case) -> bool {
+    matches!(actor.role(), Role::CaseManager | Role::ProviderAdmin)
+        && actor.provider().is_some()
+        && actor.provider() == case.provider_id.as_ref()
+}
+
+/// Decide a person's command against the case as read. `today` is the New Zealand date.
+pub fn decide(case: &Case, actor: &Actor, cmd: &Command, now: DateTime<Utc>, today: NaiveDate) -> Result<CaseChange, LifecycleError> {
+    if !may_act(actor, case) {
+        return Err(LifecycleError::NotPermitted);
+    }
+    let action = cmd.action();
+    let to = target(action, case.status).ok_or(LifecycleError::NotAllowedFrom { action: verb(action), status: label(case.status) })?;
+    let mut next = case.clone();
+    let mut timeline = Vec::new();
+    let by = By::actor(actor);
+    let mut reason_code: Option<String> = None;
+    let mut note: Option<String> = None;
+    match cmd {
+        Command::Assign { case_manager } => {
+            let here = case.provider_id.as_ref().map(|p| p.as_str()) == Some(case_manager.org_id.as_str());
+            if case_manager.role != Role::CaseManager || !here {
+                return Err(LifecycleError::NotACaseManagerHere);
+            }
+            if actor.role() == Role::CaseManager && &case_manager.id != actor.user_id() {
+                return Err(LifecycleError::AssignOthersNotPermitted);
+            }
+            if case.case_manager.as_ref() == Some(&case_manager.id) && to == case.status {
+                return Err(LifecycleError::NoChange("assigned to that Case Manager"));
+            }
+            next.case_manager = Some(case_manager.id.clone());
+            timeline.push(TimelineEntry::new(
+                &case.id,
+                now,
+                by.clone(),
+                true,
+                TimelineKind::CaseManagerAssigned { case_manager: case_manager.id.clone(), previous: case.case_manager.clone() },
+            ));
+        }
+        Command::Transition { note: n } => note = n.clone(),
+        Command::Close { reason, note: n } => {
+            if *reason == CloseReason::ChoseNotToContinue && age_on(case.student.date_of_birth, today) < 16 {
+                return Err(LifecycleError::UnderSixteenCannotChoose);
+            }
+            next.closed_at = Some(now);
+            next.close_reason = Some(*reason);
+            reason_code = Some(reason.as_str().to_string());
+            note = n.clone();
+        }
+        Command::Pause { attestation, note: n } => {
+            if age_on(case.student.date_of_birth, today) >= 6 {
+                return Err(LifecycleError::PauseOnlyUnderSix);
+            }
+            let missing = attestation.missing();
+            if !missing.is_empty() {
+                return Err(LifecycleError::PauseConditionsNotMet(missing.join(", ")));
+            }
+            next.pause = Some(*attestation);
+            reason_code = Some("under_six_withdrawn".into());
+            note = n.clone();
+        }
+        Command::Reopen { note: n } => {
+            next.pause = None;
+            note = n.clone();
+        }
+    }
+    let mut events = Vec::new();
+    if to != case.status {
+        next.status = to;
+        timeline.push(TimelineEntry::new(
+            &case.id,
+            now,
+            by,
+            true,
+            TimelineKind::StatusChanged { from: case.status, to, reason: reason_code.clone().or(note) },
+        ));
+        events.push(status_event(case, to, reason_code, now));
+        if action == Action::Reopen {
+            events.push(reopen_event(case, ReopenTrigger::Provider, now));
+        }
+    }
+    if to != CaseStatus::Closed {
+        next.closed_at = None;
+        next.close_reason = None;
+    }
+    next.updated_at = now;
+    next.version = case.version + 1;
+    Ok(CaseChange { case: next, expected_version: Some(case.version), timeline, events, referral: None })
+}
+
+fn status_event(case: &Case, to: CaseStatus, reason: Option<String>, now: DateTime<Utc>) -> EventEnvelope {
+    EventEnvelope::new(
+        now,
+        DomainEvent::CaseStatusChanged {
+            case_id: case.id.clone(),
+            case_type: case.case_type,
+            school_id: case.school_id.clone(),
+            provider_id: case.provider_id.clone(),
+            from: case.status,
+            to,
+            reason,
+        },
+    )
+}
+
+fn reopen_event(case: &Case, trigger: ReopenTrigger, now: DateTime<Utc>) -> EventEnvelope {
+    EventEnvelope::new(
+        now,
+        DomainEvent::CaseReopened {
+            case_id: case.id.clone(),
+            case_type: case.case_type,
+            school_id: case.school_id.clone(),
+            provider_id: case.provider_id.clone(),
+            from: case.status,
+            trigger,
+        },
+    )
+}
+
+/// The system reopens a paused case when the child re-enrols (ENROL) or turns six (nightly job).
+/// Returns `None` when there is nothing to do (not paused, or not yet six): safe to run twice.
+pub fn auto_reopen(case: &Case, trigger: ReopenTrigger, now: DateTime<Utc>, today: NaiveDate) -> Option<CaseChange> {
+    if case.status != CaseStatus::Paused {
+        return None;
+    }
+    if trigger == ReopenTrigger::TurnedSix && age_on(case.student.date_of_birth, today) < 6 {
+        return None;
+    }
+    let process = match trigger {
+        ReopenTrigger::Enrolled => "enrol",
+        ReopenTrigger::TurnedSix => "reopen-scheduler",
+        ReopenTrigger::Provider | ReopenTrigger::NewRequest => "system",
+    };
+    let mut next = case.clone();
+    next.status = CaseStatus::Open;
+    next.pause = None;
+    next.updated_at = now;
+    next.version = case.version + 1;
+    let reason = match trigger {
+        ReopenTrigger::Enrolled => "child_enrolled",
+        ReopenTrigger::TurnedSix => "child_turned_six",
+        ReopenTrigger::Provider => "provider",
+        ReopenTrigger::NewRequest => "new_request",
+    };
+    let timeline = vec![TimelineEntry::new(
+        &case.id,
+        now,
+        By::system(process),
+        true,
+        TimelineKind::StatusChanged { from: CaseStatus::Paused, to: CaseStatus::Open, reason: Some(reason.into()) },
+    )];
+    let events = vec![status_event(case, CaseStatus::Open, Some(reason.into()), now), reopen_event(case, trigger, now)];
+    Some(CaseChange { case: next, expected_version: Some(case.version), timeline, events, referral: None })
+}
+
+#[cfg(test)]
+mod tests;
