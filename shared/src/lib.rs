@@ -6,20 +6,31 @@
 
 pub mod access;
 pub mod actor;
+pub mod calendar;
 pub mod case;
 pub mod catchment;
 pub mod events;
 pub mod ids;
+pub mod lifecycle;
 pub mod outbox;
 pub mod ports;
 pub mod referral;
+pub mod sla;
 pub mod student;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// The New Zealand calendar date of an instant.
+/// Saturates instead of panicking for instants within hours of chrono's limits.
 pub fn nz_date(t: DateTime<Utc>) -> NaiveDate {
-    t.with_timezone(&chrono_tz::Pacific::Auckland).date_naive()
+    use chrono::{Offset, TimeZone};
+    let utc = t.naive_utc();
+    let offset = chrono_tz::Pacific::Auckland.offset_from_utc_datetime(&utc).fix();
+    match utc.checked_add_offset(offset) {
+        Some(local) => local.date(),
+        None if offset.local_minus_utc() >= 0 => NaiveDate::MAX,
+        None => NaiveDate::MIN,
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,64 @@
+# Shared by infra/up and infra/test: the project venv with the pinned emulator, starting and
+# stopping it on loopback, and the environment the SDK needs to talk to it.
+MOTO_VERSION="5.2.5"
+MOTO_REQS=("moto[server]==${MOTO_VERSION}")
+VENV="${ROOT}/.venv"
+MOTO_PID=""
+
+ensure_moto_venv() {
+  local want stamp="$VENV/.moto.stamp"
+  want="$(printf '%s\n' "${MOTO_REQS[@]}")"
+  if [[ -x "$VENV/bin/moto_server" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    return 0
+  fi
+  echo "installing ${MOTO_REQS[*]} into .venv ..." >&2
+  [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${MOTO_REQS[@]}"
+  printf '%s\n' "$want" >"$stamp"
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_moto PORT: start the emulator on 127.0.0.1:PORT and wait until it answers.
+start_moto() {
+  MOTO_PORT="$1"
+  mkdir -p "$ROOT/.local"
+  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$ROOT/.local/moto-$MOTO_PORT.log" 2>&1 &
+  MOTO_PID=$!
+  for _ in $(seq 1 100); do
+    if "$VENV/bin/python" -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$MOTO_PORT/moto-api/data.json', timeout=1)" 2>/dev/null; then
+      return 0
+    fi
+    if ! kill -0 "$MOTO_PID" 2>/dev/null; then
+      echo "the emulator failed to start; its log:" >&2
+      cat "$ROOT/.local/moto-$MOTO_PORT.log" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+  echo "the emulator did not answer on port $MOTO_PORT" >&2
+  return 1
+}
+
+stop_moto() {
+  if [[ -n "${MOTO_PID}" ]] && kill -0 "$MOTO_PID" 2>/dev/null; then
+    kill "$MOTO_PID" 2>/dev/null || true
+    wait "$MOTO_PID" 2>/dev/null || true
+  fi
+}
+
+# Dummy credentials (without them the SDK probes instance metadata), a region, the endpoint.
+export_emulator_env() {
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_SESSION_TOKEN=test
+  export AWS_REGION=ap-southeast-2 AWS_DEFAULT_REGION=ap-southeast-2
+  export AWS_ENDPOINT_URL="http://127.0.0.1:${MOTO_PORT}"
+  export AWS_EC2_METADATA_DISABLED=true
+  unset AWS_PROFILE
+}
+
+nextest_or_test() {
+  if cargo nextest --version >/dev/null 2>&1; then echo nextest; else echo test; fi
+}
