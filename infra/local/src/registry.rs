@@ -1,0 +1,103 @@
+//! Which handler runs for which function of template.yaml (by logical id). [`functions`] is the
+//! one place to add a function when its crate exists.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+/// An HTTP function's handler: never fails (it answers with a problem response itself).
+pub type HttpFn = Arc<dyn Fn(Request) -> BoxFuture<Response<Body>> + Send + Sync>;
+/// An EventBridge-triggered function's handler: `Err` = retry (the message is redelivered).
+pub type EventFn = Arc<dyn Fn(EventBridgeEvent<Value>) -> BoxFuture<Result<(), String>> + Send + Sync>;
+
+#[derive(Clone, Default)]
+pub struct Registry {
+    http: HashMap<String, HttpFn>,
+    events: HashMap<String, EventFn>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("http", &self.http.keys().collect::<Vec<_>>())
+            .field("events", &self.events.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Registry {
+    pub fn new() -> Registry {
+        Registry::default()
+    }
+
+    /// Serve `logical_id`'s HttpApi routes with `f`.
+    pub fn with_http<F, Fut>(mut self, logical_id: &str, f: F) -> Registry
+    where
+        F: Fn(Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Response<Body>> + Send + 'static,
+    {
+        self.http.insert(logical_id.to_string(), Arc::new(move |r| Box::pin(f(r))));
+        self
+    }
+
+    /// Run `f` for the events `logical_id`'s EventBridge rules match.
+    /// (The handler's `Ok` value is ignored; `Err` = retry, as with Lambda.)
+    pub fn with_event<F, Fut, T, E>(mut self, logical_id: &str, f: F) -> Registry
+    where
+        F: Fn(EventBridgeEvent<Value>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        E: std::fmt::Display,
+    {
+        let f = Arc::new(f);
+        self.events.insert(
+            logical_id.to_string(),
+            Arc::new(move |e| {
+                let fut = f(e);
+                Box::pin(async move { fut.await.map(|_| ()).map_err(|e| e.to_string()) })
+            }),
+        );
+        self
+    }
+
+    pub fn http(&self, logical_id: &str) -> Option<&HttpFn> {
+        self.http.get(logical_id)
+    }
+
+    pub fn event(&self, logical_id: &str) -> Option<&EventFn> {
+        self.events.get(logical_id)
+    }
+
+    pub fn http_ids(&self) -> Vec<&str> {
+        self.http.keys().map(String::as_str).collect()
+    }
+
+    pub fn event_ids(&self) -> Vec<&str> {
+        self.events.keys().map(String::as_str).collect()
+    }
+}
+
+/// Every function crate's handler with its AWS dependencies (built once, like a cold start).
+/// THE place to add a function: one line per template.yaml logical id.
+pub fn functions(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> Registry {
+    let submit = Arc::new(submit_referral::aws_deps(sdk, env));
+    let query = Arc::new(case_query::aws_deps(sdk, env));
+    let allocate = Arc::new(allocate::aws_deps(sdk, env));
+    Registry::new()
+        .with_http("SubmitReferralFunction", move |req| {
+            let d = submit.clone();
+            async move { submit_referral::handle(&*d, req).await }
+        })
+        .with_http("CaseQueryFunction", move |req| {
+            let d = query.clone();
+            async move { case_query::handle(&*d, req).await }
+        })
+        .with_event("AllocateFunction", move |ev| {
+            let d = allocate.clone();
+            async move { allocate::handle(&*d, ev).await }
+        })
+}

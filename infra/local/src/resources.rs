@@ -1,0 +1,243 @@
+//! Create the template's resources in the emulator under a name prefix: the table (keys, indexes
+//! and TTL from template.yaml), the event bus, and for each EventBridgeRule of each function a rule
+//! with the template's pattern whose target is an SQS queue (the emulator cannot invoke Lambda; the
+//! poller reads the queue and calls the handler). Idempotent, and safe to call many times on one
+//! emulator with different prefixes.
+
+use crate::template::{Template, TableDef};
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+
+/// The SDK clients the local environment uses.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub eventbridge: aws_sdk_eventbridge::Client,
+    pub sqs: aws_sdk_sqs::Client,
+}
+
+impl Clients {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Clients {
+        Clients {
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            eventbridge: aws_sdk_eventbridge::Client::new(sdk),
+            sqs: aws_sdk_sqs::Client::new(sdk),
+        }
+    }
+}
+
+/// The queue standing in for one EventBridge → Lambda target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleQueue {
+    pub function_logical_id: String,
+    /// The event's key in the function's `Events`.
+    pub event_name: String,
+    pub rule_name: String,
+    pub queue_url: String,
+    pub queue_arn: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalResources {
+    pub prefix: String,
+    pub table_name: String,
+    pub bus_name: String,
+    pub rules: Vec<RuleQueue>,
+}
+
+impl LocalResources {
+    /// The names a function reads from its environment.
+    pub fn env(&self) -> cms_aws::Env {
+        cms_aws::Env { table_name: self.table_name.clone(), bus_name: self.bus_name.clone() }
+    }
+}
+
+/// Seconds a received message stays invisible before it is redelivered (failed handler → retry).
+pub const VISIBILITY_TIMEOUT_SECS: i32 = 5;
+
+/// A prefix no other test run uses: `label` + 10 random characters (lower-case, so it is valid
+/// for every resource name).
+pub fn unique_prefix(label: &str) -> String {
+    let u = ulid::Ulid::new().to_string().to_lowercase();
+    let label: String = label.chars().filter(|c| c.is_ascii_alphanumeric()).take(12).collect();
+    format!("{label}{}", &u[u.len() - 10..])
+}
+
+/// `{prefix}-{name}`, cut to `max` characters (EventBridge rule names: 64; SQS queue names: 80).
+fn name(prefix: &str, rest: &str, max: usize) -> String {
+    let mut n = format!("{prefix}-{rest}");
+    n.truncate(max);
+    n
+}
+
+pub async fn create(clients: &Clients, template: &Template, prefix: &str) -> Result<LocalResources, String> {
+    let table_name = format!("{prefix}-cases");
+    let bus_name = format!("{prefix}-attendance-cases");
+    create_table(&clients.dynamodb, &template.table, &table_name).await?;
+    create_bus(&clients.eventbridge, &bus_name).await?;
+    let mut rules = Vec::new();
+    for f in &template.functions {
+        for r in &f.event_rules {
+            let base = format!("{}-{}", f.logical_id, r.event_name);
+            let queue_name = name(prefix, &base, 80);
+            let rule_name = name(prefix, &base, 64);
+            let q = clients
+                .sqs
+                .create_queue()
+                .queue_name(&queue_name)
+                .attributes(QueueAttributeName::VisibilityTimeout, VISIBILITY_TIMEOUT_SECS.to_string())
+                .send()
+                .await
+                .map_err(|e| format!("create queue {queue_name}: {}", DisplayErrorContext(e)))?;
+            let queue_url = q.queue_url.ok_or("CreateQueue returned no URL")?;
+            let attrs = clients
+                .sqs
+                .get_queue_attributes()
+                .queue_url(&queue_url)
+                .attribute_names(QueueAttributeName::QueueArn)
+                .send()
+                .await
+                .map_err(|e| format!("queue attributes {queue_name}: {}", DisplayErrorContext(e)))?;
+            let queue_arn = attrs
+                .attributes
+                .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+                .ok_or("the queue has no ARN")?;
+            let rule = clients
+                .eventbridge
+                .put_rule()
+                .name(&rule_name)
+                .event_bus_name(&bus_name)
+                .event_pattern(r.pattern.to_string())
+                .state(aws_sdk_eventbridge::types::RuleState::Enabled)
+                .send()
+                .await
+                .map_err(|e| format!("put rule {rule_name}: {}", DisplayErrorContext(e)))?;
+            // As in AWS: the queue lets this rule (only) send to it.
+            let policy = serde_json::json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": rule.rule_arn.clone().unwrap_or_default()}}
+                }]
+            });
+            clients
+                .sqs
+                .set_queue_attributes()
+                .queue_url(&queue_url)
+                .attributes(QueueAttributeName::Policy, policy.to_string())
+                .send()
+                .await
+                .map_err(|e| format!("queue policy {queue_name}: {}", DisplayErrorContext(e)))?;
+            let target = aws_sdk_eventbridge::types::Target::builder()
+                .id("local-queue")
+                .arn(&queue_arn)
+                .build()
+                .map_err(|e| e.to_string())?;
+            let out = clients
+                .eventbridge
+                .put_targets()
+                .rule(&rule_name)
+                .event_bus_name(&bus_name)
+                .targets(target)
+                .send()
+                .await
+                .map_err(|e| format!("put targets {rule_name}: {}", DisplayErrorContext(e)))?;
+            if out.failed_entry_count > 0 {
+                return Err(format!("put targets {rule_name}: {} failed", out.failed_entry_count));
+            }
+            rules.push(RuleQueue {
+                function_logical_id: f.logical_id.clone(),
+                event_name: r.event_name.clone(),
+                rule_name,
+                queue_url,
+                queue_arn,
+            });
+        }
+    }
+    Ok(LocalResources { prefix: prefix.to_string(), table_name, bus_name, rules })
+}
+
+fn key_schema(k: &[crate::template::KeyElement]) -> Result<Vec<KeySchemaElement>, String> {
+    k.iter()
+        .map(|k| {
+            KeySchemaElement::builder()
+                .attribute_name(&k.attribute_name)
+                .key_type(KeyType::from(k.key_type.as_str()))
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
+async fn create_table(ddb: &aws_sdk_dynamodb::Client, def: &TableDef, table_name: &str) -> Result<(), String> {
+    let mut req = ddb
+        .create_table()
+        .table_name(table_name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_key_schema(Some(key_schema(&def.key_schema)?));
+    for (n, t) in &def.attribute_definitions {
+        req = req.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(n)
+                .attribute_type(ScalarAttributeType::from(t.as_str()))
+                .build()
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    for g in &def.global_secondary_indexes {
+        let mut p = Projection::builder().projection_type(ProjectionType::from(g.projection_type.as_str()));
+        for a in &g.non_key_attributes {
+            p = p.non_key_attributes(a);
+        }
+        req = req.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(&g.index_name)
+                .set_key_schema(Some(key_schema(&g.key_schema)?))
+                .projection(p.build())
+                .build()
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    match req.send().await {
+        Ok(_) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
+        Err(e) => return Err(format!("create table {table_name}: {}", DisplayErrorContext(e))),
+    }
+    for _ in 0..100 {
+        let d = ddb
+            .describe_table()
+            .table_name(table_name)
+            .send()
+            .await
+            .map_err(|e| format!("describe table {table_name}: {}", DisplayErrorContext(e)))?;
+        if d.table.and_then(|t| t.table_status) == Some(TableStatus::Active) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    if let Some(attr) = &def.ttl_attribute {
+        let spec = TimeToLiveSpecification::builder().attribute_name(attr).enabled(true).build().map_err(|e| e.to_string())?;
+        match ddb.update_time_to_live().table_name(table_name).time_to_live_specification(spec).send().await {
+            Ok(_) => {}
+            // already enabled (second start against the same emulator)
+            Err(e) if e.as_service_error().is_some_and(|s| s.meta().code() == Some("ValidationException")) => {}
+            Err(e) => return Err(format!("enable TTL on {table_name}: {}", DisplayErrorContext(e))),
+        }
+    }
+    Ok(())
+}
+
+async fn create_bus(eb: &aws_sdk_eventbridge::Client, bus_name: &str) -> Result<(), String> {
+    match eb.create_event_bus().name(bus_name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_already_exists_exception()) => Ok(()),
+        Err(e) => Err(format!("create event bus {bus_name}: {}", DisplayErrorContext(e))),
+    }
+}

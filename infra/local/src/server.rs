@@ -1,0 +1,216 @@
+//! The local API Gateway: match the template's HttpApi routes, verify the bearer token like the
+//! JWT authorizer, build the API Gateway v2 event and call the function's own handler.
+//! One access-log line per request (method, path, status, ms) — never bodies, tokens or queries.
+
+use crate::jwt::LocalIdp;
+use crate::registry::Registry;
+use crate::template::Route;
+use hyper::body::Bytes;
+use cms_http::apigw::{match_route, ApiCall};
+use cms_http::Problem;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Largest body the local gateway accepts (API Gateway's own cap is larger; handlers apply theirs).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub struct AppState {
+    pub routes: Vec<Route>,
+    pub registry: Registry,
+    pub idp: Arc<LocalIdp>,
+}
+
+type Resp = hyper::Response<Full<Bytes>>;
+
+fn problem(p: Problem) -> Resp {
+    to_hyper(p.into_response())
+}
+
+fn to_hyper(r: lambda_http::Response<lambda_http::Body>) -> Resp {
+    let (parts, body) = r.into_parts();
+    let bytes = match body {
+        lambda_http::Body::Empty => Bytes::new(),
+        lambda_http::Body::Text(t) => Bytes::from(t),
+        lambda_http::Body::Binary(b) => Bytes::from(b),
+        _ => Bytes::new(),
+    };
+    hyper::Response::from_parts(parts, Full::new(bytes))
+}
+
+/// The route for a method and path: literal segments win over `{params}`, as in API Gateway.
+pub fn find_route<'a>(routes: &'a [Route], method: &str, path: &str) -> Option<(&'a Route, HashMap<String, String>)> {
+    routes
+        .iter()
+        .filter(|r| r.method == method || r.method == "ANY")
+        .filter_map(|r| match_route(&r.path, path).map(|p| (r, p)))
+        .max_by_key(|(r, _)| (r.path.split('/').filter(|s| !s.starts_with('{')).count(), r.method != "ANY"))
+}
+
+fn bearer(headers: &hyper::HeaderMap) -> Option<&str> {
+    let v = headers.get(hyper::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
+
+async fn handle(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: SocketAddr) -> Resp {
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+    let raw_query = req.uri().query().unwrap_or_default().to_string();
+    let Some((route, params)) = find_route(&state.routes, &method, &path) else {
+        return problem(Problem::new(404, "Not found", "There is no such route."));
+    };
+    let claims = match bearer(req.headers()).map(|t| state.idp.verify(t)) {
+        Some(Ok(c)) => c,
+        Some(Err(reason)) => {
+            tracing::info!(target: "local.api", %reason, "token refused");
+            return problem(Problem::unauthenticated());
+        }
+        None => return problem(Problem::unauthenticated()),
+    };
+    let Some(handler) = state.registry.http(&route.function_logical_id).cloned() else {
+        return problem(Problem::new(
+            501,
+            "Not implemented locally",
+            &format!("{} has no handler in the local registry (infra/local/src/registry.rs).", route.function_logical_id),
+        ));
+    };
+    let too_large = || problem(Problem::new(413, "Request too large", "The request body must be at most 1 MB."));
+    let declared = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return too_large();
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(),
+        Err(_) => return problem(Problem::bad_request("The request body could not be read.")),
+    };
+    let body = if bytes.is_empty() {
+        None
+    } else {
+        match String::from_utf8(bytes.to_vec()) {
+            Ok(s) => Some(s),
+            Err(_) => return problem(Problem::bad_request("The request body must be UTF-8 JSON.")),
+        }
+    };
+    let headers = parts
+        .headers
+        .iter()
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
+        .collect();
+    let call = ApiCall {
+        method: method.clone(),
+        path: path.clone(),
+        route: route.path.clone(),
+        path_parameters: params,
+        raw_query,
+        headers,
+        body,
+        claims: Some(claims),
+        request_id: ulid::Ulid::new().to_string(),
+        source_ip: peer.ip().to_string(),
+    };
+    let lambda_req = match cms_http::apigw::request(&call) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(target: "local.api", error = %e, "could not build the API Gateway event");
+            return problem(Problem::new(500, "Internal error", "The local gateway could not build the event."));
+        }
+    };
+    // A panicking handler is a 500 here, as a crashed Lambda would be a 502/500 behind API Gateway.
+    match tokio::spawn(handler(lambda_req)).await {
+        Ok(r) => to_hyper(r),
+        Err(_) => problem(Problem::new(500, "Internal error", "The function failed.")),
+    }
+}
+
+/// Serve on `listener` until `shutdown` turns true.
+pub async fn serve(listener: TcpListener, state: Arc<AppState>, mut shutdown: watch::Receiver<bool>) {
+    let mut conns = tokio::task::JoinSet::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(target: "local.api", error = %e, "accept failed");
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => break,
+        };
+        let state = state.clone();
+        let mut conn_shutdown = shutdown.clone();
+        conns.spawn(async move {
+            let svc = service_fn(move |req: hyper::Request<Incoming>| {
+                let state = state.clone();
+                async move {
+                    let started = Instant::now();
+                    let (m, p) = (req.method().clone(), req.uri().path().to_string());
+                    let resp = handle(state, req, peer).await;
+                    tracing::info!(
+                        target: "local.api",
+                        "{m} {p} {} {}ms",
+                        resp.status().as_u16(),
+                        started.elapsed().as_millis()
+                    );
+                    Ok::<_, Infallible>(resp)
+                }
+            });
+            let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = conn_shutdown.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+    while conns.join_next().await.is_some() {}
+}
+
+/// Bind `addr` (port 0 = any free port) and serve in the background.
+pub async fn spawn(
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    shutdown: watch::Receiver<bool>,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    Ok((local, tokio::spawn(serve(listener, state, shutdown))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(m: &str, p: &str, f: &str) -> Route {
+        Route { method: m.into(), path: p.into(), function_logical_id: f.into() }
+    }
+
+    #[test]
+    fn literal_segments_win() {
+        let routes = vec![r("GET", "/referrals/{id}", "A"), r("GET", "/referrals/drafts", "B"), r("POST", "/referrals/{id}", "C")];
+        assert_eq!(find_route(&routes, "GET", "/referrals/drafts").unwrap().0.function_logical_id, "B");
+        let (route, p) = find_route(&routes, "GET", "/referrals/x1").unwrap();
+        assert_eq!(route.function_logical_id, "A");
+        assert_eq!(p["id"], "x1");
+        assert!(find_route(&routes, "DELETE", "/referrals/x1").is_none());
+        assert!(find_route(&routes, "GET", "/nope").is_none());
+    }
+}

@@ -1,0 +1,399 @@
+//! Read what the local environment needs from template.yaml, so local and cloud cannot drift:
+//! the table's keys and indexes, the event bus, and each function's routes and event rules.
+//!
+//! CloudFormation short tags (`!Ref`, `!GetAtt`, `!Sub`) come out of serde_yaml as
+//! `Value::Tagged`; the properties read here must be literal values (a tag there is an error).
+
+use serde_json::Value as Json;
+use serde_yaml::Value;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pub table: TableDef,
+    /// Logical id of the `AWS::Events::EventBus`.
+    pub bus_logical_id: String,
+    pub functions: Vec<FunctionDef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyElement {
+    pub attribute_name: String,
+    /// `HASH` or `RANGE`.
+    pub key_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GsiDef {
+    pub index_name: String,
+    pub key_schema: Vec<KeyElement>,
+    /// `ALL`, `KEYS_ONLY` or `INCLUDE`.
+    pub projection_type: String,
+    pub non_key_attributes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDef {
+    pub logical_id: String,
+    /// (name, type) pairs, type `S`, `N` or `B`.
+    pub attribute_definitions: Vec<(String, String)>,
+    pub key_schema: Vec<KeyElement>,
+    pub global_secondary_indexes: Vec<GsiDef>,
+    /// The TTL attribute, when TTL is enabled.
+    pub ttl_attribute: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HttpRoute {
+    /// Upper-case method (`GET`, `POST`, … or `ANY`).
+    pub method: String,
+    /// The route path with `{param}` segments.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRule {
+    /// The key under the function's `Events` (e.g. `OnCaseCreated`).
+    pub event_name: String,
+    /// The EventBridge pattern, as JSON.
+    pub pattern: Json,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionDef {
+    pub logical_id: String,
+    pub http_routes: Vec<HttpRoute>,
+    pub event_rules: Vec<EventRule>,
+}
+
+/// A route and the function that serves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub method: String,
+    pub path: String,
+    pub function_logical_id: String,
+}
+
+/// The repository root (this crate lives in `infra/local`).
+pub fn repo_root() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    p.canonicalize().unwrap_or(p)
+}
+
+/// `template.yaml` at the repository root, or `$TEMPLATE_PATH`.
+pub fn default_path() -> PathBuf {
+    std::env::var_os("TEMPLATE_PATH").map(PathBuf::from).unwrap_or_else(|| repo_root().join("template.yaml"))
+}
+
+/// Load and parse the repository's template.yaml.
+pub fn load_default() -> Result<Template, String> {
+    load(&default_path())
+}
+
+pub fn load(path: &Path) -> Result<Template, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    v.as_mapping().and_then(|m| m.get(key))
+}
+
+fn literal_str(v: &Value, what: &str) -> Result<String, String> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Tagged(t) => Err(format!("{what} must be a literal value, not {}", t.tag)),
+        _ => Err(format!("{what} must be a string")),
+    }
+}
+
+fn req_str(v: &Value, key: &str, what: &str) -> Result<String, String> {
+    let x = get(v, key).ok_or_else(|| format!("{what} has no {key}"))?;
+    literal_str(x, &format!("{what}.{key}"))
+}
+
+fn seq<'a>(v: Option<&'a Value>, what: &str) -> Result<&'a [Value], String> {
+    match v {
+        None => Ok(&[]),
+        Some(Value::Sequence(s)) => Ok(s),
+        Some(_) => Err(format!("{what} must be a list")),
+    }
+}
+
+/// Convert YAML to JSON; a CloudFormation tag becomes an error (patterns must be literal).
+pub fn yaml_to_json(v: &Value) -> Result<Json, String> {
+    Ok(match v {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Number(n) => serde_json::to_value(n).map_err(|e| e.to_string())?,
+        Value::String(s) => Json::String(s.clone()),
+        Value::Sequence(s) => Json::Array(s.iter().map(yaml_to_json).collect::<Result<_, _>>()?),
+        Value::Mapping(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in m {
+                out.insert(literal_str(k, "a mapping key")?, yaml_to_json(v)?);
+            }
+            Json::Object(out)
+        }
+        Value::Tagged(t) => return Err(format!("unexpected {} in a value that must be literal", t.tag)),
+    })
+}
+
+fn key_schema(v: Option<&Value>, what: &str) -> Result<Vec<KeyElement>, String> {
+    seq(v, what)?
+        .iter()
+        .map(|k| {
+            Ok(KeyElement {
+                attribute_name: req_str(k, "AttributeName", what)?,
+                key_type: req_str(k, "KeyType", what)?,
+            })
+        })
+        .collect()
+}
+
+fn table_def(logical_id: &str, props: &Value) -> Result<TableDef, String> {
+    let what = format!("{logical_id}.Properties");
+    let attribute_definitions = seq(get(props, "AttributeDefinitions"), "AttributeDefinitions")?
+        .iter()
+        .map(|a| Ok((req_str(a, "AttributeName", &what)?, req_str(a, "AttributeType", &what)?)))
+        .collect::<Result<Vec<_>, String>>()?;
+    let key_schema_v = key_schema(get(props, "KeySchema"), &format!("{what}.KeySchema"))?;
+    let mut gsis = Vec::new();
+    for g in seq(get(props, "GlobalSecondaryIndexes"), "GlobalSecondaryIndexes")? {
+        let name = req_str(g, "IndexName", &what)?;
+        let proj = get(g, "Projection");
+        let projection_type = match proj.and_then(|p| get(p, "ProjectionType")) {
+            Some(p) => literal_str(p, "ProjectionType")?,
+            None => "ALL".into(),
+        };
+        let non_key_attributes = seq(proj.and_then(|p| get(p, "NonKeyAttributes")), "NonKeyAttributes")?
+            .iter()
+            .map(|a| literal_str(a, "NonKeyAttributes"))
+            .collect::<Result<Vec<_>, _>>()?;
+        gsis.push(GsiDef {
+            key_schema: key_schema(get(g, "KeySchema"), &format!("{name}.KeySchema"))?,
+            index_name: name,
+            projection_type,
+            non_key_attributes,
+        });
+    }
+    let ttl_attribute = match get(props, "TimeToLiveSpecification") {
+        None => None,
+        Some(t) => {
+            let enabled = get(t, "Enabled").map(|e| literal_str(e, "TimeToLiveSpecification.Enabled")).transpose()?;
+            if enabled.as_deref() == Some("true") {
+                Some(req_str(t, "AttributeName", "TimeToLiveSpecification")?)
+            } else {
+                None
+            }
+        }
+    };
+    Ok(TableDef {
+        logical_id: logical_id.into(),
+        attribute_definitions,
+        key_schema: key_schema_v,
+        global_secondary_indexes: gsis,
+        ttl_attribute,
+    })
+}
+
+fn function_def(logical_id: &str, props: Option<&Value>) -> Result<FunctionDef, String> {
+    let mut f = FunctionDef { logical_id: logical_id.into(), http_routes: Vec::new(), event_rules: Vec::new() };
+    let Some(events) = props.and_then(|p| get(p, "Events")).and_then(Value::as_mapping) else {
+        return Ok(f);
+    };
+    for (name, ev) in events {
+        let name = literal_str(name, "an event name")?;
+        let what = format!("{logical_id}.Events.{name}");
+        let kind = req_str(ev, "Type", &what)?;
+        let p = get(ev, "Properties");
+        match kind.as_str() {
+            "HttpApi" => {
+                let p = p.ok_or_else(|| format!("{what} has no Properties"))?;
+                f.http_routes.push(HttpRoute {
+                    method: req_str(p, "Method", &what)?.to_ascii_uppercase(),
+                    path: req_str(p, "Path", &what)?,
+                });
+            }
+            "EventBridgeRule" => {
+                let pattern = p
+                    .and_then(|p| get(p, "Pattern"))
+                    .ok_or_else(|| format!("{what} has no Pattern"))?;
+                f.event_rules.push(EventRule { event_name: name, pattern: yaml_to_json(pattern).map_err(|e| format!("{what}: {e}"))? });
+            }
+            // Schedules, S3 events, … are triggered by commands locally.
+            _ => {}
+        }
+    }
+    Ok(f)
+}
+
+pub fn parse(text: &str) -> Result<Template, String> {
+    let doc: Value = serde_yaml::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
+    let resources = get(&doc, "Resources").and_then(Value::as_mapping).ok_or("the template has no Resources")?;
+    let mut table = None;
+    let mut bus = None;
+    let mut functions = Vec::new();
+    for (id, res) in resources {
+        let id = literal_str(id, "a logical id")?;
+        let kind = get(res, "Type").and_then(Value::as_str).unwrap_or_default();
+        match kind {
+            "AWS::DynamoDB::Table" => {
+                if table.is_some() {
+                    return Err("more than one AWS::DynamoDB::Table (the local environment expects one)".into());
+                }
+                let props = get(res, "Properties").ok_or_else(|| format!("{id} has no Properties"))?;
+                table = Some(table_def(&id, props)?);
+            }
+            "AWS::Events::EventBus" => {
+                if bus.is_some() {
+                    return Err("more than one AWS::Events::EventBus (the local environment expects one)".into());
+                }
+                bus = Some(id);
+            }
+            "AWS::Serverless::Function" => functions.push(function_def(&id, get(res, "Properties"))?),
+            _ => {}
+        }
+    }
+    Ok(Template {
+        table: table.ok_or("the template has no AWS::DynamoDB::Table")?,
+        bus_logical_id: bus.ok_or("the template has no AWS::Events::EventBus")?,
+        functions,
+    })
+}
+
+impl Template {
+    /// Every HTTP route with its function.
+    pub fn routes(&self) -> Vec<Route> {
+        self.functions
+            .iter()
+            .flat_map(|f| {
+                f.http_routes.iter().map(move |r| Route {
+                    method: r.method.clone(),
+                    path: r.path.clone(),
+                    function_logical_id: f.logical_id.clone(),
+                })
+            })
+            .collect()
+    }
+
+    pub fn function(&self, logical_id: &str) -> Option<&FunctionDef> {
+        self.functions.iter().find(|f| f.logical_id == logical_id)
+    }
+}
+
+/// The (METHOD, path) pairs of an OpenAPI 3 document.
+pub fn openapi_routes(text: &str) -> Result<Vec<HttpRoute>, String> {
+    const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+    let doc: Value = serde_yaml::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
+    let paths = get(&doc, "paths").and_then(Value::as_mapping).ok_or("the document has no paths")?;
+    let mut out = Vec::new();
+    for (path, item) in paths {
+        let path = literal_str(path, "a path")?;
+        for m in METHODS {
+            if get(item, m).is_some() {
+                out.push(HttpRoute { method: m.to_ascii_uppercase(), path: path.clone() });
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn real() -> Template {
+        load(&repo_root().join("template.yaml")).expect("template.yaml parses")
+    }
+
+    #[test]
+    fn reads_the_table_from_the_real_template() {
+        let t = real();
+        let table = &t.table;
+        assert_eq!(table.key_schema[0], KeyElement { attribute_name: "PK".into(), key_type: "HASH".into() });
+        assert_eq!(table.key_schema[1], KeyElement { attribute_name: "SK".into(), key_type: "RANGE".into() });
+        assert_eq!(table.ttl_attribute.as_deref(), Some("expiresAt"));
+        let names: Vec<&str> = table.global_secondary_indexes.iter().map(|g| g.index_name.as_str()).collect();
+        // the adapter queries these by name
+        use cms_aws::dynamo::index;
+        for want in [index::BY_PROVIDER, index::BY_SCHOOL, index::BY_CONTACT, index::BY_STUDENT, index::BY_STATUS, index::BY_DUE, index::BY_OUTBOX] {
+            assert!(names.contains(&want), "template.yaml has no index {want}");
+        }
+        // every key attribute is defined, and every definition is used by a key (CloudFormation requires both)
+        let defined: BTreeSet<&str> = table.attribute_definitions.iter().map(|(n, _)| n.as_str()).collect();
+        let used: BTreeSet<&str> = table
+            .key_schema
+            .iter()
+            .chain(table.global_secondary_indexes.iter().flat_map(|g| g.key_schema.iter()))
+            .map(|k| k.attribute_name.as_str())
+            .collect();
+        assert_eq!(defined, used);
+    }
+
+    #[test]
+    fn reads_functions_routes_and_rules() {
+        let t = real();
+        assert!(!t.bus_logical_id.is_empty());
+        let submit = t.function("SubmitReferralFunction").expect("SubmitReferralFunction");
+        assert!(submit.http_routes.contains(&HttpRoute { method: "POST".into(), path: "/referrals".into() }));
+        let allocate = t.function("AllocateFunction").expect("AllocateFunction");
+        assert!(allocate.http_routes.is_empty());
+        let rule = allocate.event_rules.first().expect("AllocateFunction has an EventBridge rule");
+        assert_eq!(rule.pattern["source"], serde_json::json!(["attendance.cases"]));
+        assert_eq!(rule.pattern["detail-type"], serde_json::json!(["CaseCreated"]));
+        // no route is served by two functions
+        let routes = t.routes();
+        let unique: BTreeSet<(String, String)> = routes.iter().map(|r| (r.method.clone(), r.path.clone())).collect();
+        assert_eq!(unique.len(), routes.len(), "a route appears twice in template.yaml");
+    }
+
+    #[test]
+    fn openapi_routes_match_the_template() {
+        let spec = std::fs::read_to_string(repo_root().join("docs/openapi.yaml")).expect("docs/openapi.yaml");
+        let spec: BTreeSet<(String, String)> =
+            openapi_routes(&spec).unwrap().into_iter().map(|r| (r.method, r.path)).collect();
+        let tpl: BTreeSet<(String, String)> = real().routes().into_iter().map(|r| (r.method, r.path)).collect();
+        let only_spec: Vec<_> = spec.difference(&tpl).collect();
+        let only_tpl: Vec<_> = tpl.difference(&spec).collect();
+        assert!(
+            only_spec.is_empty() && only_tpl.is_empty(),
+            "docs/openapi.yaml and template.yaml disagree.\n  only in openapi.yaml: {only_spec:?}\n  only in template.yaml: {only_tpl:?}"
+        );
+    }
+
+    #[test]
+    fn tags_are_handled() {
+        let t = parse(
+            r#"
+Resources:
+  T:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: !Sub "${AWS::StackName}-t"
+      AttributeDefinitions: [{AttributeName: PK, AttributeType: S}]
+      KeySchema: [{AttributeName: PK, KeyType: HASH}]
+  B:
+    Type: AWS::Events::EventBus
+    Properties: {Name: !Ref Stage}
+  F:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Get: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: "/x/{id}", Method: get}}
+        On: {Type: EventBridgeRule, Properties: {EventBusName: !Ref B, Pattern: {source: [a]}}}
+"#,
+        )
+        .unwrap();
+        assert_eq!(t.bus_logical_id, "B");
+        assert_eq!(t.table.ttl_attribute, None);
+        assert_eq!(t.routes()[0].method, "GET");
+        assert_eq!(t.functions[0].event_rules[0].pattern, serde_json::json!({"source": ["a"]}));
+        // a tag where a literal is needed is refused with a clear message
+        let err = parse("Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      KeySchema: [{AttributeName: !Ref X, KeyType: HASH}]\n").unwrap_err();
+        assert!(err.contains("literal"), "{err}");
+    }
+}
