@@ -62,11 +62,15 @@ async fn run() -> Result<(), String> {
         out.push_str(&format!("  {:<22} {:<24} {:<14} {}\n", u.id.as_str(), u.role.as_str(), u.org_id, u.display_name));
     }
     out.push('\n');
+    let mut exports = format!("export API=http://{addr}\n");
     for u in seed::demo_users() {
-        out.push_str(&format!("export TOKEN_{}={}\n", env_name(u.id.as_str()), idp.mint(&u, TOKEN_TTL)));
+        exports.push_str(&format!("export TOKEN_{}={}\n", env_name(u.id.as_str()), idp.mint(&u, TOKEN_TTL)));
     }
+    let tokens_file = template::repo_root().join(".local/tokens.env");
+    std::fs::write(&tokens_file, &exports).map_err(|e| format!("writing {}: {e}", tokens_file.display()))?;
+    out.push_str(&exports);
     out.push_str(&format!(
-        "\nTry:  curl -s -H \"Authorization: Bearer $TOKEN_LEAD_1001\" http://{addr}/cases\n\nCtrl-C to stop.\n"
+        "\nThe same lines are in .local/tokens.env: in another shell, `source .local/tokens.env`.\nTry:  curl -s -H \"Authorization: Bearer $TOKEN_LEAD_1001\" $API/cases\n\nCtrl-C to stop.\n"
     ));
     println!("{out}");
 
