@@ -97,6 +97,17 @@ pub struct Case {
     pub allocation_choice: Option<AllocationChoice>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referral_id: Option<ReferralId>,
+    /// NEN only: what ENROL reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nen: Option<crate::enrol::NenDetails>,
+    /// When the Case Manager met the school and the student/whānau (stop the SLA clocks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school_met_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whanau_met_on: Option<NaiveDate>,
+    /// SLA clocks already reported as breached (so `SlaBreached` is emitted once per breach).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breached: Vec<crate::sla::SlaKind>,
     pub student: CaseStudent,
     pub student_key: StudentKey,
     pub whanau: Vec<Whanau>,
@@ -147,6 +158,22 @@ pub enum TimelineKind {
     Allocated { provider_id: ProviderId, route: AllocationRoute },
     StatusChanged { from: CaseStatus, to: CaseStatus, reason: Option<String> },
     CaseManagerAssigned { case_manager: UserId, previous: Option<UserId> },
+    /// The Central Investigations Team moved the case to another provider.
+    Transferred { from: Option<ProviderId>, to: ProviderId, reason: String },
+    /// ENROL reported the student enrolled at a school.
+    Enrolled { school_id: SchoolId, enrolled_on: NaiveDate },
+    /// A school's CA request turned this NEN case into a CA case (same case, same history).
+    ConvertedToCa { referral_id: ReferralId },
+    /// A new CA request within 3 months of closure reopened this case.
+    ReopenedByRequest { referral_id: ReferralId },
+    /// A comment (text is free text: shown only to those who may see this entry).
+    Comment { text: String, author_side: crate::actor::Side },
+    /// A file attached to the case (confirmed uploaded).
+    File { file_id: String, file_name: String, content_type: String, size: u64, author_side: crate::actor::Side },
+    /// A meeting, phone call or other activity.
+    Activity { activity: String, date: NaiveDate, attendees: Vec<String>, notes: Option<String> },
+    /// An SLA clock passed its due date without the meeting.
+    SlaBreached { sla: crate::sla::SlaKind, due: NaiveDate },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,6 +206,22 @@ pub struct CaseChange {
     pub events: Vec<EventEnvelope>,
     /// The request that produced the case, moved to submitted in the same transaction.
     pub referral: Option<(Referral, u64)>,
+    /// Once-only markers written in the same transaction (the write fails with a conflict if one
+    /// already exists): idempotency of deliveries, "breach already reported", …
+    pub markers: Vec<Marker>,
+}
+
+/// A once-only record: `key` is unique within the store (e.g. `ENROL#<notification id>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marker {
+    pub key: String,
+    /// What the marked thing was (e.g. a digest of a delivery's body), to tell a true repeat from a
+    /// different request reusing the key.
+    pub fingerprint: String,
+    /// A small JSON answer to give again on a repeat.
+    pub answer: Option<String>,
+    /// When the store may forget it (TTL); `None` keeps it.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -213,6 +256,10 @@ impl Case {
             primary_contact: Some(valid.primary_contact.clone()),
             allocation_choice: Some(valid.allocation),
             referral_id: Some(referral.id.clone()),
+            nen: None,
+            school_met_on: None,
+            whanau_met_on: None,
+            breached: Vec::new(),
             student_key: valid.student.key(),
             student,
             whanau: valid.whanau.clone(),
@@ -260,7 +307,7 @@ impl Case {
                 },
             ),
         ];
-        CaseChange { case, expected_version: None, timeline, events, referral: Some((submitted, referral.version)) }
+        CaseChange { case, expected_version: None, timeline, events, referral: Some((submitted, referral.version)), markers: Vec::new() }
     }
 
     /// Hand the case to its provider's queue (automatic CA allocation).
@@ -298,6 +345,6 @@ impl Case {
                 route,
             },
         )];
-        Ok(CaseChange { case, expected_version: Some(self.version), timeline, events, referral: None })
+        Ok(CaseChange { case, expected_version: Some(self.version), timeline, events, referral: None, markers: Vec::new() })
     }
 }

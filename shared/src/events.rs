@@ -3,7 +3,10 @@
 
 use crate::case::{CaseStatus, CaseType};
 use crate::catchment::{AllocationChoice, AllocationRoute};
-use crate::ids::{CaseId, CatchmentId, EventId, ProviderId, ReferralId, SchoolId};
+use crate::actor::Side;
+use crate::ids::{CaseId, CatchmentId, EntryId, EventId, ProviderId, ReferralId, SchoolId};
+use crate::sla::SlaKind;
+use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +56,53 @@ pub enum DomainEvent {
         from: CaseStatus,
         trigger: ReopenTrigger,
     },
+    #[serde(rename_all = "camelCase")]
+    CaseTransferred {
+        case_id: CaseId,
+        case_type: CaseType,
+        school_id: SchoolId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_provider_id: Option<ProviderId>,
+        to_provider_id: ProviderId,
+    },
+    /// ENROL notified a non-enrolment; the NEN case waits for CIT review.
+    #[serde(rename_all = "camelCase")]
+    NenReceived { case_id: CaseId, school_id: SchoolId, notification_id: String },
+    /// ENROL reported the student of this case enrolled at a school.
+    #[serde(rename_all = "camelCase")]
+    StudentEnrolled { case_id: CaseId, case_type: CaseType, school_id: SchoolId, notification_id: String },
+    #[serde(rename_all = "camelCase")]
+    CommentAdded {
+        case_id: CaseId,
+        case_type: CaseType,
+        school_id: SchoolId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider_id: Option<ProviderId>,
+        entry_id: EntryId,
+        author_side: Side,
+        shared: bool,
+    },
+    #[serde(rename_all = "camelCase")]
+    FileAdded {
+        case_id: CaseId,
+        case_type: CaseType,
+        school_id: SchoolId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider_id: Option<ProviderId>,
+        file_id: String,
+        author_side: Side,
+        shared: bool,
+    },
+    #[serde(rename_all = "camelCase")]
+    SlaBreached {
+        case_id: CaseId,
+        case_type: CaseType,
+        school_id: SchoolId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider_id: Option<ProviderId>,
+        sla: SlaKind,
+        due: NaiveDate,
+    },
 }
 
 /// What reopened a case.
@@ -77,6 +127,12 @@ impl DomainEvent {
             DomainEvent::CaseAllocated { .. } => "CaseAllocated",
             DomainEvent::CaseStatusChanged { .. } => "CaseStatusChanged",
             DomainEvent::CaseReopened { .. } => "CaseReopened",
+            DomainEvent::CaseTransferred { .. } => "CaseTransferred",
+            DomainEvent::NenReceived { .. } => "NenReceived",
+            DomainEvent::StudentEnrolled { .. } => "StudentEnrolled",
+            DomainEvent::CommentAdded { .. } => "CommentAdded",
+            DomainEvent::FileAdded { .. } => "FileAdded",
+            DomainEvent::SlaBreached { .. } => "SlaBreached",
         }
     }
     pub fn case_id(&self) -> &CaseId {
@@ -85,7 +141,13 @@ impl DomainEvent {
             | DomainEvent::CaseCreated { case_id, .. }
             | DomainEvent::CaseAllocated { case_id, .. }
             | DomainEvent::CaseStatusChanged { case_id, .. }
-            | DomainEvent::CaseReopened { case_id, .. } => case_id,
+            | DomainEvent::CaseReopened { case_id, .. }
+            | DomainEvent::CaseTransferred { case_id, .. }
+            | DomainEvent::NenReceived { case_id, .. }
+            | DomainEvent::StudentEnrolled { case_id, .. }
+            | DomainEvent::CommentAdded { case_id, .. }
+            | DomainEvent::FileAdded { case_id, .. }
+            | DomainEvent::SlaBreached { case_id, .. } => case_id,
         }
     }
 }

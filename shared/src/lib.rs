@@ -9,6 +9,7 @@ pub mod actor;
 pub mod calendar;
 pub mod case;
 pub mod catchment;
+pub mod enrol;
 pub mod events;
 pub mod ids;
 pub mod lifecycle;

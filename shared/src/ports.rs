@@ -2,7 +2,8 @@
 //! `cms-aws`; tests use the same adapters against the emulator.
 
 use crate::access::ListScope;
-use crate::case::{Case, CaseChange, CaseStatus, TimelineEntry};
+use crate::case::{Case, CaseChange, CaseStatus, Marker, TimelineEntry};
+use crate::student::StudentIdentity;
 use crate::catchment::{Catchment, Provider, School};
 use crate::events::EventEnvelope;
 use crate::ids::{CaseId, CatchmentId, EventId, ProviderId, ReferralId, SchoolId, UserId};
@@ -75,6 +76,13 @@ pub trait CaseStore: Send + Sync {
     /// Events committed for this case but not yet confirmed published.
     async fn pending_events(&self, id: &CaseId) -> Result<Vec<EventEnvelope>, StoreError>;
     async fn mark_published(&self, id: &CaseId, events: &[EventId]) -> Result<(), StoreError>;
+    /// A once-only marker written by an earlier change, if any: (fingerprint, answer).
+    async fn marker(&self, key: &str) -> Result<Option<(String, Option<String>)>, StoreError>;
+    /// Write a marker on its own; `Ok(false)` when it already existed (nothing written).
+    async fn claim_marker(&self, marker: &Marker) -> Result<bool, StoreError>;
+    /// Every case that may be this student's (by NSN and by name + date of birth), oldest first;
+    /// callers confirm with [`crate::student::StudentIdentity::matches`].
+    async fn cases_for_student(&self, who: &StudentIdentity) -> Result<Vec<Case>, StoreError>;
 }
 
 #[async_trait]

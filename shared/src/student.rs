@@ -219,6 +219,29 @@ impl StudentKey {
     }
 }
 
+/// The keys a student can be found under: the NSN's (when known) and the name + date of birth's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StudentIdentity {
+    pub nsn: Option<Nsn>,
+    pub nsn_key: Option<StudentKey>,
+    pub name_key: StudentKey,
+}
+
+impl StudentIdentity {
+    pub fn new(nsn: Option<&Nsn>, name: &PersonName, dob: NaiveDate) -> Self {
+        StudentIdentity { nsn: nsn.cloned(), nsn_key: nsn.map(StudentKey::from_nsn), name_key: StudentKey::from_name_dob(name, dob) }
+    }
+
+    /// Is a case's student this student? The NSN decides when both sides know it; otherwise the
+    /// normalised name and date of birth.
+    pub fn matches(&self, nsn: Option<&Nsn>, name: &PersonName, dob: NaiveDate) -> bool {
+        match (&self.nsn, nsn) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.name_key == StudentKey::from_name_dob(name, dob),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +298,21 @@ mod tests {
         assert!(!StudentKey::from_name_dob(&n, dob).as_str().contains("aroha"));
         let nsn = Nsn::parse("0012345").unwrap();
         assert_eq!(StudentKey::for_student(Some(&nsn), &n, dob), StudentKey::from_nsn(&Nsn::parse("12345").unwrap()));
+    }
+
+    #[test]
+    fn identity_prefers_the_nsn() {
+        let n = PersonName::parse("Aroha Ngata").unwrap();
+        let other = PersonName::parse("Someone Else").unwrap();
+        let dob = d("2015-03-21");
+        let nsn = Nsn::parse("123").unwrap();
+        let id = StudentIdentity::new(Some(&nsn), &n, dob);
+        assert!(id.matches(Some(&nsn), &other, dob), "same NSN, name spelt differently");
+        assert!(!id.matches(Some(&Nsn::parse("456").unwrap()), &n, dob), "different NSN");
+        assert!(id.matches(None, &n, dob), "no NSN on the case: name and date of birth");
+        assert!(!id.matches(None, &n, d("2015-03-22")));
+        let no_nsn = StudentIdentity::new(None, &n, dob);
+        assert!(no_nsn.matches(Some(&nsn), &n, dob));
     }
 
     proptest! {

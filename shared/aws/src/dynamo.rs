@@ -9,7 +9,8 @@ use aws_sdk_dynamodb::Client;
 use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
 use cms_domain::access::ListScope;
-use cms_domain::case::{Case, CaseChange, CaseStatus, TimelineEntry};
+use cms_domain::case::{Case, CaseChange, CaseStatus, Marker, TimelineEntry};
+use cms_domain::student::{StudentIdentity, StudentKey};
 use cms_domain::catchment::{Catchment, Provider, School};
 use cms_domain::events::EventEnvelope;
 use cms_domain::ids::{CaseId, CatchmentId, EventId, ProviderId, ReferralId, SchoolId, UserId};
@@ -19,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::HashMap;
 
-type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 /// Index names (template.yaml defines them; see docs/architecture.md for which query uses each).
 pub mod index {
@@ -27,6 +28,7 @@ pub mod index {
     pub const BY_SCHOOL: &str = "BySchool";
     pub const BY_CONTACT: &str = "ByContact";
     pub const BY_STUDENT: &str = "ByStudent";
+    pub const BY_STUDENT_NAME: &str = "ByStudentName";
     pub const BY_STATUS: &str = "ByStatus";
     pub const BY_DUE: &str = "ByDue";
     pub const BY_OUTBOX: &str = "ByOutbox";
@@ -50,15 +52,15 @@ pub enum ReferenceItem {
     User(UserRecord),
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-fn ts(t: DateTime<Utc>) -> String {
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-fn unavailable<E: std::error::Error + 'static>(e: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> StoreError
+pub(crate) fn unavailable<E: std::error::Error + 'static>(e: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> StoreError
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
 {
@@ -66,11 +68,11 @@ where
     StoreError::Unavailable(DisplayErrorContext(&e).to_string())
 }
 
-fn to_item<T: Serialize>(v: &T) -> Result<Item, StoreError> {
+pub(crate) fn to_item<T: Serialize>(v: &T) -> Result<Item, StoreError> {
     serde_dynamo::to_item(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
@@ -98,6 +100,8 @@ fn case_item(c: &Case) -> Result<Item, StoreError> {
     }
     item.insert("studentPk".into(), s(format!("STUDENT#{}", c.student_key.as_str())));
     item.insert("studentSk".into(), s(format!("{created}#{}", c.id)));
+    let name_key = StudentKey::from_name_dob(&c.student.full_name, c.student.date_of_birth);
+    item.insert("studentNamePk".into(), s(format!("STUDENT#{}", name_key.as_str())));
     item.insert("statusPk".into(), s(format!("STATUS#{}", c.status.as_str())));
     item.insert("statusSk".into(), s(format!("{created}#{}", c.id)));
     Ok(item)
@@ -121,6 +125,22 @@ fn timeline_item(e: &TimelineEntry) -> Result<Item, StoreError> {
     item.insert("SK".into(), s(format!("TL#{}#{}", ts(e.at), e.id)));
     item.insert("entity".into(), s("timeline"));
     Ok(item)
+}
+
+fn marker_item(m: &Marker) -> Item {
+    let mut item = HashMap::from([
+        ("PK".to_string(), s(m.key.clone())),
+        ("SK".to_string(), s("MARKER")),
+        ("entity".to_string(), s("marker")),
+        ("fingerprint".to_string(), s(m.fingerprint.clone())),
+    ]);
+    if let Some(a) = &m.answer {
+        item.insert("answer".into(), s(a.clone()));
+    }
+    if let Some(t) = m.expires_at {
+        item.insert("expiresAt".into(), AttributeValue::N(t.timestamp().to_string()));
+    }
+    item
 }
 
 fn outbox_item(case_id: &CaseId, e: &EventEnvelope) -> Item {
@@ -404,6 +424,10 @@ impl CaseStore for DynamoStore {
             let p = Put::builder().set_item(Some(outbox_item(&change.case.id, e)));
             writes.push(TransactWriteItem::builder().put(build(p)?).build());
         }
+        for m in &change.markers {
+            let p = Put::builder().set_item(Some(marker_item(m))).condition_expression("attribute_not_exists(PK)");
+            writes.push(TransactWriteItem::builder().put(build(p)?).build());
+        }
         if let Some((referral, expected)) = &change.referral {
             let p = Put::builder()
                 .set_item(Some(referral_item(referral)?))
@@ -545,5 +569,65 @@ impl CaseStore for DynamoStore {
                 .map_err(unavailable)?;
         }
         Ok(())
+    }
+
+    async fn marker(&self, key: &str) -> Result<Option<(String, Option<String>)>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(key))
+            .key("SK", s("MARKER"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.item.map(|i| {
+            let get = |k: &str| i.get(k).and_then(|v| v.as_s().ok()).cloned();
+            (get("fingerprint").unwrap_or_default(), get("answer"))
+        }))
+    }
+
+    async fn claim_marker(&self, marker: &Marker) -> Result<bool, StoreError> {
+        match self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(marker_item(marker)))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn cases_for_student(&self, who: &StudentIdentity) -> Result<Vec<Case>, StoreError> {
+        let mut lookups = vec![(index::BY_STUDENT_NAME, "studentNamePk", who.name_key.clone())];
+        if let Some(k) = &who.nsn_key {
+            lookups.push((index::BY_STUDENT, "studentPk", k.clone()));
+        }
+        let mut out: Vec<Case> = Vec::new();
+        for (index, attr, key) in lookups {
+            let mut start = None;
+            loop {
+                let (items, next) =
+                    self.query_page(index, attr, format!("STUDENT#{}", key.as_str()), None, None, 100, start.take(), false).await?;
+                for i in items {
+                    let c: Case = from_item(i)?;
+                    if !out.iter().any(|o| o.id == c.id) {
+                        out.push(c);
+                    }
+                }
+                match next {
+                    Some(k) => start = Some(k),
+                    None => break,
+                }
+            }
+        }
+        out.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        Ok(out)
     }
 }
