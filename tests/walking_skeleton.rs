@@ -260,8 +260,12 @@ async fn each_roles_case_list_scope() {
     let mut f = complete_form(demo::PRIMARY_CONTACT_2);
     f["student"]["fullName"] = json!("Second Testchild");
     let colleague = submit_new(&env, demo::LEAD, f).await.body["caseId"].as_str().unwrap().to_string();
-    let other = submit_new(&env, demo::OTHER_LEAD, complete_form(demo::OTHER_CONTACT)).await.body["caseId"].as_str().unwrap().to_string();
+    // (other students: one student has one active case, wherever the request comes from)
+    let mut f = complete_form(demo::OTHER_CONTACT);
+    f["student"]["fullName"] = json!("Third Testchild");
+    let other = submit_new(&env, demo::OTHER_LEAD, f).await.body["caseId"].as_str().unwrap().to_string();
     let mut f = complete_form(demo::ISP_CONTACT);
+    f["student"]["fullName"] = json!("Fourth Testchild");
     f["allocation"] = json!("in_school_provision");
     let isp = submit_new(&env, demo::ISP_LEAD, f).await.body["caseId"].as_str().unwrap().to_string();
     env.drain().await;

@@ -163,3 +163,38 @@ mod tests {
         assert!(allocate_ca(&school(false), &c, AllocationChoice::Catchment).is_err());
     }
 }
+
+/// A suburb or town, mapped to the catchment whose provider serves it (for allocating NEN cases
+/// by the student's address).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Locality {
+    pub name: String,
+    pub catchment_id: CatchmentId,
+}
+
+/// The lookup key of a place name: lower case, macrons and other accents removed, single spaces.
+pub fn locality_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfkd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+#[cfg(test)]
+mod locality_tests {
+    use super::*;
+
+    #[test]
+    fn keys_ignore_case_accents_and_punctuation() {
+        assert_eq!(locality_key("Whangārei"), "whangarei");
+        assert_eq!(locality_key("  Mount  Roskill "), "mount-roskill");
+        assert_eq!(locality_key("Hawke's Bay"), "hawke-s-bay");
+        assert_eq!(locality_key("ŌTĀHUHU"), locality_key("otahuhu"));
+    }
+}

@@ -5,17 +5,23 @@
 //! the adapters implement.
 
 pub mod access;
+pub mod activity;
 pub mod actor;
 pub mod calendar;
 pub mod case;
 pub mod catchment;
+pub mod cit;
 pub mod enrol;
 pub mod events;
+pub mod files;
 pub mod ids;
+pub mod intake;
 pub mod lifecycle;
+pub mod notification;
 pub mod outbox;
 pub mod ports;
 pub mod referral;
+pub mod schedule;
 pub mod sla;
 pub mod student;
 

@@ -30,6 +30,9 @@ pub enum CloseReason {
     EngagedWithSchoolSupport,
     /// A student aged 16 or over chose not to continue receiving support.
     ChoseNotToContinue,
+    /// The Central Investigations Team closed a NEN case that needs no provider (its reason is on
+    /// the timeline). Not a reason a provider can choose.
+    ClosedByCit,
 }
 
 impl CloseReason {
@@ -38,6 +41,7 @@ impl CloseReason {
             CloseReason::AttendingRegularly => "attending_regularly",
             CloseReason::EngagedWithSchoolSupport => "engaged_with_school_support",
             CloseReason::ChoseNotToContinue => "chose_not_to_continue",
+            CloseReason::ClosedByCit => "closed_by_cit",
         }
     }
     /// Parse a reason code. "Turned 16" is recognised only to be refused with the seeds' words.
@@ -275,12 +279,23 @@ pub fn decide(case: &Case, actor: &Actor, cmd: &Command, now: DateTime<Utc>, tod
             now,
             by,
             true,
-            TimelineKind::StatusChanged { from: case.status, to, reason: reason_code.clone().or(note) },
+            TimelineKind::StatusChanged { from: case.status, to, reason: reason_code.clone() },
         ));
         events.push(status_event(case, to, reason_code, now));
         if action == Action::Reopen {
             events.push(reopen_event(case, ReopenTrigger::Provider, now));
         }
+    }
+    // The person's note is free text for the provider and the Ministry: its own entry, not shared
+    // with the school (the shared status entry carries only the reason code).
+    if let Some(text) = note.filter(|n| !n.trim().is_empty()) {
+        timeline.push(TimelineEntry::new(
+            &case.id,
+            now,
+            By::actor(actor),
+            false,
+            TimelineKind::Comment { text, author_side: actor.role().side() },
+        ));
     }
     if to != CaseStatus::Closed {
         next.closed_at = None;

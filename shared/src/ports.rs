@@ -52,6 +52,8 @@ pub trait ReferenceData: Send + Sync {
     async fn catchment(&self, id: &CatchmentId) -> Result<Option<Catchment>, StoreError>;
     async fn provider(&self, id: &ProviderId) -> Result<Option<Provider>, StoreError>;
     async fn user(&self, id: &UserId) -> Result<Option<UserRecord>, StoreError>;
+    /// A suburb or town by its [`crate::catchment::locality_key`].
+    async fn locality(&self, key: &str) -> Result<Option<crate::catchment::Locality>, StoreError>;
 }
 
 #[async_trait]
@@ -73,6 +75,19 @@ pub trait CaseStore: Send + Sync {
     async fn commit(&self, change: &CaseChange) -> Result<(), StoreError>;
     async fn list_cases(&self, q: &CaseListQuery) -> Result<Page<Case>, StoreError>;
     async fn timeline(&self, id: &CaseId) -> Result<Vec<TimelineEntry>, StoreError>;
+    /// One page of the case's timeline in time order (oldest first), after `cursor` (an opaque
+    /// value from the previous page's `next`). The default reads the whole timeline; the DynamoDB
+    /// adapter reads one page.
+    async fn timeline_page(&self, id: &CaseId, limit: u32, cursor: Option<String>) -> Result<Page<TimelineEntry>, StoreError> {
+        let all = self.timeline(id).await?;
+        let start = match cursor {
+            None => 0,
+            Some(c) => all.iter().position(|e| e.id.as_str() == c).map(|i| i + 1).ok_or(StoreError::InvalidCursor)?,
+        };
+        let items: Vec<TimelineEntry> = all.iter().skip(start).take(limit as usize).cloned().collect();
+        let next = (start + items.len() < all.len()).then(|| items.last().map(|e| e.id.to_string())).flatten();
+        Ok(Page { items, next })
+    }
     /// Events committed for this case but not yet confirmed published.
     async fn pending_events(&self, id: &CaseId) -> Result<Vec<EventEnvelope>, StoreError>;
     async fn mark_published(&self, id: &CaseId, events: &[EventId]) -> Result<(), StoreError>;
@@ -80,15 +95,70 @@ pub trait CaseStore: Send + Sync {
     async fn marker(&self, key: &str) -> Result<Option<(String, Option<String>)>, StoreError>;
     /// Write a marker on its own; `Ok(false)` when it already existed (nothing written).
     async fn claim_marker(&self, marker: &Marker) -> Result<bool, StoreError>;
+    /// Remove a marker claimed with [`CaseStore::claim_marker`] whose work then failed, so a retry
+    /// can claim it again.
+    async fn release_marker(&self, key: &str) -> Result<(), StoreError> {
+        let _ = key;
+        Err(StoreError::Unavailable("this store cannot release markers".into()))
+    }
     /// Every case that may be this student's (by NSN and by name + date of birth), oldest first;
     /// callers confirm with [`crate::student::StudentIdentity::matches`].
     async fn cases_for_student(&self, who: &StudentIdentity) -> Result<Vec<Case>, StoreError>;
+}
+
+/// What the nightly job reads: the sparse due index and the outbox index (never a Scan).
+#[async_trait]
+pub trait DueStore: Send + Sync {
+    /// One page of the cases in due-index shard `shard` (0..[`crate::schedule::SHARDS`]) whose next
+    /// due date is on or before `today`, earliest first. Index reads are eventually consistent:
+    /// re-read a case before relying on it (a commit conditioned on its version does that).
+    async fn due_cases(&self, shard: u32, today: NaiveDate, limit: u32, cursor: Option<String>) -> Result<Page<Case>, StoreError>;
+    /// One page of events still in an outbox (not confirmed published) that were written before
+    /// `before`, oldest first, with their case.
+    async fn stale_outbox(&self, before: DateTime<Utc>, limit: u32, cursor: Option<String>) -> Result<Page<(CaseId, EventEnvelope)>, StoreError>;
 }
 
 #[async_trait]
 pub trait EventBus: Send + Sync {
     /// Publish all or report failure (a partial failure is a failure: `FailedEntryCount` > 0).
     async fn publish(&self, events: &[EventEnvelope]) -> Result<(), BusError>;
+}
+
+/// File records (`CASE#<id> / FILE#<fileId>`): pending until the object-created event confirms them.
+#[async_trait]
+pub trait FileRecords: Send + Sync {
+    /// Record a pending upload; `Conflict` if the id exists.
+    async fn create_file(&self, f: &crate::files::FileRecord) -> Result<(), StoreError>;
+    async fn file(&self, case: &CaseId, file_id: &crate::files::FileId) -> Result<Option<crate::files::FileRecord>, StoreError>;
+    /// In one transaction: the case change and the file's new record, the record conditioned on
+    /// still being pending (`Conflict` otherwise).
+    async fn commit_with_file(&self, change: &CaseChange, f: &crate::files::FileRecord) -> Result<(), StoreError>;
+    /// Replace a pending record (e.g. with its rejected state); `Conflict` if it is no longer pending.
+    async fn settle_file(&self, f: &crate::files::FileRecord) -> Result<(), StoreError>;
+}
+
+/// The object store holding case files (S3).
+#[async_trait]
+pub trait FileStore: Send + Sync {
+    /// A browser form (presigned POST) that can upload exactly this key, of this content type and
+    /// at most `max_bytes`, until `now + expires_in`.
+    async fn upload_form(&self, key: &str, content_type: &str, max_bytes: u64, now: DateTime<Utc>, expires_in: std::time::Duration) -> Result<crate::files::UploadForm, StoreError>;
+    /// A short-lived link to download the object.
+    async fn download_url(&self, key: &str, file_name: &str, expires_in: std::time::Duration) -> Result<String, StoreError>;
+    /// The stored object's size and content type, or `None` when there is no such object.
+    async fn head(&self, key: &str) -> Result<Option<crate::files::ObjectInfo>, StoreError>;
+    /// Remove the object (every version).
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("sending the email failed: {0}")]
+pub struct MailError(pub String);
+
+/// Sends email (SES).
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, email: &crate::notification::Email) -> Result<(), MailError>;
 }
 
 /// The time, from outside: domain rules never read the system clock.

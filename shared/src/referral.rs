@@ -210,21 +210,21 @@ pub struct Referral {
 const MAX_TEXT: usize = 4000;
 const MAX_SHORT: usize = 200;
 
-struct Checker {
-    errors: Vec<FieldError>,
-    require: bool,
+pub(crate) struct Checker {
+    pub(crate) errors: Vec<FieldError>,
+    pub(crate) require: bool,
 }
 
 impl Checker {
-    fn err(&mut self, field: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn err(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.errors.push(FieldError { field: field.into(), message: message.into() });
     }
-    fn missing(&mut self, field: &str, what: &str) {
+    pub(crate) fn missing(&mut self, field: &str, what: &str) {
         if self.require {
             self.err(field, format!("{what} is required"));
         }
     }
-    fn text(&mut self, field: &str, what: &str, v: Option<&String>, max: usize) -> Option<String> {
+    pub(crate) fn text(&mut self, field: &str, what: &str, v: Option<&String>, max: usize) -> Option<String> {
         match v.map(|s| s.trim()) {
             None => {
                 self.missing(field, what);
@@ -246,14 +246,14 @@ impl Checker {
             Some(t) => Some(t.to_string()),
         }
     }
-    fn optional_text(&mut self, field: &str, v: Option<&String>, max: usize) -> Option<String> {
+    pub(crate) fn optional_text(&mut self, field: &str, v: Option<&String>, max: usize) -> Option<String> {
         let saved = self.require;
         self.require = false;
         let r = self.text(field, "", v, max);
         self.require = saved;
         r
     }
-    fn address(&mut self, field: &str, what: &str, a: Option<&AddressForm>, required: bool) -> Option<Address> {
+    pub(crate) fn address(&mut self, field: &str, what: &str, a: Option<&AddressForm>, required: bool) -> Option<Address> {
         let Some(a) = a else {
             if required {
                 self.missing(field, what);

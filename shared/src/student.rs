@@ -224,12 +224,22 @@ impl StudentKey {
 pub struct StudentIdentity {
     pub nsn: Option<Nsn>,
     pub nsn_key: Option<StudentKey>,
-    pub name_key: StudentKey,
+    /// `None` when only the NSN is known (an ENROL enrolment report).
+    pub name_key: Option<StudentKey>,
 }
 
 impl StudentIdentity {
     pub fn new(nsn: Option<&Nsn>, name: &PersonName, dob: NaiveDate) -> Self {
-        StudentIdentity { nsn: nsn.cloned(), nsn_key: nsn.map(StudentKey::from_nsn), name_key: StudentKey::from_name_dob(name, dob) }
+        StudentIdentity {
+            nsn: nsn.cloned(),
+            nsn_key: nsn.map(StudentKey::from_nsn),
+            name_key: Some(StudentKey::from_name_dob(name, dob)),
+        }
+    }
+
+    /// A student known only by NSN.
+    pub fn nsn_only(nsn: &Nsn) -> Self {
+        StudentIdentity { nsn: Some(nsn.clone()), nsn_key: Some(StudentKey::from_nsn(nsn)), name_key: None }
     }
 
     /// Is a case's student this student? The NSN decides when both sides know it; otherwise the
@@ -237,7 +247,7 @@ impl StudentIdentity {
     pub fn matches(&self, nsn: Option<&Nsn>, name: &PersonName, dob: NaiveDate) -> bool {
         match (&self.nsn, nsn) {
             (Some(a), Some(b)) => a == b,
-            _ => self.name_key == StudentKey::from_name_dob(name, dob),
+            _ => self.name_key.as_ref() == Some(&StudentKey::from_name_dob(name, dob)),
         }
     }
 }
@@ -313,6 +323,9 @@ mod tests {
         assert!(!id.matches(None, &n, d("2015-03-22")));
         let no_nsn = StudentIdentity::new(None, &n, dob);
         assert!(no_nsn.matches(Some(&nsn), &n, dob));
+        let only = StudentIdentity::nsn_only(&nsn);
+        assert!(only.matches(Some(&nsn), &other, dob));
+        assert!(!only.matches(None, &n, dob), "without a name, a case without NSN cannot match");
     }
 
     proptest! {

@@ -78,6 +78,18 @@ impl TestEnv {
 
     /// Call with explicit claims (`None`: no authorizer context) and a raw body.
     pub async fn call_with_claims(&self, claims: Option<HashMap<String, String>>, method: &str, path: &str, body: Option<String>) -> Reply {
+        self.call_full(claims, method, path, Vec::new(), body).await
+    }
+
+    /// Call with claims, extra headers and a raw body (e.g. the ENROL webhook's signature).
+    pub async fn call_full(
+        &self,
+        claims: Option<HashMap<String, String>>,
+        method: &str,
+        path: &str,
+        extra_headers: Vec<(String, String)>,
+        body: Option<String>,
+    ) -> Reply {
         let (path_only, query) = path.split_once('?').unwrap_or((path, ""));
         let (route, params) = cms_local::server::find_route(&self.routes, method, path_only)
             .unwrap_or_else(|| panic!("no route in template.yaml for {method} {path_only}"));
@@ -88,7 +100,7 @@ impl TestEnv {
             route: route.path.clone(),
             path_parameters: params,
             raw_query: query.to_string(),
-            headers: vec![("content-type".into(), "application/json".into())],
+            headers: [vec![("content-type".to_string(), "application/json".to_string())], extra_headers].concat(),
             body,
             claims,
             request_id: format!("test-{n}"),

@@ -3,32 +3,37 @@
 //! - `GET /cases?status=&limit=&cursor=` — the caller's cases: a school's Attendance Lead and Office
 //!   Support see the school's cases, a School Primary Contact the cases they are named on, provider
 //!   staff their provider's queue and caseload, Ministry roles all cases.
-//! - `GET /cases/{id}` — one case; a case the caller may not see is "not found".
+//! - `GET /cases/{id}` — one case; a case the caller may not see is "not found". It carries `sla`:
+//!   the two SLA clocks (school meeting, 5 working days; student/whānau meeting, 10) with their due
+//!   dates and state on today's New Zealand date (met / due / breached). Once a case is closed the
+//!   clocks stop: each shows its due date and `met` (with the date) or `not_met`, never `breached`.
 
 use cms_aws::DynamoStore;
 use cms_domain::access::{can_view_case, list_scope, status_filter};
-use cms_domain::case::Case;
+use cms_domain::case::{Case, CaseStatus};
 use cms_domain::ids::CaseId;
-use cms_domain::ports::{CaseListQuery, CaseStore, StoreError};
+use cms_domain::ports::{CaseListQuery, CaseStore, Clock, StoreError, SystemClock};
+use cms_domain::sla::{sla_views, SlaState};
 use cms_http::{json, respond, Problem};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-pub struct Deps<S> {
+pub struct Deps<S, C> {
     pub store: S,
+    pub clock: C,
 }
 
-pub type AwsDeps = Deps<DynamoStore>;
+pub type AwsDeps = Deps<DynamoStore, SystemClock>;
 
 pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
-    Deps { store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &env.table_name) }
+    Deps { store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &env.table_name), clock: SystemClock }
 }
 
-pub async fn handle<S: CaseStore>(deps: &Deps<S>, req: Request) -> Response<Body> {
+pub async fn handle<S: CaseStore, C: Clock>(deps: &Deps<S, C>, req: Request) -> Response<Body> {
     respond(route(deps, &req).await)
 }
 
-async fn route<S: CaseStore>(deps: &Deps<S>, req: &Request) -> Result<Response<Body>, Problem> {
+async fn route<S: CaseStore, C: Clock>(deps: &Deps<S, C>, req: &Request) -> Result<Response<Body>, Problem> {
     let actor = cms_http::actor(req)?;
     match cms_http::route_key(req).as_str() {
         "GET /cases" => {
@@ -51,13 +56,34 @@ async fn route<S: CaseStore>(deps: &Deps<S>, req: &Request) -> Result<Response<B
             match deps.store.case(&id).await.map_err(store_problem)? {
                 Some(c) if can_view_case(&actor, &c) => {
                     tracing::info!(case_id = %c.id, role = %actor.role(), "case viewed");
-                    Ok(json(200, &c))
+                    Ok(json(200, &case_view(&c, deps.clock.today_nz())))
                 }
                 _ => Err(Problem::not_found("case")),
             }
         }
         _ => Err(Problem::method_not_allowed()),
     }
+}
+
+/// One case as its viewer sees it: the case and its SLA clocks.
+fn case_view(c: &Case, today: chrono::NaiveDate) -> serde_json::Value {
+    let mut v = serde_json::to_value(c).unwrap_or_else(|_| json!({ "id": c.id }));
+    let closed_on = c.closed_at.filter(|_| c.status == CaseStatus::Closed).map(cms_domain::nz_date);
+    let views = sla_views(c.referred_at, c.school_met_on, c.whanau_met_on, closed_on.unwrap_or(today));
+    let sla: Vec<serde_json::Value> = views
+        .iter()
+        .map(|view| match (closed_on, view.state) {
+            // closed: the clocks stopped; say whether each meeting happened, not that it is overdue
+            (Some(_), SlaState::Due { .. } | SlaState::Breached { .. }) => {
+                json!({ "kind": view.kind, "due": view.due, "state": { "state": "not_met" } })
+            }
+            _ => serde_json::to_value(view).unwrap_or_default(),
+        })
+        .collect();
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("sla".into(), json!(sla));
+    }
+    v
 }
 
 /// What a list row shows: enough to pick the case, no contact details or free text.

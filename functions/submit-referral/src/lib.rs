@@ -6,16 +6,21 @@
 //! - `PUT /referrals/{id}` — edit a draft (`version` required; submitted requests are read-only)
 //! - `POST /referrals/{id}/submit` — check every required field, refuse requests that are not
 //!   appropriate, and create the case (one transaction), which is then allocated automatically.
+//!   The student's previous cases decide what a submission does ([`cms_domain::intake`]): a new
+//!   case; the reopening of a case closed less than 3 months ago; the conversion of the student's
+//!   NEN case once they enrolled at this school; or 409 when they already have an active case.
 
 use cms_aws::{DynamoStore, EventBridgeBus};
-use cms_domain::access::can_make_requests;
+use cms_domain::access::{can_make_requests, can_view_case};
 use cms_domain::actor::Actor;
-use cms_domain::case::Case;
+use cms_domain::case::{Case, CaseStatus};
+use cms_domain::intake::{self, Intake, Outcome};
+use cms_domain::student::StudentIdentity;
 use cms_domain::ids::{CaseId, ReferralId, SchoolId};
 use cms_domain::outbox::publish_committed;
 use cms_domain::ports::{CaseStore, Clock, EventBus, ReferenceData, ReferralStore, StoreError, SystemClock};
 use cms_domain::referral::{
-    check_draft, validate_submission, Referral, ReferralForm, ReferralStatus, Rejection, SubmissionContext,
+    check_draft, validate_submission, Referral, ReferralForm, ReferralStatus, Rejection, SubmissionContext, ValidReferral,
 };
 use cms_http::{json, respond, Problem};
 use lambda_http::{Body, Request, Response};
@@ -153,7 +158,8 @@ where
     };
     if submit_now {
         // validate before writing anything, so a refused request leaves no draft behind
-        validate(deps, &referral, &school_rec).await?;
+        let valid = validate(deps, &referral, &school_rec).await?;
+        previous_cases(deps, &valid, actor).await?;
     }
     deps.store.create_referral(&referral).await.map_err(store_problem)?;
     tracing::info!(referral_id = %referral.id, school_id = %school, "draft saved");
@@ -269,30 +275,97 @@ where
     }
     let school = known_school(&deps.store, &r.school_id).await?;
     let valid = validate(deps, &r, &school).await?;
-    let change = Case::open_ca(CaseId::new_ulid(), &r, &valid, deps.clock.now(), actor);
-    match deps.store.commit(&change).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
-            let now = deps.store.referral(&r.id).await.map_err(store_problem)?;
-            return Err(match now {
-                Some(cur) if cur.status == ReferralStatus::Submitted => read_only(&cur),
-                Some(cur) => stale(&cur),
-                None => Problem::not_found("request for support"),
-            });
+    // New case, reopen within 3 months, or NEN → CA conversion: the domain decides from the
+    // student's previous cases. The change is conditioned on the versions it read (the request's
+    // and, for a reopen or conversion, the case's), so a concurrent change means: read, decide again.
+    let mut attempts = 0;
+    let accepted = loop {
+        attempts += 1;
+        let previous = previous_cases(deps, &valid, actor).await?;
+        let accepted = intake::submit(&previous, &r, &valid, CaseId::new_ulid(), deps.clock.now(), actor)
+            .map_err(|active| already_active(&active, actor))?;
+        match deps.store.commit(&accepted.change).await {
+            Ok(()) => break accepted,
+            Err(StoreError::Conflict) => {
+                let now = deps.store.referral(&r.id).await.map_err(store_problem)?;
+                match now {
+                    Some(cur) if cur.status == ReferralStatus::Submitted => return Err(read_only(&cur)),
+                    Some(cur) if cur.version != r.version => return Err(stale(&cur)),
+                    None => return Err(Problem::not_found("request for support")),
+                    // the request is as it was: the student's case changed meanwhile
+                    Some(_) if attempts < 3 => continue,
+                    Some(_) => {
+                        return Err(Problem::conflict(
+                            "This student's case was being changed by someone else at the same moment. Submit the request again.",
+                        ))
+                    }
+                }
+            }
+            Err(e) => return Err(store_problem(e)),
         }
-        Err(e) => return Err(store_problem(e)),
-    }
+    };
+    let change = &accepted.change;
     let case = &change.case;
-    tracing::info!(referral_id = %r.id, case_id = %case.id, school_id = %case.school_id, "request submitted, case created");
+    tracing::info!(
+        referral_id = %r.id,
+        case_id = %case.id,
+        school_id = %case.school_id,
+        outcome = accepted.outcome.as_str(),
+        "request submitted"
+    );
     publish_committed(&deps.store, &deps.bus, &case.id, &change.events).await;
     let referral = change.referral.as_ref().map(|(r, _)| r.clone());
+    let message = match (accepted.outcome, case.status) {
+        (Outcome::Created, _) => "Request submitted. The case is being allocated to the provider.",
+        (Outcome::Reopened, _) => {
+            "Request submitted. This student's previous case closed less than 3 months ago, so it has been reopened and returned to its provider."
+        }
+        (Outcome::Converted, CaseStatus::AwaitingAllocation) => {
+            "Request submitted. The student's non-enrolment case is now your school's case and is being allocated to the provider."
+        }
+        (Outcome::Converted, _) => {
+            "Request submitted. The student's non-enrolment case is now your school's case and stays with its provider."
+        }
+    };
+    // 201 when a case was created; 200 when an existing case was reopened or converted
+    let status = if accepted.outcome == Outcome::Created { 201 } else { 200 };
     Ok(json(
-        201,
+        status,
         &json!({
             "referral": referral,
             "caseId": case.id,
             "caseStatus": case.status.as_str(),
-            "message": "Request submitted. The case is being allocated to the provider.",
+            "outcome": accepted.outcome.as_str(),
+            "message": message,
         }),
     ))
+}
+
+/// The student's previous cases (by NSN and by name + date of birth), or the refusal when they
+/// already have an active CA case.
+async fn previous_cases<S, B, C>(deps: &Deps<S, B, C>, valid: &ValidReferral, actor: &Actor) -> Result<Vec<Case>, Problem>
+where
+    S: CaseStore,
+    C: Clock,
+{
+    let s = &valid.student;
+    let who = StudentIdentity::new(s.nsn.as_ref(), &s.full_name, s.date_of_birth);
+    let previous = deps.store.cases_for_student(&who).await.map_err(store_problem)?;
+    if let Intake::Active(active) = intake::classify(&previous, &who, &valid.school_id, deps.clock.today_nz()) {
+        return Err(already_active(&active, actor));
+    }
+    Ok(previous)
+}
+
+/// 409: one active CA case per student. The case id is given only to someone who may see it.
+fn already_active(active: &Case, actor: &Actor) -> Problem {
+    tracing::info!(case_id = %active.id, "request refused: the student already has an active case");
+    let p = Problem::conflict(
+        "This student already has an active case, so a new request for support cannot be made. Add what you know to the existing case, or contact its Case Manager.",
+    );
+    if can_view_case(actor, active) {
+        p.with_current(json!({ "caseId": active.id, "caseStatus": active.status.as_str() }))
+    } else {
+        p
+    }
 }

@@ -87,6 +87,10 @@ pub fn functions(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> Registry {
     let submit = Arc::new(submit_referral::aws_deps(sdk, env));
     let query = Arc::new(case_query::aws_deps(sdk, env));
     let allocate = Arc::new(allocate::aws_deps(sdk, env));
+    let activity = Arc::new(case_activity::aws_deps(sdk, env));
+    let webhook = Arc::new(nen_webhook::aws_deps(sdk, env));
+    let cit = Arc::new(cit_review::aws_deps(sdk, env));
+    let status = Arc::new(update_status::aws_deps(sdk, env));
     Registry::new()
         .with_http("SubmitReferralFunction", move |req| {
             let d = submit.clone();
@@ -95,6 +99,22 @@ pub fn functions(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> Registry {
         .with_http("CaseQueryFunction", move |req| {
             let d = query.clone();
             async move { case_query::handle(&*d, req).await }
+        })
+        .with_http("CaseActivityFunction", move |req| {
+            let d = activity.clone();
+            async move { case_activity::handle(&*d, req).await }
+        })
+        .with_http("UpdateStatusFunction", move |req| {
+            let d = status.clone();
+            async move { update_status::handle(&*d, req).await }
+        })
+        .with_http("NenWebhookFunction", move |req| {
+            let d = webhook.clone();
+            async move { nen_webhook::handle(&*d, req).await }
+        })
+        .with_http("CitReviewFunction", move |req| {
+            let d = cit.clone();
+            async move { cit_review::handle(&*d, req).await }
         })
         .with_event("AllocateFunction", move |ev| {
             let d = allocate.clone();

@@ -18,6 +18,7 @@ pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub eventbridge: aws_sdk_eventbridge::Client,
     pub sqs: aws_sdk_sqs::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
 }
 
 impl Clients {
@@ -26,6 +27,7 @@ impl Clients {
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
             eventbridge: aws_sdk_eventbridge::Client::new(sdk),
             sqs: aws_sdk_sqs::Client::new(sdk),
+            secrets: aws_sdk_secretsmanager::Client::new(sdk),
         }
     }
 }
@@ -52,7 +54,38 @@ pub struct LocalResources {
 impl LocalResources {
     /// The names a function reads from its environment.
     pub fn env(&self) -> cms_aws::Env {
-        cms_aws::Env { table_name: self.table_name.clone(), bus_name: self.bus_name.clone() }
+        cms_aws::Env {
+            table_name: self.table_name.clone(),
+            bus_name: self.bus_name.clone(),
+            enrol_secret_id: Some(enrol_secret_name(&self.prefix)),
+            ..Default::default()
+        }
+    }
+}
+
+/// The ENROL webhook's signing secret in the local environment (printed at start-up; never used
+/// outside the emulator).
+pub const LOCAL_ENROL_SECRET: &str = "local-enrol-signing-secret";
+
+/// The Secrets Manager secret holding the ENROL webhook's signing secrets, for an environment.
+pub fn enrol_secret_name(prefix: &str) -> String {
+    format!("{prefix}-enrol-webhook")
+}
+
+/// Create (or replace) the ENROL webhook's secret: `{"current": …, "previous": …}`.
+pub async fn put_enrol_secret(sm: &aws_sdk_secretsmanager::Client, prefix: &str, current: &str, previous: Option<&str>) -> Result<(), String> {
+    let name = enrol_secret_name(prefix);
+    let value = serde_json::json!({ "current": current, "previous": previous }).to_string();
+    match sm.create_secret().name(&name).secret_string(&value).send().await {
+        Ok(_) => Ok(()),
+        Err(_) => sm
+            .put_secret_value()
+            .secret_id(&name)
+            .secret_string(&value)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("ENROL secret: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(e))),
     }
 }
 
@@ -79,6 +112,8 @@ pub async fn create(clients: &Clients, template: &Template, prefix: &str) -> Res
     let bus_name = format!("{prefix}-attendance-cases");
     create_table(&clients.dynamodb, &template.table, &table_name).await?;
     create_bus(&clients.eventbridge, &bus_name).await?;
+    // template.yaml's EnrolWebhookSecret: generated in AWS; a known value locally
+    put_enrol_secret(&clients.secrets, prefix, LOCAL_ENROL_SECRET, None).await?;
     let mut rules = Vec::new();
     for f in &template.functions {
         for r in &f.event_rules {

@@ -113,6 +113,31 @@ const SCHOOL_KINDS: [&str; 7] = [
     "Primary School", "School", "Intermediate", "College", "Area School", "Te Kura Kaupapa Māori", "High School",
 ];
 
+/// Extra suburbs and towns served by a catchment (by catchment index), besides the catchment's own
+/// name: the address → catchment lookup CIT uses to allocate NEN cases.
+const EXTRA_LOCALITIES: [(usize, &[&str]); 6] = [
+    (0, &["Ahipara", "Awanui", "Kaitāia East"]),
+    (3, &["Kamo", "Tikipunga", "Onerahi", "Maunu"]),
+    (7, &["Takapuna", "Devonport", "Northcote", "Glenfield", "Birkenhead"]),
+    (10, &["Ponsonby", "Grey Lynn", "Parnell", "Newmarket"]),
+    (56, &["Karori", "Newtown", "Miramar", "Johnsonville"]),
+    (71, &["Papanui", "Bishopdale", "Northwood"]),
+];
+
+/// The localities of catchment `i`: its own name and any extra suburbs.
+fn localities(i: usize) -> Vec<cms_domain::catchment::Locality> {
+    let mut names = vec![CATCHMENT_NAMES[i].0];
+    for (c, extra) in EXTRA_LOCALITIES {
+        if c == i {
+            names.extend_from_slice(extra);
+        }
+    }
+    names
+        .into_iter()
+        .map(|n| cms_domain::catchment::Locality { name: n.to_string(), catchment_id: CatchmentId::parse(cid(i)).expect("valid id") })
+        .collect()
+}
+
 fn cid(i: usize) -> String {
     format!("C{:02}", i + 1)
 }
@@ -213,6 +238,7 @@ pub fn full() -> Vec<ReferenceItem> {
         let (c, p) = catchment(i);
         out.push(ReferenceItem::Catchment(c));
         out.push(ReferenceItem::Provider(p));
+        out.extend(localities(i).into_iter().map(ReferenceItem::Locality));
     }
     for n in 0..SCHOOLS {
         let (s, isp) = school(n);
@@ -232,6 +258,7 @@ pub fn minimal() -> Vec<ReferenceItem> {
         let (c, p) = catchment(i);
         out.push(ReferenceItem::Catchment(c));
         out.push(ReferenceItem::Provider(p));
+        out.extend(localities(i).into_iter().map(ReferenceItem::Locality));
     }
     for id in [demo::SCHOOL, demo::OTHER_SCHOOL, demo::ISP_SCHOOL] {
         let n: usize = id.parse::<usize>().expect("numeric") - FIRST_SCHOOL;

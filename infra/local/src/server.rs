@@ -69,13 +69,17 @@ async fn handle(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: Socke
     let Some((route, params)) = find_route(&state.routes, &method, &path) else {
         return problem(Problem::new(404, "Not found", "There is no such route."));
     };
-    let claims = match bearer(req.headers()).map(|t| state.idp.verify(t)) {
-        Some(Ok(c)) => c,
-        Some(Err(reason)) => {
-            tracing::info!(target: "local.api", %reason, "token refused");
-            return problem(Problem::unauthenticated());
+    let claims = if route.public {
+        None
+    } else {
+        match bearer(req.headers()).map(|t| state.idp.verify(t)) {
+            Some(Ok(c)) => Some(c),
+            Some(Err(reason)) => {
+                tracing::info!(target: "local.api", %reason, "token refused");
+                return problem(Problem::unauthenticated());
+            }
+            None => return problem(Problem::unauthenticated()),
         }
-        None => return problem(Problem::unauthenticated()),
     };
     let Some(handler) = state.registry.http(&route.function_logical_id).cloned() else {
         return problem(Problem::new(
@@ -120,7 +124,7 @@ async fn handle(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: Socke
         raw_query,
         headers,
         body,
-        claims: Some(claims),
+        claims,
         request_id: ulid::Ulid::new().to_string(),
         source_ip: peer.ip().to_string(),
     };
@@ -200,7 +204,7 @@ mod tests {
     use super::*;
 
     fn r(m: &str, p: &str, f: &str) -> Route {
-        Route { method: m.into(), path: p.into(), function_logical_id: f.into() }
+        Route { method: m.into(), path: p.into(), function_logical_id: f.into(), public: false }
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub struct Template {
     /// Logical id of the `AWS::Events::EventBus`.
     pub bus_logical_id: String,
     pub functions: Vec<FunctionDef>,
+    /// Logical ids of the `AWS::S3::Bucket`s.
+    pub buckets: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,14 +57,44 @@ pub struct HttpRoute {
 pub struct EventRule {
     /// The key under the function's `Events` (e.g. `OnCaseCreated`).
     pub event_name: String,
-    /// The EventBridge pattern, as JSON.
+    /// The EventBridge pattern, as JSON. A `!Ref X` in it becomes the string [`ref_placeholder`]`(X)`,
+    /// which the local resources replace with the local name of X (e.g. a bucket).
     pub pattern: Json,
+    /// No `EventBusName`: the rule is on the account's default bus (where AWS services, e.g. S3,
+    /// send their events).
+    pub default_bus: bool,
+}
+
+/// The placeholder a `!Ref X` becomes inside an event pattern.
+pub fn ref_placeholder(logical_id: &str) -> String {
+    format!("${{Ref:{logical_id}}}")
+}
+
+/// Like [`yaml_to_json`], but `!Ref X` (only) becomes [`ref_placeholder`]`(X)`.
+fn pattern_to_json(v: &Value) -> Result<Json, String> {
+    Ok(match v {
+        Value::Tagged(t) if t.tag == "!Ref" || t.tag == "Ref" => match &t.value {
+            Value::String(id) => Json::String(ref_placeholder(id)),
+            _ => return Err("!Ref must name a logical id".into()),
+        },
+        Value::Sequence(s) => Json::Array(s.iter().map(pattern_to_json).collect::<Result<_, _>>()?),
+        Value::Mapping(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in m {
+                out.insert(literal_str(k, "a mapping key")?, pattern_to_json(v)?);
+            }
+            Json::Object(out)
+        }
+        other => yaml_to_json(other)?,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionDef {
     pub logical_id: String,
     pub http_routes: Vec<HttpRoute>,
+    /// Routes with `Auth: {Authorizer: NONE}` (no JWT; e.g. the ENROL webhook, signed instead).
+    pub public_routes: Vec<HttpRoute>,
     pub event_rules: Vec<EventRule>,
 }
 
@@ -72,6 +104,8 @@ pub struct Route {
     pub method: String,
     pub path: String,
     pub function_logical_id: String,
+    /// No authorizer on this route: the function authenticates the caller itself.
+    pub public: bool,
 }
 
 /// The repository root (this crate lives in `infra/local`).
@@ -200,7 +234,7 @@ fn table_def(logical_id: &str, props: &Value) -> Result<TableDef, String> {
 }
 
 fn function_def(logical_id: &str, props: Option<&Value>) -> Result<FunctionDef, String> {
-    let mut f = FunctionDef { logical_id: logical_id.into(), http_routes: Vec::new(), event_rules: Vec::new() };
+    let mut f = FunctionDef { logical_id: logical_id.into(), http_routes: Vec::new(), public_routes: Vec::new(), event_rules: Vec::new() };
     let Some(events) = props.and_then(|p| get(p, "Events")).and_then(Value::as_mapping) else {
         return Ok(f);
     };
@@ -212,16 +246,23 @@ fn function_def(logical_id: &str, props: Option<&Value>) -> Result<FunctionDef, 
         match kind.as_str() {
             "HttpApi" => {
                 let p = p.ok_or_else(|| format!("{what} has no Properties"))?;
-                f.http_routes.push(HttpRoute {
-                    method: req_str(p, "Method", &what)?.to_ascii_uppercase(),
-                    path: req_str(p, "Path", &what)?,
-                });
+                let route = HttpRoute { method: req_str(p, "Method", &what)?.to_ascii_uppercase(), path: req_str(p, "Path", &what)? };
+                let authorizer = get(p, "Auth").and_then(|a| get(a, "Authorizer")).and_then(|v| yaml_to_json(v).ok());
+                if authorizer.as_ref().and_then(|v| v.as_str()) == Some("NONE") {
+                    f.public_routes.push(route.clone());
+                }
+                f.http_routes.push(route);
             }
             "EventBridgeRule" => {
                 let pattern = p
                     .and_then(|p| get(p, "Pattern"))
                     .ok_or_else(|| format!("{what} has no Pattern"))?;
-                f.event_rules.push(EventRule { event_name: name, pattern: yaml_to_json(pattern).map_err(|e| format!("{what}: {e}"))? });
+                let default_bus = p.and_then(|p| get(p, "EventBusName")).is_none();
+                f.event_rules.push(EventRule {
+                    event_name: name,
+                    pattern: pattern_to_json(pattern).map_err(|e| format!("{what}: {e}"))?,
+                    default_bus,
+                });
             }
             // Schedules, S3 events, … are triggered by commands locally.
             _ => {}
@@ -236,6 +277,7 @@ pub fn parse(text: &str) -> Result<Template, String> {
     let mut table = None;
     let mut bus = None;
     let mut functions = Vec::new();
+    let mut buckets = Vec::new();
     for (id, res) in resources {
         let id = literal_str(id, "a logical id")?;
         let kind = get(res, "Type").and_then(Value::as_str).unwrap_or_default();
@@ -254,6 +296,7 @@ pub fn parse(text: &str) -> Result<Template, String> {
                 bus = Some(id);
             }
             "AWS::Serverless::Function" => functions.push(function_def(&id, get(res, "Properties"))?),
+            "AWS::S3::Bucket" => buckets.push(id),
             _ => {}
         }
     }
@@ -261,6 +304,7 @@ pub fn parse(text: &str) -> Result<Template, String> {
         table: table.ok_or("the template has no AWS::DynamoDB::Table")?,
         bus_logical_id: bus.ok_or("the template has no AWS::Events::EventBus")?,
         functions,
+        buckets,
     })
 }
 
@@ -274,6 +318,7 @@ impl Template {
                     method: r.method.clone(),
                     path: r.path.clone(),
                     function_logical_id: f.logical_id.clone(),
+                    public: f.public_routes.contains(r),
                 })
             })
             .collect()

@@ -11,7 +11,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use cms_domain::access::ListScope;
 use cms_domain::case::{Case, CaseChange, CaseStatus, Marker, TimelineEntry};
 use cms_domain::student::{StudentIdentity, StudentKey};
-use cms_domain::catchment::{Catchment, Provider, School};
+use cms_domain::catchment::{locality_key, Catchment, Locality, Provider, School};
 use cms_domain::events::EventEnvelope;
 use cms_domain::ids::{CaseId, CatchmentId, EventId, ProviderId, ReferralId, SchoolId, UserId};
 use cms_domain::ports::{CaseListQuery, CaseStore, Page, ReferenceData, ReferralStore, StoreError};
@@ -50,6 +50,7 @@ pub enum ReferenceItem {
     Catchment(Catchment),
     Provider(Provider),
     User(UserRecord),
+    Locality(Locality),
 }
 
 pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
@@ -81,7 +82,7 @@ fn case_key(id: &CaseId) -> (String, String) {
 }
 
 /// The case item: its fields plus the keys of every index it belongs in.
-fn case_item(c: &Case) -> Result<Item, StoreError> {
+pub(crate) fn case_item(c: &Case) -> Result<Item, StoreError> {
     let mut item = to_item(c)?;
     let (pk, sk) = case_key(&c.id);
     let created = ts(c.created_at);
@@ -104,6 +105,11 @@ fn case_item(c: &Case) -> Result<Item, StoreError> {
     item.insert("studentNamePk".into(), s(format!("STUDENT#{}", name_key.as_str())));
     item.insert("statusPk".into(), s(format!("STATUS#{}", c.status.as_str())));
     item.insert("statusSk".into(), s(format!("{created}#{}", c.id)));
+    // sparse: only a case with something due for the nightly job is in ByDue (see due.rs)
+    if let Some(due_sk) = cms_domain::schedule::next_due(c).and_then(|d| cms_domain::schedule::due_sk(d, &c.id)) {
+        item.insert("duePk".into(), s(cms_domain::schedule::due_pk(cms_domain::schedule::shard(&c.id))));
+        item.insert("dueSk".into(), s(due_sk));
+    }
     Ok(item)
 }
 
@@ -204,6 +210,56 @@ impl DynamoStore {
         &self.table
     }
 
+    /// The writes of one [`CaseChange`] (case, timeline, outbox, markers, request), for a
+    /// transaction that may carry more items (see `files.rs`).
+    pub(crate) fn change_writes(&self, change: &CaseChange) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let build = |p: aws_sdk_dynamodb::types::builders::PutBuilder| {
+            p.table_name(&self.table).build().map_err(|e| StoreError::Corrupt(e.to_string()))
+        };
+        let mut writes = Vec::new();
+        let case_put = Put::builder().set_item(Some(case_item(&change.case)?));
+        let case_put = match change.expected_version {
+            None => case_put.condition_expression("attribute_not_exists(PK)"),
+            Some(v) => case_put
+                .condition_expression("#v = :v")
+                .expression_attribute_names("#v", "version")
+                .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
+        };
+        writes.push(TransactWriteItem::builder().put(build(case_put)?).build());
+        for e in &change.timeline {
+            let p = Put::builder().set_item(Some(timeline_item(e)?)).condition_expression("attribute_not_exists(PK)");
+            writes.push(TransactWriteItem::builder().put(build(p)?).build());
+        }
+        for e in &change.events {
+            let p = Put::builder().set_item(Some(outbox_item(&change.case.id, e)));
+            writes.push(TransactWriteItem::builder().put(build(p)?).build());
+        }
+        for m in &change.markers {
+            let p = Put::builder().set_item(Some(marker_item(m))).condition_expression("attribute_not_exists(PK)");
+            writes.push(TransactWriteItem::builder().put(build(p)?).build());
+        }
+        if let Some((referral, expected)) = &change.referral {
+            let p = Put::builder()
+                .set_item(Some(referral_item(referral)?))
+                .condition_expression("#v = :v AND #status = :draft")
+                .expression_attribute_names("#v", "version")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":v", AttributeValue::N(expected.to_string()))
+                .expression_attribute_values(":draft", s("draft"));
+            writes.push(TransactWriteItem::builder().put(build(p)?).build());
+        }
+        Ok(writes)
+    }
+
+    /// Run a transaction; a failed condition is `Conflict`.
+    pub(crate) async fn transact(&self, writes: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+        match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if is_conflict(&e) => Err(StoreError::Conflict),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     /// Open the connection during init so the first request does not pay the TLS handshake.
     pub async fn warm_up(&self) {
         let _ = self
@@ -239,6 +295,7 @@ impl DynamoStore {
                 ReferenceItem::Catchment(x) => (format!("CATCHMENT#{}", x.id), "CATCHMENT", to_item(x)?),
                 ReferenceItem::Provider(x) => (format!("PROVIDER#{}", x.id), "PROVIDER", to_item(x)?),
                 ReferenceItem::User(x) => (format!("USER#{}", x.id), "USER", to_item(x)?),
+                ReferenceItem::Locality(x) => (format!("LOCALITY#{}", locality_key(&x.name)), "LOCALITY", to_item(x)?),
             };
             item.insert("PK".into(), s(pk));
             item.insert("SK".into(), s(sk));
@@ -324,6 +381,9 @@ impl ReferenceData for DynamoStore {
     async fn user(&self, id: &UserId) -> Result<Option<UserRecord>, StoreError> {
         self.get(format!("USER#{id}"), "USER").await
     }
+    async fn locality(&self, key: &str) -> Result<Option<Locality>, StoreError> {
+        self.get(format!("LOCALITY#{key}"), "LOCALITY").await
+    }
 }
 
 #[async_trait]
@@ -403,41 +463,7 @@ impl CaseStore for DynamoStore {
     }
 
     async fn commit(&self, change: &CaseChange) -> Result<(), StoreError> {
-        let build = |p: aws_sdk_dynamodb::types::builders::PutBuilder| {
-            p.table_name(&self.table).build().map_err(|e| StoreError::Corrupt(e.to_string()))
-        };
-        let mut writes = Vec::new();
-        let case_put = Put::builder().set_item(Some(case_item(&change.case)?));
-        let case_put = match change.expected_version {
-            None => case_put.condition_expression("attribute_not_exists(PK)"),
-            Some(v) => case_put
-                .condition_expression("#v = :v")
-                .expression_attribute_names("#v", "version")
-                .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
-        };
-        writes.push(TransactWriteItem::builder().put(build(case_put)?).build());
-        for e in &change.timeline {
-            let p = Put::builder().set_item(Some(timeline_item(e)?)).condition_expression("attribute_not_exists(PK)");
-            writes.push(TransactWriteItem::builder().put(build(p)?).build());
-        }
-        for e in &change.events {
-            let p = Put::builder().set_item(Some(outbox_item(&change.case.id, e)));
-            writes.push(TransactWriteItem::builder().put(build(p)?).build());
-        }
-        for m in &change.markers {
-            let p = Put::builder().set_item(Some(marker_item(m))).condition_expression("attribute_not_exists(PK)");
-            writes.push(TransactWriteItem::builder().put(build(p)?).build());
-        }
-        if let Some((referral, expected)) = &change.referral {
-            let p = Put::builder()
-                .set_item(Some(referral_item(referral)?))
-                .condition_expression("#v = :v AND #status = :draft")
-                .expression_attribute_names("#v", "version")
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":v", AttributeValue::N(expected.to_string()))
-                .expression_attribute_values(":draft", s("draft"));
-            writes.push(TransactWriteItem::builder().put(build(p)?).build());
-        }
+        let writes = self.change_writes(change)?;
         match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
             Ok(_) => Ok(()),
             Err(e) if is_conflict(&e) => Err(StoreError::Conflict),
@@ -531,6 +557,46 @@ impl CaseStore for DynamoStore {
         Ok(out)
     }
 
+    async fn timeline_page(&self, id: &CaseId, limit: u32, cursor: Option<String>) -> Result<Page<TimelineEntry>, StoreError> {
+        let c = decode_cursor(cursor.as_deref())?;
+        let pk = format!("CASE#{id}");
+        // a cursor from another case's timeline is not accepted
+        if let Some(k) = &c.k {
+            if k.get("PK") != Some(&pk) || !k.get("SK").is_some_and(|sk| sk.starts_with("TL#")) {
+                return Err(StoreError::InvalidCursor);
+            }
+        }
+        let res = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :tl)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":tl", s("TL#"))
+            .scan_index_forward(true)
+            .consistent_read(true)
+            .limit(limit.max(1) as i32)
+            .set_exclusive_start_key(c.k.as_ref().map(strings_to_key))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let items = res.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<Vec<TimelineEntry>, _>>()?;
+        let next = res.last_evaluated_key.as_ref().map(|k| encode_cursor(&Cursor { s: 0, k: Some(key_to_strings(k)) }));
+        Ok(Page { items, next })
+    }
+
+    async fn release_marker(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("PK", s(key))
+            .key("SK", s("MARKER"))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     async fn pending_events(&self, id: &CaseId) -> Result<Vec<EventEnvelope>, StoreError> {
         let res = self
             .client
@@ -605,7 +671,10 @@ impl CaseStore for DynamoStore {
     }
 
     async fn cases_for_student(&self, who: &StudentIdentity) -> Result<Vec<Case>, StoreError> {
-        let mut lookups = vec![(index::BY_STUDENT_NAME, "studentNamePk", who.name_key.clone())];
+        let mut lookups = Vec::new();
+        if let Some(k) = &who.name_key {
+            lookups.push((index::BY_STUDENT_NAME, "studentNamePk", k.clone()));
+        }
         if let Some(k) = &who.nsn_key {
             lookups.push((index::BY_STUDENT, "studentPk", k.clone()));
         }

@@ -1,24 +1,47 @@
 //! AWS adapters for the domain's ports. Clients are built once per cold start (in `main`) and
 //! passed in; nothing here reads the system clock or decides a rule.
 
+pub mod due;
 pub mod dynamo;
 pub mod eventbridge;
+pub mod files;
+pub mod s3;
+pub mod ses;
 pub mod telemetry;
 
 pub use dynamo::{DynamoStore, ReferenceItem};
 pub use eventbridge::EventBridgeBus;
+pub use s3::S3FileStore;
+pub use ses::SesMailer;
 
 /// The names a function needs, from its environment (set by template.yaml, or by the local server).
-#[derive(Debug, Clone)]
+/// Optional names are needed only by some functions (build with `..Default::default()`).
+#[derive(Debug, Clone, Default)]
 pub struct Env {
     pub table_name: String,
     pub bus_name: String,
+    /// Secrets Manager secret holding the ENROL webhook's signing secrets (`ENROL_SECRET_ID`).
+    pub enrol_secret_id: Option<String>,
+    /// The case-files bucket (`BUCKET_NAME`).
+    pub bucket_name: Option<String>,
+    /// SES sender identity (`SENDER_EMAIL`).
+    pub sender_email: Option<String>,
+    /// The portal's base URL, for links in emails (`PORTAL_BASE_URL`).
+    pub portal_base_url: Option<String>,
 }
 
 impl Env {
     pub fn from_env() -> Result<Env, String> {
         let get = |k: &str| std::env::var(k).map_err(|_| format!("environment variable {k} is not set"));
-        Ok(Env { table_name: get("TABLE_NAME")?, bus_name: get("EVENT_BUS_NAME")? })
+        let opt = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Ok(Env {
+            table_name: get("TABLE_NAME")?,
+            bus_name: get("EVENT_BUS_NAME")?,
+            enrol_secret_id: opt("ENROL_SECRET_ID"),
+            bucket_name: opt("BUCKET_NAME"),
+            sender_email: opt("SENDER_EMAIL"),
+            portal_base_url: opt("PORTAL_BASE_URL"),
+        })
     }
 }
 

@@ -190,6 +190,28 @@ fn auto_reopen_on_sixth_birthday_not_the_day_before() {
     assert!(auto_reopen(&young, ReopenTrigger::Enrolled, now(), today()).is_some());
 }
 
+#[test]
+fn notes_are_kept_off_the_school_visible_status_entry() {
+    let c = case(CaseStatus::Open, "2015-01-01");
+    let cmd = Command::Close { reason: CloseReason::EngagedWithSchoolSupport, note: Some("whanau told us about a family matter".into()) };
+    let change = decide(&c, &actor(Role::CaseManager), &cmd, now(), today()).unwrap();
+    for e in change.timeline.iter().filter(|e| e.shared_with_school) {
+        let text = serde_json::to_string(e).unwrap();
+        assert!(!text.contains("family matter"), "note shared with the school: {text}");
+    }
+    let status = change.timeline.iter().find(|e| matches!(e.kind, TimelineKind::StatusChanged { .. })).unwrap();
+    assert!(status.shared_with_school);
+    assert!(matches!(&status.kind, TimelineKind::StatusChanged { reason: Some(r), .. } if r == "engaged_with_school_support"));
+    let note = change.timeline.iter().find(|e| matches!(e.kind, TimelineKind::Comment { .. })).unwrap();
+    assert!(!note.shared_with_school);
+    // no note, no extra entry; the event carries the reason code only
+    let plain = decide(&c, &actor(Role::CaseManager), &Command::Transition { note: Some("  ".into()) }, now(), today()).unwrap();
+    assert_eq!(plain.timeline.len(), 1);
+    for e in &change.events {
+        assert!(!e.detail_json().to_string().contains("family matter"));
+    }
+}
+
 fn arb_step() -> impl Strategy<Value = (usize, usize, bool)> {
     (0..Role::ALL.len(), 0..Action::ALL.len(), any::<bool>())
 }

@@ -1,0 +1,189 @@
+//! `case-activity`: working a case together.
+//!
+//! - `POST /cases/{id}/comments` — `{text, shared}`: add a comment. Whatever a school user adds is
+//!   shared with the school; provider and Ministry staff choose (default: not shared). Emits
+//!   `CommentAdded` (ids, the author's side and the shared flag; never the text).
+//! - `GET /cases/{id}/timeline?limit=&cursor=` — the case's history in time order, paged. School
+//!   users see only entries shared with the school; provider and Ministry staff see everything.
+//! - `POST /cases/{id}/activities` — `{type, date, attendees, notes?, shared?}`: a meeting, call or
+//!   visit, recorded by the case's provider staff. A school meeting or whānau meeting stops the
+//!   matching SLA clock.
+//!
+//! A case the caller may not see is "not found". Every addition is one conditional transaction
+//! (the case's version, the entry, the outbox), retried on a concurrent change.
+
+use cms_aws::{DynamoStore, EventBridgeBus};
+use cms_domain::access::can_view_case;
+use cms_domain::activity::{can_see_entry, comment, record_activity, ActivityError, ActivityInput, ActivityType};
+use cms_domain::actor::Actor;
+use cms_domain::case::{Case, CaseChange};
+use cms_domain::ids::CaseId;
+use cms_domain::outbox::publish_committed;
+use cms_domain::ports::{CaseStore, Clock, EventBus, StoreError, SystemClock};
+use cms_domain::referral::FieldError;
+use cms_http::{json, respond, Problem};
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+pub struct Deps<S, B, C> {
+    pub store: S,
+    pub bus: B,
+    pub clock: C,
+}
+
+pub type AwsDeps = Deps<DynamoStore, EventBridgeBus, SystemClock>;
+
+pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
+    Deps {
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &env.table_name),
+        bus: EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), &env.bus_name),
+        clock: SystemClock,
+    }
+}
+
+pub async fn handle<S: CaseStore, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: Request) -> Response<Body> {
+    respond(route(deps, &req).await)
+}
+
+async fn route<S: CaseStore, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: &Request) -> Result<Response<Body>, Problem> {
+    let actor = cms_http::actor(req)?;
+    match cms_http::route_key(req).as_str() {
+        "POST /cases/{id}/comments" => add_comment(deps, req, &actor).await,
+        "POST /cases/{id}/activities" => add_activity(deps, req, &actor).await,
+        "GET /cases/{id}/timeline" => timeline(deps, req, &actor).await,
+        _ => Err(Problem::method_not_allowed()),
+    }
+}
+
+#[derive(Deserialize)]
+struct CommentBody {
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    shared: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct ActivityBody {
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    date: Option<String>,
+    #[serde(default)]
+    attendees: Option<Vec<String>>,
+    #[serde(default)]
+    notes: Option<String>,
+    #[serde(default)]
+    shared: Option<bool>,
+}
+
+async fn add_comment<S: CaseStore, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: &Request, actor: &Actor) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let body: CommentBody = cms_http::json_body(req)?;
+    let text = body.text.ok_or_else(|| Problem::invalid_field("text", "enter the comment"))?;
+    let change = decide_and_commit(deps, &id, |case| comment(case, actor, &text, body.shared, deps.clock.now())).await?;
+    let entry = &change.timeline[0];
+    tracing::info!(case_id = %id, entry_id = %entry.id, role = %actor.role(), shared = entry.shared_with_school, "comment added");
+    Ok(json(201, entry))
+}
+
+async fn add_activity<S: CaseStore, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: &Request, actor: &Actor) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let body: ActivityBody = cms_http::json_body(req)?;
+    let mut errors = Vec::new();
+    let kind = match body.kind.as_deref() {
+        Some(k) => ActivityType::parse(k),
+        None => None,
+    };
+    if kind.is_none() {
+        let allowed = ActivityType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ");
+        errors.push(FieldError { field: "type".into(), message: format!("must be one of: {allowed}") });
+    }
+    let date = body.date.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    if date.is_none() {
+        errors.push(FieldError { field: "date".into(), message: "must be a real date written as YYYY-MM-DD, for example 2026-03-05".into() });
+    }
+    let (Some(kind), Some(date)) = (kind, date) else {
+        return Err(Problem::invalid(errors));
+    };
+    let input = ActivityInput { kind, date, attendees: body.attendees.unwrap_or_default(), notes: body.notes, shared: body.shared };
+    let change =
+        decide_and_commit(deps, &id, |case| record_activity(case, actor, &input, deps.clock.now(), deps.clock.today_nz())).await?;
+    let entry = &change.timeline[0];
+    tracing::info!(case_id = %id, entry_id = %entry.id, activity = kind.as_str(), "activity recorded");
+    let mut out = serde_json::to_value(entry).unwrap_or_default();
+    if let Some(o) = out.as_object_mut() {
+        o.insert("caseVersion".into(), json!(change.case.version));
+        o.insert("schoolMetOn".into(), json!(change.case.school_met_on));
+        o.insert("whanauMetOn".into(), json!(change.case.whanau_met_on));
+    }
+    Ok(json(201, &out))
+}
+
+/// Read the case, decide, commit; on a concurrent change read again and decide again (an addition
+/// does not depend on what the other writer changed). Then publish what was committed.
+async fn decide_and_commit<S: CaseStore, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    id: &CaseId,
+    decide: impl Fn(&Case) -> Result<CaseChange, ActivityError>,
+) -> Result<CaseChange, Problem> {
+    for _attempt in 0..3 {
+        let case = deps.store.case(id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("case"))?;
+        let change = decide(&case).map_err(activity_problem)?;
+        match deps.store.commit(&change).await {
+            Ok(()) => {
+                // a failed publish leaves the events in the outbox for the sweeper; the entry is saved
+                publish_committed(&deps.store, &deps.bus, id, &change.events).await;
+                return Ok(change);
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(store_problem(e)),
+        }
+    }
+    Err(Problem::conflict("The case is being changed by someone else right now. Please try again."))
+}
+
+async fn timeline<S: CaseStore, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: &Request, actor: &Actor) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let limit = cms_http::limit(req)?;
+    let case = deps.store.case(&id).await.map_err(store_problem)?;
+    if !case.as_ref().is_some_and(|c| can_view_case(actor, c)) {
+        return Err(Problem::not_found("case"));
+    }
+    // School users see only shared entries: keep reading until the page is full or the timeline
+    // ends, asking each time for no more than the room left (so the cursor never skips an entry).
+    let mut items = Vec::new();
+    let mut cursor = cms_http::query(req, "cursor");
+    for _ in 0..20 {
+        let want = limit - items.len() as u32;
+        let page = deps.store.timeline_page(&id, want, cursor.take()).await.map_err(store_problem)?;
+        items.extend(page.items.into_iter().filter(|e| can_see_entry(actor, e)));
+        cursor = page.next;
+        if cursor.is_none() || items.len() as u32 >= limit {
+            break;
+        }
+    }
+    tracing::info!(case_id = %id, role = %actor.role(), count = items.len(), "timeline read");
+    Ok(json(200, &json!({ "items": items, "nextCursor": cursor })))
+}
+
+fn activity_problem(e: ActivityError) -> Problem {
+    match e {
+        ActivityError::NotVisible => Problem::not_found("case"),
+        ActivityError::NotPermitted(m) => Problem::forbidden(m),
+        ActivityError::Closed(m) => Problem::conflict(m),
+        ActivityError::Invalid(errors) => Problem::invalid(errors),
+    }
+}
+
+fn store_problem(e: StoreError) -> Problem {
+    match e {
+        StoreError::InvalidCursor => Problem::invalid_field("cursor", "is not a cursor this service issued; start from the first page"),
+        StoreError::Conflict => Problem::conflict("The case was changed by someone else. Please try again."),
+        other => {
+            tracing::error!(error = %other, "store failure");
+            Problem::unavailable()
+        }
+    }
+}

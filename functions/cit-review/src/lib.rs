@@ -1,0 +1,199 @@
+//! `cit-review`: the Central Investigations Team's decisions on a case.
+//!
+//! - `GET /cases/{id}/allocation` — the catchment provider suggested by the student's address
+//! - `POST /cases/{id}/allocation` `{providerId?, version?}` — allocate a NEN case in CIT review to
+//!   a provider (the suggestion when `providerId` is left out); status → Provider Queue
+//! - `POST /cases/{id}/close` `{reason, version?}` — close a NEN case that needs no provider
+//! - `POST /cases/{id}/transfer` `{providerId, reason, version?}` — move an active case to another
+//!   provider; the old provider loses access, the new one sees the full history
+//!
+//! The CIT queue itself is `GET /cases?status=cit_review` (case-query), oldest first.
+
+use cms_aws::{DynamoStore, EventBridgeBus};
+use cms_domain::actor::{Actor, Role};
+use cms_domain::case::Case;
+use cms_domain::catchment::{Locality, Provider};
+use cms_domain::cit::{self, CitError};
+use cms_domain::ids::{CaseId, ProviderId};
+use cms_domain::outbox::publish_committed;
+use cms_domain::ports::{CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
+use cms_http::{json, respond, Problem};
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+pub struct Deps<S, B, C> {
+    pub store: S,
+    pub bus: B,
+    pub clock: C,
+}
+
+pub type AwsDeps = Deps<DynamoStore, EventBridgeBus, SystemClock>;
+
+pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
+    Deps {
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &env.table_name),
+        bus: EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), &env.bus_name),
+        clock: SystemClock,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct AllocationBody {
+    provider_id: Option<String>,
+    version: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CloseBody {
+    reason: Option<String>,
+    version: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct TransferBody {
+    provider_id: Option<String>,
+    reason: Option<String>,
+    version: Option<u64>,
+}
+
+pub async fn handle<S, B, C>(deps: &Deps<S, B, C>, req: Request) -> Response<Body>
+where
+    S: CaseStore + ReferenceData,
+    B: EventBus,
+    C: Clock,
+{
+    respond(route(deps, &req).await)
+}
+
+fn store_problem(e: StoreError) -> Problem {
+    match e {
+        StoreError::Conflict => Problem::conflict("The case was changed by someone else. Reload it and try again."),
+        other => {
+            tracing::error!(error = %other, "store failure");
+            Problem::unavailable()
+        }
+    }
+}
+
+fn cit_problem(e: CitError) -> Problem {
+    match e {
+        CitError::NotCit => Problem::forbidden(&e.to_string()),
+        CitError::ReasonRequired => Problem::invalid_field("reason", "is required: say why (1 to 500 characters)"),
+        CitError::NotInReview(_) | CitError::NotTransferable(_) | CitError::SameProvider => Problem::conflict(&e.to_string()),
+    }
+}
+
+async fn route<S, B, C>(deps: &Deps<S, B, C>, req: &Request) -> Result<Response<Body>, Problem>
+where
+    S: CaseStore + ReferenceData,
+    B: EventBus,
+    C: Clock,
+{
+    let actor = cms_http::actor(req)?;
+    // CIT operations: every other role is refused before anything is read
+    if actor.role() != Role::Cit {
+        return Err(Problem::forbidden("Only the Central Investigations Team can allocate, close or transfer cases here."));
+    }
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let case = deps.store.case(&id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("case"))?;
+    match cms_http::route_key(req).as_str() {
+        "GET /cases/{id}/allocation" => {
+            let suggestion = suggest(&deps.store, &case).await?;
+            Ok(json(200, &suggestion_json(&case, suggestion)))
+        }
+        "POST /cases/{id}/allocation" => {
+            let body: AllocationBody = cms_http::optional_json_body(req)?.unwrap_or_default();
+            check_version(&case, body.version)?;
+            let provider = match body.provider_id {
+                Some(p) => provider(&deps.store, &p).await?,
+                None => match suggest(&deps.store, &case).await? {
+                    Some((_, p)) => p,
+                    None => {
+                        return Err(Problem::invalid_field(
+                            "providerId",
+                            "no catchment matches the student's address: choose the provider",
+                        ))
+                    }
+                },
+            };
+            let change = cit::allocate(&case, &actor, &provider, deps.clock.now()).map_err(cit_problem)?;
+            commit(deps, &actor, change, "allocated").await
+        }
+        "POST /cases/{id}/close" => {
+            let body: CloseBody = cms_http::json_body(req)?;
+            check_version(&case, body.version)?;
+            let change = cit::close(&case, &actor, body.reason.as_deref().unwrap_or_default(), deps.clock.now()).map_err(cit_problem)?;
+            commit(deps, &actor, change, "closed").await
+        }
+        "POST /cases/{id}/transfer" => {
+            let body: TransferBody = cms_http::json_body(req)?;
+            check_version(&case, body.version)?;
+            let to = match body.provider_id {
+                Some(p) => provider(&deps.store, &p).await?,
+                None => return Err(Problem::invalid_field("providerId", "is required: the provider to transfer to")),
+            };
+            let change = cit::transfer(&case, &actor, &to, body.reason.as_deref().unwrap_or_default(), deps.clock.now()).map_err(cit_problem)?;
+            commit(deps, &actor, change, "transferred").await
+        }
+        _ => Err(Problem::method_not_allowed()),
+    }
+}
+
+fn check_version(case: &Case, version: Option<u64>) -> Result<(), Problem> {
+    match version {
+        Some(v) if v != case.version => Err(Problem::conflict("The case was changed after you opened it. Reload it and try again.")
+            .with_current(json!({ "version": case.version, "status": case.status.as_str() }))),
+        _ => Ok(()),
+    }
+}
+
+async fn provider<S: ReferenceData>(store: &S, id: &str) -> Result<Provider, Problem> {
+    let pid = ProviderId::parse(id).map_err(|_| Problem::invalid_field("providerId", "is not a provider id"))?;
+    store
+        .provider(&pid)
+        .await
+        .map_err(store_problem)?
+        .ok_or_else(|| Problem::invalid_field("providerId", "no provider with that id exists"))
+}
+
+/// The first locality of the student's address that maps to a catchment, and its provider.
+async fn suggest<S: ReferenceData>(store: &S, case: &Case) -> Result<Option<(Locality, Provider)>, Problem> {
+    for key in cit::locality_candidates(case) {
+        if let Some(loc) = store.locality(&key).await.map_err(store_problem)? {
+            if let Some(c) = store.catchment(&loc.catchment_id).await.map_err(store_problem)? {
+                if let Some(p) = store.provider(&c.provider_id).await.map_err(store_problem)? {
+                    return Ok(Some((loc, p)));
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn suggestion_json(case: &Case, s: Option<(Locality, Provider)>) -> serde_json::Value {
+    match s {
+        Some((loc, p)) => json!({
+            "caseId": case.id,
+            "suggestedProviderId": p.id,
+            "suggestedProviderName": p.name,
+            "catchmentId": loc.catchment_id,
+            "matchedLocality": loc.name,
+        }),
+        None => json!({ "caseId": case.id, "suggestedProviderId": null, "message": "No catchment matches the student's address; choose the provider." }),
+    }
+}
+
+async fn commit<S, B, C>(deps: &Deps<S, B, C>, actor: &Actor, change: cms_domain::case::CaseChange, what: &str) -> Result<Response<Body>, Problem>
+where
+    S: CaseStore,
+    B: EventBus,
+{
+    deps.store.commit(&change).await.map_err(store_problem)?;
+    tracing::info!(case_id = %change.case.id, user_id = %actor.user_id(), action = what, "CIT decision");
+    publish_committed(&deps.store, &deps.bus, &change.case.id, &change.events).await;
+    Ok(json(200, &change.case))
+}

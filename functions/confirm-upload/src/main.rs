@@ -1,0 +1,21 @@
+//! Lambda runtime glue: build the clients once per cold start, then handle events.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    cms_aws::telemetry::init();
+    let env = cms_aws::Env::from_env()?;
+    if env.bucket_name.is_none() {
+        return Err("environment variable BUCKET_NAME is not set".into());
+    }
+    let sdk = cms_aws::sdk_config().await;
+    let deps = confirm_upload::aws_deps(&sdk, &env);
+    deps.store.warm_up().await;
+    let deps = &deps;
+    run(service_fn(move |ev: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
+        confirm_upload::handle(deps, ev.payload).await.map(|_| ()).map_err(Error::from)
+    }))
+    .await
+}

@@ -1,0 +1,224 @@
+//! `nen-webhook`: `POST /enrol/events`, called by ENROL (no portal token on this route).
+//!
+//! 1. Authenticate: HMAC-SHA256 signature over `"{t}.{raw body}"` ([`signature`]), either of two
+//!    secrets, timestamp within 5 minutes. Anything else → 401 and nothing stored.
+//! 2. Parse: malformed JSON, missing fields, impossible dates → 400 with field messages.
+//! 3. Exactly once on ENROL's notification id: the first delivery's answer is stored with a digest
+//!    of its body in the same transaction as its effect; a repeat gets the same answer, a different
+//!    body under a used id gets 409.
+//! 4. `non_enrolment_notification` → a NEN case in CIT review (`NenReceived`, `CaseCreated`).
+//!    `student_enrolled` → the student's paused case reopens; an active NEN case records the
+//!    enrolling school, which may then convert it with a CA request.
+
+pub mod signature;
+
+use async_trait::async_trait;
+use cms_aws::{DynamoStore, EventBridgeBus};
+use cms_domain::case::Case;
+use cms_domain::enrol::{self, delivery_marker, fingerprint, on_enrolled, Delivery, Notification};
+use cms_domain::ids::CaseId;
+use cms_domain::outbox::publish_committed;
+use cms_domain::ports::{CaseStore, Clock, EventBus, StoreError, SystemClock};
+use cms_domain::student::StudentIdentity;
+use cms_http::{json, respond, Problem};
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use tokio::sync::RwLock;
+
+/// Where the signing secrets come from.
+#[async_trait]
+pub trait SigningSecrets: Send + Sync {
+    async fn secrets(&self) -> Result<Vec<Vec<u8>>, String>;
+}
+
+/// Fixed secrets (tests, tools).
+pub struct StaticSecrets(pub Vec<Vec<u8>>);
+
+#[async_trait]
+impl SigningSecrets for StaticSecrets {
+    async fn secrets(&self) -> Result<Vec<Vec<u8>>, String> {
+        Ok(self.0.clone())
+    }
+}
+
+/// The secrets in AWS Secrets Manager (`{"current": "...", "previous": "..."}`), cached for five
+/// minutes so a rotation reaches running instances without a redeploy.
+pub struct SecretsManagerSecrets {
+    client: aws_sdk_secretsmanager::Client,
+    secret_id: String,
+    cache: RwLock<Option<(Instant, Vec<Vec<u8>>)>>,
+}
+
+const SECRET_CACHE: Duration = Duration::from_secs(300);
+
+impl SecretsManagerSecrets {
+    pub fn new(client: aws_sdk_secretsmanager::Client, secret_id: impl Into<String>) -> Self {
+        SecretsManagerSecrets { client, secret_id: secret_id.into(), cache: RwLock::new(None) }
+    }
+}
+
+#[async_trait]
+impl SigningSecrets for SecretsManagerSecrets {
+    async fn secrets(&self) -> Result<Vec<Vec<u8>>, String> {
+        if let Some((at, s)) = self.cache.read().await.as_ref() {
+            if at.elapsed() < SECRET_CACHE {
+                return Ok(s.clone());
+            }
+        }
+        let out = self
+            .client
+            .get_secret_value()
+            .secret_id(&self.secret_id)
+            .send()
+            .await
+            .map_err(|e| format!("reading the ENROL secret: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(e)))?;
+        let v: Value = serde_json::from_str(out.secret_string().unwrap_or_default()).map_err(|_| "the ENROL secret is not JSON".to_string())?;
+        let secrets: Vec<Vec<u8>> = ["current", "previous"]
+            .iter()
+            .filter_map(|k| v.get(k).and_then(Value::as_str))
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_bytes().to_vec())
+            .collect();
+        if secrets.is_empty() {
+            return Err("the ENROL secret has no current value".into());
+        }
+        *self.cache.write().await = Some((Instant::now(), secrets.clone()));
+        Ok(secrets)
+    }
+}
+
+pub struct Deps<S, B, C, K> {
+    pub store: S,
+    pub bus: B,
+    pub clock: C,
+    pub secrets: K,
+}
+
+pub type AwsDeps = Deps<DynamoStore, EventBridgeBus, SystemClock, SecretsManagerSecrets>;
+
+pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
+    Deps {
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &env.table_name),
+        bus: EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), &env.bus_name),
+        clock: SystemClock,
+        secrets: SecretsManagerSecrets::new(
+            aws_sdk_secretsmanager::Client::new(sdk),
+            env.enrol_secret_id.clone().unwrap_or_else(|| "enrol-webhook".into()),
+        ),
+    }
+}
+
+pub async fn handle<S, B, C, K>(deps: &Deps<S, B, C, K>, req: Request) -> Response<Body>
+where
+    S: CaseStore,
+    B: EventBus,
+    C: Clock,
+    K: SigningSecrets,
+{
+    respond(receive(deps, &req).await)
+}
+
+fn store_problem(e: StoreError) -> Problem {
+    tracing::error!(error = %e, "store failure");
+    Problem::unavailable()
+}
+
+/// A repeat of a delivery: the stored answer, or a conflict if the body differs.
+fn repeat(stored: (String, Option<String>), fp: &str) -> Result<Response<Body>, Problem> {
+    let (stored_fp, answer) = stored;
+    if stored_fp != fp {
+        return Err(Problem::conflict("This notification id was already used for a different notification. Use a new id for a new notification."));
+    }
+    let answer: Value = answer.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or(json!({}));
+    Ok(json(200, &answer))
+}
+
+async fn receive<S, B, C, K>(deps: &Deps<S, B, C, K>, req: &Request) -> Result<Response<Body>, Problem>
+where
+    S: CaseStore,
+    B: EventBus,
+    C: Clock,
+    K: SigningSecrets,
+{
+    if cms_http::route_key(req) != "POST /enrol/events" {
+        return Err(Problem::method_not_allowed());
+    }
+    let body = cms_http::body_bytes(req)?;
+    let header = req.headers().get(signature::HEADER).and_then(|v| v.to_str().ok());
+    let secrets = deps.secrets.secrets().await.map_err(|e| {
+        tracing::error!(error = %e, "signing secrets unavailable");
+        Problem::unavailable()
+    })?;
+    let now = deps.clock.now();
+    if let Err(e) = signature::verify(header, body, &secrets, now.timestamp()) {
+        tracing::warn!(reason = ?e, "ENROL delivery refused: signature");
+        return Err(Problem::new(401, "Signature not accepted", e.message()));
+    }
+    let delivery: Delivery = serde_json::from_slice(body).map_err(|e| {
+        let what = e.to_string();
+        let what = what.split(" at line ").next().unwrap_or_default().to_string();
+        Problem::bad_request(&if e.is_syntax() || e.is_eof() { "The body is not valid JSON.".to_string() } else { format!("The body is not an ENROL notification: {what}.") })
+    })?;
+    let notification = enrol::parse(&delivery, deps.clock.today_nz()).map_err(Problem::invalid)?;
+    let fp = fingerprint(body);
+    let key = format!("ENROL#{}", notification.id());
+    if let Some(stored) = deps.store.marker(&key).await.map_err(store_problem)? {
+        tracing::info!(notification_id = %notification.id(), "repeated delivery");
+        return repeat(stored, &fp);
+    }
+    match notification {
+        Notification::NonEnrolment(nen) => {
+            let case_id = CaseId::new_ulid();
+            let answer = json!({ "notificationId": nen.notification_id, "outcome": "case_created", "caseId": case_id });
+            let mut change = Case::open_nen(case_id.clone(), &nen, now);
+            change.markers.push(delivery_marker(&nen.notification_id, body, &answer));
+            match deps.store.commit(&change).await {
+                Ok(()) => {}
+                // a concurrent delivery of the same id won the race: answer as it did
+                Err(StoreError::Conflict) => {
+                    let stored = deps.store.marker(&key).await.map_err(store_problem)?.ok_or_else(Problem::unavailable)?;
+                    return repeat(stored, &fp);
+                }
+                Err(e) => return Err(store_problem(e)),
+            }
+            tracing::info!(notification_id = %nen.notification_id, case_id = %case_id, "NEN case created for CIT review");
+            publish_committed(&deps.store, &deps.bus, &case_id, &change.events).await;
+            Ok(json(200, &answer))
+        }
+        Notification::StudentEnrolled(e) => {
+            let who = StudentIdentity::nsn_only(&e.nsn);
+            let mut updated = 0;
+            for candidate in deps.store.cases_for_student(&who).await.map_err(store_problem)? {
+                if !who.matches(candidate.student.nsn.as_ref(), &candidate.student.full_name, candidate.student.date_of_birth) {
+                    continue;
+                }
+                let mut case = candidate;
+                // decide again on a conflict (a concurrent change of the same case)
+                for _ in 0..3 {
+                    let Some(change) = on_enrolled(&case, &e, now, deps.clock.today_nz()) else { break };
+                    match deps.store.commit(&change).await {
+                        Ok(()) => {
+                            updated += 1;
+                            publish_committed(&deps.store, &deps.bus, &case.id, &change.events).await;
+                            break;
+                        }
+                        Err(StoreError::Conflict) => match deps.store.case(&case.id).await.map_err(store_problem)? {
+                            Some(c) => case = c,
+                            None => break,
+                        },
+                        Err(err) => return Err(store_problem(err)),
+                    }
+                }
+            }
+            let answer = json!({ "notificationId": e.notification_id, "outcome": "enrolment_recorded", "casesUpdated": updated });
+            let marker = delivery_marker(&e.notification_id, body, &answer);
+            if !deps.store.claim_marker(&marker).await.map_err(store_problem)? {
+                let stored = deps.store.marker(&key).await.map_err(store_problem)?.ok_or_else(Problem::unavailable)?;
+                return repeat(stored, &fp);
+            }
+            tracing::info!(notification_id = %e.notification_id, cases_updated = updated, "enrolment recorded");
+            Ok(json(200, &answer))
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! `reopen-scheduler`: the nightly job, run by EventBridge Scheduler at 01:00 Pacific/Auckland
+//! (locally: `cargo run -p cms-local --bin run-scheduler`).
+//!
+//! 1. Reads, shard by shard and page by page, only the cases the sparse `ByDue` index says are due
+//!    on or before today (never a Scan), and applies [`cms_domain::schedule::run_due`] to each:
+//!    a paused case of a child who turned six reopens; each SLA clock breached by today is reported
+//!    once (`SlaBreached`). Each change is one transaction conditioned on the case's version (plus
+//!    a once-only marker per breach); on a conflict the case is re-read and decided again once,
+//!    then left for the next run.
+//! 2. Sweeps the outbox: events committed more than a minute ago and still not confirmed published
+//!    (a publish that failed, a crash between commit and publish) are published and cleared.
+//!
+//! Safe to run twice and to resume after a crash: a committed change moves the case's due date past
+//! today (or out of the index), so a second run finds nothing for it; whatever was not committed is
+//! still in the index; whatever was committed but not published is still in the outbox.
+//! Logs counts (and case ids on failures), never a child's details.
+
+use cms_aws::{DynamoStore, EventBridgeBus};
+use cms_domain::case::{Case, CaseChange};
+use cms_domain::outbox::publish_committed;
+use cms_domain::ports::{CaseStore, Clock, DueStore, EventBus, StoreError, SystemClock};
+use cms_domain::schedule::{self, SHARDS};
+use chrono::{DateTime, NaiveDate, Utc};
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+
+pub struct Deps<S, B, C> {
+    pub store: S,
+    pub bus: B,
+    pub clock: C,
+}
+
+pub type AwsDeps = Deps<DynamoStore, EventBridgeBus, SystemClock>;
+
+pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
+    Deps {
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &env.table_name),
+        bus: EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), &env.bus_name),
+        clock: SystemClock,
+    }
+}
+
+/// How a run pages and how many cases it works on at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Items per index query (one page).
+    pub page_size: u32,
+    /// Cases of a page processed concurrently.
+    pub concurrency: usize,
+    /// Outbox events younger than this are left to the function that wrote them.
+    pub outbox_grace_secs: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { page_size: 100, concurrency: 8, outbox_grace_secs: 60 }
+    }
+}
+
+/// What one run did (counts only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// The New Zealand date the run worked for.
+    pub today: NaiveDate,
+    /// Index queries made on the due index (pages).
+    pub queries: u64,
+    /// Cases the due index returned (everything read; the index holds only what is due).
+    pub read: u64,
+    /// Of those, cases that had something due and were changed.
+    pub due: u64,
+    pub reopened: u64,
+    pub breaches: u64,
+    /// Cases another writer changed first, re-read and decided again.
+    pub retried: u64,
+    /// Cases left for the next run (a second conflict, or the store failing).
+    pub errors: u64,
+    /// Changes committed whose events could not be published yet (the outbox keeps them).
+    pub unpublished: u64,
+    /// Stale outbox events found, and how many of them were published now.
+    pub outbox_found: u64,
+    pub outbox_published: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SchedulerError {
+    /// The due index or the outbox could not be read: the run could not see its work.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Some cases were left for the next run; the scheduler's retry (or tomorrow) finishes them.
+    #[error("{} case(s) could not be updated and {} event(s) not published; they are left for the next run", .0.errors, .0.outbox_found - .0.outbox_published)]
+    Incomplete(Box<Summary>),
+}
+
+/// The Lambda entry point: the schedule's input is ignored (the date comes from the clock).
+/// A run that left work behind returns `Err`, so EventBridge Scheduler retries it (safely).
+pub async fn handle<S, B, C>(deps: &Deps<S, B, C>, _input: serde_json::Value) -> Result<Summary, SchedulerError>
+where
+    S: CaseStore + DueStore,
+    B: EventBus,
+    C: Clock,
+{
+    let summary = run(deps, &Options::default()).await?;
+    if summary.errors > 0 || summary.outbox_published < summary.outbox_found {
+        return Err(SchedulerError::Incomplete(Box::new(summary)));
+    }
+    Ok(summary)
+}
+
+/// One run for the clock's New Zealand date. `Err` only when an index cannot be read; failures on
+/// single cases are counted in the summary and left for the next run.
+pub async fn run<S, B, C>(deps: &Deps<S, B, C>, opts: &Options) -> Result<Summary, SchedulerError>
+where
+    S: CaseStore + DueStore,
+    B: EventBus,
+    C: Clock,
+{
+    let now = deps.clock.now();
+    let today = deps.clock.today_nz();
+    let mut sum = Summary { today, ..Summary::default() };
+    let result = async {
+        for shard in 0..SHARDS {
+            let mut cursor = None;
+            loop {
+                let page = deps.store.due_cases(shard, today, opts.page_size, cursor.take()).await?;
+                sum.queries += 1;
+                sum.read += page.items.len() as u64;
+                let results: Vec<CaseResult> = stream::iter(page.items)
+                    .map(|case| process(deps, case, today, now))
+                    .buffer_unordered(opts.concurrency.max(1))
+                    .collect()
+                    .await;
+                for r in results {
+                    sum.add(r);
+                }
+                match page.next {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+        }
+        sweep_outbox(deps, now, opts, &mut sum).await
+    }
+    .await;
+    tracing::info!(
+        today = %sum.today,
+        queries = sum.queries,
+        read = sum.read,
+        due = sum.due,
+        reopened = sum.reopened,
+        breaches = sum.breaches,
+        retried = sum.retried,
+        errors = sum.errors,
+        unpublished = sum.unpublished,
+        outbox_found = sum.outbox_found,
+        outbox_published = sum.outbox_published,
+        complete = result.is_ok(),
+        "reopen-scheduler run"
+    );
+    result.map(|()| sum)
+}
+
+/// What happened to one case read from the index.
+#[derive(Debug, Clone, Copy, Default)]
+struct CaseResult {
+    due: bool,
+    reopened: bool,
+    breaches: u64,
+    retried: bool,
+    failed: bool,
+    unpublished: bool,
+}
+
+impl Summary {
+    fn add(&mut self, r: CaseResult) {
+        self.due += u64::from(r.due);
+        self.reopened += u64::from(r.reopened);
+        self.breaches += r.breaches;
+        self.retried += u64::from(r.retried);
+        self.errors += u64::from(r.failed);
+        self.unpublished += u64::from(r.unpublished);
+    }
+}
+
+fn counts(change: &CaseChange) -> (bool, u64) {
+    let reopened = change.events.iter().any(|e| e.detail_type() == "CaseReopened");
+    let breaches = change.events.iter().filter(|e| e.detail_type() == "SlaBreached").count() as u64;
+    (reopened, breaches)
+}
+
+async fn process<S, B, C>(deps: &Deps<S, B, C>, case: Case, today: NaiveDate, now: DateTime<Utc>) -> CaseResult
+where
+    S: CaseStore + DueStore,
+    B: EventBus,
+    C: Clock,
+{
+    let mut r = CaseResult::default();
+    let id = case.id.clone();
+    // the index copy may be stale: the version condition catches that, then we read it properly
+    let mut change = schedule::run_due(&case, today, now);
+    for attempt in 0..2 {
+        let Some(ch) = change.take() else { return r };
+        match deps.store.commit(&ch).await {
+            Ok(()) => {
+                let (reopened, breaches) = counts(&ch);
+                r.due = true;
+                r.reopened = reopened;
+                r.breaches = breaches;
+                r.unpublished = !publish_committed(&deps.store, &deps.bus, &id, &ch.events).await;
+                return r;
+            }
+            Err(StoreError::Conflict) if attempt == 0 => {
+                r.retried = true;
+                match deps.store.case(&id).await {
+                    Ok(Some(fresh)) => change = schedule::run_due(&fresh, today, now),
+                    Ok(None) => return r,
+                    Err(e) => {
+                        tracing::warn!(case_id = %id, error = %e, "case could not be re-read; left for the next run");
+                        r.failed = true;
+                        return r;
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(case_id = %id, error = %e, "case could not be updated; left for the next run");
+                r.failed = true;
+                return r;
+            }
+        }
+    }
+    r
+}
+
+/// Publish events that have sat in an outbox longer than the grace period (publish failed or the
+/// writer crashed), a case at a time, and clear them. Consumers de-duplicate on `eventId`.
+async fn sweep_outbox<S, B, C>(deps: &Deps<S, B, C>, now: DateTime<Utc>, opts: &Options, sum: &mut Summary) -> Result<(), SchedulerError>
+where
+    S: CaseStore + DueStore,
+    B: EventBus,
+    C: Clock,
+{
+    let before = now - chrono::Duration::seconds(opts.outbox_grace_secs.max(0));
+    let mut cursor = None;
+    loop {
+        let page = deps.store.stale_outbox(before, opts.page_size, cursor.take()).await?;
+        sum.outbox_found += page.items.len() as u64;
+        // group by case, keeping the outbox's order
+        let mut groups: Vec<(cms_domain::ids::CaseId, Vec<cms_domain::events::EventEnvelope>)> = Vec::new();
+        for (case_id, event) in page.items {
+            match groups.iter_mut().find(|(c, _)| *c == case_id) {
+                Some((_, events)) => events.push(event),
+                None => groups.push((case_id, vec![event])),
+            }
+        }
+        for (case_id, events) in groups {
+            if publish_committed(&deps.store, &deps.bus, &case_id, &events).await {
+                sum.outbox_published += events.len() as u64;
+            }
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(()),
+        }
+    }
+}

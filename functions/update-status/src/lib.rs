@@ -1,0 +1,424 @@
+//! `update-status`: `POST /cases/{id}/status` — the provider works a case through its lifecycle.
+//!
+//! Body: `{"action": "assign" | "transition" | "close" | "pause" | "reopen", "version": n,
+//! "caseManagerId"?, "reason"?, "note"?, "attestation"?: {childLocated, whanauContacted,
+//! safeAndInformedChoice, withdrawnFromSchool}}`. The version the caller is looking at comes from
+//! `version` or an `If-Match` header (one is required: 428 without).
+//!
+//! The status rules are [`cms_domain::lifecycle::decide`]'s; this handler only parses, asks the
+//! access policy, and writes the change conditionally on the version (a concurrent change → 409
+//! with the case as it now is). `CaseStatusChanged` is published once per change.
+//!
+//! Answers: 200 the updated case · 400 bad body · 403 a caller who may see the case but not change
+//! it · 404 no such case, or not visible to the caller · 409 stale version, or the action is not
+//! possible from the case's status · 422 the rules refuse it (closing reasons, pause conditions,
+//! who can be assigned) · 428 no version.
+
+use cms_aws::{DynamoStore, EventBridgeBus};
+use cms_domain::access::can_view_case;
+use cms_domain::actor::{Actor, Role};
+use cms_domain::case::Case;
+use cms_domain::ids::{CaseId, UserId};
+use cms_domain::lifecycle::{self, Action, CloseReason, Command, LifecycleError, PauseAttestation};
+use cms_domain::outbox::publish_committed;
+use cms_domain::ports::{CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
+use cms_http::{json, respond, Problem};
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub struct Deps<S, B, C> {
+    pub store: S,
+    pub bus: B,
+    pub clock: C,
+}
+
+pub type AwsDeps = Deps<DynamoStore, EventBridgeBus, SystemClock>;
+
+pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
+    Deps {
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &env.table_name),
+        bus: EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), &env.bus_name),
+        clock: SystemClock,
+    }
+}
+
+/// Longest note accepted with a status change.
+const MAX_NOTE: usize = 2000;
+
+pub async fn handle<S, B, C>(deps: &Deps<S, B, C>, req: Request) -> Response<Body>
+where
+    S: CaseStore + ReferenceData,
+    B: EventBus,
+    C: Clock,
+{
+    respond(route(deps, &req).await)
+}
+
+async fn route<S, B, C>(deps: &Deps<S, B, C>, req: &Request) -> Result<Response<Body>, Problem>
+where
+    S: CaseStore + ReferenceData,
+    B: EventBus,
+    C: Clock,
+{
+    let actor = cms_http::actor(req)?;
+    match cms_http::route_key(req).as_str() {
+        "POST /cases/{id}/status" => update(deps, req, &actor).await,
+        _ => Err(Problem::method_not_allowed()),
+    }
+}
+
+/// The body as sent. Each field is checked by hand so the answer names the field.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct StatusRequest {
+    action: Option<String>,
+    version: Option<Value>,
+    case_manager_id: Option<String>,
+    reason: Option<String>,
+    note: Option<String>,
+    attestation: Option<AttestationForm>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct AttestationForm {
+    child_located: Option<bool>,
+    whanau_contacted: Option<bool>,
+    safe_and_informed_choice: Option<bool>,
+    withdrawn_from_school: Option<bool>,
+}
+
+async fn update<S, B, C>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem>
+where
+    S: CaseStore + ReferenceData,
+    B: EventBus,
+    C: Clock,
+{
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let case = match deps.store.case(&id).await.map_err(store_problem)? {
+        Some(c) if can_view_case(actor, &c) => c,
+        _ => return Err(Problem::not_found("case")),
+    };
+    // who may act at all, before anything about the body is said
+    if !lifecycle::may_act(actor, &case) {
+        return Err(lifecycle_problem(
+            LifecycleError::NotPermitted,
+            actor,
+            &case,
+        ));
+    }
+    let body: StatusRequest = cms_http::json_body(req)?;
+    let action = parse_action(body.action.as_deref())?;
+    let expected = expected_version(req, body.version.as_ref())?;
+    if expected != case.version {
+        return Err(stale(&case));
+    }
+    let cmd = command(deps, actor, action, body).await?;
+    let now = deps.clock.now();
+    let change = lifecycle::decide(&case, actor, &cmd, now, deps.clock.today_nz())
+        .map_err(|e| lifecycle_problem(e, actor, &case))?;
+    match deps.store.commit(&change).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => {
+            // someone else changed it between our read and our write: show them what it is now
+            return match deps.store.case(&id).await.map_err(store_problem)? {
+                Some(current) if can_view_case(actor, &current) => Err(stale(&current)),
+                _ => Err(Problem::not_found("case")),
+            };
+        }
+        Err(e) => return Err(store_problem(e)),
+    }
+    let next = &change.case;
+    tracing::info!(
+        case_id = %next.id,
+        action = action.as_str(),
+        from = case.status.as_str(),
+        to = next.status.as_str(),
+        role = %actor.role(),
+        version = next.version,
+        "case status updated"
+    );
+    publish_committed(&deps.store, &deps.bus, &next.id, &change.events).await;
+    let mut resp = json(200, next);
+    if let Ok(v) = format!("\"{}\"", next.version).parse() {
+        resp.headers_mut().insert("etag", v);
+    }
+    Ok(resp)
+}
+
+fn parse_action(a: Option<&str>) -> Result<Action, Problem> {
+    let names = || {
+        Action::ALL
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match a {
+        None => Err(Problem::invalid_field(
+            "action",
+            &format!("is required: one of {}", names()),
+        )),
+        Some(s) => Action::parse(s.trim()).ok_or_else(|| {
+            Problem::invalid_field("action", &format!("must be one of {}", names()))
+        }),
+    }
+}
+
+/// The version the caller is looking at: the body's `version` or the `If-Match` header.
+fn expected_version(req: &Request, body: Option<&Value>) -> Result<u64, Problem> {
+    let from_body = match body {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_u64().ok_or_else(|| {
+            Problem::invalid_field("version", "must be the case's version: a whole number")
+        })?),
+    };
+    let from_header = match req.headers().get("if-match") {
+        None => None,
+        Some(h) => Some(
+            parse_if_match(h.to_str().unwrap_or_default()).ok_or_else(|| {
+                Problem::bad_request(
+                    "The If-Match header must be the case's version, for example If-Match: \"3\".",
+                )
+            })?,
+        ),
+    };
+    match (from_body, from_header) {
+        (Some(b), Some(h)) if b != h => Err(Problem::bad_request(
+            "The version in the body and the If-Match header differ; send the version of the case you are looking at once.",
+        )),
+        (Some(v), _) | (None, Some(v)) => Ok(v),
+        (None, None) => Err(Problem::new(
+            428,
+            "Version required",
+            "Send the version of the case you are looking at (\"version\" in the body, or an If-Match header) so that a change someone else made in the meantime is not overwritten.",
+        )),
+    }
+}
+
+/// `"3"`, `W/"3"` or `3`.
+fn parse_if_match(h: &str) -> Option<u64> {
+    let t = h.trim();
+    let t = t.strip_prefix("W/").unwrap_or(t);
+    let t = t
+        .strip_prefix('"')
+        .and_then(|x| x.strip_suffix('"'))
+        .unwrap_or(t);
+    t.parse().ok()
+}
+
+fn refuse_field(field: &str, present: bool, action: Action) -> Result<(), Problem> {
+    if present {
+        return Err(Problem::invalid_field(
+            field,
+            &format!(
+                "is not used when the action is {}; leave it out",
+                action.as_str()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn parse_note(note: Option<String>) -> Result<Option<String>, Problem> {
+    match note.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(n) if n.chars().count() > MAX_NOTE => Err(Problem::invalid_field(
+            "note",
+            &format!("must be {MAX_NOTE} characters or fewer"),
+        )),
+        Some(n)
+            if n.chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) =>
+        {
+            Err(Problem::invalid_field(
+                "note",
+                "must not contain control characters",
+            ))
+        }
+        Some(n) => Ok(Some(n.to_string())),
+    }
+}
+
+/// The domain command for the request (looking up the person to assign).
+async fn command<S, B, C>(
+    deps: &Deps<S, B, C>,
+    actor: &Actor,
+    action: Action,
+    body: StatusRequest,
+) -> Result<Command, Problem>
+where
+    S: ReferenceData,
+{
+    if action != Action::Assign {
+        refuse_field("caseManagerId", body.case_manager_id.is_some(), action)?;
+    }
+    if action != Action::Close {
+        refuse_field("reason", body.reason.is_some(), action)?;
+    }
+    if action != Action::Pause {
+        refuse_field("attestation", body.attestation.is_some(), action)?;
+    }
+    let note = parse_note(body.note)?;
+    Ok(match action {
+        Action::Assign => {
+            if note.is_some() {
+                refuse_field("note", true, action)?;
+            }
+            let id = match body.case_manager_id.as_deref().map(str::trim) {
+                Some(s) if !s.is_empty() => UserId::parse(s).map_err(|_| {
+                    Problem::invalid_field("caseManagerId", "is not a valid user id")
+                })?,
+                // a Case Manager picking up a case assigns themselves
+                _ if actor.role() == Role::CaseManager => actor.user_id().clone(),
+                _ => {
+                    return Err(Problem::invalid_field(
+                        "caseManagerId",
+                        "is required: the user id of the Case Manager to assign",
+                    ))
+                }
+            };
+            let user = deps
+                .store
+                .user(&id)
+                .await
+                .map_err(store_problem)?
+                .ok_or_else(|| {
+                    unprocessable_field(
+                        "caseManagerId",
+                        "is not a user of the Attendance Service Portal",
+                    )
+                })?;
+            Command::Assign { case_manager: user }
+        }
+        Action::Transition => Command::Transition { note },
+        Action::Close => {
+            let reason = body.reason.as_deref().map(str::trim).unwrap_or_default();
+            let reason = CloseReason::parse(reason).map_err(|e| match e {
+                LifecycleError::UnknownCloseReason => {
+                    Problem::invalid_field("reason", &e.to_string())
+                }
+                other => refused(&other.to_string()),
+            })?;
+            Command::Close { reason, note }
+        }
+        Action::Pause => {
+            let a = body.attestation.ok_or_else(|| {
+                Problem::invalid_field(
+                    "attestation",
+                    "is required to pause: confirm childLocated, whanauContacted, safeAndInformedChoice and withdrawnFromSchool",
+                )
+            })?;
+            let attestation = PauseAttestation {
+                child_located: a.child_located.unwrap_or(false),
+                whanau_contacted: a.whanau_contacted.unwrap_or(false),
+                safe_and_informed_choice: a.safe_and_informed_choice.unwrap_or(false),
+                withdrawn_from_school: a.withdrawn_from_school.unwrap_or(false),
+            };
+            Command::Pause { attestation, note }
+        }
+        Action::Reopen => Command::Reopen { note },
+    })
+}
+
+fn refused(detail: &str) -> Problem {
+    Problem::new(422, "Status change refused", detail)
+}
+
+fn unprocessable_field(field: &str, message: &str) -> Problem {
+    let mut p = Problem::invalid_field(field, message);
+    p.status = 422;
+    p
+}
+
+/// The case as the caller may see it, for a 409's `current`.
+fn current(case: &Case) -> Value {
+    serde_json::to_value(case).unwrap_or_else(|_| json!({ "id": case.id, "version": case.version }))
+}
+
+fn stale(case: &Case) -> Problem {
+    Problem::conflict(&format!(
+        "Someone else changed this case after you opened it: it is now {} (version {}). Reload it, check the change, and try again.",
+        case.status.as_str(),
+        case.version
+    ))
+    .with_current(current(case))
+}
+
+fn lifecycle_problem(e: LifecycleError, actor: &Actor, case: &Case) -> Problem {
+    let msg = e.to_string();
+    match e {
+        LifecycleError::NotPermitted if can_view_case(actor, case) => Problem::forbidden(&msg),
+        LifecycleError::NotPermitted => Problem::not_found("case"),
+        LifecycleError::AssignOthersNotPermitted => Problem::forbidden(&msg),
+        LifecycleError::NotAllowedFrom { .. } | LifecycleError::NoChange(_) => {
+            Problem::conflict(&msg).with_current(current(case))
+        }
+        LifecycleError::UnknownCloseReason => Problem::invalid_field("reason", &msg),
+        LifecycleError::NotACaseManagerHere => unprocessable_field("caseManagerId", &msg),
+        LifecycleError::PauseConditionsNotMet(_) => {
+            let mut p = refused(&msg);
+            p.errors = vec![cms_domain::referral::FieldError {
+                field: "attestation".into(),
+                message: msg.clone(),
+            }];
+            p
+        }
+        _ => refused(&msg),
+    }
+}
+
+fn store_problem(e: StoreError) -> Problem {
+    match e {
+        StoreError::Conflict => {
+            Problem::conflict("This case was changed by someone else. Reload it and try again.")
+        }
+        other => {
+            tracing::error!(error = %other, "store failure");
+            Problem::unavailable()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_forms() {
+        assert_eq!(parse_if_match("\"3\""), Some(3));
+        assert_eq!(parse_if_match("W/\"12\""), Some(12));
+        assert_eq!(parse_if_match(" 7 "), Some(7));
+        assert_eq!(parse_if_match("*"), None);
+        assert_eq!(parse_if_match("\"abc\""), None);
+    }
+
+    #[test]
+    fn notes_are_checked() {
+        assert_eq!(parse_note(Some("  ".into())).unwrap(), None);
+        assert_eq!(
+            parse_note(Some(" met whanau \n".into()))
+                .unwrap()
+                .as_deref(),
+            Some("met whanau")
+        );
+        assert!(parse_note(Some("x".repeat(MAX_NOTE + 1))).is_err());
+        assert!(parse_note(Some("bad\u{0007}".into())).is_err());
+    }
+
+    #[test]
+    fn actions_parse_with_a_clear_message() {
+        assert_eq!(parse_action(Some("close")).unwrap(), Action::Close);
+        let p = parse_action(Some("delete")).unwrap_err();
+        assert_eq!(p.status, 400);
+        assert!(p.errors[0]
+            .message
+            .contains("assign, transition, close, pause, reopen"));
+        assert_eq!(parse_action(None).unwrap_err().errors[0].field, "action");
+    }
+}

@@ -1,0 +1,135 @@
+//! The nightly job's reads ([`DueStore`]): the sparse `ByDue` index (a case is in it only while
+//! something is due for it: `duePk = DUE#<shard>`, `dueSk = <date>#<caseId>`, written by the case
+//! item itself) and the `ByOutbox` index (events not yet confirmed published). Both are Queries on
+//! a key range — never a Scan. Also a bulk case import, for benchmarks and bulk seeding.
+
+use crate::dynamo::{case_item, from_item, index, s, ts, unavailable, DynamoStore, Item};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use base64::Engine;
+use chrono::{DateTime, NaiveDate, Utc};
+use cms_domain::case::Case;
+use cms_domain::events::EventEnvelope;
+use cms_domain::ids::CaseId;
+use cms_domain::ports::{DueStore, Page, StoreError};
+use cms_domain::schedule;
+use std::collections::HashMap;
+
+fn encode(k: Option<Item>) -> Option<String> {
+    k.map(|k| {
+        let m: HashMap<String, String> = k.iter().filter_map(|(n, v)| v.as_s().ok().map(|x| (n.clone(), x.clone()))).collect();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&m).unwrap_or_default())
+    })
+}
+
+fn decode(c: Option<String>) -> Result<Option<Item>, StoreError> {
+    let Some(c) = c else { return Ok(None) };
+    let m: HashMap<String, String> = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or(StoreError::InvalidCursor)?;
+    Ok(Some(m.into_iter().map(|(n, v)| (n, s(v))).collect()))
+}
+
+fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
+#[async_trait]
+impl DueStore for DynamoStore {
+    async fn due_cases(&self, shard: u32, today: NaiveDate, limit: u32, cursor: Option<String>) -> Result<Page<Case>, StoreError> {
+        let out = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(index::BY_DUE)
+            .key_condition_expression("duePk = :pk AND dueSk <= :upto")
+            .expression_attribute_values(":pk", s(schedule::due_pk(shard)))
+            .expression_attribute_values(":upto", s(schedule::due_sk_upper_bound(today)))
+            .scan_index_forward(true)
+            .limit(limit.clamp(1, 1000) as i32)
+            .set_exclusive_start_key(decode(cursor)?)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let mut items = Vec::new();
+        for item in out.items.unwrap_or_default() {
+            let pk = text(&item, "PK").unwrap_or_default().to_string();
+            match from_item::<Case>(item) {
+                Ok(c) => items.push(c),
+                // one unreadable record must not stop the night's work for every other case
+                Err(e) => tracing::error!(pk = %pk, error = %e, "a case in the due index could not be read; skipped"),
+            }
+        }
+        Ok(Page { items, next: encode(out.last_evaluated_key) })
+    }
+
+    async fn stale_outbox(&self, before: DateTime<Utc>, limit: u32, cursor: Option<String>) -> Result<Page<(CaseId, EventEnvelope)>, StoreError> {
+        let out = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(index::BY_OUTBOX)
+            .key_condition_expression("outboxPk = :pk AND outboxSk < :before")
+            .expression_attribute_values(":pk", s("OUTBOX"))
+            .expression_attribute_values(":before", s(ts(before)))
+            .scan_index_forward(true)
+            .limit(limit.clamp(1, 1000) as i32)
+            .set_exclusive_start_key(decode(cursor)?)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let mut items = Vec::new();
+        for item in out.items.unwrap_or_default() {
+            let pk = text(&item, "PK").unwrap_or_default();
+            let parsed = pk
+                .strip_prefix("CASE#")
+                .and_then(|id| CaseId::parse(id).ok())
+                .ok_or_else(|| format!("outbox item {pk} has no case key"))
+                .and_then(|case_id| {
+                    let detail: serde_json::Value = text(&item, "detail").and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
+                    EventEnvelope::from_parts(text(&item, "detailType").unwrap_or_default(), &detail).map(|e| (case_id, e))
+                });
+            match parsed {
+                Ok(x) => items.push(x),
+                Err(e) => tracing::error!(pk = %pk, error = %e, "an outbox record could not be read; skipped"),
+            }
+        }
+        Ok(Page { items, next: encode(out.last_evaluated_key) })
+    }
+}
+
+impl DynamoStore {
+    /// Write case items as they are (every index key included), 25 per BatchWriteItem, retrying
+    /// what DynamoDB leaves unprocessed. Unconditional: for bulk seeding and benchmarks only, never
+    /// for a change to a live case (that is [`cms_domain::ports::CaseStore::commit`]).
+    pub async fn put_cases(&self, cases: &[Case]) -> Result<(), StoreError> {
+        let mut requests = Vec::with_capacity(cases.len());
+        for c in cases {
+            let put = PutRequest::builder().set_item(Some(case_item(c)?)).build().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            requests.push(WriteRequest::builder().put_request(put).build());
+        }
+        for chunk in requests.chunks(25) {
+            let mut pending = chunk.to_vec();
+            for attempt in 0..8 {
+                let out = self
+                    .client()
+                    .batch_write_item()
+                    .request_items(self.table(), pending.clone())
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                pending = out.unprocessed_items.and_then(|mut m| m.remove(self.table())).unwrap_or_default();
+                if pending.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+            }
+            if !pending.is_empty() {
+                return Err(StoreError::Unavailable("cases could not all be written".into()));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,128 @@
+use super::*;
+use chrono::TimeZone;
+use proptest::prelude::*;
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+}
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap()
+}
+
+pub(crate) fn nen_json() -> serde_json::Value {
+    serde_json::json!({
+        "id": "nen-0001",
+        "type": "non_enrolment_notification",
+        "occurredAt": "2026-11-20T02:00:00Z",
+        "data": {
+            "nsn": "123456789",
+            "student": {"fullName": "Test Student", "dateOfBirth": "2012-04-03"},
+            "lastSchoolId": "1001",
+            "lastDayOfAttendance": "2026-10-30",
+            "withdrawalReason": "Continuous absence",
+            "caregivers": [{"name": "Test Caregiver", "relationship": "father", "phone": "027 555 0199"}],
+            "addresses": [{"street": "5 Test Road", "suburb": "Ahipara", "town": "Kaitaia", "postcode": "0481"}],
+            "comments": "Aunt may know where the family is."
+        }
+    })
+}
+
+fn parse_json(v: serde_json::Value) -> Result<Notification, Vec<FieldError>> {
+    let d: Delivery = serde_json::from_value(v).expect("delivery shape");
+    parse(&d, today())
+}
+
+fn fields(r: Result<Notification, Vec<FieldError>>) -> Vec<String> {
+    r.expect_err("should be refused").into_iter().map(|e| e.field).collect()
+}
+
+#[test]
+fn a_complete_nen_parses() {
+    let n = match parse_json(nen_json()).unwrap() {
+        Notification::NonEnrolment(n) => n,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(n.nsn.as_str(), "123456789");
+    assert_eq!(n.last_day_of_attendance, NaiveDate::from_ymd_opt(2026, 10, 30).unwrap());
+    let change = Case::open_nen(CaseId::parse("C1").unwrap(), &n, now());
+    assert_eq!(change.case.status, CaseStatus::CitReview);
+    assert_eq!(change.case.case_type, CaseType::Nen);
+    let types: Vec<_> = change.events.iter().map(|e| e.detail_type()).collect();
+    assert_eq!(types, vec!["NenReceived", "CaseCreated"]);
+    for e in &change.events {
+        let d = e.detail_json().to_string();
+        assert!(!d.contains("Test Student") && !d.contains("123456789") && !d.contains("Ahipara"), "{d}");
+    }
+}
+
+#[test]
+fn each_field_is_named_when_wrong() {
+    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+        ("id", Box::new(|v| v["id"] = serde_json::json!("has space"))),
+        ("type", Box::new(|v| v["type"] = serde_json::json!("something_else"))),
+        ("data.nsn", Box::new(|v| v["data"]["nsn"] = serde_json::json!("12x"))),
+        ("data.student.fullName", Box::new(|v| { v["data"]["student"].as_object_mut().unwrap().remove("fullName"); })),
+        ("data.student.dateOfBirth", Box::new(|v| v["data"]["student"]["dateOfBirth"] = serde_json::json!("2012-02-30"))),
+        ("data.lastSchoolId", Box::new(|v| { v["data"].as_object_mut().unwrap().remove("lastSchoolId"); })),
+        ("data.lastDayOfAttendance", Box::new(|v| v["data"]["lastDayOfAttendance"] = serde_json::json!("2027-01-01"))),
+        ("data.lastDayOfAttendance", Box::new(|v| v["data"]["lastDayOfAttendance"] = serde_json::json!("2011-01-01"))),
+        ("data.withdrawalReason", Box::new(|v| v["data"]["withdrawalReason"] = serde_json::json!(" "))),
+        ("data.caregivers", Box::new(|v| v["data"]["caregivers"] = serde_json::json!([]))),
+        ("data.caregivers[0].phone", Box::new(|v| v["data"]["caregivers"][0]["phone"] = serde_json::json!("nope"))),
+        ("data.addresses", Box::new(|v| v["data"]["addresses"] = serde_json::json!([]))),
+        ("data.addresses[0].town", Box::new(|v| { v["data"]["addresses"][0].as_object_mut().unwrap().remove("town"); })),
+    ];
+    for (field, mutate) in cases {
+        let mut v = nen_json();
+        mutate(&mut v);
+        assert_eq!(fields(parse_json(v)), vec![field.to_string()], "{field}");
+    }
+}
+
+#[test]
+fn enrolled_parses_and_reopens_or_marks() {
+    let v = serde_json::json!({"id": "enr-1", "type": "student_enrolled", "data": {"nsn": "123456789", "schoolId": "1085", "enrolledOn": "2026-11-23"}});
+    let e = match parse_json(v).unwrap() {
+        Notification::StudentEnrolled(e) => e,
+        other => panic!("{other:?}"),
+    };
+    let n = match parse_json(nen_json()).unwrap() {
+        Notification::NonEnrolment(n) => n,
+        _ => unreachable!(),
+    };
+    let nen_case = Case::open_nen(CaseId::parse("C1").unwrap(), &n, now()).case;
+    let change = on_enrolled(&nen_case, &e, now(), today()).expect("marks the NEN");
+    assert_eq!(change.case.nen.as_ref().unwrap().enrolled_at.as_ref().unwrap().as_str(), "1085");
+    assert_eq!(change.case.status, CaseStatus::CitReview);
+    assert!(on_enrolled(&change.case, &e, now(), today()).is_none(), "redelivery does nothing");
+    let mut paused = nen_case.clone();
+    paused.status = CaseStatus::Paused;
+    paused.case_manager = Some(crate::ids::UserId::parse("cm").unwrap());
+    let reopened = on_enrolled(&paused, &e, now(), today()).expect("reopens");
+    assert_eq!(reopened.case.status, CaseStatus::Open);
+    assert!(reopened.events.iter().any(|e| e.detail_type() == "CaseReopened"));
+    let mut closed = nen_case;
+    closed.status = CaseStatus::Closed;
+    assert!(on_enrolled(&closed, &e, now(), today()).is_none());
+}
+
+#[test]
+fn markers_tell_repeats_from_reuse() {
+    let a = delivery_marker("x", b"{\"a\":1}", &serde_json::json!({"ok": true}));
+    let b = delivery_marker("x", b"{\"a\":1}", &serde_json::json!({"ok": true}));
+    let c = delivery_marker("x", b"{\"a\":2}", &serde_json::json!({"ok": true}));
+    assert_eq!(a.fingerprint, b.fingerprint);
+    assert_ne!(a.fingerprint, c.fingerprint);
+    assert_eq!(a.key, "ENROL#x");
+}
+
+proptest! {
+    #[test]
+    fn parsing_never_panics(id in proptest::option::of(".{0,20}"), kind in proptest::option::of(prop_oneof![Just("non_enrolment_notification".to_string()), Just("student_enrolled".to_string()), ".{0,10}"]),
+                            nsn in proptest::option::of(".{0,12}"), date in proptest::option::of(".{0,12}")) {
+        let v = serde_json::json!({"id": id, "type": kind, "data": {"nsn": nsn, "schoolId": "1001", "enrolledOn": date}});
+        if let Ok(d) = serde_json::from_value::<Delivery>(v) {
+            let _ = parse(&d, today());
+        }
+    }
+}
