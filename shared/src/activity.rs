@@ -172,7 +172,9 @@ pub fn record_activity(
         return Err(ActivityError::NotVisible);
     }
     if !matches!(actor.role(), Role::CaseManager | Role::ProviderAdmin) {
-        return Err(ActivityError::NotPermitted("Only the provider's Case Managers and provider administrators can record meetings, calls and visits."));
+        return Err(ActivityError::NotPermitted(
+            "Only the provider's Case Managers and provider administrators can record meetings, calls and visits.",
+        ));
     }
     ensure_open_to_additions(case)?;
     let mut errors = Vec::new();

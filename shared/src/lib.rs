@@ -7,6 +7,7 @@
 pub mod access;
 pub mod activity;
 pub mod actor;
+pub mod audit;
 pub mod calendar;
 pub mod case;
 pub mod catchment;

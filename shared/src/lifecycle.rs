@@ -10,7 +10,8 @@
 //!                             Paused
 //!  Open ──close──▶ Closed
 //! ```
-//! (Closed cases reopen through a new CA request within 3 months; that is the referral's rule.)
+//! (Closed cases reopen through a new CA request within 3 months; that is the referral's rule,
+//! decided in [`crate::intake`], as is the NEN → CA conversion.)
 
 use crate::actor::{Actor, Role};
 use crate::case::{By, Case, CaseChange, CaseStatus, TimelineEntry, TimelineKind};

@@ -108,15 +108,27 @@ pub fn notice_for(event: &DomainEvent) -> Option<Notice> {
             Some(pc(case_id, "Attendance case reopened", format!("{PC} has been reopened {why}: {} → Open.", status_label(*from))))
         }
         DomainEvent::CommentAdded { case_id, author_side, shared, .. } => match (author_side, shared) {
-            (Side::School, _) => Some(cm(case_id, "New comment from the school", "The school added a comment to a case your provider is working.")),
-            (Side::Provider, true) => Some(pc(case_id, "New comment from the provider", format!("{PC} has a new comment from the provider."))),
-            (Side::Ministry, true) => Some(pc(case_id, "New comment from the Ministry", format!("{PC} has a new comment from the Ministry."))),
+            (Side::School, _) => {
+                Some(cm(case_id, "New comment from the school", "The school added a comment to a case your provider is working."))
+            }
+            (Side::Provider, true) => {
+                Some(pc(case_id, "New comment from the provider", format!("{PC} has a new comment from the provider.")))
+            }
+            (Side::Ministry, true) => {
+                Some(pc(case_id, "New comment from the Ministry", format!("{PC} has a new comment from the Ministry.")))
+            }
             (_, false) => None,
         },
         DomainEvent::FileAdded { case_id, author_side, shared, .. } => match (author_side, shared) {
-            (Side::School, _) => Some(cm(case_id, "New document from the school", "The school added a document to a case your provider is working.")),
-            (Side::Provider, true) => Some(pc(case_id, "New document from the provider", format!("{PC} has a new document from the provider."))),
-            (Side::Ministry, true) => Some(pc(case_id, "New document from the Ministry", format!("{PC} has a new document from the Ministry."))),
+            (Side::School, _) => {
+                Some(cm(case_id, "New document from the school", "The school added a document to a case your provider is working."))
+            }
+            (Side::Provider, true) => {
+                Some(pc(case_id, "New document from the provider", format!("{PC} has a new document from the provider.")))
+            }
+            (Side::Ministry, true) => {
+                Some(pc(case_id, "New document from the Ministry", format!("{PC} has a new document from the Ministry.")))
+            }
             (_, false) => None,
         },
         _ => None,
@@ -212,7 +224,7 @@ mod tests {
             case_type: CaseType::Ca,
             provider_id: ProviderId::parse("P01").unwrap(),
             catchment_id: CatchmentId::parse("C01").unwrap(),
-            route: AllocationRoute::Catchment,
+            route: AllocationRoute::CatchmentOfSchool,
         };
         assert_eq!(aud(allocated), Some(Audience::PrimaryContact));
         let created = DomainEvent::NenReceived {

@@ -118,6 +118,15 @@ pub trait DueStore: Send + Sync {
     async fn stale_outbox(&self, before: DateTime<Utc>, limit: u32, cursor: Option<String>) -> Result<Page<(CaseId, EventEnvelope)>, StoreError>;
 }
 
+/// The append-only, hash-chained audit trail (see [`crate::audit`]).
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    /// Append to the case's chain (retrying on a concurrent append).
+    async fn append(&self, record: crate::audit::AuditRecord) -> Result<crate::audit::AuditEntry, StoreError>;
+    /// The case's whole chain, in order.
+    async fn entries(&self, case_id: &CaseId) -> Result<Vec<crate::audit::AuditEntry>, StoreError>;
+}
+
 #[async_trait]
 pub trait EventBus: Send + Sync {
     /// Publish all or report failure (a partial failure is a failure: `FailedEntryCount` > 0).

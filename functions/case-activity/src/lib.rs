@@ -78,7 +78,11 @@ struct ActivityBody {
     shared: Option<bool>,
 }
 
-async fn add_comment<S: CaseStore, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: &Request, actor: &Actor) -> Result<Response<Body>, Problem> {
+async fn add_comment<S: CaseStore, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
     let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
     let body: CommentBody = cms_http::json_body(req)?;
     let text = body.text.ok_or_else(|| Problem::invalid_field("text", "enter the comment"))?;
@@ -88,7 +92,11 @@ async fn add_comment<S: CaseStore, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, 
     Ok(json(201, entry))
 }
 
-async fn add_activity<S: CaseStore, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: &Request, actor: &Actor) -> Result<Response<Body>, Problem> {
+async fn add_activity<S: CaseStore, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
     let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
     let body: ActivityBody = cms_http::json_body(req)?;
     let mut errors = Vec::new();
@@ -102,14 +110,14 @@ async fn add_activity<S: CaseStore, B: EventBus, C: Clock>(deps: &Deps<S, B, C>,
     }
     let date = body.date.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
     if date.is_none() {
-        errors.push(FieldError { field: "date".into(), message: "must be a real date written as YYYY-MM-DD, for example 2026-03-05".into() });
+        errors
+            .push(FieldError { field: "date".into(), message: "must be a real date written as YYYY-MM-DD, for example 2026-03-05".into() });
     }
     let (Some(kind), Some(date)) = (kind, date) else {
         return Err(Problem::invalid(errors));
     };
     let input = ActivityInput { kind, date, attendees: body.attendees.unwrap_or_default(), notes: body.notes, shared: body.shared };
-    let change =
-        decide_and_commit(deps, &id, |case| record_activity(case, actor, &input, deps.clock.now(), deps.clock.today_nz())).await?;
+    let change = decide_and_commit(deps, &id, |case| record_activity(case, actor, &input, deps.clock.now(), deps.clock.today_nz())).await?;
     let entry = &change.timeline[0];
     tracing::info!(case_id = %id, entry_id = %entry.id, activity = kind.as_str(), "activity recorded");
     let mut out = serde_json::to_value(entry).unwrap_or_default();
@@ -144,7 +152,11 @@ async fn decide_and_commit<S: CaseStore, B: EventBus, C: Clock>(
     Err(Problem::conflict("The case is being changed by someone else right now. Please try again."))
 }
 
-async fn timeline<S: CaseStore, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: &Request, actor: &Actor) -> Result<Response<Body>, Problem> {
+async fn timeline<S: CaseStore, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
     let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
     let limit = cms_http::limit(req)?;
     let case = deps.store.case(&id).await.map_err(store_problem)?;

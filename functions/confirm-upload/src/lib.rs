@@ -39,8 +39,13 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Confirmed { case_id: String, file_id: String },
-    Rejected { reason: String },
+    Confirmed {
+        case_id: String,
+        file_id: String,
+    },
+    Rejected {
+        reason: String,
+    },
     /// Already confirmed or rejected (a redelivery): nothing changed.
     AlreadySettled,
     /// Not an object-created event for this bucket.

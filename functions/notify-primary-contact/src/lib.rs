@@ -40,7 +40,10 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Sent { audience: &'static str, to_provider_queue: bool },
+    Sent {
+        audience: &'static str,
+        to_provider_queue: bool,
+    },
     /// This event's email was sent before (a redelivery).
     AlreadySent,
     /// Nobody to tell (no School Primary Contact on the case, no provider yet).
@@ -124,7 +127,10 @@ where
     Ok(Outcome::Sent { audience: audience.as_str(), to_provider_queue: to_queue })
 }
 
-async fn queue_email<S: CaseStore + ReferenceData, M, C>(deps: &Deps<S, M, C>, p: &cms_domain::ids::ProviderId) -> Result<String, NotifyError> {
+async fn queue_email<S: CaseStore + ReferenceData, M, C>(
+    deps: &Deps<S, M, C>,
+    p: &cms_domain::ids::ProviderId,
+) -> Result<String, NotifyError> {
     match deps.store.provider(p).await? {
         Some(provider) => {
             tracing::info!(provider_id = %p, "no Case Manager yet: emailing the provider's queue mailbox");

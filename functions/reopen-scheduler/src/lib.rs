@@ -15,12 +15,12 @@
 //! still in the index; whatever was committed but not published is still in the outbox.
 //! Logs counts (and case ids on failures), never a child's details.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use cms_aws::{DynamoStore, EventBridgeBus};
 use cms_domain::case::{Case, CaseChange};
 use cms_domain::outbox::publish_committed;
 use cms_domain::ports::{CaseStore, Clock, DueStore, EventBus, StoreError, SystemClock};
 use cms_domain::schedule::{self, SHARDS};
-use chrono::{DateTime, NaiveDate, Utc};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
@@ -45,7 +45,9 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
 pub struct Options {
     /// Items per index query (one page).
     pub page_size: u32,
-    /// Cases of a page processed concurrently.
+    /// Cases of a page processed concurrently. 1 by default: a night's work is small (tens to
+    /// hundreds of cases) and sequential commits never contend with each other. The emulator
+    /// (moto) needs 1: its transactions are not safe to run concurrently on one table.
     pub concurrency: usize,
     /// Outbox events younger than this are left to the function that wrote them.
     pub outbox_grace_secs: i64,
@@ -53,7 +55,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { page_size: 100, concurrency: 8, outbox_grace_secs: 60 }
+        Options {
+            page_size: 100,
+            concurrency: 1,
+            outbox_grace_secs: 60,
+        }
     }
 }
 
@@ -94,7 +100,10 @@ pub enum SchedulerError {
 
 /// The Lambda entry point: the schedule's input is ignored (the date comes from the clock).
 /// A run that left work behind returns `Err`, so EventBridge Scheduler retries it (safely).
-pub async fn handle<S, B, C>(deps: &Deps<S, B, C>, _input: serde_json::Value) -> Result<Summary, SchedulerError>
+pub async fn handle<S, B, C>(
+    deps: &Deps<S, B, C>,
+    _input: serde_json::Value,
+) -> Result<Summary, SchedulerError>
 where
     S: CaseStore + DueStore,
     B: EventBus,
@@ -117,12 +126,18 @@ where
 {
     let now = deps.clock.now();
     let today = deps.clock.today_nz();
-    let mut sum = Summary { today, ..Summary::default() };
+    let mut sum = Summary {
+        today,
+        ..Summary::default()
+    };
     let result = async {
         for shard in 0..SHARDS {
             let mut cursor = None;
             loop {
-                let page = deps.store.due_cases(shard, today, opts.page_size, cursor.take()).await?;
+                let page = deps
+                    .store
+                    .due_cases(shard, today, opts.page_size, cursor.take())
+                    .await?;
                 sum.queries += 1;
                 sum.read += page.items.len() as u64;
                 let results: Vec<CaseResult> = stream::iter(page.items)
@@ -183,12 +198,24 @@ impl Summary {
 }
 
 fn counts(change: &CaseChange) -> (bool, u64) {
-    let reopened = change.events.iter().any(|e| e.detail_type() == "CaseReopened");
-    let breaches = change.events.iter().filter(|e| e.detail_type() == "SlaBreached").count() as u64;
+    let reopened = change
+        .events
+        .iter()
+        .any(|e| e.detail_type() == "CaseReopened");
+    let breaches = change
+        .events
+        .iter()
+        .filter(|e| e.detail_type() == "SlaBreached")
+        .count() as u64;
     (reopened, breaches)
 }
 
-async fn process<S, B, C>(deps: &Deps<S, B, C>, case: Case, today: NaiveDate, now: DateTime<Utc>) -> CaseResult
+async fn process<S, B, C>(
+    deps: &Deps<S, B, C>,
+    case: Case,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> CaseResult
 where
     S: CaseStore + DueStore,
     B: EventBus,
@@ -233,7 +260,12 @@ where
 
 /// Publish events that have sat in an outbox longer than the grace period (publish failed or the
 /// writer crashed), a case at a time, and clear them. Consumers de-duplicate on `eventId`.
-async fn sweep_outbox<S, B, C>(deps: &Deps<S, B, C>, now: DateTime<Utc>, opts: &Options, sum: &mut Summary) -> Result<(), SchedulerError>
+async fn sweep_outbox<S, B, C>(
+    deps: &Deps<S, B, C>,
+    now: DateTime<Utc>,
+    opts: &Options,
+    sum: &mut Summary,
+) -> Result<(), SchedulerError>
 where
     S: CaseStore + DueStore,
     B: EventBus,
@@ -242,10 +274,16 @@ where
     let before = now - chrono::Duration::seconds(opts.outbox_grace_secs.max(0));
     let mut cursor = None;
     loop {
-        let page = deps.store.stale_outbox(before, opts.page_size, cursor.take()).await?;
+        let page = deps
+            .store
+            .stale_outbox(before, opts.page_size, cursor.take())
+            .await?;
         sum.outbox_found += page.items.len() as u64;
         // group by case, keeping the outbox's order
-        let mut groups: Vec<(cms_domain::ids::CaseId, Vec<cms_domain::events::EventEnvelope>)> = Vec::new();
+        let mut groups: Vec<(
+            cms_domain::ids::CaseId,
+            Vec<cms_domain::events::EventEnvelope>,
+        )> = Vec::new();
         for (case_id, event) in page.items {
             match groups.iter_mut().find(|(c, _)| *c == case_id) {
                 Some((_, events)) => events.push(event),

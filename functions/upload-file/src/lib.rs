@@ -11,7 +11,9 @@
 //! Logs carry ids only: file names may name a child.
 
 use cms_aws::{DynamoStore, S3FileStore};
-use cms_domain::files::{can_download, request_upload, FileError, FileId, UploadRequest, DOWNLOAD_URL_TTL, MAX_FILE_BYTES, UPLOAD_FORM_TTL};
+use cms_domain::files::{
+    can_download, request_upload, FileError, FileId, UploadRequest, DOWNLOAD_URL_TTL, MAX_FILE_BYTES, UPLOAD_FORM_TTL,
+};
 use cms_domain::ids::CaseId;
 use cms_domain::ports::{CaseStore, Clock, FileRecords, FileStore, StoreError, SystemClock};
 use cms_domain::referral::FieldError;

@@ -88,6 +88,9 @@ pub fn functions(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> Registry {
     let query = Arc::new(case_query::aws_deps(sdk, env));
     let allocate = Arc::new(allocate::aws_deps(sdk, env));
     let activity = Arc::new(case_activity::aws_deps(sdk, env));
+    let upload = Arc::new(upload_file::aws_deps(sdk, env));
+    let confirm = Arc::new(confirm_upload::aws_deps(sdk, env));
+    let notify = Arc::new(notify_primary_contact::aws_deps(sdk, env));
     let webhook = Arc::new(nen_webhook::aws_deps(sdk, env));
     let cit = Arc::new(cit_review::aws_deps(sdk, env));
     let status = Arc::new(update_status::aws_deps(sdk, env));
@@ -103,6 +106,18 @@ pub fn functions(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> Registry {
         .with_http("CaseActivityFunction", move |req| {
             let d = activity.clone();
             async move { case_activity::handle(&*d, req).await }
+        })
+        .with_http("UploadFileFunction", move |req| {
+            let d = upload.clone();
+            async move { upload_file::handle(&*d, req).await }
+        })
+        .with_event("ConfirmUploadFunction", move |ev| {
+            let d = confirm.clone();
+            async move { confirm_upload::handle(&*d, ev).await }
+        })
+        .with_event("NotifyPrimaryContactFunction", move |ev| {
+            let d = notify.clone();
+            async move { notify_primary_contact::handle(&*d, ev).await }
         })
         .with_http("UpdateStatusFunction", move |req| {
             let d = status.clone();

@@ -19,6 +19,8 @@ pub struct Clients {
     pub eventbridge: aws_sdk_eventbridge::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub sesv2: aws_sdk_sesv2::Client,
 }
 
 impl Clients {
@@ -28,6 +30,9 @@ impl Clients {
             eventbridge: aws_sdk_eventbridge::Client::new(sdk),
             sqs: aws_sdk_sqs::Client::new(sdk),
             secrets: aws_sdk_secretsmanager::Client::new(sdk),
+            // path-style addressing, as the emulator needs (same as cms_aws::S3FileStore)
+            s3: cms_aws::S3FileStore::new(sdk, "").client().clone(),
+            sesv2: aws_sdk_sesv2::Client::new(sdk),
         }
     }
 }
@@ -49,6 +54,8 @@ pub struct LocalResources {
     pub table_name: String,
     pub bus_name: String,
     pub rules: Vec<RuleQueue>,
+    /// The case-files bucket (template.yaml's `AWS::S3::Bucket`), when the template has one.
+    pub bucket_name: Option<String>,
 }
 
 impl LocalResources {
@@ -58,6 +65,8 @@ impl LocalResources {
             table_name: self.table_name.clone(),
             bus_name: self.bus_name.clone(),
             enrol_secret_id: Some(enrol_secret_name(&self.prefix)),
+            bucket_name: self.bucket_name.clone(),
+            sender_email: Some(LOCAL_SENDER_EMAIL.to_string()),
             ..Default::default()
         }
     }
@@ -114,6 +123,9 @@ pub async fn create(clients: &Clients, template: &Template, prefix: &str) -> Res
     create_bus(&clients.eventbridge, &bus_name).await?;
     // template.yaml's EnrolWebhookSecret: generated in AWS; a known value locally
     put_enrol_secret(&clients.secrets, prefix, LOCAL_ENROL_SECRET, None).await?;
+    let bucket_names = create_buckets(&clients.s3, template, prefix).await?;
+    let bucket_name = bucket_names.first().map(|(_, n)| n.clone());
+    verify_sender(&clients.sesv2, LOCAL_SENDER_EMAIL).await?;
     let mut rules = Vec::new();
     for f in &template.functions {
         for r in &f.event_rules {
@@ -145,8 +157,8 @@ pub async fn create(clients: &Clients, template: &Template, prefix: &str) -> Res
                 .eventbridge
                 .put_rule()
                 .name(&rule_name)
-                .event_bus_name(&bus_name)
-                .event_pattern(r.pattern.to_string())
+                .event_bus_name(if r.default_bus { "default" } else { bus_name.as_str() })
+                .event_pattern(local_pattern(&r.pattern, &bucket_names))
                 .state(aws_sdk_eventbridge::types::RuleState::Enabled)
                 .send()
                 .await
@@ -179,7 +191,7 @@ pub async fn create(clients: &Clients, template: &Template, prefix: &str) -> Res
                 .eventbridge
                 .put_targets()
                 .rule(&rule_name)
-                .event_bus_name(&bus_name)
+                .event_bus_name(if r.default_bus { "default" } else { bus_name.as_str() })
                 .targets(target)
                 .send()
                 .await
@@ -196,7 +208,7 @@ pub async fn create(clients: &Clients, template: &Template, prefix: &str) -> Res
             });
         }
     }
-    Ok(LocalResources { prefix: prefix.to_string(), table_name, bus_name, rules })
+    Ok(LocalResources { prefix: prefix.to_string(), table_name, bus_name, rules, bucket_name })
 }
 
 fn key_schema(k: &[crate::template::KeyElement]) -> Result<Vec<KeySchemaElement>, String> {
@@ -274,5 +286,102 @@ async fn create_bus(eb: &aws_sdk_eventbridge::Client, bus_name: &str) -> Result<
         Ok(_) => Ok(()),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_already_exists_exception()) => Ok(()),
         Err(e) => Err(format!("create event bus {bus_name}: {}", DisplayErrorContext(e))),
+    }
+}
+
+/// The SES sender identity locally (template.yaml's `SenderEmail` parameter in AWS).
+pub const LOCAL_SENDER_EMAIL: &str = "no-reply@attendance.example.nz";
+
+/// The local name of a template bucket: `{prefix}-{logical id}`, lower-case (S3's rules).
+pub fn bucket_name(prefix: &str, logical_id: &str) -> String {
+    let mut n = format!("{prefix}-{}", logical_id.to_ascii_lowercase());
+    n.truncate(63);
+    n
+}
+
+/// An event pattern with each `!Ref <bucket>` replaced by the bucket's local name.
+fn local_pattern(pattern: &serde_json::Value, buckets: &[(String, String)]) -> String {
+    let mut text = pattern.to_string();
+    for (logical_id, name) in buckets {
+        text = text.replace(&crate::template::ref_placeholder(logical_id), name);
+    }
+    text
+}
+
+/// Each `AWS::S3::Bucket` of the template, as the template configures it: versioned, encrypted,
+/// public access blocked, and sending its events to EventBridge (moto delivers those to matching
+/// rules on the default bus, like S3). Returns (logical id, local name) pairs.
+async fn create_buckets(s3: &aws_sdk_s3::Client, template: &Template, prefix: &str) -> Result<Vec<(String, String)>, String> {
+    use aws_sdk_s3::types::{
+        BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, EventBridgeConfiguration,
+        NotificationConfiguration, PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+        ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
+    };
+    let err = |what: &str, name: &str, e: String| format!("{what} {name}: {e}");
+    let mut out = Vec::new();
+    for id in &template.buckets {
+        let name = bucket_name(prefix, id);
+        let region = s3.config().region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
+        let mut req = s3.create_bucket().bucket(&name);
+        if region != "us-east-1" {
+            req = req.create_bucket_configuration(
+                CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region.as_str())).build(),
+            );
+        }
+        match req.send().await {
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists()) => {}
+            Err(e) => return Err(err("create bucket", &name, aws_sdk_s3::error::DisplayErrorContext(e).to_string())),
+        }
+        s3.put_bucket_versioning()
+            .bucket(&name)
+            .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+            .send()
+            .await
+            .map_err(|e| err("versioning", &name, aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+        let sse = ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256).build().map_err(|e| e.to_string())?;
+        s3.put_bucket_encryption()
+            .bucket(&name)
+            .server_side_encryption_configuration(
+                ServerSideEncryptionConfiguration::builder()
+                    .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(sse).build())
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            )
+            .send()
+            .await
+            .map_err(|e| err("encryption", &name, aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+        s3.put_public_access_block()
+            .bucket(&name)
+            .public_access_block_configuration(
+                PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(true)
+                    .ignore_public_acls(true)
+                    .block_public_policy(true)
+                    .restrict_public_buckets(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| err("public access block", &name, aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+        s3.put_bucket_notification_configuration()
+            .bucket(&name)
+            .notification_configuration(
+                NotificationConfiguration::builder().event_bridge_configuration(EventBridgeConfiguration::builder().build()).build(),
+            )
+            .send()
+            .await
+            .map_err(|e| err("notifications", &name, aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+        out.push((id.clone(), name));
+    }
+    Ok(out)
+}
+
+/// Verify the sender identity in the emulator's SES (as an operator does once in AWS).
+async fn verify_sender(ses: &aws_sdk_sesv2::Client, sender: &str) -> Result<(), String> {
+    match ses.create_email_identity().email_identity(sender).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => Ok(()),
+        Err(e) => Err(format!("verify sender {sender}: {}", aws_sdk_sesv2::error::DisplayErrorContext(e))),
     }
 }

@@ -301,6 +301,7 @@ mod tests {
         let mut catchments = HashMap::new();
         let mut providers = HashMap::new();
         let mut users = Vec::new();
+        let mut localities = Vec::new();
         for it in &items {
             match it {
                 ReferenceItem::School(s) => schools.push(s.clone()),
@@ -311,9 +312,15 @@ mod tests {
                     assert!(providers.insert(p.id.clone(), p.clone()).is_none(), "duplicate provider {}", p.id);
                 }
                 ReferenceItem::User(u) => users.push(u.clone()),
+                ReferenceItem::Locality(l) => localities.push(l.clone()),
             }
         }
         assert_eq!(catchments.len(), 84);
+        // every catchment is reachable by at least its own name; every locality names a catchment
+        assert!(localities.len() >= 84);
+        assert!(localities.iter().all(|l| catchments.contains_key(&l.catchment_id)));
+        let keys: BTreeSet<_> = localities.iter().map(|l| cms_domain::catchment::locality_key(&l.name)).collect();
+        assert_eq!(keys.len(), localities.len(), "two localities share a lookup key");
         assert_eq!(schools.len(), 2500);
         assert_eq!(schools.iter().map(|s| &s.id).collect::<BTreeSet<_>>().len(), 2500);
         assert_eq!(schools.iter().filter(|s| s.has_isp()).count(), 170);

@@ -138,13 +138,17 @@ fn s3_error<E: std::error::Error + 'static, R: std::fmt::Debug>(what: &str, e: a
 
 #[async_trait]
 impl FileStore for S3FileStore {
-    async fn upload_form(&self, key: &str, content_type: &str, max_bytes: u64, now: DateTime<Utc>, expires_in: std::time::Duration) -> Result<UploadForm, StoreError> {
+    async fn upload_form(
+        &self,
+        key: &str,
+        content_type: &str,
+        max_bytes: u64,
+        now: DateTime<Utc>,
+        expires_in: std::time::Duration,
+    ) -> Result<UploadForm, StoreError> {
         use aws_credential_types::provider::ProvideCredentials;
         let provider = self.credentials.as_ref().ok_or_else(|| StoreError::Unavailable("no AWS credentials to sign with".into()))?;
-        let creds = provider
-            .provide_credentials()
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("credentials: {e}")))?;
+        let creds = provider.provide_credentials().await.map_err(|e| StoreError::Unavailable(format!("credentials: {e}")))?;
         let (fields, expires_at) = presigned_post_fields(&PostPolicyInput {
             bucket: &self.bucket,
             key,
@@ -164,7 +168,8 @@ impl FileStore for S3FileStore {
     async fn download_url(&self, key: &str, file_name: &str, expires_in: std::time::Duration) -> Result<String, StoreError> {
         let cfg = PresigningConfig::expires_in(expires_in).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         // the name as the browser saves it: quotes and non-ASCII replaced
-        let safe: String = file_name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
+        let safe: String =
+            file_name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
         let req = self
             .client
             .get_object()
@@ -191,14 +196,8 @@ impl FileStore for S3FileStore {
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         // versioned bucket: remove every version and delete marker of this key, not just hide it
-        let out = self
-            .client
-            .list_object_versions()
-            .bucket(&self.bucket)
-            .prefix(key)
-            .send()
-            .await
-            .map_err(|e| s3_error("list versions", e))?;
+        let out =
+            self.client.list_object_versions().bucket(&self.bucket).prefix(key).send().await.map_err(|e| s3_error("list versions", e))?;
         let mut versions: Vec<Option<String>> = out
             .versions()
             .iter()
@@ -210,14 +209,7 @@ impl FileStore for S3FileStore {
             versions.push(None);
         }
         for v in versions {
-            self.client
-                .delete_object()
-                .bucket(&self.bucket)
-                .key(key)
-                .set_version_id(v)
-                .send()
-                .await
-                .map_err(|e| s3_error("delete", e))?;
+            self.client.delete_object().bucket(&self.bucket).key(key).set_version_id(v).send().await.map_err(|e| s3_error("delete", e))?;
         }
         Ok(())
     }

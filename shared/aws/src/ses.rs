@@ -26,10 +26,8 @@ fn content(s: &str) -> Result<Content, MailError> {
 #[async_trait]
 impl Mailer for SesMailer {
     async fn send(&self, email: &Email) -> Result<(), MailError> {
-        let message = Message::builder()
-            .subject(content(&email.subject)?)
-            .body(Body::builder().text(content(&email.body)?).build())
-            .build();
+        let message =
+            Message::builder().subject(content(&email.subject)?).body(Body::builder().text(content(&email.body)?).build()).build();
         self.client
             .send_email()
             .from_email_address(&self.from)

@@ -1,4 +1,4 @@
-//! `bench-scheduler [--cases N] [--today YYYY-MM-DD] [--seed-tasks T] [--concurrency C] [--keep]`:
+//! `bench-scheduler [--cases N] [--today YYYY-MM-DD] [--seed-tasks T] [--concurrency C] [--due-per-10k D] [--keep]`:
 //! the nightly job's benchmark (not a test). Against the emulator at AWS_ENDPOINT_URL it creates
 //! fresh resources from template.yaml under a unique prefix, seeds N cases (default 80,000; built
 //! through the domain, written with BatchWriteItem, 25 per call, T calls in flight), runs the
@@ -6,13 +6,18 @@
 //! re-run), and reports items seeded, items read by the scheduler, items due, read ÷ due and the
 //! wall times. `infra/bench` starts an emulator and runs this in release mode.
 //!
-//! The mix, per 1,000 cases (fictional students):
-//!   5  paused, the child turned six in the last three days      → due (reopen)
-//!  15  open, referred 30 days ago, no meetings recorded          → due (two SLA breaches)
-//!  80  paused, the child turns six within the next year          → in the due index, not due
-//! 100  referred yesterday, meetings not yet due                  → in the due index, not due
-//! 300  open, both meetings recorded                              → not in the index
-//! 500  closed                                                    → not in the index
+//! The mix, per 10,000 cases (fictional students), with D = `--due-per-10k` (default 10: a night's
+//! realistic work — ~325 referrals a working day, a fifth of them late; a few paused children
+//! turning six):
+//!   D/10    paused, the child turned six in the last three days    → due (reopen)
+//!   D-D/10  open, referred 30 days ago, whānau meeting not recorded → due (an SLA breach)
+//!   800     paused, the child turns six within the next year        → in the due index, not due
+//!  1000     referred yesterday, meetings not yet due                → in the due index, not due
+//!  3000     open, both meetings recorded                            → not in the index
+//!  the rest closed                                                  → not in the index
+//!
+//! The emulator's TransactWriteItems deep-copies the whole table on every call (moto 5.2.5), so a
+//! commit's cost grows with the table; that, not the scheduler, dominates the run's wall time here.
 
 use chrono::{Duration, NaiveDate};
 use cms_domain::case::Case;
@@ -23,13 +28,14 @@ use cms_local::fixtures::{self, CaseSpec, Ends};
 use std::sync::Arc;
 use std::time::Instant;
 
-const USAGE: &str = "usage: bench-scheduler [--cases N] [--today YYYY-MM-DD] [--seed-tasks T] [--concurrency C] [--keep]";
+const USAGE: &str = "usage: bench-scheduler [--cases N] [--today YYYY-MM-DD] [--seed-tasks T] [--concurrency C] [--due-per-10k D] [--keep]";
 
 struct Args {
     cases: usize,
     today: NaiveDate,
     seed_tasks: usize,
     concurrency: usize,
+    due_per_10k: usize,
     keep: bool,
 }
 
@@ -38,7 +44,8 @@ fn args() -> Result<Args, String> {
         cases: 80_000,
         today: NaiveDate::from_ymd_opt(2026, 8, 14).ok_or("date")?,
         seed_tasks: 8,
-        concurrency: 8,
+        concurrency: 1,
+        due_per_10k: 10,
         keep: false,
     };
     let mut it = std::env::args().skip(1);
@@ -49,6 +56,7 @@ fn args() -> Result<Args, String> {
             "--today" => a.today = parse_date(&val()?).map_err(|e| format!("--today {e}"))?,
             "--seed-tasks" => a.seed_tasks = val()?.parse().map_err(|_| USAGE)?,
             "--concurrency" => a.concurrency = val()?.parse().map_err(|_| USAGE)?,
+            "--due-per-10k" => a.due_per_10k = val()?.parse().map_err(|_| USAGE)?,
             "--keep" => a.keep = true,
             _ => return Err(USAGE.into()),
         }
@@ -56,27 +64,59 @@ fn args() -> Result<Args, String> {
     Ok(a)
 }
 
-fn spec(i: usize, today: NaiveDate) -> CaseSpec {
+fn spec(i: usize, today: NaiveDate, due_per_10k: usize) -> CaseSpec {
     let day = |d: i64| today + Duration::days(d);
-    let slot = (i % 1000) as i64;
-    let k = (i / 1000) as i64;
-    let (dob, at, ends, met) = match slot {
-        // turned six 0..2 days ago; paused 200 days before the birthday
-        0..5 => {
-            let b = day(-(slot % 3));
-            (b - Duration::days(6 * 365 + 2), b - Duration::days(200), Ends::Paused, true)
-        }
-        5..20 => (day(-3650), day(-30), Ends::Open, false),
+    let slot = i % 10_000;
+    let k = (i / 10_000) as i64;
+    let reopen = due_per_10k / 10;
+    let due = due_per_10k.min(2000);
+    let born_before = |b: NaiveDate| b - Duration::days(6 * 365 + 2);
+    let (dob, at, ends, school_met, whanau_met) = if slot < reopen {
+        // turned six 0..2 days ago, paused 200 days before the birthday
+        let b = day(-((slot % 3) as i64));
+        (
+            born_before(b),
+            b - Duration::days(200),
+            Ends::Paused,
+            true,
+            true,
+        )
+    } else if slot < due {
+        (day(-3650), day(-30), Ends::Open, true, false)
+    } else if slot < due + 800 {
         // turns six in 1..=365 days
-        20..100 => {
-            let b = day(1 + (slot * 7 + k) % 365);
-            (b - Duration::days(6 * 365 + 2), day(-100), Ends::Paused, true)
-        }
-        100..200 => (day(-3650), day(-1), if slot % 2 == 0 { Ends::ProviderQueue } else { Ends::Open }, false),
-        200..500 => (day(-3650), day(-60), Ends::Open, true),
-        _ => (day(-3650), day(-90), Ends::Closed, slot % 2 == 0),
+        let b = day(1 + (slot as i64 * 7 + k) % 365);
+        (born_before(b), day(-100), Ends::Paused, true, true)
+    } else if slot < due + 1800 {
+        (
+            day(-3650),
+            day(-1),
+            if slot % 2 == 0 {
+                Ends::ProviderQueue
+            } else {
+                Ends::Open
+            },
+            false,
+            false,
+        )
+    } else if slot < due + 4800 {
+        (day(-3650), day(-60), Ends::Open, true, true)
+    } else {
+        (
+            day(-3650),
+            day(-90),
+            Ends::Closed,
+            slot % 2 == 0,
+            slot % 2 == 0,
+        )
     };
-    CaseSpec { date_of_birth: dob, at: nz_time(at, 10), ends, school_met: met, whanau_met: met }
+    CaseSpec {
+        date_of_birth: dob,
+        at: nz_time(at, 10),
+        ends,
+        school_met,
+        whanau_met,
+    }
 }
 
 fn secs(d: std::time::Duration) -> f64 {
@@ -88,7 +128,12 @@ async fn run() -> Result<serde_json::Value, String> {
     let sdk = cms_local::emulator_config().await?;
     let clients = cms_local::Clients::new(&sdk);
     let template = cms_local::template::load_default()?;
-    let res = cms_local::resources::create(&clients, &template, &cms_local::resources::unique_prefix("bench")).await?;
+    let res = cms_local::resources::create(
+        &clients,
+        &template,
+        &cms_local::resources::unique_prefix("bench"),
+    )
+    .await?;
     let store = cms_aws::DynamoStore::new(clients.dynamodb.clone(), &res.table_name);
     eprintln!("resources: table {} bus {}", res.table_name, res.bus_name);
 
@@ -96,19 +141,30 @@ async fn run() -> Result<serde_json::Value, String> {
     let t = Instant::now();
     let mut cases: Vec<Case> = Vec::with_capacity(a.cases);
     for i in 0..a.cases {
-        cases.push(fixtures::case(&spec(i, a.today))?);
+        cases.push(fixtures::case(&spec(i, a.today, a.due_per_10k))?);
     }
     let build_time = t.elapsed();
     let in_index = cases.iter().filter(|c| next_due(c).is_some()).count();
-    let expected_due = cases.iter().filter(|c| next_due(c).is_some_and(|d| d <= a.today)).count();
-    eprintln!("built {} cases in {:.2} s ({in_index} in the due index, {expected_due} due)", cases.len(), secs(build_time));
+    let expected_due = cases
+        .iter()
+        .filter(|c| next_due(c).is_some_and(|d| d <= a.today))
+        .count();
+    eprintln!(
+        "built {} cases in {:.2} s ({in_index} in the due index, {expected_due} due)",
+        cases.len(),
+        secs(build_time)
+    );
 
     // seed: BatchWriteItem, 25 per call, a bounded number of calls in flight
     let t = Instant::now();
     let sem = Arc::new(tokio::sync::Semaphore::new(a.seed_tasks.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for chunk in cases.chunks(25) {
-        let permit = sem.clone().acquire_owned().await.map_err(|e| e.to_string())?;
+        let permit = sem
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| e.to_string())?;
         let store = store.clone();
         let chunk = chunk.to_vec();
         tasks.spawn(async move {
@@ -117,29 +173,51 @@ async fn run() -> Result<serde_json::Value, String> {
             r
         });
         while let Some(done) = tasks.try_join_next() {
-            done.map_err(|e| e.to_string())?.map_err(|e| format!("seeding: {e}"))?;
+            done.map_err(|e| e.to_string())?
+                .map_err(|e| format!("seeding: {e}"))?;
         }
     }
     while let Some(done) = tasks.join_next().await {
-        done.map_err(|e| e.to_string())?.map_err(|e| format!("seeding: {e}"))?;
+        done.map_err(|e| e.to_string())?
+            .map_err(|e| format!("seeding: {e}"))?;
     }
     let seed_time = t.elapsed();
     eprintln!("seeded {} cases in {:.2} s", cases.len(), secs(seed_time));
 
     let aws = reopen_scheduler::aws_deps(&sdk, &res.env());
-    let deps = reopen_scheduler::Deps { store: aws.store, bus: aws.bus, clock: FixedClock(nz_time(a.today, 1)) };
-    let opts = reopen_scheduler::Options { concurrency: a.concurrency.max(1), ..Default::default() };
+    let deps = reopen_scheduler::Deps {
+        store: aws.store,
+        bus: aws.bus,
+        clock: FixedClock(nz_time(a.today, 1)),
+    };
+    let opts = reopen_scheduler::Options {
+        concurrency: a.concurrency.max(1),
+        ..Default::default()
+    };
     let t = Instant::now();
-    let first = reopen_scheduler::run(&deps, &opts).await.map_err(|e| format!("scheduler run: {e}"))?;
+    let first = reopen_scheduler::run(&deps, &opts)
+        .await
+        .map_err(|e| format!("scheduler run: {e}"))?;
     let run_time = t.elapsed();
     let t = Instant::now();
-    let second = reopen_scheduler::run(&deps, &opts).await.map_err(|e| format!("second run: {e}"))?;
+    let second = reopen_scheduler::run(&deps, &opts)
+        .await
+        .map_err(|e| format!("second run: {e}"))?;
     let rerun_time = t.elapsed();
 
     if !a.keep {
-        let _ = clients.dynamodb.delete_table().table_name(&res.table_name).send().await;
+        let _ = clients
+            .dynamodb
+            .delete_table()
+            .table_name(&res.table_name)
+            .send()
+            .await;
     }
-    let ratio = if first.due == 0 { None } else { Some(first.read as f64 / first.due as f64) };
+    let ratio = if first.due == 0 {
+        None
+    } else {
+        Some(first.read as f64 / first.due as f64)
+    };
     Ok(serde_json::json!({
         "today": a.today,
         "itemsSeeded": cases.len(),
@@ -158,13 +236,17 @@ async fn run() -> Result<serde_json::Value, String> {
         "secondRun": { "itemsRead": second.read, "itemsDue": second.due, "seconds": secs(rerun_time) },
         "seedTasks": a.seed_tasks,
         "concurrency": opts.concurrency,
+        "duePer10k": a.due_per_10k,
     }))
 }
 
 #[tokio::main]
 async fn main() {
     match run().await {
-        Ok(report) => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
+        Ok(report) => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        ),
         Err(e) => {
             eprintln!("{e}");
             std::process::exit(1);

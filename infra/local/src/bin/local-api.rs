@@ -53,6 +53,10 @@ async fn run() -> Result<(), String> {
     out.push_str("\nAttendance Services CMS - local environment\n");
     out.push_str(&format!("  API:        http://{addr}\n"));
     out.push_str(&format!("  Emulator:   {endpoint}   (sent emails: {endpoint}/moto-api/data.json -> ses)\n"));
+    out.push_str(&format!("  Outbox:     emails are recorded, not delivered: AWS_ENDPOINT_URL={endpoint} infra/outbox [case-id]\n"));
+    if let Some(b) = &res.bucket_name {
+        out.push_str(&format!("  Files:      bucket {b} (uploads confirmed through S3 -> EventBridge -> confirm-upload)\n"));
+    }
     out.push_str(&format!("  Table:      {}\n  Event bus:  {}\n", res.table_name, res.bus_name));
     out.push_str(&format!("  Token issuer {} audience {}\n", idp.issuer(), idp.audience()));
     out.push_str(&format!("  Routes:     {}\n", tpl.routes().iter().map(|r| format!("{} {}", r.method, r.path)).collect::<Vec<_>>().join(", ")));
