@@ -450,7 +450,9 @@ fn is_conflict(e: &SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::h
         Some(TransactWriteItemsError::TransactionCanceledException(tc)) => tc
             .cancellation_reasons()
             .iter()
-            .any(|r| r.code() == Some("ConditionalCheckFailed")),
+            // ConditionalCheckFailed: the version moved on; TransactionConflict: another
+            // transaction on the same item is in flight. Either way someone else got there first.
+            .any(|r| matches!(r.code(), Some("ConditionalCheckFailed") | Some("TransactionConflict"))),
         _ => false,
     }
 }
