@@ -2,7 +2,7 @@
 //! Handlers ask here; none decides on its own. A case the caller may not see is reported as
 //! not found, so its existence does not leak.
 
-use crate::actor::{Actor, Role};
+use crate::actor::{Actor, Org, Role};
 use crate::case::{Case, CaseStatus};
 use crate::ids::{ProviderId, SchoolId, UserId};
 
@@ -34,18 +34,122 @@ pub fn list_scope(actor: &Actor) -> ListScope {
     }
 }
 
-/// May this caller see this case at all?
-pub fn can_view_case(actor: &Actor, case: &Case) -> bool {
+/// Everything a person can do to or see of one case. Every handler asks [`permits`]; the table in
+/// docs/security.md is this function written out (a test keeps them in step).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CaseAction {
+    /// See the case at all (its details, its shared timeline, its files shared with the school).
+    View,
+    /// See timeline entries and files that were not shared with the school.
+    ViewUnshared,
+    /// Add a comment.
+    Comment,
+    /// Attach a file.
+    AttachFile,
+    /// Record a meeting, call or visit (stops the SLA clocks).
+    RecordActivity,
+    /// Assign, transition, close, pause, reopen.
+    ChangeStatus,
+    /// Allocate or close a NEN case, transfer a case (Central Investigations Team).
+    CitDecide,
+    /// Read the case's audit trail.
+    ViewAudit,
+    /// Read the safety notes (shown as a warning to those who visit the family).
+    ViewSafetyNotes,
+    /// Add a safety note.
+    AddSafetyNote,
+    /// Read health information (Health Information Privacy Code: only those who need it).
+    ViewHealth,
+    /// Add health information.
+    AddHealth,
+}
+
+impl CaseAction {
+    pub const ALL: [CaseAction; 12] = [
+        CaseAction::View,
+        CaseAction::ViewUnshared,
+        CaseAction::Comment,
+        CaseAction::AttachFile,
+        CaseAction::RecordActivity,
+        CaseAction::ChangeStatus,
+        CaseAction::CitDecide,
+        CaseAction::ViewAudit,
+        CaseAction::ViewSafetyNotes,
+        CaseAction::AddSafetyNote,
+        CaseAction::ViewHealth,
+        CaseAction::AddHealth,
+    ];
+}
+
+/// How a person relates to a case: the basis of every decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Relation {
+    /// Staff of the student's school who see all the school's cases (Attendance Lead, Office Support).
+    SchoolStaff,
+    /// The case's School Primary Contact.
+    PrimaryContact,
+    /// Case Manager or provider admin of the provider that holds the case.
+    ProviderStaff,
+    /// Ministry, nationally (CIT, national, prosecutions) or for the case's region (regional).
+    Ministry,
+    /// Nothing: the case is "not found" for them.
+    None,
+}
+
+fn relation(actor: &Actor, case: &Case) -> Relation {
     match actor.role() {
-        Role::AttendanceLead | Role::OfficeSupport => actor.school() == Some(&case.school_id),
-        Role::SchoolPrimaryContact => {
-            actor.school() == Some(&case.school_id) && case.primary_contact.as_ref() == Some(actor.user_id())
+        Role::AttendanceLead | Role::OfficeSupport if actor.school() == Some(&case.school_id) => Relation::SchoolStaff,
+        Role::SchoolPrimaryContact
+            if actor.school() == Some(&case.school_id) && case.primary_contact.as_ref() == Some(actor.user_id()) =>
+        {
+            Relation::PrimaryContact
         }
-        Role::CaseManager | Role::ProviderAdmin => {
-            actor.provider().is_some() && actor.provider() == case.provider_id.as_ref()
+        Role::CaseManager | Role::ProviderAdmin if actor.provider().is_some() && actor.provider() == case.provider_id.as_ref() => {
+            Relation::ProviderStaff
         }
-        Role::Cit | Role::Regional | Role::National | Role::Prosecutions => true,
+        Role::Cit | Role::National | Role::Prosecutions => Relation::Ministry,
+        Role::Regional => match actor.org() {
+            Org::Ministry(Some(region)) if case.region_id.as_ref() == Some(region) => Relation::Ministry,
+            _ => Relation::None,
+        },
+        _ => Relation::None,
     }
+}
+
+/// The policy: may this caller do this to this case?
+pub fn permits(actor: &Actor, case: &Case, action: CaseAction) -> bool {
+    use CaseAction::*;
+    let rel = relation(actor, case);
+    if rel == Relation::None {
+        return false;
+    }
+    let role = actor.role();
+    match action {
+        View => true,
+        ViewUnshared => matches!(rel, Relation::ProviderStaff | Relation::Ministry),
+        // everyone on the case collaborates: school, provider and Ministry staff
+        Comment | AttachFile => true,
+        RecordActivity | ChangeStatus => rel == Relation::ProviderStaff,
+        CitDecide => role == Role::Cit,
+        ViewAudit => matches!(role, Role::National | Role::Regional),
+        // those who visit or contact the family, and the teams who investigate or prosecute
+        ViewSafetyNotes => matches!(rel, Relation::SchoolStaff | Relation::PrimaryContact | Relation::ProviderStaff)
+            || matches!(role, Role::Cit | Role::Prosecutions),
+        AddSafetyNote => matches!(rel, Relation::SchoolStaff | Relation::PrimaryContact | Relation::ProviderStaff),
+        // Health Information Privacy Code: provider staff on the case, CIT and prosecutions only
+        ViewHealth => rel == Relation::ProviderStaff || matches!(role, Role::Cit | Role::Prosecutions),
+        AddHealth => rel == Relation::ProviderStaff,
+    }
+}
+
+/// May this caller see this case at all? (A case they may not see is answered "not found".)
+pub fn can_view_case(actor: &Actor, case: &Case) -> bool {
+    permits(actor, case, CaseAction::View)
+}
+
+/// May this caller see this timeline entry (or file) of a case they may see?
+pub fn can_see_entry(actor: &Actor, case: &Case, shared_with_school: bool) -> bool {
+    can_view_case(actor, case) && (shared_with_school || permits(actor, case, CaseAction::ViewUnshared))
 }
 
 /// Does a listed case belong in this caller's list (re-checked on every row an index returns)?

@@ -14,8 +14,8 @@
 //! comments) one `CommentAdded` event carrying ids, the author's side and the shared flag — never
 //! the text.
 
-use crate::access::can_view_case;
-use crate::actor::{Actor, Role, Side};
+use crate::access::{can_view_case, permits, CaseAction};
+use crate::actor::{Actor, Side};
 use crate::case::{By, Case, CaseChange, CaseStatus, TimelineEntry, TimelineKind};
 use crate::events::{DomainEvent, EventEnvelope};
 use crate::referral::FieldError;
@@ -79,12 +79,9 @@ pub struct ActivityInput {
     pub shared: Option<bool>,
 }
 
-/// May this caller see this timeline entry of a case they may see?
-pub fn can_see_entry(actor: &Actor, entry: &TimelineEntry) -> bool {
-    match actor.role().side() {
-        Side::School => entry.shared_with_school,
-        Side::Provider | Side::Ministry => true,
-    }
+/// May this caller see this timeline entry of this case? (The access policy decides.)
+pub fn can_see_entry(actor: &Actor, case: &Case, entry: &TimelineEntry) -> bool {
+    crate::access::can_see_entry(actor, case, entry.shared_with_school)
 }
 
 /// Whether an entry added by this caller is shared with the school: always for school users,
@@ -109,6 +106,9 @@ fn check_text(field: &str, text: &str, max: usize, what: &str) -> Result<String,
     if count_chars(t) > max {
         return Err(FieldError { field: field.into(), message: format!("{what} must be at most {max} characters") });
     }
+    if t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(FieldError { field: field.into(), message: format!("{what} must not contain control characters") });
+    }
     Ok(t.to_string())
 }
 
@@ -130,6 +130,9 @@ fn next_version(case: &Case, now: DateTime<Utc>) -> Case {
 pub fn comment(case: &Case, actor: &Actor, text: &str, shared: Option<bool>, now: DateTime<Utc>) -> Result<CaseChange, ActivityError> {
     if !can_view_case(actor, case) {
         return Err(ActivityError::NotVisible);
+    }
+    if !permits(actor, case, CaseAction::Comment) {
+        return Err(ActivityError::NotPermitted("Your role can read this case but not add comments to it."));
     }
     ensure_open_to_additions(case)?;
     let text = check_text("text", text, MAX_TEXT_CHARS, "The comment").map_err(|e| ActivityError::Invalid(vec![e]))?;
@@ -171,7 +174,7 @@ pub fn record_activity(
     if !can_view_case(actor, case) {
         return Err(ActivityError::NotVisible);
     }
-    if !matches!(actor.role(), Role::CaseManager | Role::ProviderAdmin) {
+    if !permits(actor, case, CaseAction::RecordActivity) {
         return Err(ActivityError::NotPermitted(
             "Only the provider's Case Managers and provider administrators can record meetings, calls and visits.",
         ));
@@ -239,7 +242,7 @@ pub fn record_activity(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::actor::Org;
+    use crate::actor::{Org, Role};
     use crate::case::{CaseStudent, CaseType};
     use crate::ids::{CaseId, ProviderId, RegionId, SchoolId, UserId};
     use crate::student::{PersonName, StudentKey};
@@ -267,6 +270,7 @@ pub(crate) mod tests {
             case_type: CaseType::Ca,
             status: CaseStatus::Open,
             school_id: SchoolId::parse("1001").unwrap(),
+            region_id: None,
             catchment_id: None,
             provider_id: Some(ProviderId::parse("P01").unwrap()),
             case_manager: Some(UserId::parse("cm").unwrap()),
@@ -277,6 +281,7 @@ pub(crate) mod tests {
             school_met_on: None,
             whanau_met_on: None,
             breached: Vec::new(),
+            has_safety_notes: false,
             student_key: StudentKey::from_name_dob(&name, dob),
             student: CaseStudent { full_name: name, date_of_birth: dob, nsn: None, year_level: None },
             whanau: Vec::new(),
@@ -369,8 +374,13 @@ pub(crate) mod tests {
                 Side::Ministry => "ministry",
             };
             let a = actor(r, org, "u");
-            assert!(can_see_entry(&a, &shared));
-            assert_eq!(can_see_entry(&a, &private), r.side() != Side::School, "{r:?}");
+            if !can_view_case(&a, &c) {
+                // not on the case at all (e.g. a primary contact of another case): sees nothing
+                assert!(!can_see_entry(&a, &c, &shared), "{r:?}");
+                continue;
+            }
+            assert!(can_see_entry(&a, &c, &shared), "{r:?}");
+            assert_eq!(can_see_entry(&a, &c, &private), r.side() != Side::School, "{r:?}");
         }
     }
 

@@ -85,6 +85,9 @@ pub struct Case {
     pub status: CaseStatus,
     /// The school the student is enrolled at (for a NEN: the last school).
     pub school_id: SchoolId,
+    /// The Ministry region of that school: regional staff see their region's cases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_id: Option<crate::ids::RegionId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catchment_id: Option<CatchmentId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -105,6 +108,9 @@ pub struct Case {
     pub school_met_on: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub whanau_met_on: Option<NaiveDate>,
+    /// Whether safety notes exist (their text is kept apart: see [`crate::sensitive`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub has_safety_notes: bool,
     /// SLA clocks already reported as breached (so `SlaBreached` is emitted once per breach).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub breached: Vec<crate::sla::SlaKind>,
@@ -250,6 +256,7 @@ impl Case {
             case_type: CaseType::Ca,
             status: CaseStatus::AwaitingAllocation,
             school_id: valid.school_id.clone(),
+            region_id: valid.region_id.clone(),
             catchment_id: None,
             provider_id: None,
             case_manager: None,
@@ -260,6 +267,7 @@ impl Case {
             school_met_on: None,
             whanau_met_on: None,
             breached: Vec::new(),
+            has_safety_notes: false,
             student_key: valid.student.key(),
             student,
             whanau: valid.whanau.clone(),

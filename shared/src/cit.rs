@@ -2,7 +2,7 @@
 //! allocates them to the catchment provider for the student's address (or another it chooses),
 //! closes NEN cases that need no provider, and transfers any active case between providers.
 
-use crate::actor::{Actor, Role};
+use crate::actor::Actor;
 use crate::case::{By, Case, CaseChange, CaseStatus, CaseType, TimelineEntry, TimelineKind};
 use crate::catchment::{locality_key, AllocationRoute, Provider};
 use crate::events::{DomainEvent, EventEnvelope};
@@ -35,18 +35,24 @@ fn status_words(s: CaseStatus) -> &'static str {
     }
 }
 
-fn require_cit(actor: &Actor) -> Result<(), CitError> {
-    if actor.role() == Role::Cit {
+fn require_cit(actor: &Actor, case: &Case) -> Result<(), CitError> {
+    if crate::access::permits(actor, case, crate::access::CaseAction::CitDecide) {
         Ok(())
     } else {
         Err(CitError::NotCit)
     }
 }
 
-/// A reason typed by CIT: trimmed, 1..=500 characters.
+/// A reason typed by CIT: trimmed, 1..=500 characters, no control characters (new lines and tabs are fine).
 pub fn reason(s: Option<&str>) -> Result<String, CitError> {
     match s.map(str::trim) {
-        Some(r) if !r.is_empty() && r.chars().count() <= 500 => Ok(r.to_string()),
+        Some(r)
+            if !r.is_empty()
+                && r.chars().count() <= 500
+                && !r.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) =>
+        {
+            Ok(r.to_string())
+        }
         _ => Err(CitError::ReasonRequired),
     }
 }
@@ -75,7 +81,7 @@ fn bump(case: &Case, now: DateTime<Utc>) -> Case {
 
 /// CIT allocates a NEN case to a provider: Provider Queue of that provider.
 pub fn allocate(case: &Case, actor: &Actor, provider: &Provider, now: DateTime<Utc>) -> Result<CaseChange, CitError> {
-    require_cit(actor)?;
+    require_cit(actor, case)?;
     if case.case_type != CaseType::Nen || case.status != CaseStatus::CitReview {
         return Err(CitError::NotInReview(status_words(case.status)));
     }
@@ -102,7 +108,7 @@ pub fn allocate(case: &Case, actor: &Actor, provider: &Provider, now: DateTime<U
 
 /// CIT closes a NEN case that does not need a provider.
 pub fn close(case: &Case, actor: &Actor, why: &str, now: DateTime<Utc>) -> Result<CaseChange, CitError> {
-    require_cit(actor)?;
+    require_cit(actor, case)?;
     if case.case_type != CaseType::Nen || case.status != CaseStatus::CitReview {
         return Err(CitError::NotInReview(status_words(case.status)));
     }
@@ -136,7 +142,7 @@ pub fn close(case: &Case, actor: &Actor, why: &str, now: DateTime<Utc>) -> Resul
 /// CIT moves an active case to another provider. The new provider's queue receives it (a Case
 /// Manager there picks it up); the old provider loses access; the history moves with the case.
 pub fn transfer(case: &Case, actor: &Actor, to: &Provider, why: &str, now: DateTime<Utc>) -> Result<CaseChange, CitError> {
-    require_cit(actor)?;
+    require_cit(actor, case)?;
     let active = matches!(case.status, CaseStatus::ProviderQueue | CaseStatus::Open | CaseStatus::Transition | CaseStatus::Paused);
     if !active || case.provider_id.is_none() {
         return Err(CitError::NotTransferable(status_words(case.status)));
@@ -195,7 +201,7 @@ pub fn transfer(case: &Case, actor: &Actor, to: &Provider, why: &str, now: DateT
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actor::Org;
+    use crate::actor::{Org, Role};
     use crate::catchment::ProviderKind;
     use crate::enrol::{parse, Delivery, Notification};
     use crate::ids::{CaseId, CatchmentId, ProviderId, UserId};

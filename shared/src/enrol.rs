@@ -333,6 +333,7 @@ impl Case {
             case_type: CaseType::Nen,
             status: CaseStatus::CitReview,
             school_id: nen.last_school_id.clone(),
+            region_id: None,
             catchment_id: None,
             provider_id: None,
             case_manager: None,
@@ -350,6 +351,7 @@ impl Case {
             school_met_on: None,
             whanau_met_on: None,
             breached: Vec::new(),
+            has_safety_notes: false,
             student_key: StudentKey::from_nsn(&nen.nsn),
             student: CaseStudent {
                 full_name: nen.full_name.clone(),

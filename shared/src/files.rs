@@ -175,6 +175,9 @@ pub fn request_upload(case: &Case, actor: &Actor, req: &UploadRequest, now: Date
     if !can_view_case(actor, case) {
         return Err(FileError::NotVisible);
     }
+    if !crate::access::permits(actor, case, crate::access::CaseAction::AttachFile) {
+        return Err(FileError::NotVisible);
+    }
     if case.status == CaseStatus::Closed {
         return Err(FileError::Closed("This case is closed: it can be read, but nothing more can be added to it."));
     }
@@ -305,10 +308,9 @@ pub fn confirm(case: &Case, record: &FileRecord, object: Option<&ObjectInfo>, no
 /// May this caller download this file? Only confirmed files of a case they may see; school users
 /// only files shared with the school.
 pub fn can_download(actor: &Actor, case: &Case, record: &FileRecord) -> bool {
-    can_view_case(actor, case)
+    crate::access::can_see_entry(actor, case, record.shared_with_school)
         && record.case_id == case.id
         && record.status == FileStatus::Confirmed
-        && (actor.role().side() != Side::School || record.shared_with_school)
 }
 
 #[cfg(test)]

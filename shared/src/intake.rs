@@ -167,6 +167,7 @@ fn submitted(referral: &Referral, case_id: &CaseId, now: DateTime<Utc>) -> (Refe
 fn fill_from_request(case: &mut Case, referral: &Referral, valid: &ValidReferral) {
     case.case_type = CaseType::Ca;
     case.school_id = valid.school_id.clone();
+    case.region_id = valid.region_id.clone();
     case.primary_contact = Some(valid.primary_contact.clone());
     case.allocation_choice = Some(valid.allocation);
     case.referral_id = Some(referral.id.clone());

@@ -22,6 +22,7 @@ pub mod notification;
 pub mod outbox;
 pub mod ports;
 pub mod referral;
+pub mod sensitive;
 pub mod schedule;
 pub mod sla;
 pub mod student;

@@ -207,9 +207,7 @@ pub fn target(action: Action, from: CaseStatus) -> Option<CaseStatus> {
 
 /// May this caller act on this case's lifecycle at all? Provider staff of the case's provider.
 pub fn may_act(actor: &Actor, case: &Case) -> bool {
-    matches!(actor.role(), Role::CaseManager | Role::ProviderAdmin)
-        && actor.provider().is_some()
-        && actor.provider() == case.provider_id.as_ref()
+    crate::access::permits(actor, case, crate::access::CaseAction::ChangeStatus)
 }
 
 /// Decide a person's command against the case as read. `today` is the New Zealand date.

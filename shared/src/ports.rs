@@ -118,6 +118,15 @@ pub trait DueStore: Send + Sync {
     async fn stale_outbox(&self, before: DateTime<Utc>, limit: u32, cursor: Option<String>) -> Result<Page<(CaseId, EventEnvelope)>, StoreError>;
 }
 
+/// Safety notes and health information, apart from the case (see [`crate::sensitive`]).
+#[async_trait]
+pub trait SensitiveStore: Send + Sync {
+    /// Write the note with its case change, atomically.
+    async fn add_sensitive(&self, change: &CaseChange, note: &crate::sensitive::SensitiveNote) -> Result<(), StoreError>;
+    /// The case's notes of one kind, oldest first.
+    async fn sensitive_notes(&self, case_id: &CaseId, kind: crate::sensitive::SensitiveKind) -> Result<Vec<crate::sensitive::SensitiveNote>, StoreError>;
+}
+
 /// The append-only, hash-chained audit trail (see [`crate::audit`]).
 #[async_trait]
 pub trait AuditLog: Send + Sync {

@@ -171,6 +171,8 @@ impl Student {
 #[serde(rename_all = "camelCase")]
 pub struct ValidReferral {
     pub school_id: SchoolId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_id: Option<crate::ids::RegionId>,
     pub student: Student,
     pub whanau: Vec<Whanau>,
     pub home_address: Address,
@@ -515,6 +517,7 @@ pub fn validate_submission(form: &ReferralForm, ctx: &SubmissionContext<'_>) -> 
         (Some(student), Some(whanau), Some(home_address), Some(reason), Some(actions_taken), Some(primary_contact), Some(allocation)) => {
             Ok(ValidReferral {
                 school_id: ctx.school.id.clone(),
+                region_id: Some(ctx.school.region_id.clone()),
                 student,
                 whanau,
                 home_address,

@@ -57,6 +57,7 @@ async fn route<S: CaseStore, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: &
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CommentBody {
     #[serde(default)]
     text: Option<String>,
@@ -65,6 +66,7 @@ struct CommentBody {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ActivityBody {
     #[serde(default, rename = "type")]
     kind: Option<String>,
@@ -159,10 +161,10 @@ async fn timeline<S: CaseStore, B: EventBus, C: Clock>(
 ) -> Result<Response<Body>, Problem> {
     let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
     let limit = cms_http::limit(req)?;
-    let case = deps.store.case(&id).await.map_err(store_problem)?;
-    if !case.as_ref().is_some_and(|c| can_view_case(actor, c)) {
-        return Err(Problem::not_found("case"));
-    }
+    let case = match deps.store.case(&id).await.map_err(store_problem)? {
+        Some(c) if can_view_case(actor, &c) => c,
+        _ => return Err(Problem::not_found("case")),
+    };
     // School users see only shared entries: keep reading until the page is full or the timeline
     // ends, asking each time for no more than the room left (so the cursor never skips an entry).
     let mut items = Vec::new();
@@ -170,7 +172,7 @@ async fn timeline<S: CaseStore, B: EventBus, C: Clock>(
     for _ in 0..20 {
         let want = limit - items.len() as u32;
         let page = deps.store.timeline_page(&id, want, cursor.take()).await.map_err(store_problem)?;
-        items.extend(page.items.into_iter().filter(|e| can_see_entry(actor, e)));
+        items.extend(page.items.into_iter().filter(|e| can_see_entry(actor, &case, e)));
         cursor = page.next;
         if cursor.is_none() || items.len() as u32 >= limit {
             break;

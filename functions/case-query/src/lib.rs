@@ -7,12 +7,18 @@
 //!   the two SLA clocks (school meeting, 5 working days; student/whānau meeting, 10) with their due
 //!   dates and state on today's New Zealand date (met / due / breached). Once a case is closed the
 //!   clocks stop: each shows its due date and `met` (with the date) or `not_met`, never `breached`.
+//!   `safetyWarning: true` when the case has safety notes and the caller may read them.
+//! - `GET /cases/{id}/audit` — the case's audit trail and whether its hash chain verifies
+//!   (national and regional staff).
+//!
+//! Every read is recorded in the case's audit trail before the data is returned (a list records
+//! `case.listed` for each case shown).
 
 use cms_aws::DynamoStore;
-use cms_domain::access::{can_view_case, list_scope, status_filter};
+use cms_domain::access::{can_view_case, list_scope, permits, status_filter, CaseAction};
 use cms_domain::case::{Case, CaseStatus};
 use cms_domain::ids::CaseId;
-use cms_domain::ports::{CaseListQuery, CaseStore, Clock, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseListQuery, CaseStore, Clock, StoreError, SystemClock};
 use cms_domain::sla::{sla_views, SlaState};
 use cms_http::{json, respond, Problem};
 use lambda_http::{Body, Request, Response};
@@ -29,11 +35,11 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
     Deps { store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &env.table_name), clock: SystemClock }
 }
 
-pub async fn handle<S: CaseStore, C: Clock>(deps: &Deps<S, C>, req: Request) -> Response<Body> {
+pub async fn handle<S: CaseStore + AuditLog, C: Clock>(deps: &Deps<S, C>, req: Request) -> Response<Body> {
     respond(route(deps, &req).await)
 }
 
-async fn route<S: CaseStore, C: Clock>(deps: &Deps<S, C>, req: &Request) -> Result<Response<Body>, Problem> {
+async fn route<S: CaseStore + AuditLog, C: Clock>(deps: &Deps<S, C>, req: &Request) -> Result<Response<Body>, Problem> {
     let actor = cms_http::actor(req)?;
     match cms_http::route_key(req).as_str() {
         "GET /cases" => {
@@ -47,7 +53,12 @@ async fn route<S: CaseStore, C: Clock>(deps: &Deps<S, C>, req: &Request) -> Resu
             };
             let page = deps.store.list_cases(&q).await.map_err(store_problem)?;
             // the index chose the rows; the policy still has the last word on each one
-            let items: Vec<_> = page.items.iter().filter(|c| can_view_case(&actor, c)).map(summary).collect();
+            let visible: Vec<&Case> = page.items.iter().filter(|c| can_view_case(&actor, c)).collect();
+            let now = deps.clock.now();
+            for c in &visible {
+                cms_http::audit_read(&deps.store, &actor, &c.id, "case.listed", req, now).await?;
+            }
+            let items: Vec<_> = visible.into_iter().map(summary).collect();
             tracing::info!(role = %actor.role(), count = items.len(), "cases listed");
             Ok(json(200, &json!({ "items": items, "nextCursor": page.next })))
         }
@@ -55,11 +66,42 @@ async fn route<S: CaseStore, C: Clock>(deps: &Deps<S, C>, req: &Request) -> Resu
             let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
             match deps.store.case(&id).await.map_err(store_problem)? {
                 Some(c) if can_view_case(&actor, &c) => {
+                    cms_http::audit_read(&deps.store, &actor, &c.id, "case.read", req, deps.clock.now()).await?;
                     tracing::info!(case_id = %c.id, role = %actor.role(), "case viewed");
-                    Ok(json(200, &case_view(&c, deps.clock.today_nz())))
+                    let mut view = case_view(&c, deps.clock.today_nz());
+                    if let Some(obj) = view.as_object_mut() {
+                        // the warning, for those who may read the notes; the flag itself otherwise stays hidden
+                        obj.remove("hasSafetyNotes");
+                        obj.insert("safetyWarning".into(), json!(c.has_safety_notes && permits(&actor, &c, CaseAction::ViewSafetyNotes)));
+                    }
+                    Ok(json(200, &view))
                 }
                 _ => Err(Problem::not_found("case")),
             }
+        }
+        "GET /cases/{id}/audit" => {
+            let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+            let case = match deps.store.case(&id).await.map_err(store_problem)? {
+                Some(c) if can_view_case(&actor, &c) => c,
+                _ => return Err(Problem::not_found("case")),
+            };
+            if !permits(&actor, &case, CaseAction::ViewAudit) {
+                return Err(Problem::forbidden("Only national and regional Ministry staff can read a case's audit trail."));
+            }
+            cms_http::audit_read(&deps.store, &actor, &case.id, "case.audit.read", req, deps.clock.now()).await?;
+            let entries = deps.store.entries(&case.id).await.map_err(store_problem)?;
+            let verified = cms_domain::audit::verify_chain(&case.id, &entries);
+            Ok(json(
+                200,
+                &json!({
+                    "caseId": case.id,
+                    "entries": entries,
+                    "chain": match &verified {
+                        Ok(n) => json!({ "intact": true, "entries": n }),
+                        Err(b) => json!({ "intact": false, "problem": b.to_string() }),
+                    },
+                }),
+            ))
         }
         _ => Err(Problem::method_not_allowed()),
     }

@@ -82,7 +82,7 @@ fn store_problem(e: StoreError) -> Problem {
 fn cit_problem(e: CitError) -> Problem {
     match e {
         CitError::NotCit => Problem::forbidden(&e.to_string()),
-        CitError::ReasonRequired => Problem::invalid_field("reason", "is required: say why (1 to 500 characters)"),
+        CitError::ReasonRequired => Problem::invalid_field("reason", "is required: say why in 1 to 500 characters, without control characters"),
         CitError::NotInReview(_) | CitError::NotTransferable(_) | CitError::SameProvider => Problem::conflict(&e.to_string()),
     }
 }

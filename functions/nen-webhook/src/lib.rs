@@ -18,7 +18,7 @@ use cms_domain::case::Case;
 use cms_domain::enrol::{self, delivery_marker, fingerprint, on_enrolled, Delivery, Notification};
 use cms_domain::ids::CaseId;
 use cms_domain::outbox::publish_committed;
-use cms_domain::ports::{CaseStore, Clock, EventBus, StoreError, SystemClock};
+use cms_domain::ports::{CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
 use cms_domain::student::StudentIdentity;
 use cms_http::{json, respond, Problem};
 use lambda_http::{Body, Request, Response};
@@ -111,7 +111,7 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
 
 pub async fn handle<S, B, C, K>(deps: &Deps<S, B, C, K>, req: Request) -> Response<Body>
 where
-    S: CaseStore,
+    S: CaseStore + ReferenceData,
     B: EventBus,
     C: Clock,
     K: SigningSecrets,
@@ -136,7 +136,7 @@ fn repeat(stored: (String, Option<String>), fp: &str) -> Result<Response<Body>, 
 
 async fn receive<S, B, C, K>(deps: &Deps<S, B, C, K>, req: &Request) -> Result<Response<Body>, Problem>
 where
-    S: CaseStore,
+    S: CaseStore + ReferenceData,
     B: EventBus,
     C: Clock,
     K: SigningSecrets,
@@ -155,6 +155,10 @@ where
         tracing::warn!(reason = ?e, "ENROL delivery refused: signature");
         return Err(Problem::new(401, "Signature not accepted", e.message()));
     }
+    // a JSON object only: serde's derived struct would also read an array (fields by position)
+    if !body.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b == b'{') {
+        return Err(Problem::bad_request("The body must be a JSON object: an ENROL notification."));
+    }
     let delivery: Delivery = serde_json::from_slice(body).map_err(|e| {
         let what = e.to_string();
         let what = what.split(" at line ").next().unwrap_or_default().to_string();
@@ -172,6 +176,8 @@ where
             let case_id = CaseId::new_ulid();
             let answer = json!({ "notificationId": nen.notification_id, "outcome": "case_created", "caseId": case_id });
             let mut change = Case::open_nen(case_id.clone(), &nen, now);
+            // regional staff see the cases of their region's schools
+            change.case.region_id = deps.store.school(&nen.last_school_id).await.map_err(store_problem)?.map(|s| s.region_id);
             change.markers.push(delivery_marker(&nen.notification_id, body, &answer));
             match deps.store.commit(&change).await {
                 Ok(()) => {}

@@ -74,7 +74,16 @@ where
             let r = load(deps, req, &school).await?;
             let version = match cms_http::optional_json_body::<Value>(req)? {
                 None => None,
-                Some(v) => Some(take_version(&mut object(v)?, false)?).flatten(),
+                Some(v) => {
+                    let mut body = object(v)?;
+                    let version = take_version(&mut body, false)?;
+                    if !body.is_empty() {
+                        return Err(Problem::bad_request(
+                            "Submitting takes only the request's version, for example {\"version\": 3}; leave out every other field.",
+                        ));
+                    }
+                    version
+                }
             };
             submit(deps, r, version, &actor).await
         }

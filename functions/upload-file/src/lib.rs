@@ -43,7 +43,7 @@ pub async fn handle<S: CaseStore + FileRecords, F: FileStore, C: Clock>(deps: &D
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct UploadBody {
     #[serde(default)]
     file_name: Option<String>,

@@ -74,6 +74,7 @@ pub fn changes(spec: &CaseSpec) -> Result<Vec<CaseChange>, String> {
     };
     let valid = ValidReferral {
         school_id: school,
+        region_id: None,
         student: Student {
             full_name: name("Tamati Testchild")?,
             date_of_birth: spec.date_of_birth,

@@ -93,6 +93,7 @@ pub fn functions(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> Registry {
     let notify = Arc::new(notify_primary_contact::aws_deps(sdk, env));
     let webhook = Arc::new(nen_webhook::aws_deps(sdk, env));
     let cit = Arc::new(cit_review::aws_deps(sdk, env));
+    let sensitive = Arc::new(sensitive_info::aws_deps(sdk, env));
     let status = Arc::new(update_status::aws_deps(sdk, env));
     Registry::new()
         .with_http("SubmitReferralFunction", move |req| {
@@ -126,6 +127,10 @@ pub fn functions(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> Registry {
         .with_http("NenWebhookFunction", move |req| {
             let d = webhook.clone();
             async move { nen_webhook::handle(&*d, req).await }
+        })
+        .with_http("SensitiveInfoFunction", move |req| {
+            let d = sensitive.clone();
+            async move { sensitive_info::handle(&*d, req).await }
         })
         .with_http("CitReviewFunction", move |req| {
             let d = cit.clone();

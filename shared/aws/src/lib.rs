@@ -4,6 +4,7 @@
 pub mod due;
 pub mod audit;
 pub mod dynamo;
+pub mod sensitive;
 pub mod eventbridge;
 pub mod files;
 pub mod s3;

@@ -120,7 +120,14 @@ pub fn optional_json_body<T: DeserializeOwned>(req: &Request) -> Result<Option<T
 }
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
-    serde_json::from_slice(bytes).map_err(|e| {
+    // Every body of this API is a JSON object. serde's derived structs would also accept an
+    // array (fields by position), so anything else is refused before it is read as a form.
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|_| Problem::bad_request("The request body is not valid JSON."))?;
+    if !value.is_object() {
+        return Err(Problem::bad_request("The request body must be a JSON object: the form's fields between { and }."));
+    }
+    serde_json::from_value(value).map_err(|e| {
         let msg = e.to_string();
         // serde's message ends with " at line L column C"; keep what a person can act on
         let what = msg.split(" at line ").next().unwrap_or(&msg).to_string();
@@ -147,4 +154,37 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> Response<Body> {
 /// Turn a handler's outcome into the response, whatever it was.
 pub fn respond(result: Result<Response<Body>, Problem>) -> Response<Body> {
     result.unwrap_or_else(|p| p.into_response())
+}
+
+/// Record a read of a case in its audit trail before the data is returned. If the trail cannot
+/// be written, the read is refused (503): no access to a child's record goes unaccounted.
+pub async fn audit_read<L: cms_domain::ports::AuditLog + ?Sized>(
+    log: &L,
+    actor: &Actor,
+    case_id: &cms_domain::ids::CaseId,
+    action: &str,
+    req: &Request,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Problem> {
+    let record = cms_domain::audit::AuditRecord::by(actor, case_id, action, &request_id(req), now);
+    log.append(record).await.map(|_| ()).map_err(|e| {
+        tracing::error!(case_id = %case_id, action, error = %e, "audit trail not written; read refused");
+        Problem::unavailable()
+    })
+}
+
+/// Record a change to a case in its audit trail after it was committed. The change stands; a
+/// failure here is logged loudly (ids only) for the operators.
+pub async fn audit_write<L: cms_domain::ports::AuditLog + ?Sized>(
+    log: &L,
+    actor: &Actor,
+    case_id: &cms_domain::ids::CaseId,
+    action: &str,
+    req: &Request,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let record = cms_domain::audit::AuditRecord::by(actor, case_id, action, &request_id(req), now);
+    if let Err(e) = log.append(record).await {
+        tracing::error!(case_id = %case_id, action, error = %e, "AUDIT GAP: change committed but its audit entry was not written");
+    }
 }

@@ -38,6 +38,7 @@ fn prev(id: &str, case_type: CaseType, status: CaseStatus) -> Case {
         case_type,
         status,
         school_id: SchoolId::parse("1085").unwrap(),
+        region_id: None,
         catchment_id: None,
         provider_id: Some(ProviderId::parse("P01").unwrap()),
         case_manager: Some(UserId::parse("cm-p01").unwrap()),
@@ -48,6 +49,7 @@ fn prev(id: &str, case_type: CaseType, status: CaseStatus) -> Case {
         school_met_on: Some(d(2026, 1, 12)),
         whanau_met_on: None,
         breached: vec![crate::sla::SlaKind::WhanauMeeting],
+        has_safety_notes: false,
         student_key: StudentKey::from_name_dob(&name(), dob()),
         student: CaseStudent {
             full_name: name(),
@@ -135,6 +137,7 @@ fn valid() -> ValidReferral {
     };
     ValidReferral {
         school_id: school(),
+        region_id: None,
         student: Student {
             full_name: name(),
             date_of_birth: dob(),

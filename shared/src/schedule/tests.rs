@@ -20,6 +20,7 @@ fn case(status: CaseStatus, dob: NaiveDate) -> Case {
         case_type: CaseType::Ca,
         status,
         school_id: SchoolId::parse("1001").unwrap(),
+        region_id: None,
         catchment_id: None,
         provider_id: Some(ProviderId::parse("P01").unwrap()),
         case_manager: Some(UserId::parse("cm-p01").unwrap()),
@@ -30,6 +31,7 @@ fn case(status: CaseStatus, dob: NaiveDate) -> Case {
         school_met_on: None,
         whanau_met_on: None,
         breached: Vec::new(),
+        has_safety_notes: false,
         student_key: StudentKey::from_name_dob(&name, dob),
         student: CaseStudent {
             full_name: name,

@@ -91,7 +91,7 @@ fn spec(i: usize, today: NaiveDate, due_per_10k: usize) -> CaseSpec {
         (
             day(-3650),
             day(-1),
-            if slot % 2 == 0 {
+            if slot.is_multiple_of(2) {
                 Ends::ProviderQueue
             } else {
                 Ends::Open
@@ -106,8 +106,8 @@ fn spec(i: usize, today: NaiveDate, due_per_10k: usize) -> CaseSpec {
             day(-3650),
             day(-90),
             Ends::Closed,
-            slot % 2 == 0,
-            slot % 2 == 0,
+            slot.is_multiple_of(2),
+            slot.is_multiple_of(2),
         )
     };
     CaseSpec {
