@@ -139,6 +139,26 @@ pub fn verify_chain(case_id: &CaseId, entries: &[AuditEntry]) -> Result<usize, C
     Ok(entries.len())
 }
 
+/// Append what a system process (an event handler, the nightly job, the ENROL webhook) did to or
+/// read of a case. The work it records is already done, so a failure is logged loudly (ids only)
+/// for the operators and reported as `false`, never fatal.
+pub async fn append_system<L: crate::ports::AuditLog + ?Sized>(
+    log: &L,
+    process: &str,
+    case_id: &CaseId,
+    action: &str,
+    request_id: &str,
+    at: DateTime<Utc>,
+) -> bool {
+    match log.append(AuditRecord::system(process, case_id, action, request_id, at)).await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::error!(case_id = %case_id, process, action, error = %e, "AUDIT GAP: audit entry not written");
+            false
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -47,13 +47,14 @@ pub struct Delivery {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct NenForm {
     nsn: Option<String>,
+    #[serde(default, deserialize_with = "crate::referral::objects_only::option")]
     student: Option<NenStudentForm>,
     last_school_id: Option<String>,
     last_day_of_attendance: Option<String>,
     withdrawal_reason: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::referral::objects_only::list")]
     caregivers: Vec<WhanauForm>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::referral::objects_only::list")]
     addresses: Vec<AddressForm>,
     comments: Option<String>,
 }
@@ -183,6 +184,10 @@ fn parse_nen(id: Option<String>, data: serde_json::Value, today: NaiveDate, c: &
     if data.is_null() {
         return None;
     }
+    if !data.is_object() {
+        c.err("data", "must be an object: the notification's details");
+        return None;
+    }
     let f: NenForm = match serde_json::from_value(data) {
         Ok(f) => f,
         Err(e) => {
@@ -281,6 +286,10 @@ fn parse_nen(id: Option<String>, data: serde_json::Value, today: NaiveDate, c: &
 
 fn parse_enrolled(id: Option<String>, data: serde_json::Value, today: NaiveDate, c: &mut Checker) -> Option<Enrolled> {
     if data.is_null() {
+        return None;
+    }
+    if !data.is_object() {
+        c.err("data", "must be an object: the notification's details");
         return None;
     }
     let f: EnrolledForm = match serde_json::from_value(data) {

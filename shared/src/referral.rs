@@ -18,13 +18,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ReferralForm {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "objects_only::option")]
     pub student: Option<StudentForm>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "objects_only::option_list")]
     pub whanau: Option<Vec<WhanauForm>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "objects_only::option")]
     pub home_address: Option<AddressForm>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "objects_only::option")]
     pub alternative_address: Option<AddressForm>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -83,6 +83,27 @@ pub struct AddressForm {
     pub town: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postcode: Option<String>,
+}
+
+/// Nested forms are read from JSON objects only: serde's derived structs would also accept an
+/// array (fields by position), so `"homeAddress": []` would pass as an empty address.
+pub mod objects_only {
+    use serde::de::{DeserializeOwned, Deserializer, Error};
+    use serde::Deserialize;
+    use serde_json::{Map, Value};
+
+    fn one<T: DeserializeOwned, E: Error>(m: Map<String, Value>) -> Result<T, E> {
+        serde_json::from_value(Value::Object(m)).map_err(E::custom)
+    }
+    pub fn option<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+        Option::<Map<String, Value>>::deserialize(d)?.map(one::<T, D::Error>).transpose()
+    }
+    pub fn option_list<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<Vec<T>>, D::Error> {
+        Option::<Vec<Map<String, Value>>>::deserialize(d)?.map(|l| l.into_iter().map(one::<T, D::Error>).collect()).transpose()
+    }
+    pub fn list<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Vec<T>, D::Error> {
+        Vec::<Map<String, Value>>::deserialize(d)?.into_iter().map(one::<T, D::Error>).collect()
+    }
 }
 
 /// A problem with one field, named by its JSON path (`student.dateOfBirth`, `whanau[0].phone`).

@@ -223,6 +223,23 @@ async fn spy(clients: &Clients, res: &LocalResources) -> String {
     url
 }
 
+/// Post a presigned upload form to the emulator, as a browser does; the HTTP status S3 answered.
+pub async fn post_form(upload: &Value, bytes: Vec<u8>, content_type: &str) -> u16 {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in upload["fields"].as_object().expect("presigned fields") {
+        form = form.text(k.clone(), v.as_str().unwrap_or_default().to_string());
+    }
+    let part = reqwest::multipart::Part::bytes(bytes).file_name("upload").mime_str(content_type).expect("mime type");
+    form = form.part("file", part);
+    let resp = reqwest::Client::new()
+        .post(upload["url"].as_str().expect("presigned url"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("POST to the emulator");
+    resp.status().as_u16()
+}
+
 /// A complete CA request form (fictional student) for school 1001 with its primary contact.
 pub fn complete_form(primary_contact: &str) -> Value {
     serde_json::json!({

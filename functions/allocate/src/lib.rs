@@ -12,7 +12,8 @@ use cms_domain::case::{By, CaseStatus};
 use cms_domain::catchment::{allocate_ca, AllocationChoice};
 use cms_domain::events::{DomainEvent, EventEnvelope};
 use cms_domain::outbox::{flush_pending, publish_committed};
-use cms_domain::ports::{CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
+use cms_domain::audit::append_system;
+use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
 
 pub struct Deps<S, B, C> {
     pub store: S,
@@ -58,7 +59,7 @@ pub enum AllocateError {
 
 pub async fn handle<S, B, C>(deps: &Deps<S, B, C>, event: EventBridgeEvent<serde_json::Value>) -> Result<Outcome, AllocateError>
 where
-    S: CaseStore + ReferenceData,
+    S: CaseStore + ReferenceData + AuditLog,
     B: EventBus,
     C: Clock,
 {
@@ -98,6 +99,9 @@ where
         match deps.store.commit(&change).await {
             Ok(()) => {
                 tracing::info!(case_id = %case_id, provider_id = %provider_id, route = ?route, "case allocated");
+                // the EventBridge event's id ties the entry to the delivery that made the change
+                let request_id = event.id.clone().unwrap_or_else(|| env.event_id.to_string());
+                append_system(&deps.store, "allocate", &case_id, "case.allocated", &request_id, change.case.updated_at).await;
                 if !publish_committed(&deps.store, &deps.bus, &case_id, &change.events).await {
                     return Err(AllocateError::Publish);
                 }

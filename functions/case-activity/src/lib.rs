@@ -19,7 +19,7 @@ use cms_domain::actor::Actor;
 use cms_domain::case::{Case, CaseChange};
 use cms_domain::ids::CaseId;
 use cms_domain::outbox::publish_committed;
-use cms_domain::ports::{CaseStore, Clock, EventBus, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, StoreError, SystemClock};
 use cms_domain::referral::FieldError;
 use cms_http::{json, respond, Problem};
 use lambda_http::{Body, Request, Response};
@@ -42,11 +42,11 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
     }
 }
 
-pub async fn handle<S: CaseStore, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: Request) -> Response<Body> {
+pub async fn handle<S: CaseStore + AuditLog, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: Request) -> Response<Body> {
     respond(route(deps, &req).await)
 }
 
-async fn route<S: CaseStore, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: &Request) -> Result<Response<Body>, Problem> {
+async fn route<S: CaseStore + AuditLog, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: &Request) -> Result<Response<Body>, Problem> {
     let actor = cms_http::actor(req)?;
     match cms_http::route_key(req).as_str() {
         "POST /cases/{id}/comments" => add_comment(deps, req, &actor).await,
@@ -80,7 +80,7 @@ struct ActivityBody {
     shared: Option<bool>,
 }
 
-async fn add_comment<S: CaseStore, B: EventBus, C: Clock>(
+async fn add_comment<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     req: &Request,
     actor: &Actor,
@@ -91,10 +91,11 @@ async fn add_comment<S: CaseStore, B: EventBus, C: Clock>(
     let change = decide_and_commit(deps, &id, |case| comment(case, actor, &text, body.shared, deps.clock.now())).await?;
     let entry = &change.timeline[0];
     tracing::info!(case_id = %id, entry_id = %entry.id, role = %actor.role(), shared = entry.shared_with_school, "comment added");
+    cms_http::audit_write(&deps.store, actor, &id, "case.comment.add", req, deps.clock.now()).await;
     Ok(json(201, entry))
 }
 
-async fn add_activity<S: CaseStore, B: EventBus, C: Clock>(
+async fn add_activity<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     req: &Request,
     actor: &Actor,
@@ -122,6 +123,7 @@ async fn add_activity<S: CaseStore, B: EventBus, C: Clock>(
     let change = decide_and_commit(deps, &id, |case| record_activity(case, actor, &input, deps.clock.now(), deps.clock.today_nz())).await?;
     let entry = &change.timeline[0];
     tracing::info!(case_id = %id, entry_id = %entry.id, activity = kind.as_str(), "activity recorded");
+    cms_http::audit_write(&deps.store, actor, &id, "case.activity.add", req, deps.clock.now()).await;
     let mut out = serde_json::to_value(entry).unwrap_or_default();
     if let Some(o) = out.as_object_mut() {
         o.insert("caseVersion".into(), json!(change.case.version));
@@ -133,7 +135,7 @@ async fn add_activity<S: CaseStore, B: EventBus, C: Clock>(
 
 /// Read the case, decide, commit; on a concurrent change read again and decide again (an addition
 /// does not depend on what the other writer changed). Then publish what was committed.
-async fn decide_and_commit<S: CaseStore, B: EventBus, C: Clock>(
+async fn decide_and_commit<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     id: &CaseId,
     decide: impl Fn(&Case) -> Result<CaseChange, ActivityError>,
@@ -154,7 +156,7 @@ async fn decide_and_commit<S: CaseStore, B: EventBus, C: Clock>(
     Err(Problem::conflict("The case is being changed by someone else right now. Please try again."))
 }
 
-async fn timeline<S: CaseStore, B: EventBus, C: Clock>(
+async fn timeline<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     req: &Request,
     actor: &Actor,
@@ -178,6 +180,7 @@ async fn timeline<S: CaseStore, B: EventBus, C: Clock>(
             break;
         }
     }
+    cms_http::audit_read(&deps.store, actor, &id, "case.timeline.read", req, deps.clock.now()).await?;
     tracing::info!(case_id = %id, role = %actor.role(), count = items.len(), "timeline read");
     Ok(json(200, &json!({ "items": items, "nextCursor": cursor })))
 }

@@ -16,7 +16,7 @@ use cms_domain::catchment::{Locality, Provider};
 use cms_domain::cit::{self, CitError};
 use cms_domain::ids::{CaseId, ProviderId};
 use cms_domain::outbox::publish_committed;
-use cms_domain::ports::{CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
 use cms_http::{json, respond, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -62,7 +62,7 @@ struct TransferBody {
 
 pub async fn handle<S, B, C>(deps: &Deps<S, B, C>, req: Request) -> Response<Body>
 where
-    S: CaseStore + ReferenceData,
+    S: CaseStore + ReferenceData + AuditLog,
     B: EventBus,
     C: Clock,
 {
@@ -89,7 +89,7 @@ fn cit_problem(e: CitError) -> Problem {
 
 async fn route<S, B, C>(deps: &Deps<S, B, C>, req: &Request) -> Result<Response<Body>, Problem>
 where
-    S: CaseStore + ReferenceData,
+    S: CaseStore + ReferenceData + AuditLog,
     B: EventBus,
     C: Clock,
 {
@@ -102,6 +102,7 @@ where
     let case = deps.store.case(&id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("case"))?;
     match cms_http::route_key(req).as_str() {
         "GET /cases/{id}/allocation" => {
+            cms_http::audit_read(&deps.store, &actor, &case.id, "case.allocation.read", req, deps.clock.now()).await?;
             let suggestion = suggest(&deps.store, &case).await?;
             Ok(json(200, &suggestion_json(&case, suggestion)))
         }
@@ -121,13 +122,13 @@ where
                 },
             };
             let change = cit::allocate(&case, &actor, &provider, deps.clock.now()).map_err(cit_problem)?;
-            commit(deps, &actor, change, "allocated").await
+            commit(deps, req, &actor, change, "allocated", "case.cit.allocate").await
         }
         "POST /cases/{id}/close" => {
             let body: CloseBody = cms_http::json_body(req)?;
             check_version(&case, body.version)?;
             let change = cit::close(&case, &actor, body.reason.as_deref().unwrap_or_default(), deps.clock.now()).map_err(cit_problem)?;
-            commit(deps, &actor, change, "closed").await
+            commit(deps, req, &actor, change, "closed", "case.cit.close").await
         }
         "POST /cases/{id}/transfer" => {
             let body: TransferBody = cms_http::json_body(req)?;
@@ -137,7 +138,7 @@ where
                 None => return Err(Problem::invalid_field("providerId", "is required: the provider to transfer to")),
             };
             let change = cit::transfer(&case, &actor, &to, body.reason.as_deref().unwrap_or_default(), deps.clock.now()).map_err(cit_problem)?;
-            commit(deps, &actor, change, "transferred").await
+            commit(deps, req, &actor, change, "transferred", "case.cit.transfer").await
         }
         _ => Err(Problem::method_not_allowed()),
     }
@@ -187,13 +188,22 @@ fn suggestion_json(case: &Case, s: Option<(Locality, Provider)>) -> serde_json::
     }
 }
 
-async fn commit<S, B, C>(deps: &Deps<S, B, C>, actor: &Actor, change: cms_domain::case::CaseChange, what: &str) -> Result<Response<Body>, Problem>
+async fn commit<S, B, C>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+    change: cms_domain::case::CaseChange,
+    what: &str,
+    audit_action: &str,
+) -> Result<Response<Body>, Problem>
 where
-    S: CaseStore,
+    S: CaseStore + AuditLog,
     B: EventBus,
+    C: Clock,
 {
     deps.store.commit(&change).await.map_err(store_problem)?;
     tracing::info!(case_id = %change.case.id, user_id = %actor.user_id(), action = what, "CIT decision");
+    cms_http::audit_write(&deps.store, actor, &change.case.id, audit_action, req, deps.clock.now()).await;
     publish_committed(&deps.store, &deps.bus, &change.case.id, &change.events).await;
     Ok(json(200, &change.case))
 }

@@ -13,7 +13,12 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use cms_aws::{DynamoStore, EventBridgeBus, S3FileStore};
 use cms_domain::files::{confirm, parse_object_key, FileStatus, Verdict};
 use cms_domain::outbox::{flush_pending, publish_committed};
-use cms_domain::ports::{CaseStore, Clock, EventBus, FileRecords, FileStore, StoreError, SystemClock};
+use cms_domain::audit::append_system;
+use cms_domain::ids::EventId;
+use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, FileRecords, FileStore, StoreError, SystemClock};
+
+/// How this process is named in the audit trail.
+const PROCESS: &str = "confirm-upload";
 
 pub struct Deps<S, F, B, C> {
     pub store: S,
@@ -65,7 +70,7 @@ pub enum ConfirmError {
 
 pub async fn handle<S, F, B, C>(deps: &Deps<S, F, B, C>, event: EventBridgeEvent<serde_json::Value>) -> Result<Outcome, ConfirmError>
 where
-    S: CaseStore + FileRecords,
+    S: CaseStore + FileRecords + AuditLog,
     F: FileStore,
     B: EventBus,
     C: Clock,
@@ -84,6 +89,8 @@ where
         tracing::warn!("object outside the case-file key scheme deleted");
         return Ok(Outcome::Rejected { reason: "unknown_key".into() });
     };
+    // the EventBridge event's id ties the audit entry to the delivery
+    let request_id = event.id.clone().unwrap_or_else(|| EventId::new_ulid().to_string());
     for _attempt in 0..3 {
         let (case, record) = match (deps.store.case(&case_id).await?, deps.store.file(&case_id, &file_id).await?) {
             (Some(c), Some(r)) => (c, r),
@@ -111,6 +118,7 @@ where
                 match deps.store.settle_file(&record).await {
                     Ok(()) => {
                         tracing::warn!(case_id = %case_id, file_id = %file_id, reason, "uploaded file rejected and deleted");
+                        append_system(&deps.store, PROCESS, &case_id, "case.file.rejected", &request_id, deps.clock.now()).await;
                         return Ok(Outcome::Rejected { reason: reason.to_string() });
                     }
                     Err(StoreError::Conflict) => continue,
@@ -120,6 +128,7 @@ where
             Verdict::Confirm { change, record } => match deps.store.commit_with_file(&change, &record).await {
                 Ok(()) => {
                     tracing::info!(case_id = %case_id, file_id = %file_id, shared = record.shared_with_school, "uploaded file confirmed");
+                    append_system(&deps.store, PROCESS, &case_id, "case.file.confirmed", &request_id, change.case.updated_at).await;
                     if !publish_committed(&deps.store, &deps.bus, &case_id, &change.events).await {
                         return Err(ConfirmError::Publish);
                     }

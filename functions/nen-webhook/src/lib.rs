@@ -18,7 +18,8 @@ use cms_domain::case::Case;
 use cms_domain::enrol::{self, delivery_marker, fingerprint, on_enrolled, Delivery, Notification};
 use cms_domain::ids::CaseId;
 use cms_domain::outbox::publish_committed;
-use cms_domain::ports::{CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
+use cms_domain::audit::append_system;
+use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
 use cms_domain::student::StudentIdentity;
 use cms_http::{json, respond, Problem};
 use lambda_http::{Body, Request, Response};
@@ -111,13 +112,16 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
 
 pub async fn handle<S, B, C, K>(deps: &Deps<S, B, C, K>, req: Request) -> Response<Body>
 where
-    S: CaseStore + ReferenceData,
+    S: CaseStore + ReferenceData + AuditLog,
     B: EventBus,
     C: Clock,
     K: SigningSecrets,
 {
     respond(receive(deps, &req).await)
 }
+
+/// How this process is named in the audit trail.
+const PROCESS: &str = "nen-webhook";
 
 fn store_problem(e: StoreError) -> Problem {
     tracing::error!(error = %e, "store failure");
@@ -136,7 +140,7 @@ fn repeat(stored: (String, Option<String>), fp: &str) -> Result<Response<Body>, 
 
 async fn receive<S, B, C, K>(deps: &Deps<S, B, C, K>, req: &Request) -> Result<Response<Body>, Problem>
 where
-    S: CaseStore + ReferenceData,
+    S: CaseStore + ReferenceData + AuditLog,
     B: EventBus,
     C: Clock,
     K: SigningSecrets,
@@ -189,6 +193,7 @@ where
                 Err(e) => return Err(store_problem(e)),
             }
             tracing::info!(notification_id = %nen.notification_id, case_id = %case_id, "NEN case created for CIT review");
+            append_system(&deps.store, PROCESS, &case_id, "case.created", &cms_http::request_id(req), now).await;
             publish_committed(&deps.store, &deps.bus, &case_id, &change.events).await;
             Ok(json(200, &answer))
         }
@@ -206,6 +211,8 @@ where
                     match deps.store.commit(&change).await {
                         Ok(()) => {
                             updated += 1;
+                            let action = if change.case.status != case.status { "case.reopened" } else { "case.enrolled" };
+                            append_system(&deps.store, PROCESS, &case.id, action, &cms_http::request_id(req), now).await;
                             publish_committed(&deps.store, &deps.bus, &case.id, &change.events).await;
                             break;
                         }

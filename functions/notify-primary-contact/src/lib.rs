@@ -15,7 +15,8 @@ use cms_aws::{DynamoStore, SesMailer};
 use cms_domain::case::Marker;
 use cms_domain::events::EventEnvelope;
 use cms_domain::notification::{marker_key, notice_for, recipient, render, Audience, Recipient};
-use cms_domain::ports::{CaseStore, Clock, Mailer, ReferenceData, StoreError, SystemClock};
+use cms_domain::audit::append_system;
+use cms_domain::ports::{AuditLog, CaseStore, Clock, Mailer, ReferenceData, StoreError, SystemClock};
 
 /// The portal's origin when none is configured.
 pub const DEFAULT_PORTAL_BASE_URL: &str = "https://portal.attendance.education.govt.nz";
@@ -69,7 +70,7 @@ const MARKER_DAYS: i64 = 30;
 
 pub async fn handle<S, M, C>(deps: &Deps<S, M, C>, event: EventBridgeEvent<serde_json::Value>) -> Result<Outcome, NotifyError>
 where
-    S: CaseStore + ReferenceData,
+    S: CaseStore + ReferenceData + AuditLog,
     M: Mailer,
     C: Clock,
 {
@@ -124,6 +125,9 @@ where
         provider_queue = to_queue,
         "email sent"
     );
+    // it read the case to find the recipient: that read is on the record, with the event's id
+    let request_id = event.id.clone().unwrap_or_else(|| env.event_id.to_string());
+    append_system(&deps.store, "notify-primary-contact", &case_id, "case.notified", &request_id, deps.clock.now()).await;
     Ok(Outcome::Sent { audience: audience.as_str(), to_provider_queue: to_queue })
 }
 

@@ -19,7 +19,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use cms_aws::{DynamoStore, EventBridgeBus};
 use cms_domain::case::{Case, CaseChange};
 use cms_domain::outbox::publish_committed;
-use cms_domain::ports::{CaseStore, Clock, DueStore, EventBus, StoreError, SystemClock};
+use cms_domain::audit::append_system;
+use cms_domain::ports::{AuditLog, CaseStore, Clock, DueStore, EventBus, StoreError, SystemClock};
 use cms_domain::schedule::{self, SHARDS};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
@@ -105,7 +106,7 @@ pub async fn handle<S, B, C>(
     _input: serde_json::Value,
 ) -> Result<Summary, SchedulerError>
 where
-    S: CaseStore + DueStore,
+    S: CaseStore + DueStore + AuditLog,
     B: EventBus,
     C: Clock,
 {
@@ -120,7 +121,7 @@ where
 /// single cases are counted in the summary and left for the next run.
 pub async fn run<S, B, C>(deps: &Deps<S, B, C>, opts: &Options) -> Result<Summary, SchedulerError>
 where
-    S: CaseStore + DueStore,
+    S: CaseStore + DueStore + AuditLog,
     B: EventBus,
     C: Clock,
 {
@@ -130,6 +131,8 @@ where
         today,
         ..Summary::default()
     };
+    // the run's id: every audit entry this run writes carries it
+    let run_id = cms_domain::ids::EventId::new_ulid().to_string();
     let result = async {
         for shard in 0..SHARDS {
             let mut cursor = None;
@@ -141,7 +144,7 @@ where
                 sum.queries += 1;
                 sum.read += page.items.len() as u64;
                 let results: Vec<CaseResult> = stream::iter(page.items)
-                    .map(|case| process(deps, case, today, now))
+                    .map(|case| process(deps, case, today, now, &run_id))
                     .buffer_unordered(opts.concurrency.max(1))
                     .collect()
                     .await;
@@ -215,9 +218,10 @@ async fn process<S, B, C>(
     case: Case,
     today: NaiveDate,
     now: DateTime<Utc>,
+    run_id: &str,
 ) -> CaseResult
 where
-    S: CaseStore + DueStore,
+    S: CaseStore + DueStore + AuditLog,
     B: EventBus,
     C: Clock,
 {
@@ -233,6 +237,12 @@ where
                 r.due = true;
                 r.reopened = reopened;
                 r.breaches = breaches;
+                if reopened {
+                    append_system(&deps.store, "reopen-scheduler", &id, "case.reopened", run_id, now).await;
+                }
+                if breaches > 0 {
+                    append_system(&deps.store, "reopen-scheduler", &id, "case.sla_breached", run_id, now).await;
+                }
                 r.unpublished = !publish_committed(&deps.store, &deps.bus, &id, &ch.events).await;
                 return r;
             }
@@ -267,7 +277,7 @@ async fn sweep_outbox<S, B, C>(
     sum: &mut Summary,
 ) -> Result<(), SchedulerError>
 where
-    S: CaseStore + DueStore,
+    S: CaseStore + DueStore + AuditLog,
     B: EventBus,
     C: Clock,
 {

@@ -18,7 +18,7 @@ use cms_domain::intake::{self, Intake, Outcome};
 use cms_domain::student::StudentIdentity;
 use cms_domain::ids::{CaseId, ReferralId, SchoolId};
 use cms_domain::outbox::publish_committed;
-use cms_domain::ports::{CaseStore, Clock, EventBus, ReferenceData, ReferralStore, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, ReferralStore, StoreError, SystemClock};
 use cms_domain::referral::{
     check_draft, validate_submission, Referral, ReferralForm, ReferralStatus, Rejection, SubmissionContext, ValidReferral,
 };
@@ -45,7 +45,7 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
 
 pub async fn handle<S, B, C>(deps: &Deps<S, B, C>, req: Request) -> Response<Body>
 where
-    S: CaseStore + ReferralStore + ReferenceData,
+    S: CaseStore + ReferralStore + ReferenceData + AuditLog,
     B: EventBus,
     C: Clock,
 {
@@ -54,7 +54,7 @@ where
 
 async fn route<S, B, C>(deps: &Deps<S, B, C>, req: &Request) -> Result<Response<Body>, Problem>
 where
-    S: CaseStore + ReferralStore + ReferenceData,
+    S: CaseStore + ReferralStore + ReferenceData + AuditLog,
     B: EventBus,
     C: Clock,
 {
@@ -85,7 +85,7 @@ where
                     version
                 }
             };
-            submit(deps, r, version, &actor).await
+            submit(deps, req, r, version, &actor).await
         }
         _ => Err(Problem::method_not_allowed()),
     }
@@ -139,7 +139,7 @@ async fn known_school<S: ReferenceData>(store: &S, school: &SchoolId) -> Result<
 
 async fn create<S, B, C>(deps: &Deps<S, B, C>, req: &Request, actor: &Actor, school: &SchoolId) -> Result<Response<Body>, Problem>
 where
-    S: CaseStore + ReferralStore + ReferenceData,
+    S: CaseStore + ReferralStore + ReferenceData + AuditLog,
     B: EventBus,
     C: Clock,
 {
@@ -173,7 +173,7 @@ where
     deps.store.create_referral(&referral).await.map_err(store_problem)?;
     tracing::info!(referral_id = %referral.id, school_id = %school, "draft saved");
     if submit_now {
-        return submit(deps, referral, None, actor).await;
+        return submit(deps, req, referral, None, actor).await;
     }
     Ok(json(201, &referral))
 }
@@ -268,9 +268,9 @@ where
     })
 }
 
-async fn submit<S, B, C>(deps: &Deps<S, B, C>, r: Referral, version: Option<u64>, actor: &Actor) -> Result<Response<Body>, Problem>
+async fn submit<S, B, C>(deps: &Deps<S, B, C>, req: &Request, r: Referral, version: Option<u64>, actor: &Actor) -> Result<Response<Body>, Problem>
 where
-    S: CaseStore + ReferralStore + ReferenceData,
+    S: CaseStore + ReferralStore + ReferenceData + AuditLog,
     B: EventBus,
     C: Clock,
 {
@@ -322,6 +322,8 @@ where
         outcome = accepted.outcome.as_str(),
         "request submitted"
     );
+    let action = format!("case.{}", accepted.outcome.as_str());
+    cms_http::audit_write(&deps.store, actor, &case.id, &action, req, deps.clock.now()).await;
     publish_committed(&deps.store, &deps.bus, &case.id, &change.events).await;
     let referral = change.referral.as_ref().map(|(r, _)| r.clone());
     let message = match (accepted.outcome, case.status) {

@@ -21,7 +21,7 @@ use cms_domain::case::Case;
 use cms_domain::ids::{CaseId, UserId};
 use cms_domain::lifecycle::{self, Action, CloseReason, Command, LifecycleError, PauseAttestation};
 use cms_domain::outbox::publish_committed;
-use cms_domain::ports::{CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
 use cms_http::{json, respond, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -48,7 +48,7 @@ const MAX_NOTE: usize = 2000;
 
 pub async fn handle<S, B, C>(deps: &Deps<S, B, C>, req: Request) -> Response<Body>
 where
-    S: CaseStore + ReferenceData,
+    S: CaseStore + ReferenceData + AuditLog,
     B: EventBus,
     C: Clock,
 {
@@ -57,7 +57,7 @@ where
 
 async fn route<S, B, C>(deps: &Deps<S, B, C>, req: &Request) -> Result<Response<Body>, Problem>
 where
-    S: CaseStore + ReferenceData,
+    S: CaseStore + ReferenceData + AuditLog,
     B: EventBus,
     C: Clock,
 {
@@ -77,6 +77,8 @@ struct StatusRequest {
     case_manager_id: Option<String>,
     reason: Option<String>,
     note: Option<String>,
+    // an object only (a derived struct would also read an array of four booleans)
+    #[serde(default, deserialize_with = "cms_domain::referral::objects_only::option")]
     attestation: Option<AttestationForm>,
 }
 
@@ -95,7 +97,7 @@ async fn update<S, B, C>(
     actor: &Actor,
 ) -> Result<Response<Body>, Problem>
 where
-    S: CaseStore + ReferenceData,
+    S: CaseStore + ReferenceData + AuditLog,
     B: EventBus,
     C: Clock,
 {
@@ -143,6 +145,8 @@ where
         version = next.version,
         "case status updated"
     );
+    let audit_action = format!("case.status.{}", action.as_str());
+    cms_http::audit_write(&deps.store, actor, &next.id, &audit_action, req, now).await;
     publish_committed(&deps.store, &deps.bus, &next.id, &change.events).await;
     let mut resp = json(200, next);
     if let Ok(v) = format!("\"{}\"", next.version).parse() {

@@ -15,7 +15,7 @@ use cms_domain::files::{
     can_download, request_upload, FileError, FileId, UploadRequest, DOWNLOAD_URL_TTL, MAX_FILE_BYTES, UPLOAD_FORM_TTL,
 };
 use cms_domain::ids::CaseId;
-use cms_domain::ports::{CaseStore, Clock, FileRecords, FileStore, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, FileRecords, FileStore, StoreError, SystemClock};
 use cms_domain::referral::FieldError;
 use cms_http::{json, respond, Problem};
 use lambda_http::{Body, Request, Response};
@@ -38,7 +38,7 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
     }
 }
 
-pub async fn handle<S: CaseStore + FileRecords, F: FileStore, C: Clock>(deps: &Deps<S, F, C>, req: Request) -> Response<Body> {
+pub async fn handle<S: CaseStore + FileRecords + AuditLog, F: FileStore, C: Clock>(deps: &Deps<S, F, C>, req: Request) -> Response<Body> {
     respond(route(deps, &req).await)
 }
 
@@ -55,7 +55,7 @@ struct UploadBody {
     shared: Option<bool>,
 }
 
-async fn route<S: CaseStore + FileRecords, F: FileStore, C: Clock>(deps: &Deps<S, F, C>, req: &Request) -> Result<Response<Body>, Problem> {
+async fn route<S: CaseStore + FileRecords + AuditLog, F: FileStore, C: Clock>(deps: &Deps<S, F, C>, req: &Request) -> Result<Response<Body>, Problem> {
     let actor = cms_http::actor(req)?;
     match cms_http::route_key(req).as_str() {
         "POST /cases/{id}/files" => {
@@ -91,6 +91,7 @@ async fn route<S: CaseStore + FileRecords, F: FileStore, C: Clock>(deps: &Deps<S
                 .map_err(store_problem)?;
             deps.store.create_file(&record).await.map_err(store_problem)?;
             tracing::info!(case_id = %id, file_id = %record.file_id, role = %actor.role(), size = record.size, "upload form issued");
+            cms_http::audit_write(&deps.store, &actor, &id, "case.file.request", req, now).await;
             let fields: serde_json::Map<String, serde_json::Value> = form.fields.into_iter().map(|(k, v)| (k, v.into())).collect();
             Ok(json(
                 201,
@@ -116,6 +117,7 @@ async fn route<S: CaseStore + FileRecords, F: FileStore, C: Clock>(deps: &Deps<S
             if !can_download(&actor, &case, &record) {
                 return Err(Problem::not_found("file"));
             }
+            cms_http::audit_read(&deps.store, &actor, &id, "case.file.read", req, deps.clock.now()).await?;
             let url = deps.files.download_url(&record.key, &record.file_name, DOWNLOAD_URL_TTL).await.map_err(store_problem)?;
             tracing::info!(case_id = %id, file_id = %file_id, role = %actor.role(), "file download link issued");
             Ok(json(

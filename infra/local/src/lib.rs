@@ -3,6 +3,7 @@
 //! server ([`server`]) plus event poller ([`poller`]) that run the functions' own handlers
 //! ([`registry`]) the way API Gateway and EventBridge would.
 
+pub mod audit_check;
 pub mod fixtures;
 pub mod jwt;
 pub mod resources;

@@ -1,10 +1,11 @@
-//! `bench-scheduler [--cases N] [--today YYYY-MM-DD] [--seed-tasks T] [--concurrency C] [--due-per-10k D] [--keep]`:
-//! the nightly job's benchmark (not a test). Against the emulator at AWS_ENDPOINT_URL it creates
-//! fresh resources from template.yaml under a unique prefix, seeds N cases (default 80,000; built
-//! through the domain, written with BatchWriteItem, 25 per call, T calls in flight), runs the
-//! scheduler once as at 01:00 New Zealand time on `--today`, then once more (the idempotent
-//! re-run), and reports items seeded, items read by the scheduler, items due, read ÷ due and the
-//! wall times. `infra/bench` starts an emulator and runs this in release mode.
+//! `bench-scheduler [--cases N] [--today YYYY-MM-DD] [--seed-tasks T] [--concurrency C]
+//! [--due-per-10k D] [--read-only] [--keep]`: the nightly job's benchmark (not a test). Against the
+//! emulator at AWS_ENDPOINT_URL it creates fresh resources from template.yaml under a unique
+//! prefix, seeds N cases (default 80,000; built through the domain, written with BatchWriteItem,
+//! 25 per call, T calls in flight), runs the scheduler once as at 01:00 New Zealand time on
+//! `--today`, then once more (the idempotent re-run), and reports items seeded, items read by the
+//! scheduler, items due, read ÷ due and the wall times. `--read-only` runs only the job's index
+//! reads (no commits). `infra/bench` starts an emulator and runs this (debug build).
 //!
 //! The mix, per 10,000 cases (fictional students), with D = `--due-per-10k` (default 10: a night's
 //! realistic work — ~325 referrals a working day, a fifth of them late; a few paused children
@@ -21,14 +22,14 @@
 
 use chrono::{Duration, NaiveDate};
 use cms_domain::case::Case;
-use cms_domain::ports::FixedClock;
+use cms_domain::ports::{DueStore, FixedClock};
 use cms_domain::schedule::{next_due, nz_time};
 use cms_domain::student::parse_date;
 use cms_local::fixtures::{self, CaseSpec, Ends};
 use std::sync::Arc;
 use std::time::Instant;
 
-const USAGE: &str = "usage: bench-scheduler [--cases N] [--today YYYY-MM-DD] [--seed-tasks T] [--concurrency C] [--due-per-10k D] [--keep]";
+const USAGE: &str = "usage: bench-scheduler [--cases N] [--today YYYY-MM-DD] [--seed-tasks T] [--concurrency C] [--due-per-10k D] [--read-only] [--keep]";
 
 struct Args {
     cases: usize,
@@ -36,6 +37,7 @@ struct Args {
     seed_tasks: usize,
     concurrency: usize,
     due_per_10k: usize,
+    read_only: bool,
     keep: bool,
 }
 
@@ -46,6 +48,7 @@ fn args() -> Result<Args, String> {
         seed_tasks: 8,
         concurrency: 1,
         due_per_10k: 10,
+        read_only: false,
         keep: false,
     };
     let mut it = std::env::args().skip(1);
@@ -57,6 +60,7 @@ fn args() -> Result<Args, String> {
             "--seed-tasks" => a.seed_tasks = val()?.parse().map_err(|_| USAGE)?,
             "--concurrency" => a.concurrency = val()?.parse().map_err(|_| USAGE)?,
             "--due-per-10k" => a.due_per_10k = val()?.parse().map_err(|_| USAGE)?,
+            "--read-only" => a.read_only = true,
             "--keep" => a.keep = true,
             _ => return Err(USAGE.into()),
         }
@@ -184,6 +188,50 @@ async fn run() -> Result<serde_json::Value, String> {
     let seed_time = t.elapsed();
     eprintln!("seeded {} cases in {:.2} s", cases.len(), secs(seed_time));
 
+    if a.read_only {
+        // only the job's reads: every shard of the due index, page by page, no commits
+        let t = Instant::now();
+        let (mut read, mut queries) = (0usize, 0usize);
+        for shard in 0..cms_domain::schedule::SHARDS {
+            let mut cursor = None;
+            loop {
+                let page = store
+                    .due_cases(shard, a.today, 100, cursor.take())
+                    .await
+                    .map_err(|e| format!("due index: {e}"))?;
+                queries += 1;
+                read += page.items.len();
+                match page.next {
+                    Some(n) => cursor = Some(n),
+                    None => break,
+                }
+            }
+        }
+        let read_time = t.elapsed();
+        if !a.keep {
+            let _ = clients
+                .dynamodb
+                .delete_table()
+                .table_name(&res.table_name)
+                .send()
+                .await;
+        }
+        return Ok(serde_json::json!({
+            "mode": "read-only (due index queries, no commits)",
+            "today": a.today,
+            "itemsSeeded": cases.len(),
+            "inDueIndex": in_index,
+            "expectedDue": expected_due,
+            "itemsRead": read,
+            "readPerDue": if expected_due == 0 { None } else { Some(read as f64 / expected_due as f64) },
+            "indexQueries": queries,
+            "readSeconds": secs(read_time),
+            "seedSeconds": secs(seed_time),
+            "seedItemsPerSecond": (cases.len() as f64 / seed_time.as_secs_f64().max(1e-9)).round(),
+            "seedTasks": a.seed_tasks,
+            "duePer10k": a.due_per_10k,
+        }));
+    }
     let aws = reopen_scheduler::aws_deps(&sdk, &res.env());
     let deps = reopen_scheduler::Deps {
         store: aws.store,

@@ -1,0 +1,257 @@
+//! Issue 7: every role × every route, against the emulator, with the expected status for each
+//! cell — including another school's, another provider's and another region's users — and zero
+//! leaks: a refused caller changes nothing and learns nothing (lists, case views and timelines never
+//! carry health information).
+
+use cms_tests::{complete_form, demo, post_form, Reply, TestEnv};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// Everyone the seed knows.
+const USERS: [&str; 20] = [
+    demo::LEAD,
+    demo::PRIMARY_CONTACT,
+    demo::PRIMARY_CONTACT_2,
+    demo::OFFICE,
+    demo::OTHER_LEAD,
+    demo::OTHER_CONTACT,
+    demo::ISP_LEAD,
+    demo::ISP_CONTACT,
+    demo::ISP_OFFICE,
+    demo::CASE_MANAGER,
+    demo::PROVIDER_ADMIN,
+    demo::OTHER_CASE_MANAGER,
+    demo::OTHER_PROVIDER_ADMIN,
+    demo::ISP_CASE_MANAGER,
+    demo::ISP_PROVIDER_ADMIN,
+    demo::CIT,
+    demo::REGIONAL,
+    demo::OTHER_REGIONAL,
+    demo::NATIONAL,
+    demo::PROSECUTIONS,
+];
+
+/// How each user relates to the reference case: a CA case of school 1001 (region tai-tokerau),
+/// primary contact `contact-1001`, open with provider P01.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Rel {
+    SchoolStaff,
+    PrimaryContact,
+    Provider,
+    Cit,
+    Oversight,
+    Prosecutions,
+    None,
+}
+
+fn rel(user: &str) -> Rel {
+    match user {
+        demo::LEAD | demo::OFFICE => Rel::SchoolStaff,
+        demo::PRIMARY_CONTACT => Rel::PrimaryContact,
+        demo::CASE_MANAGER | demo::PROVIDER_ADMIN => Rel::Provider,
+        demo::CIT => Rel::Cit,
+        demo::NATIONAL | demo::REGIONAL => Rel::Oversight,
+        demo::PROSECUTIONS => Rel::Prosecutions,
+        _ => Rel::None,
+    }
+}
+
+fn school_of(user: &str) -> Option<&'static str> {
+    match user {
+        demo::LEAD | demo::PRIMARY_CONTACT | demo::PRIMARY_CONTACT_2 | demo::OFFICE => Some(demo::SCHOOL),
+        demo::OTHER_LEAD | demo::OTHER_CONTACT => Some(demo::OTHER_SCHOOL),
+        demo::ISP_LEAD | demo::ISP_CONTACT | demo::ISP_OFFICE => Some(demo::ISP_SCHOOL),
+        _ => None,
+    }
+}
+
+/// A submitted, allocated, open CA case of school 1001 with contact-1001; returns (id, version).
+async fn open_case(env: &TestEnv, student: &str) -> String {
+    let mut form = complete_form(demo::PRIMARY_CONTACT);
+    form["student"]["fullName"] = json!(student);
+    form["submit"] = json!(true);
+    let r = env.call(demo::LEAD, "POST", "/referrals", Some(form)).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let id = r.body["caseId"].as_str().unwrap().to_string();
+    env.drain().await;
+    let v = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{id}"), None).await.body["version"].clone();
+    let a = env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{id}/status"), Some(json!({"action": "assign", "version": v}))).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    id
+}
+
+async fn nen_case(env: &TestEnv, n: usize) -> String {
+    let body = json!({
+        "id": format!("matrix-nen-{n}"), "type": "non_enrolment_notification",
+        "data": {"nsn": format!("77{n:05}"), "student": {"fullName": "Nen Testchild", "dateOfBirth": "2012-02-02"},
+                 "lastSchoolId": demo::SCHOOL, "lastDayOfAttendance": "2026-10-01", "withdrawalReason": "Continuous absence",
+                 "caregivers": [{"name": "Nen Testparent", "phone": "027 555 0100"}],
+                 "addresses": [{"street": "1 Road", "suburb": "Ahipara", "town": "Kaitaia"}]}
+    })
+    .to_string();
+    let t = chrono::Utc::now().timestamp();
+    let sig = nen_webhook::signature::sign(cms_local::resources::LOCAL_ENROL_SECRET.as_bytes(), t, body.as_bytes());
+    let r = env.call_full(None, "POST", "/enrol/events", vec![("Enrol-Signature".into(), format!("t={t},v1={sig}"))], Some(body)).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body["caseId"].as_str().unwrap().to_string()
+}
+
+/// A name part for the n-th user (names cannot contain digits).
+fn tag(n: usize) -> String {
+    let a = (b'a' + (n / 26) as u8) as char;
+    let b = (b'a' + (n % 26) as u8) as char;
+    format!("Q{a}{b}")
+}
+
+fn expect_case_route(user: &str, allowed: bool, ok: u16) -> u16 {
+    match (rel(user), allowed) {
+        (Rel::None, _) => 404,
+        (_, true) => ok,
+        (_, false) => 403,
+    }
+}
+
+#[tokio::test]
+async fn every_role_on_every_route() {
+    let env = TestEnv::new("matrix").await;
+    let case = open_case(&env, "Matrix Testchild").await;
+    // a health note and a safety note on the reference case (provider staff)
+    let h = env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{case}/health"), Some(json!({"text": "HEALTH-SECRET asthma"}))).await;
+    assert_eq!(h.status, 201, "{:?}", h.body);
+    let s = env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{case}/safety-notes"), Some(json!({"text": "SAFETY-SECRET dog"}))).await;
+    assert_eq!(s.status, 201, "{:?}", s.body);
+    // a confirmed file shared with the school
+    let up = env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{case}/files"), Some(json!({"fileName": "plan.pdf", "contentType": "application/pdf", "size": 12, "shared": true}))).await;
+    assert!(up.status == 200 || up.status == 201, "{:?}", up.body);
+    let file_id = up.body["fileId"].as_str().expect("file id").to_string();
+    assert_eq!(post_form(&up.body["upload"], b"%PDF-1.4 abc".to_vec(), "application/pdf").await / 100, 2, "S3 accepted the form");
+    env.drain().await;
+    // a draft of school 1001
+    let draft = env.call(demo::LEAD, "POST", "/referrals", Some(json!({}))).await.body["id"].as_str().unwrap().to_string();
+
+    let before_version = env.call(demo::NATIONAL, "GET", &format!("/cases/{case}"), None).await.body["version"].clone();
+    let mut table: BTreeMap<(String, String), (u16, u16)> = BTreeMap::new();
+    let mut check = |route: &str, user: &str, got: &Reply, want: u16| {
+        table.insert((route.to_string(), user.to_string()), (want, got.status));
+    };
+
+    for (n, user) in USERS.iter().copied().enumerate() {
+        let r = rel(user);
+        let school = school_of(user);
+        let school_role = school.is_some();
+        let c = |p: &str| format!("/cases/{case}{p}");
+
+        // ---- reads of the reference case
+        let got = env.call(user, "GET", &c(""), None).await;
+        check("GET /cases/{id}", user, &got, expect_case_route(user, true, 200));
+        if got.status == 200 {
+            let text = got.body.to_string();
+            assert!(!text.contains("HEALTH-SECRET") && !text.contains("SAFETY-SECRET"), "{user}: sensitive text in the case view");
+            let warn = matches!(r, Rel::SchoolStaff | Rel::PrimaryContact | Rel::Provider | Rel::Cit | Rel::Prosecutions);
+            assert_eq!(got.body["safetyWarning"], json!(warn), "{user}: safety warning");
+        }
+        let got = env.call(user, "GET", "/cases?limit=100", None).await;
+        check("GET /cases", user, &got, 200);
+        let listed = got.body["items"].as_array().unwrap().iter().any(|x| x["id"] == case.as_str());
+        assert_eq!(listed, r != Rel::None, "{user}: list leak or omission");
+        assert!(!got.body.to_string().contains("HEALTH-SECRET") && !got.body.to_string().contains("SAFETY-SECRET"), "{user}: sensitive text in a list");
+        let got = env.call(user, "GET", &c("/timeline"), None).await;
+        check("GET /cases/{id}/timeline", user, &got, expect_case_route(user, true, 200));
+        assert!(!got.body.to_string().contains("HEALTH-SECRET"), "{user}: health in the timeline");
+        let got = env.call(user, "GET", &c("/audit"), None).await;
+        check("GET /cases/{id}/audit", user, &got, expect_case_route(user, r == Rel::Oversight, 200));
+        let got = env.call(user, "GET", &c("/sensitive"), None).await;
+        let sens = matches!(r, Rel::SchoolStaff | Rel::PrimaryContact | Rel::Provider | Rel::Cit | Rel::Prosecutions);
+        check("GET /cases/{id}/sensitive", user, &got, expect_case_route(user, sens, 200));
+        if got.status == 200 {
+            let sees_health = matches!(r, Rel::Provider | Rel::Cit | Rel::Prosecutions);
+            assert_eq!(got.body.get("health").is_some(), sees_health, "{user}: health visibility");
+            assert_eq!(got.body.to_string().contains("HEALTH-SECRET"), sees_health, "{user}");
+        }
+        let got = env.call(user, "GET", &c(&format!("/files/{file_id}")), None).await;
+        check("GET /cases/{id}/files/{fileId}", user, &got, expect_case_route(user, true, 200));
+        let got = env.call(user, "GET", &c("/allocation"), None).await;
+        check("GET /cases/{id}/allocation", user, &got, if r == Rel::Cit { 200 } else { 403 });
+
+        // ---- writes: refused callers act on the reference case; allowed ones on a fresh case
+        let fresh = |allowed: bool| allowed && r != Rel::None;
+        let status_ok = r == Rel::Provider;
+        let target = if fresh(status_ok) { open_case(&env, &format!("Status {}", tag(n))).await } else { case.clone() };
+        let v = env.call(demo::NATIONAL, "GET", &format!("/cases/{target}"), None).await.body["version"].clone();
+        let got = env.call(user, "POST", &format!("/cases/{target}/status"), Some(json!({"action": "transition", "version": v}))).await;
+        check("POST /cases/{id}/status", user, &got, expect_case_route(user, status_ok, 200));
+
+        let got = env.call(user, "POST", &c("/comments"), Some(json!({"text": "matrix comment", "shared": true}))).await;
+        check("POST /cases/{id}/comments", user, &got, expect_case_route(user, true, 201));
+        let got = env
+            .call(user, "POST", &c("/activities"), Some(json!({"type": "phone_call", "date": cms_domain::nz_date(chrono::Utc::now()).to_string(), "attendees": ["Case Manager"]})))
+            .await;
+        check("POST /cases/{id}/activities", user, &got, expect_case_route(user, r == Rel::Provider, 201));
+        let got = env.call(user, "POST", &c("/files"), Some(json!({"fileName": "a.pdf", "contentType": "application/pdf", "size": 10}))).await;
+        check("POST /cases/{id}/files", user, &got, expect_case_route(user, true, 201));
+        let got = env.call(user, "POST", &c("/safety-notes"), Some(json!({"text": "note"}))).await;
+        check("POST /cases/{id}/safety-notes", user, &got, expect_case_route(user, matches!(r, Rel::SchoolStaff | Rel::PrimaryContact | Rel::Provider), 201));
+        let got = env.call(user, "POST", &c("/health"), Some(json!({"text": "note"}))).await;
+        check("POST /cases/{id}/health", user, &got, expect_case_route(user, r == Rel::Provider, 201));
+
+        // CIT operations: everyone but CIT is refused (403) before anything is read
+        let nen = if r == Rel::Cit { nen_case(&env, n * 10).await } else { case.clone() };
+        let got = env.call(user, "POST", &format!("/cases/{nen}/allocation"), Some(json!({}))).await;
+        check("POST /cases/{id}/allocation", user, &got, if r == Rel::Cit { 200 } else { 403 });
+        let nen2 = if r == Rel::Cit { nen_case(&env, n * 10 + 1).await } else { case.clone() };
+        let got = env.call(user, "POST", &format!("/cases/{nen2}/close"), Some(json!({"reason": "matrix"}))).await;
+        check("POST /cases/{id}/close", user, &got, if r == Rel::Cit { 200 } else { 403 });
+        let moving = if r == Rel::Cit { open_case(&env, "Transfer Testchild").await } else { case.clone() };
+        let got = env.call(user, "POST", &format!("/cases/{moving}/transfer"), Some(json!({"providerId": demo::ISP_SCHOOL_PROVIDER, "reason": "matrix"}))).await;
+        check("POST /cases/{id}/transfer", user, &got, if r == Rel::Cit { 200 } else { 403 });
+
+        // ---- requests for support: school staff of the draft's school; other schools: not found
+        let got = env.call(user, "GET", "/referrals", None).await;
+        check("GET /referrals", user, &got, if school_role { 200 } else { 403 });
+        let got = env.call(user, "GET", &format!("/referrals/{draft}"), None).await;
+        let want = match school {
+            Some(demo::SCHOOL) => 200,
+            Some(_) => 404,
+            None => 403,
+        };
+        check("GET /referrals/{id}", user, &got, want);
+        let v = env.call(demo::LEAD, "GET", &format!("/referrals/{draft}"), None).await.body["version"].clone();
+        let got = env.call(user, "PUT", &format!("/referrals/{draft}"), Some(json!({"version": v, "reason": "edited"}))).await;
+        check("PUT /referrals/{id}", user, &got, want);
+        let own = if school == Some(demo::SCHOOL) {
+            let mut f = complete_form(demo::PRIMARY_CONTACT);
+            f["student"]["fullName"] = json!(format!("Submit {}", tag(n)));
+            let d = env.call(user, "POST", "/referrals", Some(f)).await;
+            d.body["id"].as_str().unwrap_or_else(|| panic!("{user}: draft not created: {d:?}")).to_string()
+        } else {
+            draft.clone()
+        };
+        let got = env.call(user, "POST", &format!("/referrals/{own}/submit"), None).await;
+        check("POST /referrals/{id}/submit", user, &got, match school {
+            Some(demo::SCHOOL) => 201,
+            Some(_) => 404,
+            None => 403,
+        });
+        let got = env.call(user, "POST", "/referrals", Some(json!({}))).await;
+        check("POST /referrals", user, &got, if school_role { 201 } else { 403 });
+
+        // ENROL's webhook takes no portal token: a user's token does not get past the signature
+        let claims = env.claims_of(user);
+        let got = env.call_with_claims(Some(claims), "POST", "/enrol/events", Some(json!({"id": "x", "type": "student_enrolled", "data": {}}).to_string())).await;
+        check("POST /enrol/events", user, &got, 401);
+    }
+
+    // the whole table, then the cells that differ
+    let wrong: Vec<String> = table
+        .iter()
+        .filter(|(_, (want, got))| want != got)
+        .map(|((route, user), (want, got))| format!("{route} as {user}: expected {want}, got {got}"))
+        .collect();
+    assert!(wrong.is_empty(), "{} of {} cells differ:\n{}", wrong.len(), table.len(), wrong.join("\n"));
+    assert_eq!(table.len(), USERS.len() * 22, "every route × every user was checked");
+
+    // refused callers changed nothing on the reference case except the allowed ones' additions
+    let after = env.call(demo::NATIONAL, "GET", &format!("/cases/{case}"), None).await;
+    assert_eq!(after.body["status"], "open", "the reference case's status was changed by someone");
+    assert!(after.body["version"].as_u64() > before_version.as_u64());
+}
