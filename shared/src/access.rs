@@ -177,3 +177,104 @@ pub fn status_filter(s: Option<&str>) -> Result<Option<CaseStatus>, String> {
         }),
     }
 }
+
+/// The access matrix as a Markdown table: for each role (acting on a case of their own school,
+/// provider or region, and named as primary contact where the role is), which actions the policy
+/// permits. docs/security.md carries this table; a test keeps it identical.
+pub fn matrix_markdown() -> String {
+    use crate::actor::Side;
+    use crate::case::{CaseStudent, CaseType};
+    use crate::ids::{CaseId, RegionId};
+    use crate::student::{PersonName, StudentKey};
+    let school = SchoolId::parse("S1").expect("id");
+    let provider = ProviderId::parse("P1").expect("id");
+    let region = RegionId::parse("R1").expect("id");
+    let user = UserId::parse("U1").expect("id");
+    let name = PersonName::parse("Matrix Student").expect("name");
+    let dob = chrono::NaiveDate::from_ymd_opt(2015, 1, 1).expect("date");
+    let at = chrono::DateTime::<chrono::Utc>::from_timestamp(0, 0).expect("time");
+    let case = Case {
+        id: CaseId::parse("C1").expect("id"),
+        case_type: CaseType::Ca,
+        status: CaseStatus::Open,
+        school_id: school.clone(),
+        region_id: Some(region.clone()),
+        catchment_id: None,
+        provider_id: Some(provider.clone()),
+        case_manager: None,
+        primary_contact: Some(user.clone()),
+        allocation_choice: None,
+        referral_id: None,
+        nen: None,
+        school_met_on: None,
+        whanau_met_on: None,
+        breached: Vec::new(),
+        has_safety_notes: false,
+        student_key: StudentKey::from_name_dob(&name, dob),
+        student: CaseStudent { full_name: name, date_of_birth: dob, nsn: None, year_level: None },
+        whanau: Vec::new(),
+        home_address: None,
+        alternative_address: None,
+        reason: None,
+        actions_taken: None,
+        referred_at: at,
+        created_at: at,
+        updated_at: at,
+        closed_at: None,
+        close_reason: None,
+        pause: None,
+        version: 1,
+    };
+    let names = [
+        (CaseAction::View, "view case"),
+        (CaseAction::ViewUnshared, "unshared entries"),
+        (CaseAction::Comment, "comment"),
+        (CaseAction::AttachFile, "attach file"),
+        (CaseAction::RecordActivity, "record meeting"),
+        (CaseAction::ChangeStatus, "change status"),
+        (CaseAction::CitDecide, "CIT decisions"),
+        (CaseAction::ViewAudit, "audit trail"),
+        (CaseAction::ViewSafetyNotes, "read safety notes"),
+        (CaseAction::AddSafetyNote, "add safety note"),
+        (CaseAction::ViewHealth, "read health"),
+        (CaseAction::AddHealth, "add health"),
+    ];
+    let mut out = String::from("| role (on their own case) |");
+    for (_, n) in names {
+        out.push_str(&format!(" {n} |"));
+    }
+    out.push_str("\n|---|");
+    for _ in names {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for role in Role::ALL {
+        let org = match role.side() {
+            Side::School => Org::School(school.clone()),
+            Side::Provider => Org::Provider(provider.clone()),
+            Side::Ministry => Org::Ministry(Some(region.clone())),
+        };
+        let actor = Actor::new(user.clone(), role, org).expect("actor");
+        out.push_str(&format!("| {} |", role.as_str()));
+        for (a, _) in names {
+            out.push_str(if permits(&actor, &case, a) { " ✔ |" } else { " · |" });
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_security_doc_carries_the_policy_table() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/security.md")).expect("docs/security.md");
+        let table = matrix_markdown();
+        assert!(
+            doc.contains(&table),
+            "docs/security.md's access matrix differs from the policy; replace it with:\n\n{table}"
+        );
+    }
+}
