@@ -16,7 +16,20 @@ fn endpoint() -> String {
 
 /// Every email the emulator recorded: (to, subject, body).
 async fn all_emails() -> Vec<(Vec<String>, String, String)> {
-    let data: Value = reqwest::get(format!("{}/moto-api/data.json", endpoint())).await.expect("data.json").json().await.expect("json");
+    // moto builds data.json from live objects without a lock: when another test changes the emulator
+    // at that moment (e.g. adds an EventBridge rule), it answers 500. Ask again.
+    let mut data = Value::Null;
+    for attempt in 1..=10 {
+        let r = reqwest::get(format!("{}/moto-api/data.json", endpoint())).await.expect("data.json");
+        match r.json::<Value>().await {
+            Ok(v) => {
+                data = v;
+                break;
+            }
+            Err(e) if attempt == 10 => panic!("data.json: {e}"),
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
     data["ses"]["Message"]
         .as_array()
         .cloned()

@@ -283,7 +283,10 @@ async fn each_roles_case_list_scope() {
         (demo::ISP_CASE_MANAGER, vec![&isp]),
         (demo::CIT, all.to_vec()),
         (demo::NATIONAL, all.to_vec()),
-        (demo::REGIONAL, all.to_vec()),
+        // regional staff: the cases of their region's schools (1001 and 1085 are in Tai Tokerau,
+        // the ISP school 1008 in Auckland)
+        (demo::REGIONAL, vec![&mine, &colleague, &other]),
+        (demo::OTHER_REGIONAL, vec![&isp]),
         (demo::PROSECUTIONS, all.to_vec()),
     ];
     for (user, want) in expect {
