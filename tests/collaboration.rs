@@ -3,7 +3,7 @@
 //! looks only at the emails that link to its own case.
 
 use base64::Engine;
-use cms_tests::{complete_form, demo, Reply, TestEnv, STUDENT_NAME};
+use cms_tests::{complete_form, demo, Reply, TestEnv, STUDENT_NAME, post_form};
 use serde_json::{json, Value};
 
 fn email_of(user: &str) -> String {
@@ -280,18 +280,6 @@ async fn provider_staff_record_meetings_which_stop_the_sla_clocks() {
 fn policy_of(upload: &Value) -> Value {
     let b64 = upload["fields"]["policy"].as_str().expect("policy field");
     serde_json::from_slice(&base64::engine::general_purpose::STANDARD.decode(b64).expect("base64")).expect("policy JSON")
-}
-
-/// Post the presigned form to the emulator, as a browser does.
-async fn post_form(upload: &Value, bytes: Vec<u8>, content_type: &str) -> u16 {
-    let mut form = reqwest::multipart::Form::new();
-    for (k, v) in upload["fields"].as_object().unwrap() {
-        form = form.text(k.clone(), v.as_str().unwrap().to_string());
-    }
-    let part = reqwest::multipart::Part::bytes(bytes).file_name("upload").mime_str(content_type).unwrap();
-    form = form.part("file", part);
-    let resp = reqwest::Client::new().post(upload["url"].as_str().unwrap()).multipart(form).send().await.expect("POST to the emulator");
-    resp.status().as_u16()
 }
 
 async fn request_upload(env: &TestEnv, user: &str, case_id: &str, name: &str, ct: &str, size: usize, shared: bool) -> Reply {

@@ -179,6 +179,13 @@ pub trait Mailer: Send + Sync {
     async fn send(&self, email: &crate::notification::Email) -> Result<(), MailError>;
 }
 
+/// What most handlers need: the store, the event bus and the clock (each function's `Deps`).
+pub struct CaseServices<S, B, C> {
+    pub store: S,
+    pub bus: B,
+    pub clock: C,
+}
+
 /// The time, from outside: domain rules never read the system clock.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;

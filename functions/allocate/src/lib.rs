@@ -15,20 +15,13 @@ use cms_domain::outbox::{flush_pending, publish_committed};
 use cms_domain::audit::append_system;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
 
-pub struct Deps<S, B, C> {
-    pub store: S,
-    pub bus: B,
-    pub clock: C,
-}
+/// What this handler needs from outside (the store, the bus, the clock).
+pub use cms_domain::ports::CaseServices as Deps;
 
 pub type AwsDeps = Deps<DynamoStore, EventBridgeBus, SystemClock>;
 
 pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
-    Deps {
-        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &env.table_name),
-        bus: EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), &env.bus_name),
-        clock: SystemClock,
-    }
+    cms_aws::case_services(sdk, env)
 }
 
 /// What happened to one delivery.

@@ -22,20 +22,13 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-pub struct Deps<S, B, C> {
-    pub store: S,
-    pub bus: B,
-    pub clock: C,
-}
+/// What this handler needs from outside (the store, the bus, the clock).
+pub use cms_domain::ports::CaseServices as Deps;
 
 pub type AwsDeps = Deps<DynamoStore, EventBridgeBus, SystemClock>;
 
 pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
-    Deps {
-        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &env.table_name),
-        bus: EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), &env.bus_name),
-        clock: SystemClock,
-    }
+    cms_aws::case_services(sdk, env)
 }
 
 #[derive(Deserialize, Default)]

@@ -52,3 +52,12 @@ impl Env {
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
 }
+
+/// The AWS adapters most functions need, built once per cold start.
+pub fn case_services(sdk: &aws_config::SdkConfig, env: &Env) -> cms_domain::ports::CaseServices<DynamoStore, EventBridgeBus, cms_domain::ports::SystemClock> {
+    cms_domain::ports::CaseServices {
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &env.table_name),
+        bus: EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), &env.bus_name),
+        clock: cms_domain::ports::SystemClock,
+    }
+}
