@@ -121,7 +121,14 @@ async fn every_role_on_every_route() {
     let s = env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{case}/safety-notes"), Some(json!({"text": "SAFETY-SECRET dog"}))).await;
     assert_eq!(s.status, 201, "{:?}", s.body);
     // a confirmed file shared with the school
-    let up = env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{case}/files"), Some(json!({"fileName": "plan.pdf", "contentType": "application/pdf", "size": 12, "shared": true}))).await;
+    let up = env
+        .call(
+            demo::CASE_MANAGER,
+            "POST",
+            &format!("/cases/{case}/files"),
+            Some(json!({"fileName": "plan.pdf", "contentType": "application/pdf", "size": 12, "shared": true})),
+        )
+        .await;
     assert!(up.status == 200 || up.status == 201, "{:?}", up.body);
     let file_id = up.body["fileId"].as_str().expect("file id").to_string();
     assert_eq!(post_form(&up.body["upload"], b"%PDF-1.4 abc".to_vec(), "application/pdf").await / 100, 2, "S3 accepted the form");
@@ -154,7 +161,10 @@ async fn every_role_on_every_route() {
         check("GET /cases", user, &got, 200);
         let listed = got.body["items"].as_array().unwrap().iter().any(|x| x["id"] == case.as_str());
         assert_eq!(listed, r != Rel::None, "{user}: list leak or omission");
-        assert!(!got.body.to_string().contains("HEALTH-SECRET") && !got.body.to_string().contains("SAFETY-SECRET"), "{user}: sensitive text in a list");
+        assert!(
+            !got.body.to_string().contains("HEALTH-SECRET") && !got.body.to_string().contains("SAFETY-SECRET"),
+            "{user}: sensitive text in a list"
+        );
         let got = env.call(user, "GET", &c("/timeline"), None).await;
         check("GET /cases/{id}/timeline", user, &got, expect_case_route(user, true, 200));
         assert!(!got.body.to_string().contains("HEALTH-SECRET"), "{user}: health in the timeline");
@@ -187,10 +197,16 @@ async fn every_role_on_every_route() {
             .call(user, "POST", &c("/activities"), Some(json!({"type": "phone_call", "date": cms_domain::nz_date(chrono::Utc::now()).to_string(), "attendees": ["Case Manager"]})))
             .await;
         check("POST /cases/{id}/activities", user, &got, expect_case_route(user, r == Rel::Provider, 201));
-        let got = env.call(user, "POST", &c("/files"), Some(json!({"fileName": "a.pdf", "contentType": "application/pdf", "size": 10}))).await;
+        let got =
+            env.call(user, "POST", &c("/files"), Some(json!({"fileName": "a.pdf", "contentType": "application/pdf", "size": 10}))).await;
         check("POST /cases/{id}/files", user, &got, expect_case_route(user, true, 201));
         let got = env.call(user, "POST", &c("/safety-notes"), Some(json!({"text": "note"}))).await;
-        check("POST /cases/{id}/safety-notes", user, &got, expect_case_route(user, matches!(r, Rel::SchoolStaff | Rel::PrimaryContact | Rel::Provider), 201));
+        check(
+            "POST /cases/{id}/safety-notes",
+            user,
+            &got,
+            expect_case_route(user, matches!(r, Rel::SchoolStaff | Rel::PrimaryContact | Rel::Provider), 201),
+        );
         let got = env.call(user, "POST", &c("/health"), Some(json!({"text": "note"}))).await;
         check("POST /cases/{id}/health", user, &got, expect_case_route(user, r == Rel::Provider, 201));
 
@@ -202,7 +218,14 @@ async fn every_role_on_every_route() {
         let got = env.call(user, "POST", &format!("/cases/{nen2}/close"), Some(json!({"reason": "matrix"}))).await;
         check("POST /cases/{id}/close", user, &got, if r == Rel::Cit { 200 } else { 403 });
         let moving = if r == Rel::Cit { open_case(&env, "Transfer Testchild").await } else { case.clone() };
-        let got = env.call(user, "POST", &format!("/cases/{moving}/transfer"), Some(json!({"providerId": demo::ISP_SCHOOL_PROVIDER, "reason": "matrix"}))).await;
+        let got = env
+            .call(
+                user,
+                "POST",
+                &format!("/cases/{moving}/transfer"),
+                Some(json!({"providerId": demo::ISP_SCHOOL_PROVIDER, "reason": "matrix"})),
+            )
+            .await;
         check("POST /cases/{id}/transfer", user, &got, if r == Rel::Cit { 200 } else { 403 });
 
         // ---- requests for support: school staff of the draft's school; other schools: not found
@@ -227,17 +250,29 @@ async fn every_role_on_every_route() {
             draft.clone()
         };
         let got = env.call(user, "POST", &format!("/referrals/{own}/submit"), None).await;
-        check("POST /referrals/{id}/submit", user, &got, match school {
-            Some(demo::SCHOOL) => 201,
-            Some(_) => 404,
-            None => 403,
-        });
+        check(
+            "POST /referrals/{id}/submit",
+            user,
+            &got,
+            match school {
+                Some(demo::SCHOOL) => 201,
+                Some(_) => 404,
+                None => 403,
+            },
+        );
         let got = env.call(user, "POST", "/referrals", Some(json!({}))).await;
         check("POST /referrals", user, &got, if school_role { 201 } else { 403 });
 
         // ENROL's webhook takes no portal token: a user's token does not get past the signature
         let claims = env.claims_of(user);
-        let got = env.call_with_claims(Some(claims), "POST", "/enrol/events", Some(json!({"id": "x", "type": "student_enrolled", "data": {}}).to_string())).await;
+        let got = env
+            .call_with_claims(
+                Some(claims),
+                "POST",
+                "/enrol/events",
+                Some(json!({"id": "x", "type": "student_enrolled", "data": {}}).to_string()),
+            )
+            .await;
         check("POST /enrol/events", user, &got, 401);
     }
 

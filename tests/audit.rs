@@ -33,19 +33,8 @@ fn nen_body(id: &str) -> Value {
 async fn deliver_nen(env: &TestEnv, id: &str) -> String {
     let raw = nen_body(id).to_string();
     let t = chrono::Utc::now().timestamp();
-    let sig = format!(
-        "t={t},v1={}",
-        sign(LOCAL_ENROL_SECRET.as_bytes(), t, raw.as_bytes())
-    );
-    let r = env
-        .call_full(
-            None,
-            "POST",
-            "/enrol/events",
-            vec![("Enrol-Signature".into(), sig)],
-            Some(raw),
-        )
-        .await;
+    let sig = format!("t={t},v1={}", sign(LOCAL_ENROL_SECRET.as_bytes(), t, raw.as_bytes()));
+    let r = env.call_full(None, "POST", "/enrol/events", vec![("Enrol-Signature".into(), sig)], Some(raw)).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     r.body["caseId"].as_str().unwrap().to_string()
 }
@@ -56,8 +45,7 @@ fn ok(r: Reply, what: &str) -> Reply {
 }
 
 async fn audit(env: &TestEnv, user: &str, case_id: &str) -> Reply {
-    env.call(user, "GET", &format!("/cases/{case_id}/audit"), None)
-        .await
+    env.call(user, "GET", &format!("/cases/{case_id}/audit"), None).await
 }
 
 /// (userId, role, organisation, action) of each entry, in order.
@@ -82,10 +70,7 @@ fn case_id(s: &str) -> CaseId {
 }
 
 fn audit_key(case: &str, seq: u64) -> [(String, AttributeValue); 2] {
-    [
-        ("PK".into(), AttributeValue::S(format!("AUDIT#{case}"))),
-        ("SK".into(), AttributeValue::S(format!("SEQ#{seq:020}"))),
-    ]
+    [("PK".into(), AttributeValue::S(format!("AUDIT#{case}"))), ("SK".into(), AttributeValue::S(format!("SEQ#{seq:020}")))]
 }
 
 #[tokio::test]
@@ -97,108 +82,34 @@ async fn every_read_and_write_is_in_the_case_trail_and_tampering_is_detected() {
     // ---- a CA case, worked through the handlers
     let mut form = complete_form(demo::PRIMARY_CONTACT);
     form["submit"] = json!(true);
-    let submitted = ok(
-        env.call(demo::LEAD, "POST", "/referrals", Some(form)).await,
-        "submit",
-    );
+    let submitted = ok(env.call(demo::LEAD, "POST", "/referrals", Some(form)).await, "submit");
     let ca = submitted.body["caseId"].as_str().unwrap().to_string();
     env.drain().await; // allocate (and the email about it)
-    for user in [
-        demo::LEAD,
-        demo::CASE_MANAGER,
-        demo::PRIMARY_CONTACT,
-        demo::NATIONAL,
-        demo::REGIONAL,
-    ] {
-        ok(
-            env.call(user, "GET", &format!("/cases/{ca}"), None).await,
-            user,
-        );
+    for user in [demo::LEAD, demo::CASE_MANAGER, demo::PRIMARY_CONTACT, demo::NATIONAL, demo::REGIONAL] {
+        ok(env.call(user, "GET", &format!("/cases/{ca}"), None).await, user);
     }
-    let listed = ok(
-        env.call(
-            demo::CASE_MANAGER,
-            "GET",
-            "/cases?status=provider_queue",
-            None,
-        )
-        .await,
-        "list",
-    );
-    assert!(listed.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|c| c["id"] == ca.as_str()));
-    let version = env
-        .call(demo::CASE_MANAGER, "GET", &format!("/cases/{ca}"), None)
-        .await
-        .body["version"]
-        .as_u64()
-        .unwrap();
+    let listed = ok(env.call(demo::CASE_MANAGER, "GET", "/cases?status=provider_queue", None).await, "list");
+    assert!(listed.body["items"].as_array().unwrap().iter().any(|c| c["id"] == ca.as_str()));
+    let version = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{ca}"), None).await.body["version"].as_u64().unwrap();
     ok(
-        env.call(
-            demo::CASE_MANAGER,
-            "POST",
-            &format!("/cases/{ca}/status"),
-            Some(json!({"action": "assign", "version": version})),
-        )
-        .await,
+        env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{ca}/status"), Some(json!({"action": "assign", "version": version}))).await,
         "assign",
     );
     ok(
-        env.call(
-            demo::LEAD,
-            "POST",
-            &format!("/cases/{ca}/comments"),
-            Some(json!({"text": "Whānau hui booked for Monday."})),
-        )
-        .await,
+        env.call(demo::LEAD, "POST", &format!("/cases/{ca}/comments"), Some(json!({"text": "Whānau hui booked for Monday."}))).await,
         "comment",
     );
-    ok(
-        env.call(
-            demo::CASE_MANAGER,
-            "GET",
-            &format!("/cases/{ca}/timeline"),
-            None,
-        )
-        .await,
-        "timeline",
-    );
+    ok(env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{ca}/timeline"), None).await, "timeline");
     env.drain().await; // the emails about the status change and the comment
 
     // refused reads and writes leave nothing in the trail
     let before = rows(&ok(audit(&env, demo::NATIONAL, &ca).await, "audit").body).len();
-    for user in [
-        demo::OTHER_LEAD,
-        demo::OTHER_CASE_MANAGER,
-        demo::OTHER_REGIONAL,
-    ] {
-        assert_eq!(
-            env.call(user, "GET", &format!("/cases/{ca}"), None)
-                .await
-                .status,
-            404,
-            "{user}"
-        );
-        assert_eq!(
-            env.call(user, "GET", &format!("/cases/{ca}/timeline"), None)
-                .await
-                .status,
-            404,
-            "{user}"
-        );
+    for user in [demo::OTHER_LEAD, demo::OTHER_CASE_MANAGER, demo::OTHER_REGIONAL] {
+        assert_eq!(env.call(user, "GET", &format!("/cases/{ca}"), None).await.status, 404, "{user}");
+        assert_eq!(env.call(user, "GET", &format!("/cases/{ca}/timeline"), None).await.status, 404, "{user}");
     }
     assert_eq!(
-        env.call(
-            demo::LEAD,
-            "POST",
-            &format!("/cases/{ca}/status"),
-            Some(json!({"action": "transition", "version": 1}))
-        )
-        .await
-        .status,
+        env.call(demo::LEAD, "POST", &format!("/cases/{ca}/status"), Some(json!({"action": "transition", "version": 1}))).await.status,
         403
     );
 
@@ -225,11 +136,7 @@ async fn every_read_and_write_is_in_the_case_trail_and_tampering_is_detected() {
     assert_eq!(trail["chain"]["intact"], true, "{trail}");
     let all = rows(&trail);
     // the first audit read, the regional user's one allowed read (refusals add nothing), this read
-    assert_eq!(
-        all.len(),
-        before + 2,
-        "refused calls were audited: {all:#?}"
-    );
+    assert_eq!(all.len(), before + 2, "refused calls were audited: {all:#?}");
     // what people did, in order
     let people: Vec<_> = all.iter().filter(|r| r.1 != "system").cloned().collect();
     let regional = format!("ministry:{}", demo::REGION);
@@ -239,29 +146,14 @@ async fn every_read_and_write_is_in_the_case_trail_and_tampering_is_detected() {
             row(demo::LEAD, "attendance_lead", &school, "case.created"),
             row(demo::LEAD, "attendance_lead", &school, "case.read"),
             row(demo::CASE_MANAGER, "case_manager", &p01, "case.read"),
-            row(
-                demo::PRIMARY_CONTACT,
-                "school_primary_contact",
-                &school,
-                "case.read"
-            ),
+            row(demo::PRIMARY_CONTACT, "school_primary_contact", &school, "case.read"),
             row(demo::NATIONAL, "national", "ministry", "case.read"),
             row(demo::REGIONAL, "regional", &regional, "case.read"),
             row(demo::CASE_MANAGER, "case_manager", &p01, "case.listed"),
             row(demo::CASE_MANAGER, "case_manager", &p01, "case.read"),
-            row(
-                demo::CASE_MANAGER,
-                "case_manager",
-                &p01,
-                "case.status.assign"
-            ),
+            row(demo::CASE_MANAGER, "case_manager", &p01, "case.status.assign"),
             row(demo::LEAD, "attendance_lead", &school, "case.comment.add"),
-            row(
-                demo::CASE_MANAGER,
-                "case_manager",
-                &p01,
-                "case.timeline.read"
-            ),
+            row(demo::CASE_MANAGER, "case_manager", &p01, "case.timeline.read"),
             row(demo::NATIONAL, "national", "ministry", "case.audit.read"),
             row(demo::REGIONAL, "regional", &regional, "case.audit.read"),
             row(demo::NATIONAL, "national", "ministry", "case.audit.read"),
@@ -274,10 +166,7 @@ async fn every_read_and_write_is_in_the_case_trail_and_tampering_is_detected() {
     assert_eq!(all[allocated].2, "system:allocate");
     assert!(pos("case.created", demo::LEAD).unwrap() < allocated);
     assert!(allocated < pos("case.read", demo::CASE_MANAGER).unwrap());
-    assert!(
-        pos("case.notified", "system:notify-primary-contact").is_some(),
-        "{all:#?}"
-    );
+    assert!(pos("case.notified", "system:notify-primary-contact").is_some(), "{all:#?}");
     // each entry: sequence, request id and time, linked to the one before; never the data
     let entries = trail["entries"].as_array().unwrap();
     for (i, e) in entries.iter().enumerate() {
@@ -290,44 +179,16 @@ async fn every_read_and_write_is_in_the_case_trail_and_tampering_is_detected() {
         }
     }
     // an HTTP entry carries API Gateway's request id (the harness numbers them test-N)
-    assert!(entries
-        .iter()
-        .filter(|e| e["role"] != "system")
-        .all(|e| e["requestId"].as_str().unwrap().starts_with("test-")));
+    assert!(entries.iter().filter(|e| e["role"] != "system").all(|e| e["requestId"].as_str().unwrap().starts_with("test-")));
     let text = trail.to_string();
-    for secret in [
-        STUDENT_NAME,
-        "Tamati",
-        "Testchild",
-        "2014-05-01",
-        "Kowhai",
-        "Hinewai",
-        "021 555 0101",
-        "Whānau hui",
-    ] {
-        assert!(
-            !text.contains(secret),
-            "the audit trail contains {secret:?}"
-        );
+    for secret in [STUDENT_NAME, "Tamati", "Testchild", "2014-05-01", "Kowhai", "Hinewai", "021 555 0101", "Whānau hui"] {
+        assert!(!text.contains(secret), "the audit trail contains {secret:?}");
     }
 
     // ---- a NEN case: ENROL creates it, CIT reads the suggestion, allocates and transfers
     let nen = deliver_nen(&env, "nen-audit-1").await;
-    ok(
-        env.call(demo::CIT, "GET", &format!("/cases/{nen}/allocation"), None)
-            .await,
-        "suggestion",
-    );
-    ok(
-        env.call(
-            demo::CIT,
-            "POST",
-            &format!("/cases/{nen}/allocation"),
-            Some(json!({})),
-        )
-        .await,
-        "allocate",
-    );
+    ok(env.call(demo::CIT, "GET", &format!("/cases/{nen}/allocation"), None).await, "suggestion");
+    ok(env.call(demo::CIT, "POST", &format!("/cases/{nen}/allocation"), Some(json!({}))).await, "allocate");
     ok(
         env.call(
             demo::CIT,
@@ -341,39 +202,25 @@ async fn every_read_and_write_is_in_the_case_trail_and_tampering_is_detected() {
     env.drain().await;
     let nen_trail = ok(audit(&env, demo::NATIONAL, &nen).await, "nen audit").body;
     assert_eq!(nen_trail["chain"]["intact"], true, "{nen_trail}");
-    let nen_rows: Vec<_> = rows(&nen_trail)
-        .into_iter()
-        .filter(|r| r.3 != "case.notified")
-        .collect();
+    let nen_rows: Vec<_> = rows(&nen_trail).into_iter().filter(|r| r.3 != "case.notified").collect();
     assert_eq!(
         nen_rows,
         vec![
-            row(
-                "system:nen-webhook",
-                "system",
-                "system:nen-webhook",
-                "case.created"
-            ),
+            row("system:nen-webhook", "system", "system:nen-webhook", "case.created"),
             row(demo::CIT, "cit", "ministry", "case.allocation.read"),
             row(demo::CIT, "cit", "ministry", "case.cit.allocate"),
             row(demo::CIT, "cit", "ministry", "case.cit.transfer"),
             row(demo::NATIONAL, "national", "ministry", "case.audit.read"),
         ]
     );
-    assert!(
-        !nen_trail.to_string().contains("Auditchild")
-            && !nen_trail.to_string().contains("Family moved")
-    );
+    assert!(!nen_trail.to_string().contains("Auditchild") && !nen_trail.to_string().contains("Family moved"));
 
     // ---- the verify-audit command's logic: every case, through the status index
     let report = verify_all(&env.store, 1).await.unwrap();
     assert!(report.intact(), "{report:?}");
     assert_eq!(report.cases, 2);
     assert_eq!(report.without_trail, 0);
-    assert!(
-        report.queries >= 7,
-        "one query per status at least: {report:?}"
-    );
+    assert!(report.queries >= 7, "one query per status at least: {report:?}");
 
     // ---- tampering: change who did something in the middle of the CA chain
     let tampered_seq = 3u64;
@@ -390,28 +237,11 @@ async fn every_read_and_write_is_in_the_case_trail_and_tampering_is_detected() {
         .send()
         .await
         .expect("tampered");
-    let t = ok(
-        audit(&env, demo::NATIONAL, &ca).await,
-        "audit after tampering",
-    )
-    .body;
+    let t = ok(audit(&env, demo::NATIONAL, &ca).await, "audit after tampering").body;
     assert_eq!(t["chain"]["intact"], false, "{}", t["chain"]);
-    assert!(
-        t["chain"]["problem"]
-            .as_str()
-            .unwrap()
-            .starts_with(&format!("entry {tampered_seq} ")),
-        "{}",
-        t["chain"]
-    );
+    assert!(t["chain"]["problem"].as_str().unwrap().starts_with(&format!("entry {tampered_seq} ")), "{}", t["chain"]);
     let r = verify_cases(&env.store, &[case_id(&ca)]).await.unwrap();
-    assert_eq!(
-        r.breaks,
-        vec![(
-            case_id(&ca),
-            cms_domain::audit::ChainBreak::Altered { seq: tampered_seq }
-        )]
-    );
+    assert_eq!(r.breaks, vec![(case_id(&ca), cms_domain::audit::ChainBreak::Altered { seq: tampered_seq })]);
 
     // ---- removing an entry from the middle of the NEN chain
     env.clients
@@ -423,32 +253,15 @@ async fn every_read_and_write_is_in_the_case_trail_and_tampering_is_detected() {
         .send()
         .await
         .expect("deleted");
-    let d = ok(
-        audit(&env, demo::NATIONAL, &nen).await,
-        "audit after deletion",
-    )
-    .body;
+    let d = ok(audit(&env, demo::NATIONAL, &nen).await, "audit after deletion").body;
     assert_eq!(d["chain"]["intact"], false, "{}", d["chain"]);
-    assert!(
-        d["chain"]["problem"]
-            .as_str()
-            .unwrap()
-            .starts_with("entry 3 does not follow entry 1"),
-        "{}",
-        d["chain"]
-    );
+    assert!(d["chain"]["problem"].as_str().unwrap().starts_with("entry 3 does not follow entry 1"), "{}", d["chain"]);
     let report = verify_all(&env.store, 100).await.unwrap();
     let mut breaks = report.breaks.clone();
     breaks.sort_by_key(|(id, _)| id.to_string());
     let mut want = vec![
-        (
-            case_id(&ca),
-            cms_domain::audit::ChainBreak::Altered { seq: tampered_seq },
-        ),
-        (
-            case_id(&nen),
-            cms_domain::audit::ChainBreak::Gap { seq: 3, prev: 1 },
-        ),
+        (case_id(&ca), cms_domain::audit::ChainBreak::Altered { seq: tampered_seq }),
+        (case_id(&nen), cms_domain::audit::ChainBreak::Gap { seq: 3, prev: 1 }),
     ];
     want.sort_by_key(|(id, _)| id.to_string());
     assert_eq!(breaks, want);
@@ -462,30 +275,11 @@ async fn a_read_that_cannot_be_audited_is_refused() {
     let env = TestEnv::new("audit-fail").await;
     let mut form = complete_form(demo::PRIMARY_CONTACT);
     form["submit"] = json!(true);
-    let ca = ok(
-        env.call(demo::LEAD, "POST", "/referrals", Some(form)).await,
-        "submit",
-    )
-    .body["caseId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    ok(
-        env.call(demo::LEAD, "GET", &format!("/cases/{ca}"), None)
-            .await,
-        "read",
-    );
-    let mut item: std::collections::HashMap<String, AttributeValue> =
-        audit_key(&ca, 99_999).into_iter().collect();
+    let ca = ok(env.call(demo::LEAD, "POST", "/referrals", Some(form)).await, "submit").body["caseId"].as_str().unwrap().to_string();
+    ok(env.call(demo::LEAD, "GET", &format!("/cases/{ca}"), None).await, "read");
+    let mut item: std::collections::HashMap<String, AttributeValue> = audit_key(&ca, 99_999).into_iter().collect();
     item.insert("seq".into(), AttributeValue::S("not a number".into()));
-    env.clients
-        .dynamodb
-        .put_item()
-        .table_name(&env.res.table_name)
-        .set_item(Some(item))
-        .send()
-        .await
-        .expect("put");
+    env.clients.dynamodb.put_item().table_name(&env.res.table_name).set_item(Some(item)).send().await.expect("put");
 
     for path in [format!("/cases/{ca}"), format!("/cases/{ca}/timeline")] {
         let r = env.call(demo::LEAD, "GET", &path, None).await;
@@ -496,20 +290,10 @@ async fn a_read_that_cannot_be_audited_is_refused() {
     let list = env.call(demo::LEAD, "GET", "/cases", None).await;
     assert_eq!(list.status, 503, "{:?}", list.body);
     // the comment is saved even though its audit entry could not be written
-    let c = env
-        .call(
-            demo::LEAD,
-            "POST",
-            &format!("/cases/{ca}/comments"),
-            Some(json!({"text": "Called the whānau."})),
-        )
-        .await;
+    let c = env.call(demo::LEAD, "POST", &format!("/cases/{ca}/comments"), Some(json!({"text": "Called the whānau."}))).await;
     assert_eq!(c.status, 201, "{:?}", c.body);
     let timeline = env.store.timeline(&case_id(&ca)).await.unwrap();
-    assert!(timeline.iter().any(|e| serde_json::to_value(e)
-        .unwrap()
-        .to_string()
-        .contains("Called the wh")));
+    assert!(timeline.iter().any(|e| serde_json::to_value(e).unwrap().to_string().contains("Called the wh")));
 }
 
 /// The other writers: file requests, S3's confirmation or rejection and downloads; the nightly
@@ -519,14 +303,7 @@ async fn files_and_the_nightly_job_are_audited() {
     let env = TestEnv::new("audit-sys").await;
     let mut form = complete_form(demo::PRIMARY_CONTACT);
     form["submit"] = json!(true);
-    let ca = ok(
-        env.call(demo::LEAD, "POST", "/referrals", Some(form)).await,
-        "submit",
-    )
-    .body["caseId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let ca = ok(env.call(demo::LEAD, "POST", "/referrals", Some(form)).await, "submit").body["caseId"].as_str().unwrap().to_string();
     env.drain().await;
 
     // a file that matches its request, and one whose size does not (S3 stores it; we reject it)
@@ -553,32 +330,18 @@ async fn files_and_the_nightly_job_are_audited() {
         "upload form",
     )
     .body;
-    assert!((200..300)
-        .contains(&cms_tests::post_form(&good["upload"], content, "application/pdf").await));
-    assert!((200..300)
-        .contains(&cms_tests::post_form(&bad["upload"], b"short".to_vec(), "text/plain").await));
+    assert!((200..300).contains(&cms_tests::post_form(&good["upload"], content, "application/pdf").await));
+    assert!((200..300).contains(&cms_tests::post_form(&bad["upload"], b"short".to_vec(), "text/plain").await));
     env.drain().await;
     let file_id = good["fileId"].as_str().unwrap();
-    ok(
-        env.call(
-            demo::LEAD,
-            "GET",
-            &format!("/cases/{ca}/files/{file_id}"),
-            None,
-        )
-        .await,
-        "download",
-    );
+    ok(env.call(demo::LEAD, "GET", &format!("/cases/{ca}/files/{file_id}"), None).await, "download");
 
     // the nightly job: a paused child who turns six today reopens; the CA case's meetings are late
     let paused = cms_local::fixtures::commit(
         &env.store,
         &cms_local::fixtures::CaseSpec {
             date_of_birth: chrono::NaiveDate::from_ymd_opt(2020, 8, 14).unwrap(),
-            at: cms_domain::schedule::nz_time(
-                chrono::NaiveDate::from_ymd_opt(2026, 2, 2).unwrap(),
-                10,
-            ),
+            at: cms_domain::schedule::nz_time(chrono::NaiveDate::from_ymd_opt(2026, 2, 2).unwrap(), 10),
             ends: cms_local::fixtures::Ends::Paused,
             school_met: true,
             whanau_met: true,
@@ -595,22 +358,12 @@ async fn files_and_the_nightly_job_are_audited() {
             clock: cms_domain::ports::FixedClock(cms_domain::schedule::nz_time(today, 1)),
         }
     };
-    let first = reopen_scheduler::run(
-        &run(chrono::NaiveDate::from_ymd_opt(2026, 8, 14).unwrap()),
-        &Default::default(),
-    )
-    .await
-    .unwrap();
+    let first = reopen_scheduler::run(&run(chrono::NaiveDate::from_ymd_opt(2026, 8, 14).unwrap()), &Default::default()).await.unwrap();
     assert_eq!(first.reopened, 1, "{first:?}");
     let later = cms_domain::nz_date(chrono::Utc::now()) + chrono::Duration::days(40);
-    let second = reopen_scheduler::run(&run(later), &Default::default())
-        .await
-        .unwrap();
+    let second = reopen_scheduler::run(&run(later), &Default::default()).await.unwrap();
     // (whichever run found them: on a machine whose clock is before the first date, the first did)
-    assert!(
-        first.breaches + second.breaches >= 2,
-        "{first:?} {second:?}"
-    );
+    assert!(first.breaches + second.breaches >= 2, "{first:?} {second:?}");
 
     let trail = ok(audit(&env, demo::NATIONAL, &ca).await, "audit").body;
     assert_eq!(trail["chain"]["intact"], true);
@@ -618,38 +371,16 @@ async fn files_and_the_nightly_job_are_audited() {
     let has = |user: &str, action: &str| all.iter().any(|r| r.0 == user && r.3 == action);
     assert!(has(demo::LEAD, "case.file.request"), "{all:#?}");
     assert!(has(demo::CASE_MANAGER, "case.file.request"), "{all:#?}");
-    assert!(
-        has("system:confirm-upload", "case.file.confirmed"),
-        "{all:#?}"
-    );
-    assert!(
-        has("system:confirm-upload", "case.file.rejected"),
-        "{all:#?}"
-    );
+    assert!(has("system:confirm-upload", "case.file.confirmed"), "{all:#?}");
+    assert!(has("system:confirm-upload", "case.file.rejected"), "{all:#?}");
     assert!(has(demo::LEAD, "case.file.read"), "{all:#?}");
-    assert!(
-        has("system:reopen-scheduler", "case.sla_breached"),
-        "{all:#?}"
-    );
+    assert!(has("system:reopen-scheduler", "case.sla_breached"), "{all:#?}");
     assert!(!trail.to_string().contains("plan.pdf") && !trail.to_string().contains("notes.txt"));
 
-    let p = ok(
-        audit(&env, demo::NATIONAL, &paused.id.to_string()).await,
-        "audit",
-    )
-    .body;
+    let p = ok(audit(&env, demo::NATIONAL, &paused.id.to_string()).await, "audit").body;
     assert_eq!(p["chain"]["intact"], true);
     let p_rows = rows(&p);
-    assert_eq!(
-        p_rows[0],
-        row(
-            "system:reopen-scheduler",
-            "system",
-            "system:reopen-scheduler",
-            "case.reopened"
-        ),
-        "{p_rows:#?}"
-    );
+    assert_eq!(p_rows[0], row("system:reopen-scheduler", "system", "system:reopen-scheduler", "case.reopened"), "{p_rows:#?}");
     // the job's entries carry the run's id (a ULID), not a request of anyone's
     let run_ids: Vec<&str> = [&trail, &p]
         .iter()

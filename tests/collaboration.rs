@@ -3,7 +3,7 @@
 //! looks only at the emails that link to its own case.
 
 use base64::Engine;
-use cms_tests::{complete_form, demo, Reply, TestEnv, STUDENT_NAME, post_form};
+use cms_tests::{complete_form, demo, post_form, Reply, TestEnv, STUDENT_NAME};
 use serde_json::{json, Value};
 
 fn email_of(user: &str) -> String {

@@ -191,11 +191,24 @@ async fn cit_allocates_by_address_closes_and_transfers() {
     assert_eq!(s.body["suggestedProviderId"], demo::SCHOOL_PROVIDER);
     assert_eq!(s.body["matchedLocality"], "Ahipara");
     // non-CIT roles are refused every CIT operation
-    for user in [demo::LEAD, demo::PRIMARY_CONTACT, demo::OFFICE, demo::CASE_MANAGER, demo::PROVIDER_ADMIN, demo::REGIONAL, demo::NATIONAL, demo::PROSECUTIONS] {
+    for user in [
+        demo::LEAD,
+        demo::PRIMARY_CONTACT,
+        demo::OFFICE,
+        demo::CASE_MANAGER,
+        demo::PROVIDER_ADMIN,
+        demo::REGIONAL,
+        demo::NATIONAL,
+        demo::PROSECUTIONS,
+    ] {
         assert_eq!(env.call(user, "GET", &format!("/cases/{a}/allocation"), None).await.status, 403, "{user}");
         assert_eq!(env.call(user, "POST", &format!("/cases/{a}/allocation"), Some(json!({}))).await.status, 403, "{user}");
         assert_eq!(env.call(user, "POST", &format!("/cases/{a}/close"), Some(json!({"reason": "x"}))).await.status, 403, "{user}");
-        assert_eq!(env.call(user, "POST", &format!("/cases/{a}/transfer"), Some(json!({"providerId": "P08", "reason": "x"}))).await.status, 403, "{user}");
+        assert_eq!(
+            env.call(user, "POST", &format!("/cases/{a}/transfer"), Some(json!({"providerId": "P08", "reason": "x"}))).await.status,
+            403,
+            "{user}"
+        );
     }
     // allocate with the suggestion → the provider's queue
     let r = env.call(demo::CIT, "POST", &format!("/cases/{a}/allocation"), Some(json!({"version": 1}))).await;
@@ -225,9 +238,23 @@ async fn cit_allocates_by_address_closes_and_transfers() {
     assert_eq!(env.call(demo::CIT, "GET", &format!("/cases/{c}"), None).await.body["status"], "closed");
 
     // transfer: the old provider loses access, the new one sees the case and its history
-    let stale = env.call(demo::CIT, "POST", &format!("/cases/{a}/transfer"), Some(json!({"providerId": demo::ISP_SCHOOL_PROVIDER, "reason": "Family moved", "version": 1}))).await;
+    let stale = env
+        .call(
+            demo::CIT,
+            "POST",
+            &format!("/cases/{a}/transfer"),
+            Some(json!({"providerId": demo::ISP_SCHOOL_PROVIDER, "reason": "Family moved", "version": 1})),
+        )
+        .await;
     assert_eq!(stale.status, 409, "a stale version is refused");
-    let t = env.call(demo::CIT, "POST", &format!("/cases/{a}/transfer"), Some(json!({"providerId": demo::ISP_SCHOOL_PROVIDER, "reason": "Family moved to Takapuna"}))).await;
+    let t = env
+        .call(
+            demo::CIT,
+            "POST",
+            &format!("/cases/{a}/transfer"),
+            Some(json!({"providerId": demo::ISP_SCHOOL_PROVIDER, "reason": "Family moved to Takapuna"})),
+        )
+        .await;
     assert_eq!(t.status, 200, "{:?}", t.body);
     assert_eq!(env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{a}"), None).await.status, 404);
     let seen = env.call(demo::OTHER_CASE_MANAGER, "GET", &format!("/cases/{a}"), None).await;
@@ -247,7 +274,13 @@ async fn cit_allocates_by_address_closes_and_transfers() {
 /// Put a case into a state through the domain and the store (as the handlers do).
 async fn commit(env: &TestEnv, change: cms_domain::case::CaseChange) -> Case {
     env.store.commit(&change).await.unwrap();
-    publish_committed(&env.store, &cms_aws::EventBridgeBus::new(env.clients.eventbridge.clone(), &env.res.bus_name), &change.case.id, &change.events).await;
+    publish_committed(
+        &env.store,
+        &cms_aws::EventBridgeBus::new(env.clients.eventbridge.clone(), &env.res.bus_name),
+        &change.case.id,
+        &change.events,
+    )
+    .await;
     change.case
 }
 
@@ -263,11 +296,17 @@ async fn student_enrolled_reopens_a_paused_case() {
     assert_eq!(env.call(demo::CIT, "POST", &format!("/cases/{id}/allocation"), None).await.status, 200);
     let case = env.store.case(&case_id).await.unwrap().unwrap();
     let cm = cms_local::seed::demo_user(demo::CASE_MANAGER).unwrap();
-    let actor = cms_domain::actor::Actor::new(UserId::parse(demo::CASE_MANAGER).unwrap(), cms_domain::actor::Role::CaseManager, cms_domain::actor::Org::Provider(cms_domain::ids::ProviderId::parse(demo::SCHOOL_PROVIDER).unwrap())).unwrap();
+    let actor = cms_domain::actor::Actor::new(
+        UserId::parse(demo::CASE_MANAGER).unwrap(),
+        cms_domain::actor::Role::CaseManager,
+        cms_domain::actor::Org::Provider(cms_domain::ids::ProviderId::parse(demo::SCHOOL_PROVIDER).unwrap()),
+    )
+    .unwrap();
     let now = chrono::Utc::now();
     let today = cms_domain::nz_date(now);
     let case = commit(&env, decide(&case, &actor, &Command::Assign { case_manager: cm }, now, today).unwrap()).await;
-    let attest = PauseAttestation { child_located: true, whanau_contacted: true, safe_and_informed_choice: true, withdrawn_from_school: true };
+    let attest =
+        PauseAttestation { child_located: true, whanau_contacted: true, safe_and_informed_choice: true, withdrawn_from_school: true };
     let case = commit(&env, decide(&case, &actor, &Command::Pause { attestation: attest, note: None }, now, today).unwrap()).await;
     assert_eq!(case.status, CaseStatus::Paused);
     env.bus_events().await;
@@ -314,5 +353,10 @@ async fn an_enrolled_nen_becomes_a_ca_case_when_the_school_asks_for_support() {
     assert_eq!(cases_with_nsn(&env.items().await), 1, "one case for the student");
     let history = env.store.timeline(&cms_domain::ids::CaseId::parse(id.clone()).unwrap()).await.unwrap();
     let kinds: Vec<String> = history.iter().map(|e| serde_json::to_value(e).unwrap()["type"].as_str().unwrap().to_string()).collect();
-    assert!(kinds.contains(&"case_created".to_string()) && kinds.contains(&"enrolled".to_string()) && kinds.contains(&"converted_to_ca".to_string()), "{kinds:?}");
+    assert!(
+        kinds.contains(&"case_created".to_string())
+            && kinds.contains(&"enrolled".to_string())
+            && kinds.contains(&"converted_to_ca".to_string()),
+        "{kinds:?}"
+    );
 }

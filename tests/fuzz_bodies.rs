@@ -48,12 +48,7 @@ struct Field {
 }
 
 fn field(ptr: &'static str, kind: Kind, required: bool, absurd: Vec<Value>) -> Field {
-    Field {
-        ptr,
-        kind,
-        required,
-        absurd,
-    }
+    Field { ptr, kind, required, absurd }
 }
 
 enum Caller {
@@ -105,29 +100,14 @@ fn json_any() -> impl Strategy<Value = Value> {
     json_leaf().prop_recursive(3, 32, 6, |inner| {
         prop_oneof![
             vec(inner.clone(), 0..6).prop_map(Value::Array),
-            btree_map("[a-zA-Z]{1,8}", inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            btree_map("[a-zA-Z]{1,8}", inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
 
 fn raw() -> impl Strategy<Value = Raw> {
-    let op = (
-        any::<u8>(),
-        any::<usize>(),
-        any::<usize>(),
-        "[a-zA-Z0-9_]{1,16}",
-        json_any(),
-        ".{0,30}",
-    )
-        .prop_map(|(kind, a, b, key, val, text)| Op {
-            kind,
-            a,
-            b,
-            key,
-            val,
-            text,
-        });
+    let op = (any::<u8>(), any::<usize>(), any::<usize>(), "[a-zA-Z0-9_]{1,16}", json_any(), ".{0,30}")
+        .prop_map(|(kind, a, b, key, val, text)| Op { kind, a, b, key, val, text });
     prop_oneof![
         1 => any::<String>().prop_map(Raw::Text),
         1 => vec(any::<u8>(), 0..300).prop_map(Raw::Bytes),
@@ -149,36 +129,16 @@ fn not_json(s: String) -> String {
 /// A value of the wrong JSON type for `kind` (never null: null reads as "left out").
 fn wrong_type(kind: Kind, op: &Op) -> Value {
     let candidates: Vec<Value> = match kind {
-        Kind::Str => vec![
-            json!(op.b as i64),
-            json!(op.b % 2 == 0),
-            json!([op.text]),
-            json!({"nested": op.text}),
-        ],
-        Kind::Int => vec![
-            json!(op.text),
-            json!(true),
-            json!([1]),
-            json!({"n": 1}),
-            json!(-1 - (op.b % 1000) as i64),
-            json!(1.5),
-        ],
+        Kind::Str => vec![json!(op.b as i64), json!(op.b % 2 == 0), json!([op.text]), json!({"nested": op.text})],
+        Kind::Int => vec![json!(op.text), json!(true), json!([1]), json!({"n": 1}), json!(-1 - (op.b % 1000) as i64), json!(1.5)],
         Kind::Bool => vec![json!(op.text), json!(1), json!([true]), json!({"b": true})],
-        Kind::List => vec![
-            json!(op.text),
-            json!(7),
-            json!(true),
-            json!({"list": []}),
-            json!([op.b as i64]),
-        ],
+        Kind::List => vec![json!(op.text), json!(7), json!(true), json!({"list": []}), json!([op.b as i64])],
         Kind::Obj => vec![json!(op.text), json!(7), json!(false), json!([op.b as i64])],
     };
     // a generated value of the wrong type is as good as a canned one
     let generated_ok = match (&op.val, kind) {
         (Value::Null, _) => false,
-        (Value::String(_), Kind::Str)
-        | (Value::Bool(_), Kind::Bool)
-        | (Value::Object(_), Kind::Obj) => false,
+        (Value::String(_), Kind::Str) | (Value::Bool(_), Kind::Bool) | (Value::Object(_), Kind::Obj) => false,
         (Value::Number(_), Kind::Int) | (Value::Array(_), Kind::List) => false,
         _ => true,
     };
@@ -190,10 +150,7 @@ fn wrong_type(kind: Kind, op: &Op) -> Value {
 
 fn split(ptr: &str) -> (&str, String) {
     let i = ptr.rfind('/').unwrap_or(0);
-    (
-        &ptr[..i],
-        ptr[i + 1..].replace("~1", "/").replace("~0", "~"),
-    )
+    (&ptr[..i], ptr[i + 1..].replace("~1", "/").replace("~0", "~"))
 }
 
 /// Set `ptr` (creating the last key) if its parent exists. False when it does not (a parent was
@@ -239,10 +196,7 @@ enum Category {
 fn materialise(route: &Route, raw: Raw) -> (String, Vec<Category>) {
     match raw {
         Raw::Text(s) => (not_json(s), vec![Category::NotJson]),
-        Raw::Bytes(b) => (
-            not_json(String::from_utf8_lossy(&b).into_owned()),
-            vec![Category::NotJson],
-        ),
+        Raw::Bytes(b) => (not_json(String::from_utf8_lossy(&b).into_owned()), vec![Category::NotJson]),
         Raw::NotObject(v) => (v.to_string(), vec![Category::NotObject]),
         Raw::Ops(ops) => {
             let mut body = route.valid.clone();
@@ -261,11 +215,9 @@ fn materialise(route: &Route, raw: Raw) -> (String, Vec<Category>) {
                     3 => {
                         let f = &route.fields[op.a % route.fields.len()];
                         if f.absurd.is_empty() {
-                            set(&mut body, f.ptr, wrong_type(f.kind, op))
-                                .then_some(Category::WrongType)
+                            set(&mut body, f.ptr, wrong_type(f.kind, op)).then_some(Category::WrongType)
                         } else {
-                            set(&mut body, f.ptr, f.absurd[op.b % f.absurd.len()].clone())
-                                .then_some(Category::Absurd)
+                            set(&mut body, f.ptr, f.absurd[op.b % f.absurd.len()].clone()).then_some(Category::Absurd)
                         }
                     }
                     _ => {
@@ -295,47 +247,23 @@ fn bodies(name: &str, route: &Route) -> Vec<(String, Vec<Category>)> {
     for (i, b) in name.bytes().enumerate() {
         seed[i % 32] ^= b;
     }
-    let mut runner = TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
-    );
+    let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
     let strategy = raw();
     (0..BODIES)
         .map(|_| {
-            let raw = strategy
-                .new_tree(&mut runner)
-                .expect("a generated body")
-                .current();
+            let raw = strategy.new_tree(&mut runner).expect("a generated body").current();
             materialise(route, raw)
         })
         .collect()
 }
 
-async fn send(
-    env: &TestEnv,
-    route: &Route,
-    claims: &Option<HashMap<String, String>>,
-    body: String,
-) -> Reply {
+async fn send(env: &TestEnv, route: &Route, claims: &Option<HashMap<String, String>>, body: String) -> Reply {
     match route.caller {
-        Caller::User(_) => {
-            env.call_with_claims(claims.clone(), route.method, &route.path, Some(body))
-                .await
-        }
+        Caller::User(_) => env.call_with_claims(claims.clone(), route.method, &route.path, Some(body)).await,
         Caller::Enrol => {
             let t = chrono::Utc::now().timestamp();
-            let sig = format!(
-                "t={t},v1={}",
-                sign(LOCAL_ENROL_SECRET.as_bytes(), t, body.as_bytes())
-            );
-            env.call_full(
-                None,
-                route.method,
-                &route.path,
-                vec![("Enrol-Signature".to_string(), sig)],
-                Some(body),
-            )
-            .await
+            let sig = format!("t={t},v1={}", sign(LOCAL_ENROL_SECRET.as_bytes(), t, body.as_bytes()));
+            env.call_full(None, route.method, &route.path, vec![("Enrol-Signature".to_string(), sig)], Some(body)).await
         }
     }
 }
@@ -363,23 +291,11 @@ async fn fuzz(env: &TestEnv, name: &str, route: Route) {
             *seen.entry(*c).or_default() += 1;
         }
     }
-    for c in [
-        Category::NotJson,
-        Category::NotObject,
-        Category::Unknown,
-        Category::WrongType,
-        Category::Absurd,
-    ] {
-        assert!(
-            seen.get(&c).copied().unwrap_or(0) >= 50,
-            "{name}: too few {c:?} bodies: {seen:?}"
-        );
+    for c in [Category::NotJson, Category::NotObject, Category::Unknown, Category::WrongType, Category::Absurd] {
+        assert!(seen.get(&c).copied().unwrap_or(0) >= 50, "{name}: too few {c:?} bodies: {seen:?}");
     }
     if route.fields.iter().any(|f| f.required) {
-        assert!(
-            seen.get(&Category::Removed).copied().unwrap_or(0) >= 50,
-            "{name}: too few removals: {seen:?}"
-        );
+        assert!(seen.get(&Category::Removed).copied().unwrap_or(0) >= 50, "{name}: too few removals: {seen:?}");
     }
     let _ = env.bus_events().await;
     let before = env.items().await;
@@ -399,13 +315,7 @@ async fn fuzz(env: &TestEnv, name: &str, route: Route) {
 
     for (body, cats, r) in &replies {
         let ok_status = (400..=499).contains(&r.status) && ![401, 403, 404].contains(&r.status);
-        assert!(
-            ok_status,
-            "{name}: {cats:?} body {} was answered {} {}",
-            short(body),
-            r.status,
-            r.body
-        );
+        assert!(ok_status, "{name}: {cats:?} body {} was answered {} {}", short(body), r.status, r.body);
         let title = r.body["title"].as_str().unwrap_or_default();
         let detail = r.body["detail"].as_str().unwrap_or_default();
         assert!(
@@ -416,24 +326,12 @@ async fn fuzz(env: &TestEnv, name: &str, route: Route) {
             r.body
         );
     }
-    assert_eq!(
-        env.items().await,
-        before,
-        "{name}: a refused body changed the table"
-    );
-    assert!(
-        env.bus_events().await.is_empty(),
-        "{name}: a refused body published an event"
-    );
+    assert_eq!(env.items().await, before, "{name}: a refused body changed the table");
+    assert!(env.bus_events().await.is_empty(), "{name}: a refused body published an event");
 
     // the same caller, route and state with the valid body: accepted
     let ok = send(env, &route, &claims, route.valid.to_string()).await;
-    assert!(
-        (200..=299).contains(&ok.status),
-        "{name}: the valid body was refused: {} {}",
-        ok.status,
-        ok.body
-    );
+    assert!((200..=299).contains(&ok.status), "{name}: the valid body was refused: {} {}", ok.status, ok.body);
 }
 
 // ------------------------------------------------------------------ set-up helpers
@@ -443,9 +341,7 @@ fn long(n: usize) -> Value {
 }
 
 fn nz_today() -> String {
-    cms_domain::nz_date(chrono::Utc::now())
-        .format("%Y-%m-%d")
-        .to_string()
+    cms_domain::nz_date(chrono::Utc::now()).format("%Y-%m-%d").to_string()
 }
 
 fn nen_body(id: &str) -> Value {
@@ -469,19 +365,8 @@ fn nen_body(id: &str) -> Value {
 async fn nen_case(env: &TestEnv) -> String {
     let raw = nen_body("nen-fuzz-setup").to_string();
     let t = chrono::Utc::now().timestamp();
-    let sig = format!(
-        "t={t},v1={}",
-        sign(LOCAL_ENROL_SECRET.as_bytes(), t, raw.as_bytes())
-    );
-    let r = env
-        .call_full(
-            None,
-            "POST",
-            "/enrol/events",
-            vec![("Enrol-Signature".into(), sig)],
-            Some(raw),
-        )
-        .await;
+    let sig = format!("t={t},v1={}", sign(LOCAL_ENROL_SECRET.as_bytes(), t, raw.as_bytes()));
+    let r = env.call_full(None, "POST", "/enrol/events", vec![("Enrol-Signature".into(), sig)], Some(raw)).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     r.body["caseId"].as_str().expect("caseId").to_string()
 }
@@ -494,30 +379,19 @@ async fn queued_case(env: &TestEnv) -> String {
     assert_eq!(r.status, 201, "{:?}", r.body);
     let id = r.body["caseId"].as_str().expect("caseId").to_string();
     env.drain().await;
-    let c = env
-        .call(demo::CASE_MANAGER, "GET", &format!("/cases/{id}"), None)
-        .await;
+    let c = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{id}"), None).await;
     assert_eq!(c.body["status"], "provider_queue", "{:?}", c.body);
     id
 }
 
 async fn version(env: &TestEnv, user: &str, case_id: &str) -> Value {
-    let c = env
-        .call(user, "GET", &format!("/cases/{case_id}"), None)
-        .await;
+    let c = env.call(user, "GET", &format!("/cases/{case_id}"), None).await;
     assert_eq!(c.status, 200, "{:?}", c.body);
     c.body["version"].clone()
 }
 
 async fn draft(env: &TestEnv) -> String {
-    let r = env
-        .call(
-            demo::LEAD,
-            "POST",
-            "/referrals",
-            Some(complete_form(demo::PRIMARY_CONTACT)),
-        )
-        .await;
+    let r = env.call(demo::LEAD, "POST", "/referrals", Some(complete_form(demo::PRIMARY_CONTACT))).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     r.body["id"].as_str().expect("id").to_string()
 }
@@ -526,18 +400,8 @@ async fn draft(env: &TestEnv) -> String {
 /// there must be well formed).
 fn referral_fields() -> Vec<Field> {
     use Kind::*;
-    let bad_name = vec![
-        long(10_000),
-        long(121),
-        json!("Tama\u{0}ti"),
-        json!("R2D2 Unit"),
-    ];
-    let bad_text = vec![
-        long(4001),
-        long(10_000),
-        json!("stopped\u{0}coming"),
-        json!("bell\u{7}"),
-    ];
+    let bad_name = vec![long(10_000), long(121), json!("Tama\u{0}ti"), json!("R2D2 Unit")];
+    let bad_text = vec![long(4001), long(10_000), json!("stopped\u{0}coming"), json!("bell\u{7}")];
     let bad_short = vec![long(201), long(10_000), json!("12\u{1b}[2J Kowhai Lane")];
     vec![
         field("/submit", Bool, false, vec![]),
@@ -547,98 +411,32 @@ fn referral_fields() -> Vec<Field> {
             "/student/dateOfBirth",
             Str,
             false,
-            vec![
-                json!("2014-02-30"),
-                json!("01/05/2014"),
-                json!("2014-13-01"),
-                json!("2099-01-01"),
-                json!("1900-01-01"),
-                json!(""),
-            ],
+            vec![json!("2014-02-30"), json!("01/05/2014"), json!("2014-13-01"), json!("2099-01-01"), json!("1900-01-01"), json!("")],
         ),
-        field(
-            "/student/yearLevel",
-            Int,
-            false,
-            vec![
-                json!(14),
-                json!(-1),
-                json!(1000),
-                json!(9_007_199_254_740_993i64),
-            ],
-        ),
+        field("/student/yearLevel", Int, false, vec![json!(14), json!(-1), json!(1000), json!(9_007_199_254_740_993i64)]),
         field("/student/international", Bool, false, vec![]),
-        field(
-            "/student/nsn",
-            Str,
-            false,
-            vec![json!("12345678901"), json!("abc"), json!("12#34")],
-        ),
-        field(
-            "/whanau",
-            List,
-            false,
-            vec![json!(vec![
-                json!({"name": "Mere Example", "phone": "021 555 0101"});
-                11
-            ])],
-        ),
+        field("/student/nsn", Str, false, vec![json!("12345678901"), json!("abc"), json!("12#34")]),
+        field("/whanau", List, false, vec![json!(vec![json!({"name": "Mere Example", "phone": "021 555 0101"}); 11])]),
         field("/whanau/0", Obj, false, vec![]),
         field("/whanau/0/name", Str, false, bad_name),
-        field(
-            "/whanau/0/phone",
-            Str,
-            false,
-            vec![json!("call me"), json!("12"), json!("1".repeat(30))],
-        ),
-        field(
-            "/whanau/0/email",
-            Str,
-            false,
-            vec![json!("no-at-sign"), json!("a@b"), json!("two@@example.nz")],
-        ),
+        field("/whanau/0/phone", Str, false, vec![json!("call me"), json!("12"), json!("1".repeat(30))]),
+        field("/whanau/0/email", Str, false, vec![json!("no-at-sign"), json!("a@b"), json!("two@@example.nz")]),
         field("/homeAddress", Obj, false, vec![]),
         field("/homeAddress/street", Str, false, bad_short.clone()),
         field("/homeAddress/town", Str, false, bad_short),
-        field(
-            "/homeAddress/postcode",
-            Str,
-            false,
-            vec![json!("ABCD"), json!("123"), json!("12345")],
-        ),
+        field("/homeAddress/postcode", Str, false, vec![json!("ABCD"), json!("123"), json!("12345")]),
         field("/reason", Str, false, bad_text.clone()),
         field("/actionsTaken", Str, false, bad_text),
-        field(
-            "/absencePattern",
-            Str,
-            false,
-            vec![json!("sometimes"), json!("WHOLE_DAYS"), json!("")],
-        ),
-        field(
-            "/primaryContactUserId",
-            Str,
-            false,
-            vec![json!("has space"), json!("a#b"), long(65), json!("")],
-        ),
-        field(
-            "/allocation",
-            Str,
-            false,
-            vec![json!("teleport"), json!("")],
-        ),
+        field("/absencePattern", Str, false, vec![json!("sometimes"), json!("WHOLE_DAYS"), json!("")]),
+        field("/primaryContactUserId", Str, false, vec![json!("has space"), json!("a#b"), long(65), json!("")]),
+        field("/allocation", Str, false, vec![json!("teleport"), json!("")]),
     ]
 }
 
 const REFERRAL_OBJECTS: [&str; 5] = ["", "/student", "/whanau/0", "/homeAddress", ""];
 
 fn reason_absurd() -> Vec<Value> {
-    vec![
-        json!(""),
-        json!("   "),
-        long(501),
-        long(10_000),
-        json!("moved\u{0}away"),
-    ]
+    vec![json!(""), json!("   "), long(501), long(10_000), json!("moved\u{0}away")]
 }
 
 // ------------------------------------------------------------------ one test per route
@@ -664,16 +462,8 @@ async fn edit_referral_refuses_malformed_bodies() {
     let mut valid = complete_form(demo::PRIMARY_CONTACT);
     valid["version"] = json!(1);
     valid["reason"] = json!("Attended 50% of half-days this term.");
-    let mut fields: Vec<Field> = referral_fields()
-        .into_iter()
-        .filter(|f| f.ptr != "/submit")
-        .collect();
-    fields.push(field(
-        "/version",
-        Kind::Int,
-        true,
-        vec![json!(0), json!(999)],
-    ));
+    let mut fields: Vec<Field> = referral_fields().into_iter().filter(|f| f.ptr != "/submit").collect();
+    fields.push(field("/version", Kind::Int, true, vec![json!(0), json!(999)]));
     let route = Route {
         caller: Caller::User(demo::LEAD),
         method: "PUT",
@@ -694,12 +484,7 @@ async fn submit_referral_refuses_malformed_bodies() {
         method: "POST",
         path: format!("/referrals/{id}/submit"),
         valid: json!({"version": 1}),
-        fields: vec![field(
-            "/version",
-            Kind::Int,
-            false,
-            vec![json!(0), json!(999)],
-        )],
+        fields: vec![field("/version", Kind::Int, false, vec![json!(0), json!(999)])],
         objects: vec![""],
     };
     fuzz(&env, "POST /referrals/{id}/submit", route).await;
@@ -717,40 +502,15 @@ async fn status_refuses_malformed_bodies() {
         path: format!("/cases/{id}/status"),
         valid: json!({"action": "assign", "version": v, "caseManagerId": demo::CASE_MANAGER}),
         fields: vec![
-            field(
-                "/action",
-                Str,
-                true,
-                vec![json!("fly"), json!(""), json!("assign now"), long(10_000)],
-            ),
+            field("/action", Str, true, vec![json!("fly"), json!(""), json!("assign now"), long(10_000)]),
             // without a version (and no If-Match) the answer is 428
             field("/version", Int, true, vec![json!(0), json!(999)]),
             // leaving it out is valid (a Case Manager assigns themselves)
-            field(
-                "/caseManagerId",
-                Str,
-                false,
-                vec![
-                    json!("nobody-here"),
-                    json!("has space"),
-                    long(10_000),
-                    json!("a#b"),
-                ],
-            ),
+            field("/caseManagerId", Str, false, vec![json!("nobody-here"), json!("has space"), long(10_000), json!("a#b")]),
             // fields that the assign action does not take
             field("/reason", Str, false, vec![json!("attending_regularly")]),
-            field(
-                "/note",
-                Str,
-                false,
-                vec![json!("Picked up"), long(10_000), json!("bad\u{0}note")],
-            ),
-            field(
-                "/attestation",
-                Obj,
-                false,
-                vec![json!({}), json!({"childLocated": true})],
-            ),
+            field("/note", Str, false, vec![json!("Picked up"), long(10_000), json!("bad\u{0}note")]),
+            field("/attestation", Obj, false, vec![json!({}), json!({"childLocated": true})]),
         ],
         objects: vec![""],
     };
@@ -768,17 +528,7 @@ async fn cit_allocation_refuses_malformed_bodies() {
         path: format!("/cases/{id}/allocation"),
         valid: json!({"providerId": demo::SCHOOL_PROVIDER, "version": v}),
         fields: vec![
-            field(
-                "/providerId",
-                Kind::Str,
-                false,
-                vec![
-                    json!("P999"),
-                    json!(""),
-                    json!("no such provider"),
-                    long(10_000),
-                ],
-            ),
+            field("/providerId", Kind::Str, false, vec![json!("P999"), json!(""), json!("no such provider"), long(10_000)]),
             field("/version", Kind::Int, false, vec![json!(0), json!(999)]),
         ],
         objects: vec![""],
@@ -796,10 +546,7 @@ async fn cit_close_refuses_malformed_bodies() {
         method: "POST",
         path: format!("/cases/{id}/close"),
         valid: json!({"reason": "The family has moved overseas.", "version": v}),
-        fields: vec![
-            field("/reason", Kind::Str, true, reason_absurd()),
-            field("/version", Kind::Int, false, vec![json!(0), json!(999)]),
-        ],
+        fields: vec![field("/reason", Kind::Str, true, reason_absurd()), field("/version", Kind::Int, false, vec![json!(0), json!(999)])],
         objects: vec![""],
     };
     fuzz(&env, "POST /cases/{id}/close", route).await;
@@ -817,17 +564,7 @@ async fn cit_transfer_refuses_malformed_bodies() {
         valid: json!({"providerId": demo::ISP_SCHOOL_PROVIDER, "reason": "The family moved.", "version": v}),
         fields: vec![
             // P01 already holds the case
-            field(
-                "/providerId",
-                Kind::Str,
-                true,
-                vec![
-                    json!(demo::SCHOOL_PROVIDER),
-                    json!("P999"),
-                    json!(""),
-                    long(10_000),
-                ],
-            ),
+            field("/providerId", Kind::Str, true, vec![json!(demo::SCHOOL_PROVIDER), json!("P999"), json!(""), long(10_000)]),
             field("/reason", Kind::Str, true, reason_absurd()),
             field("/version", Kind::Int, false, vec![json!(0), json!(999)]),
         ],
@@ -850,14 +587,7 @@ async fn comments_refuse_malformed_bodies() {
                 "/text",
                 Kind::Str,
                 true,
-                vec![
-                    json!(""),
-                    json!("  \n "),
-                    long(4001),
-                    long(10_000),
-                    json!("nul\u{0}byte"),
-                    json!("esc\u{1b}[2J"),
-                ],
+                vec![json!(""), json!("  \n "), long(4001), long(10_000), json!("nul\u{0}byte"), json!("esc\u{1b}[2J")],
             ),
             field("/shared", Kind::Bool, false, vec![]),
         ],
@@ -876,47 +606,15 @@ async fn activities_refuse_malformed_bodies() {
         path: format!("/cases/{id}/activities"),
         valid: json!({"type": "phone_call", "date": nz_today(), "attendees": ["Case Manager", "Mother"], "notes": "Left a message.", "shared": false}),
         fields: vec![
-            field(
-                "/type",
-                Kind::Str,
-                true,
-                vec![
-                    json!("meeting"),
-                    json!("PHONE_CALL"),
-                    json!(""),
-                    long(10_000),
-                ],
-            ),
+            field("/type", Kind::Str, true, vec![json!("meeting"), json!("PHONE_CALL"), json!(""), long(10_000)]),
             field(
                 "/date",
                 Kind::Str,
                 true,
-                vec![
-                    json!("2026-02-30"),
-                    json!("05/03/2026"),
-                    json!("2099-01-01"),
-                    json!("2000-01-01"),
-                    json!(""),
-                    json!("today"),
-                ],
+                vec![json!("2026-02-30"), json!("05/03/2026"), json!("2099-01-01"), json!("2000-01-01"), json!(""), json!("today")],
             ),
-            field(
-                "/attendees",
-                Kind::List,
-                false,
-                vec![
-                    json!(vec!["Someone"; 31]),
-                    json!([""]),
-                    json!([long(201)]),
-                    json!(["a\u{0}b"]),
-                ],
-            ),
-            field(
-                "/notes",
-                Kind::Str,
-                false,
-                vec![long(4001), long(10_000), json!("nul\u{0}byte")],
-            ),
+            field("/attendees", Kind::List, false, vec![json!(vec!["Someone"; 31]), json!([""]), json!([long(201)]), json!(["a\u{0}b"])]),
+            field("/notes", Kind::Str, false, vec![long(4001), long(10_000), json!("nul\u{0}byte")]),
             field("/shared", Kind::Bool, false, vec![]),
         ],
         objects: vec![""],
@@ -938,32 +636,10 @@ async fn file_uploads_refuse_malformed_bodies() {
                 "/fileName",
                 Kind::Str,
                 true,
-                vec![
-                    json!(""),
-                    json!("   "),
-                    json!("../etc/passwd"),
-                    json!("a\\b.pdf"),
-                    long(201),
-                    json!("nul\u{0}.pdf"),
-                ],
+                vec![json!(""), json!("   "), json!("../etc/passwd"), json!("a\\b.pdf"), long(201), json!("nul\u{0}.pdf")],
             ),
-            field(
-                "/contentType",
-                Kind::Str,
-                true,
-                vec![
-                    json!("application/x-msdownload"),
-                    json!("text/html"),
-                    json!(""),
-                    long(10_000),
-                ],
-            ),
-            field(
-                "/size",
-                Kind::Int,
-                true,
-                vec![json!(0), json!(20 * 1024 * 1024 + 1), json!(u64::MAX)],
-            ),
+            field("/contentType", Kind::Str, true, vec![json!("application/x-msdownload"), json!("text/html"), json!(""), long(10_000)]),
+            field("/size", Kind::Int, true, vec![json!(0), json!(20 * 1024 * 1024 + 1), json!(u64::MAX)]),
             field("/shared", Kind::Bool, false, vec![]),
         ],
         objects: vec![""],
@@ -975,80 +651,28 @@ async fn file_uploads_refuse_malformed_bodies() {
 async fn enrol_webhook_refuses_malformed_bodies_even_when_correctly_signed() {
     let env = TestEnv::new("fz-enrol").await;
     use Kind::*;
-    let dates = vec![
-        json!("2013-02-30"),
-        json!("15/06/2013"),
-        json!("2099-01-01"),
-        json!(""),
-        json!("soon"),
-    ];
+    let dates = vec![json!("2013-02-30"), json!("15/06/2013"), json!("2099-01-01"), json!(""), json!("soon")];
     let route = Route {
         caller: Caller::Enrol,
         method: "POST",
         path: "/enrol/events".into(),
         valid: nen_body("nen-fuzz"),
         fields: vec![
-            field(
-                "/id",
-                Str,
-                true,
-                vec![json!(""), json!("has space"), long(101), json!("ü")],
-            ),
-            field(
-                "/type",
-                Str,
-                true,
-                vec![json!("nen"), json!(""), json!("NON_ENROLMENT_NOTIFICATION")],
-            ),
+            field("/id", Str, true, vec![json!(""), json!("has space"), long(101), json!("ü")]),
+            field("/type", Str, true, vec![json!("nen"), json!(""), json!("NON_ENROLMENT_NOTIFICATION")]),
             field("/data", Obj, true, vec![json!({})]),
-            field(
-                "/data/nsn",
-                Str,
-                true,
-                vec![json!("12345678901"), json!("abc"), json!("")],
-            ),
+            field("/data/nsn", Str, true, vec![json!("12345678901"), json!("abc"), json!("")]),
             field("/data/student", Obj, true, vec![json!({})]),
-            field(
-                "/data/student/fullName",
-                Str,
-                true,
-                vec![
-                    long(10_000),
-                    json!("Wi\u{0}remu"),
-                    json!("R2D2 Unit"),
-                    json!(""),
-                ],
-            ),
+            field("/data/student/fullName", Str, true, vec![long(10_000), json!("Wi\u{0}remu"), json!("R2D2 Unit"), json!("")]),
             field("/data/student/dateOfBirth", Str, true, dates.clone()),
-            field(
-                "/data/lastSchoolId",
-                Str,
-                true,
-                vec![json!(""), json!("a b"), json!("10#01")],
-            ),
+            field("/data/lastSchoolId", Str, true, vec![json!(""), json!("a b"), json!("10#01")]),
             // (the valid last day is after the date of birth and in the past)
-            field(
-                "/data/lastDayOfAttendance",
-                Str,
-                true,
-                [dates, vec![json!("2000-01-01")]].concat(),
-            ),
-            field(
-                "/data/withdrawalReason",
-                Str,
-                true,
-                vec![json!(""), long(501), json!("bell\u{7}")],
-            ),
+            field("/data/lastDayOfAttendance", Str, true, [dates, vec![json!("2000-01-01")]].concat()),
+            field("/data/withdrawalReason", Str, true, vec![json!(""), long(501), json!("bell\u{7}")]),
             field("/data/caregivers", List, true, vec![json!([])]),
             field("/data/addresses", List, true, vec![json!([])]),
         ],
-        objects: vec![
-            "",
-            "/data",
-            "/data/student",
-            "/data/caregivers/0",
-            "/data/addresses/0",
-        ],
+        objects: vec!["", "/data", "/data/student", "/data/caregivers/0", "/data/addresses/0"],
     };
     fuzz(&env, "POST /enrol/events", route).await;
 }
@@ -1060,18 +684,7 @@ async fn sensitive_route(env: &TestEnv, name: &str, segment: &str) {
         method: "POST",
         path: format!("/cases/{id}/{segment}"),
         valid: json!({"text": "Dog on the property: phone before visiting."}),
-        fields: vec![field(
-            "/text",
-            Kind::Str,
-            true,
-            vec![
-                json!(""),
-                json!(" \t "),
-                long(4001),
-                long(10_000),
-                json!("nul\u{0}byte"),
-            ],
-        )],
+        fields: vec![field("/text", Kind::Str, true, vec![json!(""), json!(" \t "), long(4001), long(10_000), json!("nul\u{0}byte")])],
         objects: vec![""],
     };
     fuzz(env, name, route).await;
@@ -1114,12 +727,6 @@ fn every_write_route_is_fuzzed() {
         .filter(|r| !r.method.eq_ignore_ascii_case("GET"))
         .map(|r| format!("{} {}", r.method.to_uppercase(), r.path))
         .collect();
-    let missing: Vec<&String> = writes
-        .iter()
-        .filter(|w| !covered.contains(&w.as_str()))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "write routes without a malformed-body test: {missing:?}"
-    );
+    let missing: Vec<&String> = writes.iter().filter(|w| !covered.contains(&w.as_str())).collect();
+    assert!(missing.is_empty(), "write routes without a malformed-body test: {missing:?}");
 }

@@ -48,7 +48,8 @@ fn every_event_sample_is_what_its_consumer_expects() {
         let ev: aws_lambda_events::eventbridge::EventBridgeEvent<serde_json::Value> =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{path:?}: {e}"));
         if ev.source == cms_domain::events::SOURCE {
-            let env = cms_domain::events::EventEnvelope::from_parts(&ev.detail_type, &ev.detail).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+            let env =
+                cms_domain::events::EventEnvelope::from_parts(&ev.detail_type, &ev.detail).unwrap_or_else(|e| panic!("{path:?}: {e}"));
             assert_eq!(env.detail_type(), ev.detail_type);
         } else {
             assert_eq!(ev.source, "aws.s3", "{path:?}");
@@ -60,7 +61,8 @@ fn every_event_sample_is_what_its_consumer_expects() {
     assert!(n >= 4);
     // ENROL's bodies are valid notifications
     for name in ["non-enrolment-notification.json", "student-enrolled.json"] {
-        let d: cms_domain::enrol::Delivery = serde_json::from_str(&std::fs::read_to_string(events_dir().join("enrol").join(name)).unwrap()).unwrap();
+        let d: cms_domain::enrol::Delivery =
+            serde_json::from_str(&std::fs::read_to_string(events_dir().join("enrol").join(name)).unwrap()).unwrap();
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
         assert!(cms_domain::enrol::parse(&d, today).is_ok(), "{name}");
     }

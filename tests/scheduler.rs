@@ -19,32 +19,17 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 
 fn deps(env: &TestEnv, today: NaiveDate) -> Deps<DynamoStore, EventBridgeBus, FixedClock> {
     let aws = reopen_scheduler::aws_deps(&env.sdk, &env.res.env());
-    Deps {
-        store: aws.store,
-        bus: aws.bus,
-        clock: FixedClock(nz_time(today, 1)),
-    }
+    Deps { store: aws.store, bus: aws.bus, clock: FixedClock(nz_time(today, 1)) }
 }
 
 async fn run_on(env: &TestEnv, today: NaiveDate) -> Summary {
-    reopen_scheduler::handle(
-        &deps(env, today),
-        serde_json::json!({"job": "reopen-scheduler"}),
-    )
-    .await
-    .expect("the run completes")
+    reopen_scheduler::handle(&deps(env, today), serde_json::json!({"job": "reopen-scheduler"})).await.expect("the run completes")
 }
 
 /// A paused case of a child born on `dob`, paused `days_before` days before their sixth birthday,
 /// both meetings recorded (so only the birthday is due).
 fn paused(dob: NaiveDate, paused_on: NaiveDate) -> CaseSpec {
-    CaseSpec {
-        date_of_birth: dob,
-        at: nz_time(paused_on, 10),
-        ends: Ends::Paused,
-        school_met: true,
-        whanau_met: true,
-    }
+    CaseSpec { date_of_birth: dob, at: nz_time(paused_on, 10), ends: Ends::Paused, school_met: true, whanau_met: true }
 }
 
 async fn status(env: &TestEnv, c: &Case) -> CaseStatus {
@@ -52,46 +37,22 @@ async fn status(env: &TestEnv, c: &Case) -> CaseStatus {
 }
 
 fn of_type<'a>(events: &'a [(String, serde_json::Value)], t: &str) -> Vec<&'a serde_json::Value> {
-    events
-        .iter()
-        .filter(|(dt, _)| dt == t)
-        .map(|(_, d)| d)
-        .collect()
+    events.iter().filter(|(dt, _)| dt == t).map(|(_, d)| d).collect()
 }
 
 #[tokio::test]
 async fn a_paused_child_is_reopened_on_their_sixth_birthday_and_not_the_day_before() {
     let env = TestEnv::new("sched-six").await;
     let today = date(2026, 8, 14);
-    let six_today = fixtures::commit(
-        &env.store,
-        &paused(date(2020, 8, 14), date(2026, 2, 2)),
-        true,
-    )
-    .await
-    .unwrap();
-    let six_tomorrow = fixtures::commit(
-        &env.store,
-        &paused(date(2020, 8, 15), date(2026, 2, 2)),
-        true,
-    )
-    .await
-    .unwrap();
+    let six_today = fixtures::commit(&env.store, &paused(date(2020, 8, 14), date(2026, 2, 2)), true).await.unwrap();
+    let six_tomorrow = fixtures::commit(&env.store, &paused(date(2020, 8, 15), date(2026, 2, 2)), true).await.unwrap();
     assert_eq!(status(&env, &six_today).await, CaseStatus::Paused);
     env.bus_events().await;
 
     let s = run_on(&env, today).await;
-    assert_eq!(
-        (s.read, s.due, s.reopened, s.breaches, s.errors),
-        (1, 1, 1, 0, 0),
-        "{s:?}"
-    );
+    assert_eq!((s.read, s.due, s.reopened, s.breaches, s.errors), (1, 1, 1, 0, 0), "{s:?}");
     assert_eq!(status(&env, &six_today).await, CaseStatus::Open);
-    assert_eq!(
-        status(&env, &six_tomorrow).await,
-        CaseStatus::Paused,
-        "not the day before the birthday"
-    );
+    assert_eq!(status(&env, &six_tomorrow).await, CaseStatus::Paused, "not the day before the birthday");
     let events = env.bus_events().await;
     let reopened = of_type(&events, "CaseReopened");
     assert_eq!(reopened.len(), 1, "{events:?}");
@@ -101,21 +62,12 @@ async fn a_paused_child_is_reopened_on_their_sixth_birthday_and_not_the_day_befo
     let changed = of_type(&events, "CaseStatusChanged");
     assert_eq!(changed.len(), 1);
     assert_eq!(changed[0]["to"], "open");
-    assert!(
-        !serde_json::to_string(&events)
-            .unwrap()
-            .contains(STUDENT_NAME),
-        "events carry no names"
-    );
+    assert!(!serde_json::to_string(&events).unwrap().contains(STUDENT_NAME), "events carry no names");
     let timeline = env.store.timeline(&six_today.id).await.unwrap();
     let last = timeline.last().unwrap();
     assert_eq!(
         last.kind,
-        TimelineKind::StatusChanged {
-            from: CaseStatus::Paused,
-            to: CaseStatus::Open,
-            reason: Some("child_turned_six".into())
-        }
+        TimelineKind::StatusChanged { from: CaseStatus::Paused, to: CaseStatus::Open, reason: Some("child_turned_six".into()) }
     );
     assert_eq!(last.by, cms_domain::case::By::system("reopen-scheduler"));
 
@@ -123,12 +75,7 @@ async fn a_paused_child_is_reopened_on_their_sixth_birthday_and_not_the_day_befo
     let s = run_on(&env, date(2026, 8, 15)).await;
     assert_eq!((s.read, s.reopened), (1, 1), "{s:?}");
     assert_eq!(status(&env, &six_tomorrow).await, CaseStatus::Open);
-    let reopened: Vec<_> = env
-        .bus_events()
-        .await
-        .into_iter()
-        .filter(|(t, _)| t == "CaseReopened")
-        .collect();
+    let reopened: Vec<_> = env.bus_events().await.into_iter().filter(|(t, _)| t == "CaseReopened").collect();
     assert_eq!(reopened.len(), 1);
     assert_eq!(reopened[0].1["caseId"], six_tomorrow.id.as_str());
 }
@@ -136,13 +83,7 @@ async fn a_paused_child_is_reopened_on_their_sixth_birthday_and_not_the_day_befo
 #[tokio::test]
 async fn a_29_february_child_is_reopened_on_1_march_in_a_common_year() {
     let env = TestEnv::new("sched-leap").await;
-    let c = fixtures::commit(
-        &env.store,
-        &paused(date(2020, 2, 29), date(2025, 10, 1)),
-        true,
-    )
-    .await
-    .unwrap();
+    let c = fixtures::commit(&env.store, &paused(date(2020, 2, 29), date(2025, 10, 1)), true).await.unwrap();
     let s = run_on(&env, date(2026, 2, 28)).await;
     assert_eq!((s.read, s.reopened), (0, 0), "{s:?}");
     assert_eq!(status(&env, &c).await, CaseStatus::Paused);
@@ -154,41 +95,21 @@ async fn a_29_february_child_is_reopened_on_1_march_in_a_common_year() {
 
 /// Open, referred on Thursday 5 March 2026 (NZ): school meeting due Thu 12 March, whānau Thu 19 March.
 fn unmet_open_case() -> CaseSpec {
-    CaseSpec {
-        date_of_birth: date(2014, 5, 1),
-        at: nz_time(date(2026, 3, 5), 10),
-        ends: Ends::Open,
-        school_met: false,
-        whanau_met: false,
-    }
+    CaseSpec { date_of_birth: date(2014, 5, 1), at: nz_time(date(2026, 3, 5), 10), ends: Ends::Open, school_met: false, whanau_met: false }
 }
 
 #[tokio::test]
 async fn an_sla_breach_is_emitted_once_across_two_runs() {
     let env = TestEnv::new("sched-sla").await;
-    let c = fixtures::commit(&env.store, &unmet_open_case(), true)
-        .await
-        .unwrap();
+    let c = fixtures::commit(&env.store, &unmet_open_case(), true).await.unwrap();
     env.bus_events().await;
 
     let due_day = run_on(&env, date(2026, 3, 12)).await;
-    assert_eq!(
-        (due_day.read, due_day.breaches),
-        (0, 0),
-        "the due day itself is not a breach"
-    );
+    assert_eq!((due_day.read, due_day.breaches), (0, 0), "the due day itself is not a breach");
     let first = run_on(&env, date(2026, 3, 13)).await;
     let second = run_on(&env, date(2026, 3, 13)).await;
-    assert_eq!(
-        (first.read, first.due, first.breaches),
-        (1, 1, 1),
-        "{first:?}"
-    );
-    assert_eq!(
-        (second.read, second.due, second.breaches),
-        (0, 0, 0),
-        "{second:?}"
-    );
+    assert_eq!((first.read, first.due, first.breaches), (1, 1, 1), "{first:?}");
+    assert_eq!((second.read, second.due, second.breaches), (0, 0, 0), "{second:?}");
     let events = env.bus_events().await;
     let breached = of_type(&events, "SlaBreached");
     assert_eq!(breached.len(), 1, "{events:?}");
@@ -199,31 +120,15 @@ async fn an_sla_breach_is_emitted_once_across_two_runs() {
     let now = env.store.case(&c.id).await.unwrap().unwrap();
     assert_eq!(now.breached, vec![SlaKind::SchoolMeeting]);
     assert_eq!(now.version, c.version + 1);
-    assert!(env
-        .store
-        .marker(&format!("SLA#{}#school_meeting#2026-03-12", c.id))
-        .await
-        .unwrap()
-        .is_some());
+    assert!(env.store.marker(&format!("SLA#{}#school_meeting#2026-03-12", c.id)).await.unwrap().is_some());
     let timeline = env.store.timeline(&c.id).await.unwrap();
-    assert_eq!(
-        timeline
-            .iter()
-            .filter(|e| matches!(e.kind, TimelineKind::SlaBreached { .. }))
-            .count(),
-        1
-    );
+    assert_eq!(timeline.iter().filter(|e| matches!(e.kind, TimelineKind::SlaBreached { .. })).count(), 1);
 
     // a week later the whānau clock, once too
     for _ in 0..2 {
         run_on(&env, date(2026, 3, 20)).await;
     }
-    let breached: Vec<_> = env
-        .bus_events()
-        .await
-        .into_iter()
-        .filter(|(t, _)| t == "SlaBreached")
-        .collect();
+    let breached: Vec<_> = env.bus_events().await.into_iter().filter(|(t, _)| t == "SlaBreached").collect();
     assert_eq!(breached.len(), 1);
     assert_eq!(breached[0].1["sla"], "whanau_meeting");
     // nothing is due any more: the case has left the index
@@ -237,9 +142,7 @@ async fn an_sla_breach_is_emitted_once_across_two_runs() {
 #[tokio::test]
 async fn a_run_working_from_a_stale_read_cannot_report_the_breach_again() {
     let env = TestEnv::new("sched-race").await;
-    let c = fixtures::commit(&env.store, &unmet_open_case(), true)
-        .await
-        .unwrap();
+    let c = fixtures::commit(&env.store, &unmet_open_case(), true).await.unwrap();
     let today = date(2026, 3, 13);
     let now = nz_time(today, 1);
     let stale = env.store.case(&c.id).await.unwrap().unwrap();
@@ -249,14 +152,9 @@ async fn a_run_working_from_a_stale_read_cannot_report_the_breach_again() {
     assert_eq!(env.store.commit(&late).await, Err(StoreError::Conflict));
     let mut forgetful = env.store.case(&c.id).await.unwrap().unwrap();
     forgetful.breached.clear();
-    let again =
-        cms_domain::schedule::run_due(&forgetful, today, now).expect("looks due without the list");
+    let again = cms_domain::schedule::run_due(&forgetful, today, now).expect("looks due without the list");
     assert_eq!(again.markers.len(), 1);
-    assert_eq!(
-        env.store.commit(&again).await,
-        Err(StoreError::Conflict),
-        "the marker already exists"
-    );
+    assert_eq!(env.store.commit(&again).await, Err(StoreError::Conflict), "the marker already exists");
     assert_eq!(of_type(&env.bus_events().await, "SlaBreached").len(), 1);
 }
 
@@ -312,11 +210,7 @@ async fn the_due_index_is_read_not_scanned() {
     env.store.put_cases(&bulk).await.unwrap();
 
     let s = run_on(&env, today).await;
-    assert_eq!(
-        (s.read, s.due, s.reopened, s.breaches, s.errors),
-        (5, 5, 2, 3, 0),
-        "{s:?}"
-    );
+    assert_eq!((s.read, s.due, s.reopened, s.breaches, s.errors), (5, 5, 2, 3, 0), "{s:?}");
     // four shards, each one page
     assert_eq!(s.queries, 4);
     let again = run_on(&env, today).await;
@@ -327,22 +221,9 @@ async fn the_due_index_is_read_not_scanned() {
 async fn events_left_in_an_outbox_are_published_by_the_sweep() {
     let env = TestEnv::new("sched-outbox").await;
     // every step committed, none published (as if each publish had failed)
-    let c = fixtures::commit(
-        &env.store,
-        &CaseSpec {
-            ends: Ends::ProviderQueue,
-            ..unmet_open_case()
-        },
-        false,
-    )
-    .await
-    .unwrap();
+    let c = fixtures::commit(&env.store, &CaseSpec { ends: Ends::ProviderQueue, ..unmet_open_case() }, false).await.unwrap();
     let pending = env.store.pending_events(&c.id).await.unwrap();
-    assert_eq!(
-        pending.len(),
-        3,
-        "ReferralSubmitted, CaseCreated, CaseAllocated: {pending:?}"
-    );
+    assert_eq!(pending.len(), 3, "ReferralSubmitted, CaseCreated, CaseAllocated: {pending:?}");
     env.bus_events().await;
 
     let s = run_on(&env, date(2026, 3, 6)).await;
@@ -350,13 +231,7 @@ async fn events_left_in_an_outbox_are_published_by_the_sweep() {
     assert!(env.store.pending_events(&c.id).await.unwrap().is_empty());
     let events = env.bus_events().await;
     for p in &pending {
-        assert!(
-            events
-                .iter()
-                .any(|(_, d)| d["eventId"] == p.event_id.as_str()),
-            "{} was not published",
-            p.event_id
-        );
+        assert!(events.iter().any(|(_, d)| d["eventId"] == p.event_id.as_str()), "{} was not published", p.event_id);
     }
     let again = run_on(&env, date(2026, 3, 6)).await;
     assert_eq!(again.outbox_found, 0);

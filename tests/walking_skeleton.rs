@@ -17,9 +17,7 @@ async fn submit_new(env: &TestEnv, user: &str, form: Value) -> Reply {
 async fn draft_resume_edit_submit_then_allocated_to_the_catchment_provider() {
     let env = TestEnv::new("skeleton").await;
     // start a draft with only part of the form
-    let draft = env
-        .call(demo::LEAD, "POST", "/referrals", Some(json!({"student": {"fullName": STUDENT_NAME}})))
-        .await;
+    let draft = env.call(demo::LEAD, "POST", "/referrals", Some(json!({"student": {"fullName": STUDENT_NAME}}))).await;
     assert_eq!(draft.status, 201, "{:?}", draft.body);
     assert_eq!(draft.body["status"], "draft");
     let id = draft.body["id"].as_str().unwrap().to_string();
@@ -137,29 +135,91 @@ async fn isp_school_chooses_its_in_school_provision_or_the_catchment_provider() 
 async fn every_missing_or_invalid_field_is_named_and_nothing_is_written() {
     let env = TestEnv::new("fields").await;
     let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
-        ("student", Box::new(|f| { f.as_object_mut().unwrap().remove("student"); })),
-        ("student.fullName", Box::new(|f| { f["student"].as_object_mut().unwrap().remove("fullName"); })),
+        (
+            "student",
+            Box::new(|f| {
+                f.as_object_mut().unwrap().remove("student");
+            }),
+        ),
+        (
+            "student.fullName",
+            Box::new(|f| {
+                f["student"].as_object_mut().unwrap().remove("fullName");
+            }),
+        ),
         ("student.fullName", Box::new(|f| f["student"]["fullName"] = json!("R2-D2"))),
-        ("student.dateOfBirth", Box::new(|f| { f["student"].as_object_mut().unwrap().remove("dateOfBirth"); })),
+        (
+            "student.dateOfBirth",
+            Box::new(|f| {
+                f["student"].as_object_mut().unwrap().remove("dateOfBirth");
+            }),
+        ),
         ("student.dateOfBirth", Box::new(|f| f["student"]["dateOfBirth"] = json!("2014-02-30"))),
         ("student.dateOfBirth", Box::new(|f| f["student"]["dateOfBirth"] = json!("2099-01-01"))),
-        ("student.yearLevel", Box::new(|f| { f["student"].as_object_mut().unwrap().remove("yearLevel"); })),
+        (
+            "student.yearLevel",
+            Box::new(|f| {
+                f["student"].as_object_mut().unwrap().remove("yearLevel");
+            }),
+        ),
         ("student.yearLevel", Box::new(|f| f["student"]["yearLevel"] = json!(15))),
-        ("student.international", Box::new(|f| { f["student"].as_object_mut().unwrap().remove("international"); })),
-        ("whanau", Box::new(|f| { f.as_object_mut().unwrap().remove("whanau"); })),
+        (
+            "student.international",
+            Box::new(|f| {
+                f["student"].as_object_mut().unwrap().remove("international");
+            }),
+        ),
+        (
+            "whanau",
+            Box::new(|f| {
+                f.as_object_mut().unwrap().remove("whanau");
+            }),
+        ),
         ("whanau", Box::new(|f| f["whanau"] = json!([]))),
-        ("whanau[0].name", Box::new(|f| { f["whanau"][0].as_object_mut().unwrap().remove("name"); })),
-        ("whanau[0].phone", Box::new(|f| { let w = f["whanau"][0].as_object_mut().unwrap(); w.remove("phone"); w.remove("email"); })),
+        (
+            "whanau[0].name",
+            Box::new(|f| {
+                f["whanau"][0].as_object_mut().unwrap().remove("name");
+            }),
+        ),
+        (
+            "whanau[0].phone",
+            Box::new(|f| {
+                let w = f["whanau"][0].as_object_mut().unwrap();
+                w.remove("phone");
+                w.remove("email");
+            }),
+        ),
         ("whanau[0].phone", Box::new(|f| f["whanau"][0]["phone"] = json!("call me"))),
         ("whanau[0].email", Box::new(|f| f["whanau"][0]["email"] = json!("not-an-email"))),
-        ("homeAddress", Box::new(|f| { f.as_object_mut().unwrap().remove("homeAddress"); })),
+        (
+            "homeAddress",
+            Box::new(|f| {
+                f.as_object_mut().unwrap().remove("homeAddress");
+            }),
+        ),
         ("homeAddress.street", Box::new(|f| f["homeAddress"]["street"] = json!(""))),
         ("homeAddress.postcode", Box::new(|f| f["homeAddress"]["postcode"] = json!("AB12"))),
         ("alternativeAddress.town", Box::new(|f| f["alternativeAddress"] = json!({"street": "1 Other Road"}))),
-        ("reason", Box::new(|f| { f.as_object_mut().unwrap().remove("reason"); })),
+        (
+            "reason",
+            Box::new(|f| {
+                f.as_object_mut().unwrap().remove("reason");
+            }),
+        ),
         ("actionsTaken", Box::new(|f| f["actionsTaken"] = json!("   "))),
-        ("absencePattern", Box::new(|f| { f.as_object_mut().unwrap().remove("absencePattern"); })),
-        ("primaryContactUserId", Box::new(|f| { f.as_object_mut().unwrap().remove("primaryContactUserId"); })),
+        (
+            "absencePattern",
+            Box::new(|f| {
+                f.as_object_mut().unwrap().remove("absencePattern");
+            }),
+        ),
+        (
+            "primaryContactUserId",
+            Box::new(|f| {
+                f.as_object_mut().unwrap().remove("primaryContactUserId");
+            }),
+        ),
         ("primaryContactUserId", Box::new(|f| f["primaryContactUserId"] = json!("nobody-here"))),
         ("primaryContactUserId", Box::new(|f| f["primaryContactUserId"] = json!(demo::OTHER_CONTACT))),
         ("primaryContactUserId", Box::new(|f| f["primaryContactUserId"] = json!(demo::OFFICE))),
@@ -210,9 +270,7 @@ async fn unknown_school_and_wrong_roles_are_refused() {
     // a token for a school the CMS does not know
     let mut claims = env.claims_of(demo::LEAD);
     claims.insert("custom:org".into(), "9999".into());
-    let r = env
-        .call_with_claims(Some(claims), "POST", "/referrals", Some(complete_form(demo::PRIMARY_CONTACT).to_string()))
-        .await;
+    let r = env.call_with_claims(Some(claims), "POST", "/referrals", Some(complete_form(demo::PRIMARY_CONTACT).to_string())).await;
     assert_eq!(r.status, 422, "{:?}", r.body);
     assert!(r.body["detail"].as_str().unwrap().contains("9999"));
     // provider and Ministry staff do not make CA requests
@@ -353,7 +411,8 @@ async fn redelivered_case_created_is_a_no_op() {
             break;
         }
     }
-    let envelope: aws_lambda_events::eventbridge::EventBridgeEvent<Value> = serde_json::from_str(&envelope.expect("CaseCreated reached the allocate queue")).unwrap();
+    let envelope: aws_lambda_events::eventbridge::EventBridgeEvent<Value> =
+        serde_json::from_str(&envelope.expect("CaseCreated reached the allocate queue")).unwrap();
     let deps = allocate::aws_deps(&env.sdk, &env.res.env());
     let first = allocate::handle(&deps, envelope.clone()).await.unwrap();
     assert!(matches!(first, allocate::Outcome::Allocated { .. }), "{first:?}");

@@ -99,9 +99,7 @@ enum Relation {
 fn relation(actor: &Actor, case: &Case) -> Relation {
     match actor.role() {
         Role::AttendanceLead | Role::OfficeSupport if actor.school() == Some(&case.school_id) => Relation::SchoolStaff,
-        Role::SchoolPrimaryContact
-            if actor.school() == Some(&case.school_id) && case.primary_contact.as_ref() == Some(actor.user_id()) =>
-        {
+        Role::SchoolPrimaryContact if actor.school() == Some(&case.school_id) && case.primary_contact.as_ref() == Some(actor.user_id()) => {
             Relation::PrimaryContact
         }
         Role::CaseManager | Role::ProviderAdmin if actor.provider().is_some() && actor.provider() == case.provider_id.as_ref() => {
@@ -133,8 +131,10 @@ pub fn permits(actor: &Actor, case: &Case, action: CaseAction) -> bool {
         CitDecide => role == Role::Cit,
         ViewAudit => matches!(role, Role::National | Role::Regional),
         // those who visit or contact the family, and the teams who investigate or prosecute
-        ViewSafetyNotes => matches!(rel, Relation::SchoolStaff | Relation::PrimaryContact | Relation::ProviderStaff)
-            || matches!(role, Role::Cit | Role::Prosecutions),
+        ViewSafetyNotes => {
+            matches!(rel, Relation::SchoolStaff | Relation::PrimaryContact | Relation::ProviderStaff)
+                || matches!(role, Role::Cit | Role::Prosecutions)
+        }
         AddSafetyNote => matches!(rel, Relation::SchoolStaff | Relation::PrimaryContact | Relation::ProviderStaff),
         // Health Information Privacy Code: provider staff on the case, CIT and prosecutions only
         ViewHealth => rel == Relation::ProviderStaff || matches!(role, Role::Cit | Role::Prosecutions),
@@ -169,12 +169,9 @@ pub fn can_make_requests(actor: &Actor) -> Option<&SchoolId> {
 pub fn status_filter(s: Option<&str>) -> Result<Option<CaseStatus>, String> {
     match s {
         None | Some("") => Ok(None),
-        Some(v) => CaseStatus::parse(v).map(Some).ok_or_else(|| {
-            format!(
-                "status must be one of: {}",
-                CaseStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-            )
-        }),
+        Some(v) => CaseStatus::parse(v)
+            .map(Some)
+            .ok_or_else(|| format!("status must be one of: {}", CaseStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))),
     }
 }
 
@@ -272,9 +269,6 @@ mod tests {
     fn the_security_doc_carries_the_policy_table() {
         let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/security.md")).expect("docs/security.md");
         let table = matrix_markdown();
-        assert!(
-            doc.contains(&table),
-            "docs/security.md's access matrix differs from the policy; replace it with:\n\n{table}"
-        );
+        assert!(doc.contains(&table), "docs/security.md's access matrix differs from the policy; replace it with:\n\n{table}");
     }
 }

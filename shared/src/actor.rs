@@ -166,10 +166,7 @@ mod tests {
         let school = Org::School(SchoolId::parse("100").unwrap());
         assert!(Actor::new(u.clone(), Role::OfficeSupport, school.clone()).is_ok());
         assert!(Actor::new(u.clone(), Role::CaseManager, school).is_err());
-        assert_eq!(
-            Actor::new(u.clone(), Role::Regional, Org::Ministry(None)),
-            Err(ActorError::MissingRegion)
-        );
+        assert_eq!(Actor::new(u.clone(), Role::Regional, Org::Ministry(None)), Err(ActorError::MissingRegion));
         assert!(Actor::new(u, Role::National, Org::Ministry(None)).is_ok());
     }
 }

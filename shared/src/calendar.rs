@@ -104,33 +104,17 @@ pub fn public_holidays(year: i32) -> Vec<(NaiveDate, &'static str)> {
     push(mondayised_from_2014(year, 2, 6), "Waitangi Day");
 
     let easter = easter_sunday(year);
-    push(
-        easter.and_then(|e| e.checked_sub_days(Days::new(2))),
-        "Good Friday",
-    );
-    push(
-        easter.and_then(|e| e.checked_add_days(Days::new(1))),
-        "Easter Monday",
-    );
+    push(easter.and_then(|e| e.checked_sub_days(Days::new(2))), "Good Friday");
+    push(easter.and_then(|e| e.checked_add_days(Days::new(1))), "Easter Monday");
 
     push(mondayised_from_2014(year, 4, 25), "Anzac Day");
 
-    let sovereign = if year >= 2023 {
-        "King's Birthday"
-    } else {
-        "Queen's Birthday"
-    };
-    push(
-        NaiveDate::from_weekday_of_month_opt(year, 6, Weekday::Mon, 1),
-        sovereign,
-    );
+    let sovereign = if year >= 2023 { "King's Birthday" } else { "Queen's Birthday" };
+    push(NaiveDate::from_weekday_of_month_opt(year, 6, Weekday::Mon, 1), sovereign);
 
     push(matariki(year), "Matariki");
 
-    push(
-        NaiveDate::from_weekday_of_month_opt(year, 10, Weekday::Mon, 4),
-        "Labour Day",
-    );
+    push(NaiveDate::from_weekday_of_month_opt(year, 10, Weekday::Mon, 4), "Labour Day");
 
     let (xmas, boxing) = mondayised_pair(ymd(year, 12, 25));
     push(xmas, "Christmas Day");
@@ -210,10 +194,7 @@ pub fn easter_sunday(year: i32) -> Option<NaiveDate> {
 
 /// The Matariki public holiday of `year`, if Schedule 1 fixes one.
 pub fn matariki(year: i32) -> Option<NaiveDate> {
-    MATARIKI
-        .iter()
-        .find(|(y, _, _)| *y == year)
-        .and_then(|&(y, m, d)| NaiveDate::from_ymd_opt(y, m, d))
+    MATARIKI.iter().find(|(y, _, _)| *y == year).and_then(|&(y, m, d)| NaiveDate::from_ymd_opt(y, m, d))
 }
 
 fn ymd(year: i32, month: u32, day: u32) -> Option<NaiveDate> {
@@ -262,10 +243,7 @@ impl HolidayCache {
     fn is_holiday(&mut self, d: NaiveDate) -> bool {
         if self.year != Some(d.year()) {
             self.year = Some(d.year());
-            self.dates = public_holidays(d.year())
-                .into_iter()
-                .map(|(h, _)| h)
-                .collect();
+            self.dates = public_holidays(d.year()).into_iter().map(|(h, _)| h).collect();
         }
         self.dates.contains(&d)
     }
@@ -285,11 +263,7 @@ mod tests {
     }
 
     fn named(year: i32, name: &str) -> NaiveDate {
-        public_holidays(year)
-            .into_iter()
-            .find(|(_, n)| *n == name)
-            .map(|(d, _)| d)
-            .unwrap_or_else(|| panic!("{name} missing in {year}"))
+        public_holidays(year).into_iter().find(|(_, n)| *n == name).map(|(d, _)| d).unwrap_or_else(|| panic!("{name} missing in {year}"))
     }
 
     #[test]
@@ -479,14 +453,7 @@ mod tests {
         let near_end = NaiveDate::MAX - Days::new(10);
         let _ = add_working_days(near_end, 20);
         let _ = add_working_days(NaiveDate::MIN, 20);
-        for y in [
-            NaiveDate::MIN.year(),
-            NaiveDate::MAX.year(),
-            i32::MIN,
-            i32::MAX,
-            0,
-            -1,
-        ] {
+        for y in [NaiveDate::MIN.year(), NaiveDate::MAX.year(), i32::MIN, i32::MAX, 0, -1] {
             let _ = public_holidays(y);
             let _ = easter_sunday(y);
         }

@@ -160,26 +160,67 @@ impl By {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TimelineKind {
-    CaseCreated { case_type: CaseType, referral_id: Option<ReferralId> },
-    Allocated { provider_id: ProviderId, route: AllocationRoute },
-    StatusChanged { from: CaseStatus, to: CaseStatus, reason: Option<String> },
-    CaseManagerAssigned { case_manager: UserId, previous: Option<UserId> },
+    CaseCreated {
+        case_type: CaseType,
+        referral_id: Option<ReferralId>,
+    },
+    Allocated {
+        provider_id: ProviderId,
+        route: AllocationRoute,
+    },
+    StatusChanged {
+        from: CaseStatus,
+        to: CaseStatus,
+        reason: Option<String>,
+    },
+    CaseManagerAssigned {
+        case_manager: UserId,
+        previous: Option<UserId>,
+    },
     /// The Central Investigations Team moved the case to another provider.
-    Transferred { from: Option<ProviderId>, to: ProviderId, reason: String },
+    Transferred {
+        from: Option<ProviderId>,
+        to: ProviderId,
+        reason: String,
+    },
     /// ENROL reported the student enrolled at a school.
-    Enrolled { school_id: SchoolId, enrolled_on: NaiveDate },
+    Enrolled {
+        school_id: SchoolId,
+        enrolled_on: NaiveDate,
+    },
     /// A school's CA request turned this NEN case into a CA case (same case, same history).
-    ConvertedToCa { referral_id: ReferralId },
+    ConvertedToCa {
+        referral_id: ReferralId,
+    },
     /// A new CA request within 3 months of closure reopened this case.
-    ReopenedByRequest { referral_id: ReferralId },
+    ReopenedByRequest {
+        referral_id: ReferralId,
+    },
     /// A comment (text is free text: shown only to those who may see this entry).
-    Comment { text: String, author_side: crate::actor::Side },
+    Comment {
+        text: String,
+        author_side: crate::actor::Side,
+    },
     /// A file attached to the case (confirmed uploaded).
-    File { file_id: String, file_name: String, content_type: String, size: u64, author_side: crate::actor::Side },
+    File {
+        file_id: String,
+        file_name: String,
+        content_type: String,
+        size: u64,
+        author_side: crate::actor::Side,
+    },
     /// A meeting, phone call or other activity.
-    Activity { activity: String, date: NaiveDate, attendees: Vec<String>, notes: Option<String> },
+    Activity {
+        activity: String,
+        date: NaiveDate,
+        attendees: Vec<String>,
+        notes: Option<String>,
+    },
     /// An SLA clock passed its due date without the meeting.
-    SlaBreached { sla: crate::sla::SlaKind, due: NaiveDate },
+    SlaBreached {
+        sla: crate::sla::SlaKind,
+        due: NaiveDate,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,13 +279,7 @@ pub enum CaseError {
 
 impl Case {
     /// A new CA case from a submitted request; allocation follows asynchronously.
-    pub fn open_ca(
-        id: CaseId,
-        referral: &Referral,
-        valid: &ValidReferral,
-        now: DateTime<Utc>,
-        by: &Actor,
-    ) -> CaseChange {
+    pub fn open_ca(id: CaseId, referral: &Referral, valid: &ValidReferral, now: DateTime<Utc>, by: &Actor) -> CaseChange {
         let student = CaseStudent {
             full_name: valid.student.full_name.clone(),
             date_of_birth: valid.student.date_of_birth,
@@ -336,22 +371,11 @@ impl Case {
         case.catchment_id = Some(catchment_id.clone());
         case.updated_at = now;
         case.version = self.version + 1;
-        let timeline = vec![TimelineEntry::new(
-            &self.id,
-            now,
-            by,
-            true,
-            TimelineKind::Allocated { provider_id: provider_id.clone(), route },
-        )];
+        let timeline =
+            vec![TimelineEntry::new(&self.id, now, by, true, TimelineKind::Allocated { provider_id: provider_id.clone(), route })];
         let events = vec![EventEnvelope::new(
             now,
-            DomainEvent::CaseAllocated {
-                case_id: self.id.clone(),
-                case_type: self.case_type,
-                provider_id,
-                catchment_id,
-                route,
-            },
+            DomainEvent::CaseAllocated { case_id: self.id.clone(), case_type: self.case_type, provider_id, catchment_id, route },
         )];
         Ok(CaseChange { case, expected_version: Some(self.version), timeline, events, referral: None, markers: Vec::new() })
     }

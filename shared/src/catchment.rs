@@ -100,9 +100,7 @@ pub fn allocate_ca(
         return Err(AllocationError::CatchmentMismatch(school.catchment_id.clone()));
     }
     match choice {
-        AllocationChoice::Catchment => {
-            Ok((catchment.provider_id.clone(), AllocationRoute::CatchmentOfSchool))
-        }
+        AllocationChoice::Catchment => Ok((catchment.provider_id.clone(), AllocationRoute::CatchmentOfSchool)),
         AllocationChoice::InSchoolProvision => match &school.isp_provider_id {
             Some(p) => Ok((p.clone(), AllocationRoute::InSchoolProvision)),
             None => Err(AllocationError::NoIsp),
@@ -150,10 +148,7 @@ mod tests {
 
     #[test]
     fn non_isp_school_cannot_choose_isp() {
-        assert_eq!(
-            allocate_ca(&school(false), &catchment(), AllocationChoice::InSchoolProvision),
-            Err(AllocationError::NoIsp)
-        );
+        assert_eq!(allocate_ca(&school(false), &catchment(), AllocationChoice::InSchoolProvision), Err(AllocationError::NoIsp));
     }
 
     #[test]

@@ -46,11 +46,7 @@ fn require_cit(actor: &Actor, case: &Case) -> Result<(), CitError> {
 /// A reason typed by CIT: trimmed, 1..=500 characters, no control characters (new lines and tabs are fine).
 pub fn reason(s: Option<&str>) -> Result<String, CitError> {
     match s.map(str::trim) {
-        Some(r)
-            if !r.is_empty()
-                && r.chars().count() <= 500
-                && !r.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) =>
-        {
+        Some(r) if !r.is_empty() && r.chars().count() <= 500 && !r.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) => {
             Ok(r.to_string())
         }
         _ => Err(CitError::ReasonRequired),
@@ -90,8 +86,20 @@ pub fn allocate(case: &Case, actor: &Actor, provider: &Provider, now: DateTime<U
     next.provider_id = Some(provider.id.clone());
     next.catchment_id = Some(provider.catchment_id.clone());
     let timeline = vec![
-        TimelineEntry::new(&case.id, now, By::actor(actor), true, TimelineKind::Allocated { provider_id: provider.id.clone(), route: AllocationRoute::Cit }),
-        TimelineEntry::new(&case.id, now, By::actor(actor), true, TimelineKind::StatusChanged { from: case.status, to: CaseStatus::ProviderQueue, reason: None }),
+        TimelineEntry::new(
+            &case.id,
+            now,
+            By::actor(actor),
+            true,
+            TimelineKind::Allocated { provider_id: provider.id.clone(), route: AllocationRoute::Cit },
+        ),
+        TimelineEntry::new(
+            &case.id,
+            now,
+            By::actor(actor),
+            true,
+            TimelineKind::StatusChanged { from: case.status, to: CaseStatus::ProviderQueue, reason: None },
+        ),
     ];
     let events = vec![EventEnvelope::new(
         now,
@@ -219,7 +227,13 @@ mod tests {
         Case::open_nen(CaseId::parse("C1").unwrap(), &n, now()).case
     }
     fn provider(id: &str, c: &str) -> Provider {
-        Provider { id: ProviderId::parse(id).unwrap(), name: id.into(), kind: ProviderKind::Catchment, catchment_id: CatchmentId::parse(c).unwrap(), queue_email: "q@p.nz".into() }
+        Provider {
+            id: ProviderId::parse(id).unwrap(),
+            name: id.into(),
+            kind: ProviderKind::Catchment,
+            catchment_id: CatchmentId::parse(c).unwrap(),
+            queue_email: "q@p.nz".into(),
+        }
     }
     fn actor(role: Role) -> Actor {
         let org = match role.side() {

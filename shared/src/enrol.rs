@@ -252,8 +252,16 @@ fn parse_nen(id: Option<String>, data: serde_json::Value, today: NaiveDate, c: &
             Some(n) => PersonName::parse(n).map_err(|m| c.err(format!("{p}.name"), m)).ok(),
         };
         let relationship = c.optional_text(&format!("{p}.relationship"), w.relationship.as_ref(), 200);
-        let phone = w.phone.as_deref().filter(|s| !s.trim().is_empty()).and_then(|v| parse_phone(v).map_err(|m| c.err(format!("{p}.phone"), m)).ok());
-        let email = w.email.as_deref().filter(|s| !s.trim().is_empty()).and_then(|v| parse_email(v).map_err(|m| c.err(format!("{p}.email"), m)).ok());
+        let phone = w
+            .phone
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .and_then(|v| parse_phone(v).map_err(|m| c.err(format!("{p}.phone"), m)).ok());
+        let email = w
+            .email
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .and_then(|v| parse_email(v).map_err(|m| c.err(format!("{p}.email"), m)).ok());
         if let Some(name) = name {
             caregivers.push(Whanau { name, relationship, phone, email });
         }
@@ -391,11 +399,20 @@ impl Case {
         let events = vec![
             EventEnvelope::new(
                 now,
-                DomainEvent::NenReceived { case_id: id.clone(), school_id: nen.last_school_id.clone(), notification_id: nen.notification_id.clone() },
+                DomainEvent::NenReceived {
+                    case_id: id.clone(),
+                    school_id: nen.last_school_id.clone(),
+                    notification_id: nen.notification_id.clone(),
+                },
             ),
             EventEnvelope::new(
                 now,
-                DomainEvent::CaseCreated { case_id: id.clone(), case_type: CaseType::Nen, school_id: nen.last_school_id.clone(), allocation: None },
+                DomainEvent::CaseCreated {
+                    case_id: id.clone(),
+                    case_type: CaseType::Nen,
+                    school_id: nen.last_school_id.clone(),
+                    allocation: None,
+                },
             ),
         ];
         CaseChange { case, expected_version: None, timeline, events, referral: None, markers: Vec::new() }

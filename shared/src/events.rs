@@ -1,9 +1,9 @@
 //! Domain events (EventBridge source `attendance.cases`). Details carry ids and facts, never a
 //! child's name, date of birth, address or any free text.
 
+use crate::actor::Side;
 use crate::case::{CaseStatus, CaseType};
 use crate::catchment::{AllocationChoice, AllocationRoute};
-use crate::actor::Side;
 use crate::ids::{CaseId, CatchmentId, EntryId, EventId, ProviderId, ReferralId, SchoolId};
 use crate::sla::SlaKind;
 use chrono::NaiveDate;
@@ -26,13 +26,7 @@ pub enum DomainEvent {
         allocation: Option<AllocationChoice>,
     },
     #[serde(rename_all = "camelCase")]
-    CaseAllocated {
-        case_id: CaseId,
-        case_type: CaseType,
-        provider_id: ProviderId,
-        catchment_id: CatchmentId,
-        route: AllocationRoute,
-    },
+    CaseAllocated { case_id: CaseId, case_type: CaseType, provider_id: ProviderId, catchment_id: CatchmentId, route: AllocationRoute },
     #[serde(rename_all = "camelCase")]
     CaseStatusChanged {
         case_id: CaseId,

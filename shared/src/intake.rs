@@ -47,9 +47,7 @@ pub enum Intake {
 /// The first New Zealand date on which a request no longer reopens a case closed at `closed_at`.
 pub fn reopen_window_end(closed_at: DateTime<Utc>) -> NaiveDate {
     let closed_on = crate::nz_date(closed_at);
-    closed_on
-        .checked_add_months(Months::new(REOPEN_WINDOW_MONTHS))
-        .unwrap_or(NaiveDate::MAX)
+    closed_on.checked_add_months(Months::new(REOPEN_WINDOW_MONTHS)).unwrap_or(NaiveDate::MAX)
 }
 
 /// Does a request made on `today` (NZ date) reopen a case closed at `closed_at`?
@@ -59,26 +57,10 @@ pub fn within_reopen_window(closed_at: DateTime<Utc>, today: NaiveDate) -> bool 
 
 /// Decide the outcome from the cases the store returned for the student (any order; cases that
 /// are not this student's are ignored).
-pub fn classify(
-    previous: &[Case],
-    who: &StudentIdentity,
-    school: &SchoolId,
-    today: NaiveDate,
-) -> Intake {
-    let mine: Vec<&Case> = previous
-        .iter()
-        .filter(|c| {
-            who.matches(
-                c.student.nsn.as_ref(),
-                &c.student.full_name,
-                c.student.date_of_birth,
-            )
-        })
-        .collect();
-    if let Some(active) = mine
-        .iter()
-        .find(|c| c.case_type == CaseType::Ca && c.status != CaseStatus::Closed)
-    {
+pub fn classify(previous: &[Case], who: &StudentIdentity, school: &SchoolId, today: NaiveDate) -> Intake {
+    let mine: Vec<&Case> =
+        previous.iter().filter(|c| who.matches(c.student.nsn.as_ref(), &c.student.full_name, c.student.date_of_birth)).collect();
+    if let Some(active) = mine.iter().find(|c| c.case_type == CaseType::Ca && c.status != CaseStatus::Closed) {
         return Intake::Active((*active).clone());
     }
     if let Some(nen) = mine.iter().find(|c| {
@@ -137,18 +119,9 @@ pub fn submit(
     let who = StudentIdentity::new(s.nsn.as_ref(), &s.full_name, s.date_of_birth);
     match classify(previous, &who, &valid.school_id, crate::nz_date(now)) {
         Intake::Active(c) => Err(Box::new(c)),
-        Intake::New => Ok(Accepted {
-            outcome: Outcome::Created,
-            change: Case::open_ca(new_id, referral, valid, now, by),
-        }),
-        Intake::Convert(c) => Ok(Accepted {
-            outcome: Outcome::Converted,
-            change: convert_nen(&c, referral, valid, now, by),
-        }),
-        Intake::Reopen(c) => Ok(Accepted {
-            outcome: Outcome::Reopened,
-            change: reopen_by_request(&c, referral, valid, now, by),
-        }),
+        Intake::New => Ok(Accepted { outcome: Outcome::Created, change: Case::open_ca(new_id, referral, valid, now, by) }),
+        Intake::Convert(c) => Ok(Accepted { outcome: Outcome::Converted, change: convert_nen(&c, referral, valid, now, by) }),
+        Intake::Reopen(c) => Ok(Accepted { outcome: Outcome::Reopened, change: reopen_by_request(&c, referral, valid, now, by) }),
     }
 }
 
@@ -203,33 +176,16 @@ fn status_changed(case: &Case, to: CaseStatus, reason: &str, now: DateTime<Utc>)
 fn referral_submitted(referral: &Referral, case: &Case, now: DateTime<Utc>) -> EventEnvelope {
     EventEnvelope::new(
         now,
-        DomainEvent::ReferralSubmitted {
-            referral_id: referral.id.clone(),
-            case_id: case.id.clone(),
-            school_id: case.school_id.clone(),
-        },
+        DomainEvent::ReferralSubmitted { referral_id: referral.id.clone(), case_id: case.id.clone(), school_id: case.school_id.clone() },
     )
 }
 
 /// NEN → CA: same case and history, now a CA case with the request's details.
-pub fn convert_nen(
-    case: &Case,
-    referral: &Referral,
-    valid: &ValidReferral,
-    now: DateTime<Utc>,
-    by: &Actor,
-) -> CaseChange {
+pub fn convert_nen(case: &Case, referral: &Referral, valid: &ValidReferral, now: DateTime<Utc>, by: &Actor) -> CaseChange {
     let mut next = case.clone();
     fill_from_request(&mut next, referral, valid);
-    let mut timeline = vec![TimelineEntry::new(
-        &case.id,
-        now,
-        By::actor(by),
-        true,
-        TimelineKind::ConvertedToCa {
-            referral_id: referral.id.clone(),
-        },
-    )];
+    let mut timeline =
+        vec![TimelineEntry::new(&case.id, now, By::actor(by), true, TimelineKind::ConvertedToCa { referral_id: referral.id.clone() })];
     let mut events = vec![referral_submitted(referral, &next, now)];
     if case.status == CaseStatus::CitReview {
         // not yet with a provider: allocate it as a CA case, its SLA clocks start with this request
@@ -240,11 +196,7 @@ pub fn convert_nen(
             now,
             By::actor(by),
             true,
-            TimelineKind::StatusChanged {
-                from: case.status,
-                to: next.status,
-                reason: Some("converted_to_ca".into()),
-            },
+            TimelineKind::StatusChanged { from: case.status, to: next.status, reason: Some("converted_to_ca".into()) },
         ));
         let mut as_ca = case.clone();
         as_ca.case_type = CaseType::Ca;
@@ -274,13 +226,7 @@ pub fn convert_nen(
 
 /// A closed case reopened by a new request within 3 months: back to its provider's queue.
 /// The request starts new SLA clocks (meetings recorded for the earlier referral no longer count).
-pub fn reopen_by_request(
-    case: &Case,
-    referral: &Referral,
-    valid: &ValidReferral,
-    now: DateTime<Utc>,
-    by: &Actor,
-) -> CaseChange {
+pub fn reopen_by_request(case: &Case, referral: &Referral, valid: &ValidReferral, now: DateTime<Utc>, by: &Actor) -> CaseChange {
     let mut next = case.clone();
     fill_from_request(&mut next, referral, valid);
     next.status = CaseStatus::ProviderQueue;
@@ -296,25 +242,13 @@ pub fn reopen_by_request(
     next.version = case.version + 1;
     let by_user = By::actor(by);
     let timeline = vec![
-        TimelineEntry::new(
-            &case.id,
-            now,
-            by_user.clone(),
-            true,
-            TimelineKind::ReopenedByRequest {
-                referral_id: referral.id.clone(),
-            },
-        ),
+        TimelineEntry::new(&case.id, now, by_user.clone(), true, TimelineKind::ReopenedByRequest { referral_id: referral.id.clone() }),
         TimelineEntry::new(
             &case.id,
             now,
             by_user,
             true,
-            TimelineKind::StatusChanged {
-                from: CaseStatus::Closed,
-                to: CaseStatus::ProviderQueue,
-                reason: Some("new_request".into()),
-            },
+            TimelineKind::StatusChanged { from: CaseStatus::Closed, to: CaseStatus::ProviderQueue, reason: Some("new_request".into()) },
         ),
     ];
     // the events describe the case as it now is (CA, the requesting school), moving from Closed

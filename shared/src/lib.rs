@@ -22,8 +22,8 @@ pub mod notification;
 pub mod outbox;
 pub mod ports;
 pub mod referral;
-pub mod sensitive;
 pub mod schedule;
+pub mod sensitive;
 pub mod sla;
 pub mod student;
 

@@ -34,7 +34,11 @@ pub async fn publish_committed<S: CaseStore + ?Sized, B: EventBus + ?Sized>(
 
 /// Re-publish whatever is still pending for a case (used when a redelivered trigger finds the
 /// change already made).
-pub async fn flush_pending<S: CaseStore + ?Sized, B: EventBus + ?Sized>(store: &S, bus: &B, case_id: &CaseId) -> Result<bool, crate::ports::StoreError> {
+pub async fn flush_pending<S: CaseStore + ?Sized, B: EventBus + ?Sized>(
+    store: &S,
+    bus: &B,
+    case_id: &CaseId,
+) -> Result<bool, crate::ports::StoreError> {
     let pending = store.pending_events(case_id).await?;
     Ok(publish_committed(store, bus, case_id, &pending).await)
 }

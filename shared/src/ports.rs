@@ -3,11 +3,11 @@
 
 use crate::access::ListScope;
 use crate::case::{Case, CaseChange, CaseStatus, Marker, TimelineEntry};
-use crate::student::StudentIdentity;
 use crate::catchment::{Catchment, Provider, School};
 use crate::events::EventEnvelope;
 use crate::ids::{CaseId, CatchmentId, EventId, ProviderId, ReferralId, SchoolId, UserId};
 use crate::referral::{Referral, UserRecord};
+use crate::student::StudentIdentity;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -115,7 +115,12 @@ pub trait DueStore: Send + Sync {
     async fn due_cases(&self, shard: u32, today: NaiveDate, limit: u32, cursor: Option<String>) -> Result<Page<Case>, StoreError>;
     /// One page of events still in an outbox (not confirmed published) that were written before
     /// `before`, oldest first, with their case.
-    async fn stale_outbox(&self, before: DateTime<Utc>, limit: u32, cursor: Option<String>) -> Result<Page<(CaseId, EventEnvelope)>, StoreError>;
+    async fn stale_outbox(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<(CaseId, EventEnvelope)>, StoreError>;
 }
 
 /// Safety notes and health information, apart from the case (see [`crate::sensitive`]).
@@ -124,7 +129,11 @@ pub trait SensitiveStore: Send + Sync {
     /// Write the note with its case change, atomically.
     async fn add_sensitive(&self, change: &CaseChange, note: &crate::sensitive::SensitiveNote) -> Result<(), StoreError>;
     /// The case's notes of one kind, oldest first.
-    async fn sensitive_notes(&self, case_id: &CaseId, kind: crate::sensitive::SensitiveKind) -> Result<Vec<crate::sensitive::SensitiveNote>, StoreError>;
+    async fn sensitive_notes(
+        &self,
+        case_id: &CaseId,
+        kind: crate::sensitive::SensitiveKind,
+    ) -> Result<Vec<crate::sensitive::SensitiveNote>, StoreError>;
 }
 
 /// The append-only, hash-chained audit trail (see [`crate::audit`]).
@@ -160,7 +169,14 @@ pub trait FileRecords: Send + Sync {
 pub trait FileStore: Send + Sync {
     /// A browser form (presigned POST) that can upload exactly this key, of this content type and
     /// at most `max_bytes`, until `now + expires_in`.
-    async fn upload_form(&self, key: &str, content_type: &str, max_bytes: u64, now: DateTime<Utc>, expires_in: std::time::Duration) -> Result<crate::files::UploadForm, StoreError>;
+    async fn upload_form(
+        &self,
+        key: &str,
+        content_type: &str,
+        max_bytes: u64,
+        now: DateTime<Utc>,
+        expires_in: std::time::Duration,
+    ) -> Result<crate::files::UploadForm, StoreError>;
     /// A short-lived link to download the object.
     async fn download_url(&self, key: &str, file_name: &str, expires_in: std::time::Duration) -> Result<String, StoreError>;
     /// The stored object's size and content type, or `None` when there is no such object.

@@ -7,9 +7,7 @@
 use crate::actor::Role;
 use crate::catchment::{AllocationChoice, School};
 use crate::ids::{ReferralId, SchoolId, UserId};
-use crate::student::{
-    parse_date_of_birth, parse_email, parse_phone, Nsn, PersonName, StudentKey, YearLevel,
-};
+use crate::student::{parse_date_of_birth, parse_email, parse_phone, Nsn, PersonName, StudentKey, YearLevel};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -386,9 +384,7 @@ fn parse_fields(c: &mut Checker, f: &ReferralForm, today: NaiveDate) -> Parsed {
         c.missing("student.validVisa", "For an international student, whether they hold a valid visa");
     }
     let student = match (name, dob, year) {
-        (Some(full_name), Some(date_of_birth), Some(year_level)) => {
-            Some(Student { full_name, date_of_birth, nsn, year_level })
-        }
+        (Some(full_name), Some(date_of_birth), Some(year_level)) => Some(Student { full_name, date_of_birth, nsn, year_level }),
         _ => None,
     };
 
@@ -425,8 +421,8 @@ fn parse_fields(c: &mut Checker, f: &ReferralForm, today: NaiveDate) -> Parsed {
                     None | Some("") => None,
                     Some(v) => parse_email(v).map_err(|m| c.err(format!("{p}.email"), m)).ok(),
                 };
-                let no_contact = w.phone.as_deref().map_or(true, |s| s.trim().is_empty())
-                    && w.email.as_deref().map_or(true, |s| s.trim().is_empty());
+                let no_contact =
+                    w.phone.as_deref().map_or(true, |s| s.trim().is_empty()) && w.email.as_deref().map_or(true, |s| s.trim().is_empty());
                 if no_contact {
                     c.missing(&format!("{p}.phone"), "A phone number or email address for this whānau member");
                 }
@@ -459,9 +455,7 @@ fn parse_fields(c: &mut Checker, f: &ReferralForm, today: NaiveDate) -> Parsed {
             c.missing("primaryContactUserId", "Exactly one School Primary Contact");
             None
         }
-        Some(u) => UserId::parse(u)
-            .map_err(|_| c.err("primaryContactUserId", "is not a valid user id"))
-            .ok(),
+        Some(u) => UserId::parse(u).map_err(|_| c.err("primaryContactUserId", "is not a valid user id")).ok(),
     };
     let allocation = match f.allocation.as_deref() {
         None => None,
@@ -500,10 +494,7 @@ pub fn validate_submission(form: &ReferralForm, ctx: &SubmissionContext<'_>) -> 
                 if u.org_id != ctx.school.id.as_str() {
                     c.err("primaryContactUserId", "must be a staff member of your school");
                 } else if !u.role.can_be_primary_contact() {
-                    c.err(
-                        "primaryContactUserId",
-                        "must hold the School Primary Contact or Attendance Lead role",
-                    );
+                    c.err("primaryContactUserId", "must hold the School Primary Contact or Attendance Lead role");
                 }
             }
             _ => c.err("primaryContactUserId", "is not a user of the Attendance Service Portal"),
@@ -511,10 +502,7 @@ pub fn validate_submission(form: &ReferralForm, ctx: &SubmissionContext<'_>) -> 
     }
     let allocation = match (ctx.school.has_isp(), p.allocation) {
         (true, None) => {
-            c.err(
-                "allocation",
-                "Your school has In-School Provision: choose in_school_provision or catchment",
-            );
+            c.err("allocation", "Your school has In-School Provision: choose in_school_provision or catchment");
             None
         }
         (false, Some(AllocationChoice::InSchoolProvision)) => {
@@ -550,10 +538,7 @@ pub fn validate_submission(form: &ReferralForm, ctx: &SubmissionContext<'_>) -> 
             })
         }
         // unreachable while every missing part above records an error; kept total, not panicking
-        _ => Err(Rejection::Invalid(vec![FieldError {
-            field: "body".into(),
-            message: "The request is incomplete".into(),
-        }])),
+        _ => Err(Rejection::Invalid(vec![FieldError { field: "body".into(), message: "The request is incomplete".into() }])),
     }
 }
 

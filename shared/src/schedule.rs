@@ -60,9 +60,7 @@ pub fn due_pk(shard: u32) -> String {
 /// `dueSk` of a case due on `date`; `None` for dates that would not sort as text (years outside
 /// 1000–9999 cannot occur for a real child, and are left out of the index).
 pub fn due_sk(date: NaiveDate, id: &CaseId) -> Option<String> {
-    (1000..=9999)
-        .contains(&date.year())
-        .then(|| format!("{}#{id}", date.format("%Y-%m-%d")))
+    (1000..=9999).contains(&date.year()).then(|| format!("{}#{id}", date.format("%Y-%m-%d")))
 }
 
 /// The largest `dueSk` that is due on `today` (`~` sorts after every id character).
@@ -74,10 +72,7 @@ pub fn due_sk_upper_bound(today: NaiveDate) -> String {
 /// and the benchmark); falls back to UTC for an hour that does not exist locally.
 pub fn nz_time(date: NaiveDate, hour: u32) -> DateTime<Utc> {
     let naive = date.and_hms_opt(hour.min(23), 0, 0).unwrap_or_default();
-    match chrono_tz::Pacific::Auckland
-        .from_local_datetime(&naive)
-        .earliest()
-    {
+    match chrono_tz::Pacific::Auckland.from_local_datetime(&naive).earliest() {
         Some(t) => t.with_timezone(&Utc),
         None => Utc.from_utc_datetime(&naive),
     }
@@ -92,10 +87,7 @@ pub fn sixth_birthday(dob: NaiveDate) -> Option<NaiveDate> {
 
 /// Do the SLA clocks run (and get reported) in this status? See the module documentation.
 pub fn clocks_run(status: CaseStatus) -> bool {
-    matches!(
-        status,
-        CaseStatus::ProviderQueue | CaseStatus::Open | CaseStatus::Transition
-    )
+    matches!(status, CaseStatus::ProviderQueue | CaseStatus::Open | CaseStatus::Transition)
 }
 
 fn met_on(case: &Case, kind: SlaKind) -> Option<NaiveDate> {
@@ -120,10 +112,7 @@ pub fn next_due(case: &Case) -> Option<NaiveDate> {
     match case.status {
         // Paused: the clocks are suspended; only the sixth birthday is due.
         CaseStatus::Paused => sixth_birthday(case.student.date_of_birth),
-        s if clocks_run(s) => SlaKind::ALL
-            .into_iter()
-            .filter_map(|k| breach_day(case, k).map(|(_, day)| day))
-            .min(),
+        s if clocks_run(s) => SlaKind::ALL.into_iter().filter_map(|k| breach_day(case, k).map(|(_, day)| day)).min(),
         _ => None,
     }
 }
@@ -144,8 +133,7 @@ pub fn breach_marker_key(case_id: &CaseId, kind: SlaKind, due: NaiveDate) -> Str
 /// same day changes nothing the second time.
 pub fn run_due(case: &Case, today: NaiveDate, now: DateTime<Utc>) -> Option<CaseChange> {
     let mut breaches = 0;
-    let mut change = match crate::lifecycle::auto_reopen(case, ReopenTrigger::TurnedSix, now, today)
-    {
+    let mut change = match crate::lifecycle::auto_reopen(case, ReopenTrigger::TurnedSix, now, today) {
         Some(c) => c,
         None => CaseChange {
             case: case.clone(),
@@ -166,13 +154,7 @@ pub fn run_due(case: &Case, today: NaiveDate, now: DateTime<Utc>) -> Option<Case
             }
             let c = &mut change.case;
             c.breached.push(kind);
-            change.timeline.push(TimelineEntry::new(
-                &c.id,
-                now,
-                By::system(PROCESS),
-                false,
-                TimelineKind::SlaBreached { sla: kind, due },
-            ));
+            change.timeline.push(TimelineEntry::new(&c.id, now, By::system(PROCESS), false, TimelineKind::SlaBreached { sla: kind, due }));
             change.events.push(EventEnvelope::new(
                 now,
                 DomainEvent::SlaBreached {

@@ -56,7 +56,13 @@ pub enum SensitiveError {
 
 /// Add a safety note or health information: the note, and the case change that records it
 /// (version bump; `has_safety_notes` for the warning).
-pub fn add_note(case: &Case, actor: &Actor, kind: SensitiveKind, text: &str, now: DateTime<Utc>) -> Result<(CaseChange, SensitiveNote), SensitiveError> {
+pub fn add_note(
+    case: &Case,
+    actor: &Actor,
+    kind: SensitiveKind,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<(CaseChange, SensitiveNote), SensitiveError> {
     if !permits(actor, case, CaseAction::View) {
         return Err(SensitiveError::NotVisible);
     }
@@ -74,7 +80,14 @@ pub fn add_note(case: &Case, actor: &Actor, kind: SensitiveKind, text: &str, now
     }
     next.updated_at = now;
     next.version = case.version + 1;
-    let change = CaseChange { case: next, expected_version: Some(case.version), timeline: Vec::new(), events: Vec::new(), referral: None, markers: Vec::new() };
+    let change = CaseChange {
+        case: next,
+        expected_version: Some(case.version),
+        timeline: Vec::new(),
+        events: Vec::new(),
+        referral: None,
+        markers: Vec::new(),
+    };
     Ok((change, note))
 }
 

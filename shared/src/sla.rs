@@ -72,12 +72,7 @@ pub fn due_date(kind: SlaKind, referred_at: DateTime<Utc>) -> NaiveDate {
 
 /// The state of the `kind` clock on `today` (a New Zealand date), given the recorded meeting
 /// date if any.
-pub fn sla_state(
-    kind: SlaKind,
-    referred_at: DateTime<Utc>,
-    met_on: Option<NaiveDate>,
-    today: NaiveDate,
-) -> SlaState {
+pub fn sla_state(kind: SlaKind, referred_at: DateTime<Utc>, met_on: Option<NaiveDate>, today: NaiveDate) -> SlaState {
     state_for_due(due_date(kind, referred_at), met_on, today)
 }
 
@@ -96,21 +91,14 @@ pub fn sla_views(
                 SlaKind::WhanauMeeting => whanau_met,
             };
             let due = due_date(kind, referred_at);
-            SlaView {
-                kind,
-                due,
-                state: state_for_due(due, met_on, today),
-            }
+            SlaView { kind, due, state: state_for_due(due, met_on, today) }
         })
         .collect()
 }
 
 fn state_for_due(due: NaiveDate, met_on: Option<NaiveDate>, today: NaiveDate) -> SlaState {
     match met_on {
-        Some(on) => SlaState::Met {
-            on,
-            met_late: on > due,
-        },
+        Some(on) => SlaState::Met { on, met_late: on > due },
         None if today > due => SlaState::Breached { due },
         None => SlaState::Due { by: due },
     }
@@ -153,22 +141,10 @@ mod tests {
         let thursday_night = utc(2026, 3, 5, 10, 30);
         // Friday 6 March 2026 00:30 NZDT = 11:30 UTC Thursday.
         let friday_early = utc(2026, 3, 5, 11, 30);
-        assert_eq!(
-            due_date(SlaKind::SchoolMeeting, thursday_night),
-            date(2026, 3, 12)
-        );
-        assert_eq!(
-            due_date(SlaKind::SchoolMeeting, friday_early),
-            date(2026, 3, 13)
-        );
-        assert_eq!(
-            due_date(SlaKind::WhanauMeeting, thursday_night),
-            date(2026, 3, 19)
-        );
-        assert_eq!(
-            due_date(SlaKind::WhanauMeeting, friday_early),
-            date(2026, 3, 20)
-        );
+        assert_eq!(due_date(SlaKind::SchoolMeeting, thursday_night), date(2026, 3, 12));
+        assert_eq!(due_date(SlaKind::SchoolMeeting, friday_early), date(2026, 3, 13));
+        assert_eq!(due_date(SlaKind::WhanauMeeting, thursday_night), date(2026, 3, 19));
+        assert_eq!(due_date(SlaKind::WhanauMeeting, friday_early), date(2026, 3, 20));
     }
 
     #[test]
@@ -194,18 +170,9 @@ mod tests {
     fn due_day_is_not_breached_the_day_after_is() {
         let t = utc(2026, 3, 5, 10, 30); // school meeting due Thursday 12 March
         let due = date(2026, 3, 12);
-        assert_eq!(
-            sla_state(SlaKind::SchoolMeeting, t, None, date(2026, 3, 6)),
-            SlaState::Due { by: due }
-        );
-        assert_eq!(
-            sla_state(SlaKind::SchoolMeeting, t, None, due),
-            SlaState::Due { by: due }
-        );
-        assert_eq!(
-            sla_state(SlaKind::SchoolMeeting, t, None, date(2026, 3, 13)),
-            SlaState::Breached { due }
-        );
+        assert_eq!(sla_state(SlaKind::SchoolMeeting, t, None, date(2026, 3, 6)), SlaState::Due { by: due });
+        assert_eq!(sla_state(SlaKind::SchoolMeeting, t, None, due), SlaState::Due { by: due });
+        assert_eq!(sla_state(SlaKind::SchoolMeeting, t, None, date(2026, 3, 13)), SlaState::Breached { due });
     }
 
     #[test]
@@ -214,17 +181,11 @@ mod tests {
         let today = date(2026, 4, 30);
         assert_eq!(
             sla_state(SlaKind::SchoolMeeting, t, Some(date(2026, 3, 12)), today),
-            SlaState::Met {
-                on: date(2026, 3, 12),
-                met_late: false
-            }
+            SlaState::Met { on: date(2026, 3, 12), met_late: false }
         );
         assert_eq!(
             sla_state(SlaKind::SchoolMeeting, t, Some(date(2026, 3, 13)), today),
-            SlaState::Met {
-                on: date(2026, 3, 13),
-                met_late: true
-            }
+            SlaState::Met { on: date(2026, 3, 13), met_late: true }
         );
     }
 
@@ -238,18 +199,9 @@ mod tests {
                 SlaView {
                     kind: SlaKind::SchoolMeeting,
                     due: date(2026, 3, 12),
-                    state: SlaState::Met {
-                        on: date(2026, 3, 10),
-                        met_late: false
-                    },
+                    state: SlaState::Met { on: date(2026, 3, 10), met_late: false },
                 },
-                SlaView {
-                    kind: SlaKind::WhanauMeeting,
-                    due: date(2026, 3, 19),
-                    state: SlaState::Breached {
-                        due: date(2026, 3, 19)
-                    },
-                },
+                SlaView { kind: SlaKind::WhanauMeeting, due: date(2026, 3, 19), state: SlaState::Breached { due: date(2026, 3, 19) } },
             ]
         );
         let json = serde_json::to_value(&views).unwrap();
@@ -264,26 +216,15 @@ mod tests {
         );
         let back: Vec<SlaView> = serde_json::from_value(json).unwrap();
         assert_eq!(back, views);
-        let due = serde_json::to_value(SlaState::Due {
-            by: date(2026, 3, 19),
-        })
-        .unwrap();
-        assert_eq!(
-            due,
-            serde_json::json!({ "state": "due", "by": "2026-03-19" })
-        );
+        let due = serde_json::to_value(SlaState::Due { by: date(2026, 3, 19) }).unwrap();
+        assert_eq!(due, serde_json::json!({ "state": "due", "by": "2026-03-19" }));
     }
 
     #[test]
     fn no_panics_at_the_limits() {
         for t in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC] {
             let _ = sla_views(t, None, None, NaiveDate::MAX);
-            let _ = sla_views(
-                t,
-                Some(NaiveDate::MIN),
-                Some(NaiveDate::MAX),
-                NaiveDate::MIN,
-            );
+            let _ = sla_views(t, Some(NaiveDate::MIN), Some(NaiveDate::MAX), NaiveDate::MIN);
         }
     }
 

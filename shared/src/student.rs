@@ -54,8 +54,7 @@ impl From<PersonName> for String {
 
 /// Parse a calendar date written `YYYY-MM-DD`.
 pub fn parse_date(s: &str) -> Result<NaiveDate, &'static str> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| "must be a real date written as YYYY-MM-DD, for example 2015-03-21")
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| "must be a real date written as YYYY-MM-DD, for example 2015-03-21")
 }
 
 /// Whole years between `dob` and `on` (birthdays on 29 February count on 1 March in common years).
@@ -71,8 +70,7 @@ pub fn age_on(dob: NaiveDate, on: NaiveDate) -> i32 {
 /// The date a child born on `dob` turns `years` old (29 February → 1 March in a common year).
 pub fn birthday(dob: NaiveDate, years: i32) -> NaiveDate {
     let y = dob.year() + years;
-    NaiveDate::from_ymd_opt(y, dob.month(), dob.day())
-        .unwrap_or_else(|| NaiveDate::from_ymd_opt(y, 3, 1).expect("1 March exists"))
+    NaiveDate::from_ymd_opt(y, dob.month(), dob.day()).unwrap_or_else(|| NaiveDate::from_ymd_opt(y, 3, 1).expect("1 March exists"))
 }
 
 /// A student's date of birth: a real date, not in the future, for a child of school age
@@ -162,10 +160,7 @@ impl From<YearLevel> for i64 {
 pub fn parse_phone(s: &str) -> Result<String, &'static str> {
     let t = s.trim();
     let digits = t.chars().filter(|c| c.is_ascii_digit()).count();
-    let ok_chars = t
-        .chars()
-        .enumerate()
-        .all(|(i, c)| c.is_ascii_digit() || " -()".contains(c) || (c == '+' && i == 0));
+    let ok_chars = t.chars().enumerate().all(|(i, c)| c.is_ascii_digit() || " -()".contains(c) || (c == '+' && i == 0));
     if !ok_chars || !(7..=15).contains(&digits) {
         return Err("must be a phone number of 7 to 15 digits, for example 021 123 4567");
     }
@@ -230,11 +225,7 @@ pub struct StudentIdentity {
 
 impl StudentIdentity {
     pub fn new(nsn: Option<&Nsn>, name: &PersonName, dob: NaiveDate) -> Self {
-        StudentIdentity {
-            nsn: nsn.cloned(),
-            nsn_key: nsn.map(StudentKey::from_nsn),
-            name_key: Some(StudentKey::from_name_dob(name, dob)),
-        }
+        StudentIdentity { nsn: nsn.cloned(), nsn_key: nsn.map(StudentKey::from_nsn), name_key: Some(StudentKey::from_name_dob(name, dob)) }
     }
 
     /// A student known only by NSN.

@@ -107,7 +107,8 @@ impl TestEnv {
             source_ip: "127.0.0.1".into(),
         };
         let req = cms_http::apigw::request(&call).expect("a valid API Gateway v2 event");
-        let handler = self.registry.http(&route.function_logical_id).unwrap_or_else(|| panic!("{} is not registered", route.function_logical_id));
+        let handler =
+            self.registry.http(&route.function_logical_id).unwrap_or_else(|| panic!("{} is not registered", route.function_logical_id));
         let resp = handler(req).await;
         let status = resp.status().as_u16();
         let body = match resp.body() {
@@ -197,11 +198,7 @@ async fn spy(clients: &Clients, res: &LocalResources) -> String {
         .send()
         .await
         .expect("spy queue arn");
-    let arn = attrs
-        .attributes()
-        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
-        .cloned()
-        .unwrap_or_default();
+    let arn = attrs.attributes().and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)).cloned().unwrap_or_default();
     clients
         .eventbridge
         .put_rule()

@@ -8,11 +8,11 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use cms_aws::{DynamoStore, EventBridgeBus};
+use cms_domain::audit::append_system;
 use cms_domain::case::{By, CaseStatus};
 use cms_domain::catchment::{allocate_ca, AllocationChoice};
 use cms_domain::events::{DomainEvent, EventEnvelope};
 use cms_domain::outbox::{flush_pending, publish_committed};
-use cms_domain::audit::append_system;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
 
 /// What this handler needs from outside (the store, the bus, the clock).
@@ -27,7 +27,9 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
 /// What happened to one delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Allocated { provider_id: String },
+    Allocated {
+        provider_id: String,
+    },
     /// Already allocated (a redelivery) or not a CA case: nothing changed.
     AlreadyDone,
     /// Not an event this function handles.
@@ -81,8 +83,7 @@ where
             .await?
             .ok_or_else(|| AllocateError::ReferenceMissing(format!("catchment {}", school.catchment_id)))?;
         let choice = case.allocation_choice.unwrap_or(choice);
-        let (provider_id, route) =
-            allocate_ca(&school, &catchment, choice).map_err(|e| AllocateError::ReferenceMissing(e.to_string()))?;
+        let (provider_id, route) = allocate_ca(&school, &catchment, choice).map_err(|e| AllocateError::ReferenceMissing(e.to_string()))?;
         if deps.store.provider(&provider_id).await?.is_none() {
             return Err(AllocateError::ReferenceMissing(format!("provider {provider_id}")));
         }

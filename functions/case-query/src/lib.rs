@@ -43,14 +43,9 @@ async fn route<S: CaseStore + AuditLog, C: Clock>(deps: &Deps<S, C>, req: &Reque
     let actor = cms_http::actor(req)?;
     match cms_http::route_key(req).as_str() {
         "GET /cases" => {
-            let status = status_filter(cms_http::query(req, "status").as_deref())
-                .map_err(|m| Problem::invalid_field("status", &m))?;
-            let q = CaseListQuery {
-                scope: list_scope(&actor),
-                status,
-                limit: cms_http::limit(req)?,
-                cursor: cms_http::query(req, "cursor"),
-            };
+            let status = status_filter(cms_http::query(req, "status").as_deref()).map_err(|m| Problem::invalid_field("status", &m))?;
+            let q =
+                CaseListQuery { scope: list_scope(&actor), status, limit: cms_http::limit(req)?, cursor: cms_http::query(req, "cursor") };
             let page = deps.store.list_cases(&q).await.map_err(store_problem)?;
             // the index chose the rows; the policy still has the last word on each one
             let visible: Vec<&Case> = page.items.iter().filter(|c| can_view_case(&actor, c)).collect();

@@ -75,7 +75,9 @@ fn store_problem(e: StoreError) -> Problem {
 fn cit_problem(e: CitError) -> Problem {
     match e {
         CitError::NotCit => Problem::forbidden(&e.to_string()),
-        CitError::ReasonRequired => Problem::invalid_field("reason", "is required: say why in 1 to 500 characters, without control characters"),
+        CitError::ReasonRequired => {
+            Problem::invalid_field("reason", "is required: say why in 1 to 500 characters, without control characters")
+        }
         CitError::NotInReview(_) | CitError::NotTransferable(_) | CitError::SameProvider => Problem::conflict(&e.to_string()),
     }
 }
@@ -107,10 +109,7 @@ where
                 None => match suggest(&deps.store, &case).await? {
                     Some((_, p)) => p,
                     None => {
-                        return Err(Problem::invalid_field(
-                            "providerId",
-                            "no catchment matches the student's address: choose the provider",
-                        ))
+                        return Err(Problem::invalid_field("providerId", "no catchment matches the student's address: choose the provider"))
                     }
                 },
             };
@@ -130,7 +129,8 @@ where
                 Some(p) => provider(&deps.store, &p).await?,
                 None => return Err(Problem::invalid_field("providerId", "is required: the provider to transfer to")),
             };
-            let change = cit::transfer(&case, &actor, &to, body.reason.as_deref().unwrap_or_default(), deps.clock.now()).map_err(cit_problem)?;
+            let change =
+                cit::transfer(&case, &actor, &to, body.reason.as_deref().unwrap_or_default(), deps.clock.now()).map_err(cit_problem)?;
             commit(deps, req, &actor, change, "transferred", "case.cit.transfer").await
         }
         _ => Err(Problem::method_not_allowed()),
@@ -177,7 +177,9 @@ fn suggestion_json(case: &Case, s: Option<(Locality, Provider)>) -> serde_json::
             "catchmentId": loc.catchment_id,
             "matchedLocality": loc.name,
         }),
-        None => json!({ "caseId": case.id, "suggestedProviderId": null, "message": "No catchment matches the student's address; choose the provider." }),
+        None => {
+            json!({ "caseId": case.id, "suggestedProviderId": null, "message": "No catchment matches the student's address; choose the provider." })
+        }
     }
 }
 

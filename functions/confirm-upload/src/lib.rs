@@ -11,10 +11,10 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use cms_aws::{DynamoStore, EventBridgeBus, S3FileStore};
-use cms_domain::files::{confirm, parse_object_key, FileStatus, Verdict};
-use cms_domain::outbox::{flush_pending, publish_committed};
 use cms_domain::audit::append_system;
+use cms_domain::files::{confirm, parse_object_key, FileStatus, Verdict};
 use cms_domain::ids::EventId;
+use cms_domain::outbox::{flush_pending, publish_committed};
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, FileRecords, FileStore, StoreError, SystemClock};
 
 /// How this process is named in the audit trail.

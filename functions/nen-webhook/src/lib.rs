@@ -14,11 +14,11 @@ pub mod signature;
 
 use async_trait::async_trait;
 use cms_aws::{DynamoStore, EventBridgeBus};
+use cms_domain::audit::append_system;
 use cms_domain::case::Case;
 use cms_domain::enrol::{self, delivery_marker, fingerprint, on_enrolled, Delivery, Notification};
 use cms_domain::ids::CaseId;
 use cms_domain::outbox::publish_committed;
-use cms_domain::audit::append_system;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
 use cms_domain::student::StudentIdentity;
 use cms_http::{json, respond, Problem};
@@ -74,7 +74,8 @@ impl SigningSecrets for SecretsManagerSecrets {
             .send()
             .await
             .map_err(|e| format!("reading the ENROL secret: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(e)))?;
-        let v: Value = serde_json::from_str(out.secret_string().unwrap_or_default()).map_err(|_| "the ENROL secret is not JSON".to_string())?;
+        let v: Value =
+            serde_json::from_str(out.secret_string().unwrap_or_default()).map_err(|_| "the ENROL secret is not JSON".to_string())?;
         let secrets: Vec<Vec<u8>> = ["current", "previous"]
             .iter()
             .filter_map(|k| v.get(k).and_then(Value::as_str))
@@ -132,7 +133,9 @@ fn store_problem(e: StoreError) -> Problem {
 fn repeat(stored: (String, Option<String>), fp: &str) -> Result<Response<Body>, Problem> {
     let (stored_fp, answer) = stored;
     if stored_fp != fp {
-        return Err(Problem::conflict("This notification id was already used for a different notification. Use a new id for a new notification."));
+        return Err(Problem::conflict(
+            "This notification id was already used for a different notification. Use a new id for a new notification.",
+        ));
     }
     let answer: Value = answer.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or(json!({}));
     Ok(json(200, &answer))
@@ -166,7 +169,11 @@ where
     let delivery: Delivery = serde_json::from_slice(body).map_err(|e| {
         let what = e.to_string();
         let what = what.split(" at line ").next().unwrap_or_default().to_string();
-        Problem::bad_request(&if e.is_syntax() || e.is_eof() { "The body is not valid JSON.".to_string() } else { format!("The body is not an ENROL notification: {what}.") })
+        Problem::bad_request(&if e.is_syntax() || e.is_eof() {
+            "The body is not valid JSON.".to_string()
+        } else {
+            format!("The body is not an ENROL notification: {what}.")
+        })
     })?;
     let notification = enrol::parse(&delivery, deps.clock.today_nz()).map_err(Problem::invalid)?;
     let fp = fingerprint(body);

@@ -24,7 +24,9 @@ impl SignatureError {
         match self {
             SignatureError::Missing => "The Enrol-Signature header is missing.",
             SignatureError::Malformed => "The Enrol-Signature header must look like t=<unix seconds>,v1=<hex HMAC-SHA256>.",
-            SignatureError::Stale => "The signature's timestamp is more than 5 minutes from the current time. Sign each delivery when it is sent.",
+            SignatureError::Stale => {
+                "The signature's timestamp is more than 5 minutes from the current time. Sign each delivery when it is sent."
+            }
             SignatureError::Mismatch => "The signature does not match the body.",
         }
     }
@@ -50,7 +52,10 @@ fn parse_header(h: &str) -> Result<(i64, Vec<Vec<u8>>), SignatureError> {
                 if v.len() != 64 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(SignatureError::Malformed);
                 }
-                let bytes = (0..32).map(|i| u8::from_str_radix(&v[2 * i..2 * i + 2], 16)).collect::<Result<Vec<u8>, _>>().map_err(|_| SignatureError::Malformed)?;
+                let bytes = (0..32)
+                    .map(|i| u8::from_str_radix(&v[2 * i..2 * i + 2], 16))
+                    .collect::<Result<Vec<u8>, _>>()
+                    .map_err(|_| SignatureError::Malformed)?;
                 sigs.push(bytes);
             }
             _ => {} // unknown schemes are ignored (forward compatible)
@@ -118,7 +123,11 @@ mod tests {
         // a timestamp changed after signing
         let sig = sign(b"new", NOW, body);
         assert_eq!(verify(Some(&format!("t={},v1={sig}", NOW - 1)), body, &secrets, NOW), Err(SignatureError::Mismatch));
-        assert_eq!(verify(Some(&good(b"", NOW)), body, &[Vec::new()], NOW), Err(SignatureError::Mismatch), "an empty secret never verifies");
+        assert_eq!(
+            verify(Some(&good(b"", NOW)), body, &[Vec::new()], NOW),
+            Err(SignatureError::Mismatch),
+            "an empty secret never verifies"
+        );
     }
 
     proptest! {

@@ -12,10 +12,10 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use cms_aws::{DynamoStore, SesMailer};
+use cms_domain::audit::append_system;
 use cms_domain::case::Marker;
 use cms_domain::events::EventEnvelope;
 use cms_domain::notification::{marker_key, notice_for, recipient, render, Audience, Recipient};
-use cms_domain::audit::append_system;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, Mailer, ReferenceData, StoreError, SystemClock};
 
 /// The portal's origin when none is configured.

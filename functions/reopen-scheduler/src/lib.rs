@@ -17,9 +17,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use cms_aws::{DynamoStore, EventBridgeBus};
+use cms_domain::audit::append_system;
 use cms_domain::case::{Case, CaseChange};
 use cms_domain::outbox::publish_committed;
-use cms_domain::audit::append_system;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, DueStore, EventBus, StoreError, SystemClock};
 use cms_domain::schedule::{self, SHARDS};
 use futures::stream::{self, StreamExt};
@@ -49,11 +49,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            page_size: 100,
-            concurrency: 1,
-            outbox_grace_secs: 60,
-        }
+        Options { page_size: 100, concurrency: 1, outbox_grace_secs: 60 }
     }
 }
 
@@ -94,10 +90,7 @@ pub enum SchedulerError {
 
 /// The Lambda entry point: the schedule's input is ignored (the date comes from the clock).
 /// A run that left work behind returns `Err`, so EventBridge Scheduler retries it (safely).
-pub async fn handle<S, B, C>(
-    deps: &Deps<S, B, C>,
-    _input: serde_json::Value,
-) -> Result<Summary, SchedulerError>
+pub async fn handle<S, B, C>(deps: &Deps<S, B, C>, _input: serde_json::Value) -> Result<Summary, SchedulerError>
 where
     S: CaseStore + DueStore + AuditLog,
     B: EventBus,
@@ -120,20 +113,14 @@ where
 {
     let now = deps.clock.now();
     let today = deps.clock.today_nz();
-    let mut sum = Summary {
-        today,
-        ..Summary::default()
-    };
+    let mut sum = Summary { today, ..Summary::default() };
     // the run's id: every audit entry this run writes carries it
     let run_id = cms_domain::ids::EventId::new_ulid().to_string();
     let result = async {
         for shard in 0..SHARDS {
             let mut cursor = None;
             loop {
-                let page = deps
-                    .store
-                    .due_cases(shard, today, opts.page_size, cursor.take())
-                    .await?;
+                let page = deps.store.due_cases(shard, today, opts.page_size, cursor.take()).await?;
                 sum.queries += 1;
                 sum.read += page.items.len() as u64;
                 let results: Vec<CaseResult> = stream::iter(page.items)
@@ -194,25 +181,12 @@ impl Summary {
 }
 
 fn counts(change: &CaseChange) -> (bool, u64) {
-    let reopened = change
-        .events
-        .iter()
-        .any(|e| e.detail_type() == "CaseReopened");
-    let breaches = change
-        .events
-        .iter()
-        .filter(|e| e.detail_type() == "SlaBreached")
-        .count() as u64;
+    let reopened = change.events.iter().any(|e| e.detail_type() == "CaseReopened");
+    let breaches = change.events.iter().filter(|e| e.detail_type() == "SlaBreached").count() as u64;
     (reopened, breaches)
 }
 
-async fn process<S, B, C>(
-    deps: &Deps<S, B, C>,
-    case: Case,
-    today: NaiveDate,
-    now: DateTime<Utc>,
-    run_id: &str,
-) -> CaseResult
+async fn process<S, B, C>(deps: &Deps<S, B, C>, case: Case, today: NaiveDate, now: DateTime<Utc>, run_id: &str) -> CaseResult
 where
     S: CaseStore + DueStore + AuditLog,
     B: EventBus,
@@ -263,12 +237,7 @@ where
 
 /// Publish events that have sat in an outbox longer than the grace period (publish failed or the
 /// writer crashed), a case at a time, and clear them. Consumers de-duplicate on `eventId`.
-async fn sweep_outbox<S, B, C>(
-    deps: &Deps<S, B, C>,
-    now: DateTime<Utc>,
-    opts: &Options,
-    sum: &mut Summary,
-) -> Result<(), SchedulerError>
+async fn sweep_outbox<S, B, C>(deps: &Deps<S, B, C>, now: DateTime<Utc>, opts: &Options, sum: &mut Summary) -> Result<(), SchedulerError>
 where
     S: CaseStore + DueStore + AuditLog,
     B: EventBus,
@@ -277,16 +246,10 @@ where
     let before = now - chrono::Duration::seconds(opts.outbox_grace_secs.max(0));
     let mut cursor = None;
     loop {
-        let page = deps
-            .store
-            .stale_outbox(before, opts.page_size, cursor.take())
-            .await?;
+        let page = deps.store.stale_outbox(before, opts.page_size, cursor.take()).await?;
         sum.outbox_found += page.items.len() as u64;
         // group by case, keeping the outbox's order
-        let mut groups: Vec<(
-            cms_domain::ids::CaseId,
-            Vec<cms_domain::events::EventEnvelope>,
-        )> = Vec::new();
+        let mut groups: Vec<(cms_domain::ids::CaseId, Vec<cms_domain::events::EventEnvelope>)> = Vec::new();
         for (case_id, event) in page.items {
             match groups.iter_mut().find(|(c, _)| *c == case_id) {
                 Some((_, events)) => events.push(event),

@@ -11,12 +11,8 @@ async fn main() -> Result<(), Error> {
     let deps = reopen_scheduler::aws_deps(&sdk, &env);
     deps.store.warm_up().await;
     let deps = &deps;
-    run(service_fn(
-        move |ev: LambdaEvent<serde_json::Value>| async move {
-            reopen_scheduler::handle(deps, ev.payload)
-                .await
-                .map_err(Error::from)
-        },
-    ))
+    run(service_fn(move |ev: LambdaEvent<serde_json::Value>| async move {
+        reopen_scheduler::handle(deps, ev.payload).await.map_err(Error::from)
+    }))
     .await
 }

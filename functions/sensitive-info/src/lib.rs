@@ -90,12 +90,17 @@ where
     };
     let body: NoteBody = cms_http::json_body(req)?;
     for attempt in 0..3 {
-        let current = if attempt == 0 { case.clone() } else { deps.store.case(&id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("case"))? };
-        let (change, note) = add_note(&current, &actor, kind, body.text.as_deref().unwrap_or_default(), deps.clock.now()).map_err(|e| match e {
-            SensitiveError::NotVisible => Problem::not_found("case"),
-            SensitiveError::NotPermitted => Problem::forbidden(&e.to_string()),
-            SensitiveError::Invalid => Problem::invalid_field("text", "must be 1 to 4000 characters of text"),
-        })?;
+        let current = if attempt == 0 {
+            case.clone()
+        } else {
+            deps.store.case(&id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("case"))?
+        };
+        let (change, note) =
+            add_note(&current, &actor, kind, body.text.as_deref().unwrap_or_default(), deps.clock.now()).map_err(|e| match e {
+                SensitiveError::NotVisible => Problem::not_found("case"),
+                SensitiveError::NotPermitted => Problem::forbidden(&e.to_string()),
+                SensitiveError::Invalid => Problem::invalid_field("text", "must be 1 to 4000 characters of text"),
+            })?;
         match deps.store.add_sensitive(&change, &note).await {
             Ok(()) => {
                 let action = match kind {

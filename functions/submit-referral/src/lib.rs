@@ -14,14 +14,14 @@ use cms_aws::{DynamoStore, EventBridgeBus};
 use cms_domain::access::{can_make_requests, can_view_case};
 use cms_domain::actor::Actor;
 use cms_domain::case::{Case, CaseStatus};
-use cms_domain::intake::{self, Intake, Outcome};
-use cms_domain::student::StudentIdentity;
 use cms_domain::ids::{CaseId, ReferralId, SchoolId};
+use cms_domain::intake::{self, Intake, Outcome};
 use cms_domain::outbox::publish_committed;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, ReferralStore, StoreError, SystemClock};
 use cms_domain::referral::{
     check_draft, validate_submission, Referral, ReferralForm, ReferralStatus, Rejection, SubmissionContext, ValidReferral,
 };
+use cms_domain::student::StudentIdentity;
 use cms_http::{json, respond, Problem};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
@@ -52,9 +52,9 @@ where
     C: Clock,
 {
     let actor = cms_http::actor(req)?;
-    let school = can_make_requests(&actor)
-        .cloned()
-        .ok_or_else(|| Problem::forbidden("Only school staff (Attendance Lead, School Primary Contact or Office Support) can make requests for support."))?;
+    let school = can_make_requests(&actor).cloned().ok_or_else(|| {
+        Problem::forbidden("Only school staff (Attendance Lead, School Primary Contact or Office Support) can make requests for support.")
+    })?;
     match cms_http::route_key(req).as_str() {
         "POST /referrals" => create(deps, req, &actor, &school).await,
         "GET /referrals" => list_drafts(deps, req, &school).await,
@@ -95,10 +95,7 @@ fn take_version(body: &mut serde_json::Map<String, Value>, required: bool) -> Re
     match body.remove("version") {
         None if required => Err(Problem::invalid_field("version", "is required: send the version of the request you are editing")),
         None => Ok(None),
-        Some(v) => v
-            .as_u64()
-            .map(Some)
-            .ok_or_else(|| Problem::invalid_field("version", "must be a whole number")),
+        Some(v) => v.as_u64().map(Some).ok_or_else(|| Problem::invalid_field("version", "must be a whole number")),
     }
 }
 
@@ -177,7 +174,12 @@ where
 {
     match cms_http::query(req, "status").as_deref() {
         None | Some("draft") => {}
-        Some(_) => return Err(Problem::invalid_field("status", "only draft requests can be listed here; submitted requests are cases (GET /cases)")),
+        Some(_) => {
+            return Err(Problem::invalid_field(
+                "status",
+                "only draft requests can be listed here; submitted requests are cases (GET /cases)",
+            ))
+        }
     }
     let limit = cms_http::limit(req)?;
     let page = deps.store.drafts(school, limit, cms_http::query(req, "cursor")).await.map_err(store_problem)?;
@@ -240,16 +242,16 @@ fn stale(current: &Referral) -> Problem {
         .with_current(json!({ "version": current.version, "updatedAt": current.updated_at }))
 }
 
-async fn validate<S, B, C>(deps: &Deps<S, B, C>, r: &Referral, school: &cms_domain::catchment::School) -> Result<cms_domain::referral::ValidReferral, Problem>
+async fn validate<S, B, C>(
+    deps: &Deps<S, B, C>,
+    r: &Referral,
+    school: &cms_domain::catchment::School,
+) -> Result<cms_domain::referral::ValidReferral, Problem>
 where
     S: ReferenceData,
     C: Clock,
 {
-    let pc_id = r
-        .form
-        .primary_contact_user_id
-        .as_deref()
-        .and_then(|u| cms_domain::ids::UserId::parse(u).ok());
+    let pc_id = r.form.primary_contact_user_id.as_deref().and_then(|u| cms_domain::ids::UserId::parse(u).ok());
     let pc = match &pc_id {
         Some(id) => deps.store.user(id).await.map_err(store_problem)?,
         None => None,
@@ -261,7 +263,13 @@ where
     })
 }
 
-async fn submit<S, B, C>(deps: &Deps<S, B, C>, req: &Request, r: Referral, version: Option<u64>, actor: &Actor) -> Result<Response<Body>, Problem>
+async fn submit<S, B, C>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    r: Referral,
+    version: Option<u64>,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem>
 where
     S: CaseStore + ReferralStore + ReferenceData + AuditLog,
     B: EventBus,

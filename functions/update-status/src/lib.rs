@@ -84,11 +84,7 @@ struct AttestationForm {
     withdrawn_from_school: Option<bool>,
 }
 
-async fn update<S, B, C>(
-    deps: &Deps<S, B, C>,
-    req: &Request,
-    actor: &Actor,
-) -> Result<Response<Body>, Problem>
+async fn update<S, B, C>(deps: &Deps<S, B, C>, req: &Request, actor: &Actor) -> Result<Response<Body>, Problem>
 where
     S: CaseStore + ReferenceData + AuditLog,
     B: EventBus,
@@ -101,11 +97,7 @@ where
     };
     // who may act at all, before anything about the body is said
     if !lifecycle::may_act(actor, &case) {
-        return Err(lifecycle_problem(
-            LifecycleError::NotPermitted,
-            actor,
-            &case,
-        ));
+        return Err(lifecycle_problem(LifecycleError::NotPermitted, actor, &case));
     }
     let body: StatusRequest = cms_http::json_body(req)?;
     let action = parse_action(body.action.as_deref())?;
@@ -115,8 +107,7 @@ where
     }
     let cmd = command(deps, actor, action, body).await?;
     let now = deps.clock.now();
-    let change = lifecycle::decide(&case, actor, &cmd, now, deps.clock.today_nz())
-        .map_err(|e| lifecycle_problem(e, actor, &case))?;
+    let change = lifecycle::decide(&case, actor, &cmd, now, deps.clock.today_nz()).map_err(|e| lifecycle_problem(e, actor, &case))?;
     match deps.store.commit(&change).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
@@ -149,21 +140,10 @@ where
 }
 
 fn parse_action(a: Option<&str>) -> Result<Action, Problem> {
-    let names = || {
-        Action::ALL
-            .iter()
-            .map(|a| a.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let names = || Action::ALL.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ");
     match a {
-        None => Err(Problem::invalid_field(
-            "action",
-            &format!("is required: one of {}", names()),
-        )),
-        Some(s) => Action::parse(s.trim()).ok_or_else(|| {
-            Problem::invalid_field("action", &format!("must be one of {}", names()))
-        }),
+        None => Err(Problem::invalid_field("action", &format!("is required: one of {}", names()))),
+        Some(s) => Action::parse(s.trim()).ok_or_else(|| Problem::invalid_field("action", &format!("must be one of {}", names()))),
     }
 }
 
@@ -171,18 +151,13 @@ fn parse_action(a: Option<&str>) -> Result<Action, Problem> {
 fn expected_version(req: &Request, body: Option<&Value>) -> Result<u64, Problem> {
     let from_body = match body {
         None | Some(Value::Null) => None,
-        Some(v) => Some(v.as_u64().ok_or_else(|| {
-            Problem::invalid_field("version", "must be the case's version: a whole number")
-        })?),
+        Some(v) => Some(v.as_u64().ok_or_else(|| Problem::invalid_field("version", "must be the case's version: a whole number"))?),
     };
     let from_header = match req.headers().get("if-match") {
         None => None,
         Some(h) => Some(
-            parse_if_match(h.to_str().unwrap_or_default()).ok_or_else(|| {
-                Problem::bad_request(
-                    "The If-Match header must be the case's version, for example If-Match: \"3\".",
-                )
-            })?,
+            parse_if_match(h.to_str().unwrap_or_default())
+                .ok_or_else(|| Problem::bad_request("The If-Match header must be the case's version, for example If-Match: \"3\"."))?,
         ),
     };
     match (from_body, from_header) {
@@ -202,22 +177,13 @@ fn expected_version(req: &Request, body: Option<&Value>) -> Result<u64, Problem>
 fn parse_if_match(h: &str) -> Option<u64> {
     let t = h.trim();
     let t = t.strip_prefix("W/").unwrap_or(t);
-    let t = t
-        .strip_prefix('"')
-        .and_then(|x| x.strip_suffix('"'))
-        .unwrap_or(t);
+    let t = t.strip_prefix('"').and_then(|x| x.strip_suffix('"')).unwrap_or(t);
     t.parse().ok()
 }
 
 fn refuse_field(field: &str, present: bool, action: Action) -> Result<(), Problem> {
     if present {
-        return Err(Problem::invalid_field(
-            field,
-            &format!(
-                "is not used when the action is {}; leave it out",
-                action.as_str()
-            ),
-        ));
+        return Err(Problem::invalid_field(field, &format!("is not used when the action is {}; leave it out", action.as_str())));
     }
     Ok(())
 }
@@ -225,30 +191,16 @@ fn refuse_field(field: &str, present: bool, action: Action) -> Result<(), Proble
 fn parse_note(note: Option<String>) -> Result<Option<String>, Problem> {
     match note.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
-        Some(n) if n.chars().count() > MAX_NOTE => Err(Problem::invalid_field(
-            "note",
-            &format!("must be {MAX_NOTE} characters or fewer"),
-        )),
-        Some(n)
-            if n.chars()
-                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) =>
-        {
-            Err(Problem::invalid_field(
-                "note",
-                "must not contain control characters",
-            ))
+        Some(n) if n.chars().count() > MAX_NOTE => Err(Problem::invalid_field("note", &format!("must be {MAX_NOTE} characters or fewer"))),
+        Some(n) if n.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) => {
+            Err(Problem::invalid_field("note", "must not contain control characters"))
         }
         Some(n) => Ok(Some(n.to_string())),
     }
 }
 
 /// The domain command for the request (looking up the person to assign).
-async fn command<S, B, C>(
-    deps: &Deps<S, B, C>,
-    actor: &Actor,
-    action: Action,
-    body: StatusRequest,
-) -> Result<Command, Problem>
+async fn command<S, B, C>(deps: &Deps<S, B, C>, actor: &Actor, action: Action, body: StatusRequest) -> Result<Command, Problem>
 where
     S: ReferenceData,
 {
@@ -268,38 +220,26 @@ where
                 refuse_field("note", true, action)?;
             }
             let id = match body.case_manager_id.as_deref().map(str::trim) {
-                Some(s) if !s.is_empty() => UserId::parse(s).map_err(|_| {
-                    Problem::invalid_field("caseManagerId", "is not a valid user id")
-                })?,
+                Some(s) if !s.is_empty() => {
+                    UserId::parse(s).map_err(|_| Problem::invalid_field("caseManagerId", "is not a valid user id"))?
+                }
                 // a Case Manager picking up a case assigns themselves
                 _ if actor.role() == Role::CaseManager => actor.user_id().clone(),
-                _ => {
-                    return Err(Problem::invalid_field(
-                        "caseManagerId",
-                        "is required: the user id of the Case Manager to assign",
-                    ))
-                }
+                _ => return Err(Problem::invalid_field("caseManagerId", "is required: the user id of the Case Manager to assign")),
             };
             let user = deps
                 .store
                 .user(&id)
                 .await
                 .map_err(store_problem)?
-                .ok_or_else(|| {
-                    unprocessable_field(
-                        "caseManagerId",
-                        "is not a user of the Attendance Service Portal",
-                    )
-                })?;
+                .ok_or_else(|| unprocessable_field("caseManagerId", "is not a user of the Attendance Service Portal"))?;
             Command::Assign { case_manager: user }
         }
         Action::Transition => Command::Transition { note },
         Action::Close => {
             let reason = body.reason.as_deref().map(str::trim).unwrap_or_default();
             let reason = CloseReason::parse(reason).map_err(|e| match e {
-                LifecycleError::UnknownCloseReason => {
-                    Problem::invalid_field("reason", &e.to_string())
-                }
+                LifecycleError::UnknownCloseReason => Problem::invalid_field("reason", &e.to_string()),
                 other => refused(&other.to_string()),
             })?;
             Command::Close { reason, note }
@@ -353,17 +293,12 @@ fn lifecycle_problem(e: LifecycleError, actor: &Actor, case: &Case) -> Problem {
         LifecycleError::NotPermitted if can_view_case(actor, case) => Problem::forbidden(&msg),
         LifecycleError::NotPermitted => Problem::not_found("case"),
         LifecycleError::AssignOthersNotPermitted => Problem::forbidden(&msg),
-        LifecycleError::NotAllowedFrom { .. } | LifecycleError::NoChange(_) => {
-            Problem::conflict(&msg).with_current(current(case))
-        }
+        LifecycleError::NotAllowedFrom { .. } | LifecycleError::NoChange(_) => Problem::conflict(&msg).with_current(current(case)),
         LifecycleError::UnknownCloseReason => Problem::invalid_field("reason", &msg),
         LifecycleError::NotACaseManagerHere => unprocessable_field("caseManagerId", &msg),
         LifecycleError::PauseConditionsNotMet(_) => {
             let mut p = refused(&msg);
-            p.errors = vec![cms_domain::referral::FieldError {
-                field: "attestation".into(),
-                message: msg.clone(),
-            }];
+            p.errors = vec![cms_domain::referral::FieldError { field: "attestation".into(), message: msg.clone() }];
             p
         }
         _ => refused(&msg),
@@ -372,9 +307,7 @@ fn lifecycle_problem(e: LifecycleError, actor: &Actor, case: &Case) -> Problem {
 
 fn store_problem(e: StoreError) -> Problem {
     match e {
-        StoreError::Conflict => {
-            Problem::conflict("This case was changed by someone else. Reload it and try again.")
-        }
+        StoreError::Conflict => Problem::conflict("This case was changed by someone else. Reload it and try again."),
         other => {
             tracing::error!(error = %other, "store failure");
             Problem::unavailable()
@@ -398,12 +331,7 @@ mod tests {
     #[test]
     fn notes_are_checked() {
         assert_eq!(parse_note(Some("  ".into())).unwrap(), None);
-        assert_eq!(
-            parse_note(Some(" met whanau \n".into()))
-                .unwrap()
-                .as_deref(),
-            Some("met whanau")
-        );
+        assert_eq!(parse_note(Some(" met whanau \n".into())).unwrap().as_deref(), Some("met whanau"));
         assert!(parse_note(Some("x".repeat(MAX_NOTE + 1))).is_err());
         assert!(parse_note(Some("bad\u{0007}".into())).is_err());
     }
@@ -413,9 +341,7 @@ mod tests {
         assert_eq!(parse_action(Some("close")).unwrap(), Action::Close);
         let p = parse_action(Some("delete")).unwrap_err();
         assert_eq!(p.status, 400);
-        assert!(p.errors[0]
-            .message
-            .contains("assign, transition, close, pause, reopen"));
+        assert!(p.errors[0].message.contains("assign, transition, close, pause, reopen"));
         assert_eq!(parse_action(None).unwrap_err().errors[0].field, "action");
     }
 }

@@ -10,8 +10,5 @@ async fn main() -> Result<(), Error> {
     let deps = update_status::aws_deps(&sdk, &env);
     deps.store.warm_up().await;
     let deps = &deps;
-    run(service_fn(move |req: Request| async move {
-        Ok::<_, Error>(update_status::handle(deps, req).await)
-    }))
-    .await
+    run(service_fn(move |req: Request| async move { Ok::<_, Error>(update_status::handle(deps, req).await) })).await
 }

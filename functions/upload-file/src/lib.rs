@@ -55,7 +55,10 @@ struct UploadBody {
     shared: Option<bool>,
 }
 
-async fn route<S: CaseStore + FileRecords + AuditLog, F: FileStore, C: Clock>(deps: &Deps<S, F, C>, req: &Request) -> Result<Response<Body>, Problem> {
+async fn route<S: CaseStore + FileRecords + AuditLog, F: FileStore, C: Clock>(
+    deps: &Deps<S, F, C>,
+    req: &Request,
+) -> Result<Response<Body>, Problem> {
     let actor = cms_http::actor(req)?;
     match cms_http::route_key(req).as_str() {
         "POST /cases/{id}/files" => {

@@ -28,11 +28,7 @@ impl Report {
         self.breaks.is_empty()
     }
 
-    async fn check<S: AuditLog + ?Sized>(
-        &mut self,
-        store: &S,
-        id: &CaseId,
-    ) -> Result<(), StoreError> {
+    async fn check<S: AuditLog + ?Sized>(&mut self, store: &S, id: &CaseId) -> Result<(), StoreError> {
         let entries = store.entries(id).await?;
         self.cases += 1;
         self.entries += entries.len() as u64;
@@ -47,10 +43,7 @@ impl Report {
 }
 
 /// The chains of these cases.
-pub async fn verify_cases<S: AuditLog + ?Sized>(
-    store: &S,
-    ids: &[CaseId],
-) -> Result<Report, StoreError> {
+pub async fn verify_cases<S: AuditLog + ?Sized>(store: &S, ids: &[CaseId]) -> Result<Report, StoreError> {
     let mut report = Report::default();
     for id in ids {
         report.check(store, id).await?;
@@ -59,20 +52,12 @@ pub async fn verify_cases<S: AuditLog + ?Sized>(
 }
 
 /// The chain of every case: each status's partition of the `ByStatus` index, page by page.
-pub async fn verify_all<S: CaseStore + AuditLog + ?Sized>(
-    store: &S,
-    page_size: u32,
-) -> Result<Report, StoreError> {
+pub async fn verify_all<S: CaseStore + AuditLog + ?Sized>(store: &S, page_size: u32) -> Result<Report, StoreError> {
     let mut report = Report::default();
     for status in CaseStatus::ALL {
         let mut cursor = None;
         loop {
-            let q = CaseListQuery {
-                scope: ListScope::National,
-                status: Some(status),
-                limit: page_size.max(1),
-                cursor: cursor.take(),
-            };
+            let q = CaseListQuery { scope: ListScope::National, status: Some(status), limit: page_size.max(1), cursor: cursor.take() };
             let page = store.list_cases(&q).await?;
             report.queries += 1;
             for case in &page.items {

@@ -12,9 +12,7 @@ use cms_domain::catchment::{AllocationChoice, AllocationRoute};
 use cms_domain::ids::{CaseId, CatchmentId, ProviderId, ReferralId, SchoolId, UserId};
 use cms_domain::lifecycle::{decide, CloseReason, Command, PauseAttestation};
 use cms_domain::ports::{CaseStore, ReferralStore, StoreError};
-use cms_domain::referral::{
-    Address, Referral, ReferralForm, ReferralStatus, Student, UserRecord, ValidReferral, Whanau,
-};
+use cms_domain::referral::{Address, Referral, ReferralForm, ReferralStatus, Student, UserRecord, ValidReferral, Whanau};
 use cms_domain::student::{PersonName, YearLevel};
 
 /// Where the case ends up.
@@ -49,16 +47,11 @@ pub fn changes(spec: &CaseSpec) -> Result<Vec<CaseChange>, String> {
     let at = spec.at;
     let today = cms_domain::nz_date(at);
     let school = SchoolId::parse("1001").map_err(|e| err("school", e))?;
-    let lead = Actor::new(
-        UserId::parse("lead-1001").map_err(|e| err("user", e))?,
-        Role::AttendanceLead,
-        Org::School(school.clone()),
-    )
-    .map_err(|e| err("lead", e))?;
+    let lead = Actor::new(UserId::parse("lead-1001").map_err(|e| err("user", e))?, Role::AttendanceLead, Org::School(school.clone()))
+        .map_err(|e| err("lead", e))?;
     let p01 = ProviderId::parse("P01").map_err(|e| err("provider", e))?;
     let cm_id = UserId::parse("cm-p01").map_err(|e| err("user", e))?;
-    let cm = Actor::new(cm_id.clone(), Role::CaseManager, Org::Provider(p01.clone()))
-        .map_err(|e| err("case manager", e))?;
+    let cm = Actor::new(cm_id.clone(), Role::CaseManager, Org::Provider(p01.clone())).map_err(|e| err("case manager", e))?;
     let name = |n: &str| PersonName::parse(n).map_err(|e| err("name", e));
     let referral = Referral {
         id: ReferralId::new_ulid(),
@@ -87,30 +80,15 @@ pub fn changes(spec: &CaseSpec) -> Result<Vec<CaseChange>, String> {
             phone: Some("021 555 0101".into()),
             email: None,
         }],
-        home_address: Address {
-            street: "12 Kowhai Lane".into(),
-            suburb: None,
-            town: "Whangarei".into(),
-            postcode: Some("0110".into()),
-        },
+        home_address: Address { street: "12 Kowhai Lane".into(), suburb: None, town: "Whangarei".into(), postcode: Some("0110".into()) },
         alternative_address: None,
         reason: "Chronic absence (fictional).".into(),
         actions_taken: "Attendance plan (fictional).".into(),
         primary_contact: UserId::parse("contact-1001").map_err(|e| err("user", e))?,
         allocation: AllocationChoice::Catchment,
     };
-    let mut out = vec![Case::open_ca(
-        CaseId::new_ulid(),
-        &referral,
-        &valid,
-        at,
-        &lead,
-    )];
-    let last = |out: &Vec<CaseChange>| {
-        out.last()
-            .map(|c| c.case.clone())
-            .ok_or_else(|| "no change".to_string())
-    };
+    let mut out = vec![Case::open_ca(CaseId::new_ulid(), &referral, &valid, at, &lead)];
+    let last = |out: &Vec<CaseChange>| out.last().map(|c| c.case.clone()).ok_or_else(|| "no change".to_string());
     let allocated = last(&out)?
         .allocate(
             p01.clone(),
@@ -131,43 +109,17 @@ pub fn changes(spec: &CaseSpec) -> Result<Vec<CaseChange>, String> {
         email: "cm@provider.example.nz".into(),
         display_name: "Case Manager".into(),
     };
-    out.push(
-        decide(
-            &last(&out)?,
-            &cm,
-            &Command::Assign {
-                case_manager: record,
-            },
-            at,
-            today,
-        )
-        .map_err(|e| err("assign", e))?,
-    );
-    for (met, kind) in [
-        (spec.school_met, ActivityType::SchoolMeeting),
-        (spec.whanau_met, ActivityType::WhanauMeeting),
-    ] {
+    out.push(decide(&last(&out)?, &cm, &Command::Assign { case_manager: record }, at, today).map_err(|e| err("assign", e))?);
+    for (met, kind) in [(spec.school_met, ActivityType::SchoolMeeting), (spec.whanau_met, ActivityType::WhanauMeeting)] {
         if met {
-            let input = ActivityInput {
-                kind,
-                date: today,
-                attendees: vec![],
-                notes: None,
-                shared: Some(false),
-            };
-            out.push(
-                record_activity(&last(&out)?, &cm, &input, at, today)
-                    .map_err(|e| err("meeting", format!("{e:?}")))?,
-            );
+            let input = ActivityInput { kind, date: today, attendees: vec![], notes: None, shared: Some(false) };
+            out.push(record_activity(&last(&out)?, &cm, &input, at, today).map_err(|e| err("meeting", format!("{e:?}")))?);
         }
     }
     let cmd = match spec.ends {
         Ends::ProviderQueue | Ends::Open => return Ok(out),
         Ends::Transition => Command::Transition { note: None },
-        Ends::Closed => Command::Close {
-            reason: CloseReason::AttendingRegularly,
-            note: None,
-        },
+        Ends::Closed => Command::Close { reason: CloseReason::AttendingRegularly, note: None },
         Ends::Paused => Command::Pause {
             attestation: PauseAttestation {
                 child_located: true,
@@ -184,20 +136,13 @@ pub fn changes(spec: &CaseSpec) -> Result<Vec<CaseChange>, String> {
 
 /// The case `spec` describes (its final state only).
 pub fn case(spec: &CaseSpec) -> Result<Case, String> {
-    changes(spec)?
-        .pop()
-        .map(|c| c.case)
-        .ok_or_else(|| "no change".into())
+    changes(spec)?.pop().map(|c| c.case).ok_or_else(|| "no change".into())
 }
 
 /// Build the case and commit every step through the store, as the functions would; the steps'
 /// events are cleared from the outbox as if they had been published (pass `publish = false` to
 /// leave them there, as after a failed publish). Returns the final case.
-pub async fn commit<S: CaseStore + ReferralStore + ?Sized>(
-    store: &S,
-    spec: &CaseSpec,
-    publish: bool,
-) -> Result<Case, StoreError> {
+pub async fn commit<S: CaseStore + ReferralStore + ?Sized>(store: &S, spec: &CaseSpec, publish: bool) -> Result<Case, StoreError> {
     let steps = changes(spec).map_err(StoreError::Corrupt)?;
     let mut last = None;
     for ch in steps {

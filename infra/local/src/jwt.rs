@@ -132,11 +132,8 @@ impl LocalIdp {
         let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             return Err("not a JWT (expected three dot-separated parts)".into());
         };
-        let header: Value = B64
-            .decode(h)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or("the token header is not base64url JSON")?;
+        let header: Value =
+            B64.decode(h).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or("the token header is not base64url JSON")?;
         if header.get("alg").and_then(Value::as_str) != Some("RS256") {
             return Err("the token is not signed with RS256".into());
         }
@@ -145,11 +142,8 @@ impl LocalIdp {
         UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &self.public_key)
             .verify(signed.as_bytes(), &sig)
             .map_err(|_| "the signature does not verify")?;
-        let claims: Map<String, Value> = B64
-            .decode(p)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or("the token payload is not base64url JSON")?;
+        let claims: Map<String, Value> =
+            B64.decode(p).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or("the token payload is not base64url JSON")?;
         if claims.get("iss").and_then(Value::as_str) != Some(self.issuer.as_str()) {
             return Err("the token was issued by another issuer".into());
         }

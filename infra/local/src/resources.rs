@@ -4,11 +4,11 @@
 //! poller reads the queue and calls the handler). Idempotent, and safe to call many times on one
 //! emulator with different prefixes.
 
-use crate::template::{Template, TableDef};
+use crate::template::{TableDef, Template};
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
+    TableStatus, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 
@@ -82,7 +82,12 @@ pub fn enrol_secret_name(prefix: &str) -> String {
 }
 
 /// Create (or replace) the ENROL webhook's secret: `{"current": …, "previous": …}`.
-pub async fn put_enrol_secret(sm: &aws_sdk_secretsmanager::Client, prefix: &str, current: &str, previous: Option<&str>) -> Result<(), String> {
+pub async fn put_enrol_secret(
+    sm: &aws_sdk_secretsmanager::Client,
+    prefix: &str,
+    current: &str,
+    previous: Option<&str>,
+) -> Result<(), String> {
     let name = enrol_secret_name(prefix);
     let value = serde_json::json!({ "current": current, "previous": previous }).to_string();
     match sm.create_secret().name(&name).secret_string(&value).send().await {
@@ -149,10 +154,7 @@ pub async fn create(clients: &Clients, template: &Template, prefix: &str) -> Res
                 .send()
                 .await
                 .map_err(|e| format!("queue attributes {queue_name}: {}", DisplayErrorContext(e)))?;
-            let queue_arn = attrs
-                .attributes
-                .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-                .ok_or("the queue has no ARN")?;
+            let queue_arn = attrs.attributes.and_then(|mut a| a.remove(&QueueAttributeName::QueueArn)).ok_or("the queue has no ARN")?;
             let rule = clients
                 .eventbridge
                 .put_rule()
@@ -182,11 +184,8 @@ pub async fn create(clients: &Clients, template: &Template, prefix: &str) -> Res
                 .send()
                 .await
                 .map_err(|e| format!("queue policy {queue_name}: {}", DisplayErrorContext(e)))?;
-            let target = aws_sdk_eventbridge::types::Target::builder()
-                .id("local-queue")
-                .arn(&queue_arn)
-                .build()
-                .map_err(|e| e.to_string())?;
+            let target =
+                aws_sdk_eventbridge::types::Target::builder().id("local-queue").arn(&queue_arn).build().map_err(|e| e.to_string())?;
             let out = clients
                 .eventbridge
                 .put_targets()
@@ -313,9 +312,9 @@ fn local_pattern(pattern: &serde_json::Value, buckets: &[(String, String)]) -> S
 /// rules on the default bus, like S3). Returns (logical id, local name) pairs.
 async fn create_buckets(s3: &aws_sdk_s3::Client, template: &Template, prefix: &str) -> Result<Vec<(String, String)>, String> {
     use aws_sdk_s3::types::{
-        BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, EventBridgeConfiguration,
-        NotificationConfiguration, PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
-        ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
+        BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, EventBridgeConfiguration, NotificationConfiguration,
+        PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+        ServerSideEncryptionRule, VersioningConfiguration,
     };
     let err = |what: &str, name: &str, e: String| format!("{what} {name}: {e}");
     let mut out = Vec::new();
@@ -339,7 +338,8 @@ async fn create_buckets(s3: &aws_sdk_s3::Client, template: &Template, prefix: &s
             .send()
             .await
             .map_err(|e| err("versioning", &name, aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
-        let sse = ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256).build().map_err(|e| e.to_string())?;
+        let sse =
+            ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256).build().map_err(|e| e.to_string())?;
         s3.put_bucket_encryption()
             .bucket(&name)
             .server_side_encryption_configuration(

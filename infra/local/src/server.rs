@@ -5,10 +5,10 @@
 use crate::jwt::LocalIdp;
 use crate::registry::Registry;
 use crate::template::Route;
-use hyper::body::Bytes;
 use cms_http::apigw::{match_route, ApiCall};
 use cms_http::Problem;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Bytes;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -89,11 +89,7 @@ async fn handle(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: Socke
         ));
     };
     let too_large = || problem(Problem::new(413, "Request too large", "The request body must be at most 1 MB."));
-    let declared = req
-        .headers()
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared = req.headers().get(hyper::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
         return too_large();
     }
@@ -111,11 +107,7 @@ async fn handle(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: Socke
             Err(_) => return problem(Problem::bad_request("The request body must be UTF-8 JSON.")),
         }
     };
-    let headers = parts
-        .headers
-        .iter()
-        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
-        .collect();
+    let headers = parts.headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string()))).collect();
     let call = ApiCall {
         method: method.clone(),
         path: path.clone(),

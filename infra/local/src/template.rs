@@ -178,12 +178,7 @@ pub fn yaml_to_json(v: &Value) -> Result<Json, String> {
 fn key_schema(v: Option<&Value>, what: &str) -> Result<Vec<KeyElement>, String> {
     seq(v, what)?
         .iter()
-        .map(|k| {
-            Ok(KeyElement {
-                attribute_name: req_str(k, "AttributeName", what)?,
-                key_type: req_str(k, "KeyType", what)?,
-            })
-        })
+        .map(|k| Ok(KeyElement { attribute_name: req_str(k, "AttributeName", what)?, key_type: req_str(k, "KeyType", what)? }))
         .collect()
 }
 
@@ -254,9 +249,7 @@ fn function_def(logical_id: &str, props: Option<&Value>) -> Result<FunctionDef, 
                 f.http_routes.push(route);
             }
             "EventBridgeRule" => {
-                let pattern = p
-                    .and_then(|p| get(p, "Pattern"))
-                    .ok_or_else(|| format!("{what} has no Pattern"))?;
+                let pattern = p.and_then(|p| get(p, "Pattern")).ok_or_else(|| format!("{what} has no Pattern"))?;
                 let default_bus = p.and_then(|p| get(p, "EventBusName")).is_none();
                 f.event_rules.push(EventRule {
                     event_name: name,
@@ -365,7 +358,9 @@ mod tests {
         let names: Vec<&str> = table.global_secondary_indexes.iter().map(|g| g.index_name.as_str()).collect();
         // the adapter queries these by name
         use cms_aws::dynamo::index;
-        for want in [index::BY_PROVIDER, index::BY_SCHOOL, index::BY_CONTACT, index::BY_STUDENT, index::BY_STATUS, index::BY_DUE, index::BY_OUTBOX] {
+        for want in
+            [index::BY_PROVIDER, index::BY_SCHOOL, index::BY_CONTACT, index::BY_STUDENT, index::BY_STATUS, index::BY_DUE, index::BY_OUTBOX]
+        {
             assert!(names.contains(&want), "template.yaml has no index {want}");
         }
         // every key attribute is defined, and every definition is used by a key (CloudFormation requires both)
@@ -399,8 +394,7 @@ mod tests {
     #[test]
     fn openapi_routes_match_the_template() {
         let spec = std::fs::read_to_string(repo_root().join("docs/openapi.yaml")).expect("docs/openapi.yaml");
-        let spec: BTreeSet<(String, String)> =
-            openapi_routes(&spec).unwrap().into_iter().map(|r| (r.method, r.path)).collect();
+        let spec: BTreeSet<(String, String)> = openapi_routes(&spec).unwrap().into_iter().map(|r| (r.method, r.path)).collect();
         let tpl: BTreeSet<(String, String)> = real().routes().into_iter().map(|r| (r.method, r.path)).collect();
         let only_spec: Vec<_> = spec.difference(&tpl).collect();
         let only_tpl: Vec<_> = tpl.difference(&spec).collect();

@@ -93,14 +93,15 @@ async fn drain_once_runs_handlers_and_keeps_failures_for_retry() {
     let env = env("dr").await;
     let seen = Arc::new(AtomicUsize::new(0));
     let s = seen.clone();
-    let ok = Registry::new().with_event("AllocateFunction", move |e: aws_lambda_events::eventbridge::EventBridgeEvent<serde_json::Value>| {
-        let s = s.clone();
-        async move {
-            assert_eq!(e.detail["caseType"], "CA");
-            s.fetch_add(1, Ordering::SeqCst);
-            Ok::<(), String>(())
-        }
-    });
+    let ok =
+        Registry::new().with_event("AllocateFunction", move |e: aws_lambda_events::eventbridge::EventBridgeEvent<serde_json::Value>| {
+            let s = s.clone();
+            async move {
+                assert_eq!(e.detail["caseType"], "CA");
+                s.fetch_add(1, Ordering::SeqCst);
+                Ok::<(), String>(())
+            }
+        });
     put_case_created(&env, "CA", "c1").await;
     put_case_created(&env, "CA", "c2").await;
     put_case_created(&env, "NEN", "c3").await;
@@ -122,19 +123,9 @@ async fn minimal_seed_is_readable_through_the_adapter() {
     let env = env("sd").await;
     let lead = env.store.user(&UserId::parse(demo::LEAD).unwrap()).await.unwrap().expect("the demo lead");
     assert_eq!(lead.org_id, demo::SCHOOL);
-    let isp = env
-        .store
-        .school(&cms_domain::ids::SchoolId::parse(demo::ISP_SCHOOL).unwrap())
-        .await
-        .unwrap()
-        .expect("the ISP school");
+    let isp = env.store.school(&cms_domain::ids::SchoolId::parse(demo::ISP_SCHOOL).unwrap()).await.unwrap().expect("the ISP school");
     assert_eq!(isp.isp_provider_id.unwrap().as_str(), demo::ISP_PROVIDER);
-    let p = env
-        .store
-        .provider(&cms_domain::ids::ProviderId::parse(demo::ISP_PROVIDER).unwrap())
-        .await
-        .unwrap()
-        .expect("the ISP provider");
+    let p = env.store.provider(&cms_domain::ids::ProviderId::parse(demo::ISP_PROVIDER).unwrap()).await.unwrap().expect("the ISP provider");
     assert_eq!(p.kind, cms_domain::catchment::ProviderKind::InSchoolProvision);
 }
 

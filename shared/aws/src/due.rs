@@ -17,12 +17,8 @@ use std::collections::HashMap;
 
 fn encode(k: Option<Item>) -> Option<String> {
     k.map(|k| {
-        let m: HashMap<String, String> = k
-            .iter()
-            .filter_map(|(n, v)| v.as_s().ok().map(|x| (n.clone(), x.clone())))
-            .collect();
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(serde_json::to_vec(&m).unwrap_or_default())
+        let m: HashMap<String, String> = k.iter().filter_map(|(n, v)| v.as_s().ok().map(|x| (n.clone(), x.clone()))).collect();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&m).unwrap_or_default())
     })
 }
 
@@ -37,20 +33,12 @@ fn decode(c: Option<String>) -> Result<Option<Item>, StoreError> {
 }
 
 fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name)
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_str)
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
 #[async_trait]
 impl DueStore for DynamoStore {
-    async fn due_cases(
-        &self,
-        shard: u32,
-        today: NaiveDate,
-        limit: u32,
-        cursor: Option<String>,
-    ) -> Result<Page<Case>, StoreError> {
+    async fn due_cases(&self, shard: u32, today: NaiveDate, limit: u32, cursor: Option<String>) -> Result<Page<Case>, StoreError> {
         let out = self
             .client()
             .query()
@@ -76,10 +64,7 @@ impl DueStore for DynamoStore {
                 }
             }
         }
-        Ok(Page {
-            items,
-            next: encode(out.last_evaluated_key),
-        })
+        Ok(Page { items, next: encode(out.last_evaluated_key) })
     }
 
     async fn stale_outbox(
@@ -110,14 +95,8 @@ impl DueStore for DynamoStore {
                 .and_then(|id| CaseId::parse(id).ok())
                 .ok_or_else(|| format!("outbox item {pk} has no case key"))
                 .and_then(|case_id| {
-                    let detail: serde_json::Value = text(&item, "detail")
-                        .and_then(|d| serde_json::from_str(d).ok())
-                        .unwrap_or_default();
-                    EventEnvelope::from_parts(
-                        text(&item, "detailType").unwrap_or_default(),
-                        &detail,
-                    )
-                    .map(|e| (case_id, e))
+                    let detail: serde_json::Value = text(&item, "detail").and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
+                    EventEnvelope::from_parts(text(&item, "detailType").unwrap_or_default(), &detail).map(|e| (case_id, e))
                 });
             match parsed {
                 Ok(x) => items.push(x),
@@ -126,10 +105,7 @@ impl DueStore for DynamoStore {
                 }
             }
         }
-        Ok(Page {
-            items,
-            next: encode(out.last_evaluated_key),
-        })
+        Ok(Page { items, next: encode(out.last_evaluated_key) })
     }
 }
 
@@ -140,35 +116,22 @@ impl DynamoStore {
     pub async fn put_cases(&self, cases: &[Case]) -> Result<(), StoreError> {
         let mut requests = Vec::with_capacity(cases.len());
         for c in cases {
-            let put = PutRequest::builder()
-                .set_item(Some(case_item(c)?))
-                .build()
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let put = PutRequest::builder().set_item(Some(case_item(c)?)).build().map_err(|e| StoreError::Corrupt(e.to_string()))?;
             requests.push(WriteRequest::builder().put_request(put).build());
         }
         for chunk in requests.chunks(25) {
             let mut pending = chunk.to_vec();
             for attempt in 0..8 {
-                let out = self
-                    .client()
-                    .batch_write_item()
-                    .request_items(self.table(), pending.clone())
-                    .send()
-                    .await
-                    .map_err(unavailable)?;
-                pending = out
-                    .unprocessed_items
-                    .and_then(|mut m| m.remove(self.table()))
-                    .unwrap_or_default();
+                let out =
+                    self.client().batch_write_item().request_items(self.table(), pending.clone()).send().await.map_err(unavailable)?;
+                pending = out.unprocessed_items.and_then(|mut m| m.remove(self.table())).unwrap_or_default();
                 if pending.is_empty() {
                     break;
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
             }
             if !pending.is_empty() {
-                return Err(StoreError::Unavailable(
-                    "cases could not all be written".into(),
-                ));
+                return Err(StoreError::Unavailable("cases could not all be written".into()));
             }
         }
         Ok(())

@@ -10,12 +10,12 @@ use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
 use cms_domain::access::ListScope;
 use cms_domain::case::{Case, CaseChange, CaseStatus, Marker, TimelineEntry};
-use cms_domain::student::{StudentIdentity, StudentKey};
 use cms_domain::catchment::{locality_key, Catchment, Locality, Provider, School};
 use cms_domain::events::EventEnvelope;
 use cms_domain::ids::{CaseId, CatchmentId, EventId, ProviderId, ReferralId, SchoolId, UserId};
 use cms_domain::ports::{CaseListQuery, CaseStore, Page, ReferenceData, ReferralStore, StoreError};
 use cms_domain::referral::{Referral, ReferralStatus, UserRecord};
+use cms_domain::student::{StudentIdentity, StudentKey};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -262,14 +262,7 @@ impl DynamoStore {
 
     /// Open the connection during init so the first request does not pay the TLS handshake.
     pub async fn warm_up(&self) {
-        let _ = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s("WARMUP"))
-            .key("SK", s("WARMUP"))
-            .send()
-            .await;
+        let _ = self.client.get_item().table_name(&self.table).key("PK", s("WARMUP")).key("SK", s("WARMUP")).send().await;
     }
 
     async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
@@ -306,13 +299,7 @@ impl DynamoStore {
         for chunk in requests.chunks(25) {
             let mut pending = chunk.to_vec();
             for attempt in 0..8 {
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, pending.clone())
-                    .send()
-                    .await
-                    .map_err(unavailable)?;
+                let out = self.client.batch_write_item().request_items(&self.table, pending.clone()).send().await.map_err(unavailable)?;
                 pending = out.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default();
                 if pending.is_empty() {
                     break;
@@ -478,21 +465,28 @@ impl CaseStore for DynamoStore {
         let (items, next) = match &q.scope {
             ListScope::School(school) => {
                 let (items, k) = self
-                    .query_page(index::BY_SCHOOL, "schoolPk", format!("SCHOOL#{school}"), Some(("schoolSk", "CASE#".into())), q.status, q.limit, c.k, true)
+                    .query_page(
+                        index::BY_SCHOOL,
+                        "schoolPk",
+                        format!("SCHOOL#{school}"),
+                        Some(("schoolSk", "CASE#".into())),
+                        q.status,
+                        q.limit,
+                        c.k,
+                        true,
+                    )
                     .await?;
                 (items, k.map(|k| Cursor { s: 0, k: Some(k) }))
             }
             ListScope::PrimaryContact(user) => {
-                let (items, k) = self
-                    .query_page(index::BY_CONTACT, "contactPk", format!("CONTACT#{user}"), None, q.status, q.limit, c.k, true)
-                    .await?;
+                let (items, k) =
+                    self.query_page(index::BY_CONTACT, "contactPk", format!("CONTACT#{user}"), None, q.status, q.limit, c.k, true).await?;
                 (items, k.map(|k| Cursor { s: 0, k: Some(k) }))
             }
             ListScope::Provider(p) => {
                 let prefix = q.status.map(|st| ("providerSk", format!("{}#", st.as_str())));
-                let (items, k) = self
-                    .query_page(index::BY_PROVIDER, "providerPk", format!("PROVIDER#{p}"), prefix, None, q.limit, c.k, false)
-                    .await?;
+                let (items, k) =
+                    self.query_page(index::BY_PROVIDER, "providerPk", format!("PROVIDER#{p}"), prefix, None, q.limit, c.k, false).await?;
                 (items, k.map(|k| Cursor { s: 0, k: Some(k) }))
             }
             ListScope::National => {
@@ -508,7 +502,16 @@ impl CaseStore for DynamoStore {
                 while idx < statuses.len() && (out.len() as u32) < q.limit {
                     let want = q.limit - out.len() as u32;
                     let (items, k) = self
-                        .query_page(index::BY_STATUS, "statusPk", format!("STATUS#{}", statuses[idx].as_str()), None, None, want, start.take(), false)
+                        .query_page(
+                            index::BY_STATUS,
+                            "statusPk",
+                            format!("STATUS#{}", statuses[idx].as_str()),
+                            None,
+                            None,
+                            want,
+                            start.take(),
+                            false,
+                        )
                         .await?;
                     out.extend(items);
                     match k {
@@ -588,14 +591,7 @@ impl CaseStore for DynamoStore {
     }
 
     async fn release_marker(&self, key: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("PK", s(key))
-            .key("SK", s("MARKER"))
-            .send()
-            .await
-            .map_err(unavailable)?;
+        self.client.delete_item().table_name(&self.table).key("PK", s(key)).key("SK", s("MARKER")).send().await.map_err(unavailable)?;
         Ok(())
     }
 
@@ -614,11 +610,8 @@ impl CaseStore for DynamoStore {
         let mut out = Vec::new();
         for item in res.items.unwrap_or_default() {
             let dt = item.get("detailType").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-            let detail: serde_json::Value = item
-                .get("detail")
-                .and_then(|v| v.as_s().ok())
-                .and_then(|d| serde_json::from_str(d).ok())
-                .unwrap_or_default();
+            let detail: serde_json::Value =
+                item.get("detail").and_then(|v| v.as_s().ok()).and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
             out.push(EventEnvelope::from_parts(&dt, &detail).map_err(StoreError::Corrupt)?);
         }
         out.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at).then(a.event_id.cmp(&b.event_id)));

@@ -43,11 +43,7 @@ impl EventBus for EventBridgeBus {
                 .map_err(|e| BusError(aws_sdk_eventbridge::error::DisplayErrorContext(e).to_string()))?;
             let failed = out.failed_entry_count();
             if failed > 0 {
-                let codes: Vec<String> = out
-                    .entries()
-                    .iter()
-                    .filter_map(|r| r.error_code().map(str::to_string))
-                    .collect();
+                let codes: Vec<String> = out.entries().iter().filter_map(|r| r.error_code().map(str::to_string)).collect();
                 return Err(BusError(format!("{failed} event(s) were not accepted: {}", codes.join(", "))));
             }
             tracing::info!(count = chunk.len(), "events published");

@@ -1,13 +1,13 @@
 //! AWS adapters for the domain's ports. Clients are built once per cold start (in `main`) and
 //! passed in; nothing here reads the system clock or decides a rule.
 
-pub mod due;
 pub mod audit;
+pub mod due;
 pub mod dynamo;
-pub mod sensitive;
 pub mod eventbridge;
 pub mod files;
 pub mod s3;
+pub mod sensitive;
 pub mod ses;
 pub mod telemetry;
 
@@ -54,7 +54,10 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 }
 
 /// The AWS adapters most functions need, built once per cold start.
-pub fn case_services(sdk: &aws_config::SdkConfig, env: &Env) -> cms_domain::ports::CaseServices<DynamoStore, EventBridgeBus, cms_domain::ports::SystemClock> {
+pub fn case_services(
+    sdk: &aws_config::SdkConfig,
+    env: &Env,
+) -> cms_domain::ports::CaseServices<DynamoStore, EventBridgeBus, cms_domain::ports::SystemClock> {
     cms_domain::ports::CaseServices {
         store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &env.table_name),
         bus: EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), &env.bus_name),

@@ -84,9 +84,7 @@ pub fn event_json(call: &ApiCall) -> Value {
         }
     }
     let now = chrono::Utc::now();
-    let authorizer = call.claims.as_ref().map(|claims| {
-        json!({ "jwt": { "claims": claims, "scopes": null } })
-    });
+    let authorizer = call.claims.as_ref().map(|claims| json!({ "jwt": { "claims": claims, "scopes": null } }));
     let mut ctx = json!({
         "accountId": "000000000000",
         "apiId": "local",

@@ -56,19 +56,14 @@ pub fn actor(req: &Request) -> Result<Actor, Problem> {
     let org = match role.side() {
         cms_domain::actor::Side::School => Org::School(SchoolId::parse(org_claim).map_err(|_| denied())?),
         cms_domain::actor::Side::Provider => Org::Provider(ProviderId::parse(org_claim).map_err(|_| denied())?),
-        cms_domain::actor::Side::Ministry => {
-            Org::Ministry(claims.get(CLAIM_REGION).and_then(|r| RegionId::parse(r.as_str()).ok()))
-        }
+        cms_domain::actor::Side::Ministry => Org::Ministry(claims.get(CLAIM_REGION).and_then(|r| RegionId::parse(r.as_str()).ok())),
     };
     Actor::new(sub, role, org).map_err(|_| denied())
 }
 
 /// A path parameter, parsed into an id type; a malformed one is "not found" (it cannot exist).
 pub fn path_id<T, E>(req: &Request, name: &str, parse: impl Fn(String) -> Result<T, E>, what: &str) -> Result<T, Problem> {
-    req.path_parameters_ref()
-        .and_then(|p| p.first(name))
-        .and_then(|s| parse(s.to_string()).ok())
-        .ok_or_else(|| Problem::not_found(what))
+    req.path_parameters_ref().and_then(|p| p.first(name)).and_then(|s| parse(s.to_string()).ok()).ok_or_else(|| Problem::not_found(what))
 }
 
 /// A query string parameter.

@@ -19,11 +19,7 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(status: u16, title: &str, detail: &str) -> Problem {
-        let slug: String = title
-            .to_lowercase()
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect();
+        let slug: String = title.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
         Problem {
             kind: format!("https://attendance.education.govt.nz/problems/{}", slug.trim_matches('-')),
             title: title.into(),
@@ -41,7 +37,11 @@ impl Problem {
         let mut p = Problem::new(
             400,
             "Invalid request",
-            &format!("{n} field{} need{} attention before this can be saved.", if n == 1 { "" } else { "s" }, if n == 1 { "s" } else { "" }),
+            &format!(
+                "{n} field{} need{} attention before this can be saved.",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "s" } else { "" }
+            ),
         );
         p.errors = errors;
         p
@@ -73,7 +73,11 @@ impl Problem {
     }
     /// The store or bus failed: nothing the caller did; they can try again.
     pub fn unavailable() -> Problem {
-        Problem::new(503, "Temporarily unavailable", "The service could not complete this just now. Nothing was saved; please try again in a minute.")
+        Problem::new(
+            503,
+            "Temporarily unavailable",
+            "The service could not complete this just now. Nothing was saved; please try again in a minute.",
+        )
     }
     pub fn into_response(self) -> Response<Body> {
         let body = serde_json::to_string(&self).unwrap_or_default();

@@ -61,16 +61,31 @@ fn each_field_is_named_when_wrong() {
         ("id", Box::new(|v| v["id"] = serde_json::json!("has space"))),
         ("type", Box::new(|v| v["type"] = serde_json::json!("something_else"))),
         ("data.nsn", Box::new(|v| v["data"]["nsn"] = serde_json::json!("12x"))),
-        ("data.student.fullName", Box::new(|v| { v["data"]["student"].as_object_mut().unwrap().remove("fullName"); })),
+        (
+            "data.student.fullName",
+            Box::new(|v| {
+                v["data"]["student"].as_object_mut().unwrap().remove("fullName");
+            }),
+        ),
         ("data.student.dateOfBirth", Box::new(|v| v["data"]["student"]["dateOfBirth"] = serde_json::json!("2012-02-30"))),
-        ("data.lastSchoolId", Box::new(|v| { v["data"].as_object_mut().unwrap().remove("lastSchoolId"); })),
+        (
+            "data.lastSchoolId",
+            Box::new(|v| {
+                v["data"].as_object_mut().unwrap().remove("lastSchoolId");
+            }),
+        ),
         ("data.lastDayOfAttendance", Box::new(|v| v["data"]["lastDayOfAttendance"] = serde_json::json!("2027-01-01"))),
         ("data.lastDayOfAttendance", Box::new(|v| v["data"]["lastDayOfAttendance"] = serde_json::json!("2011-01-01"))),
         ("data.withdrawalReason", Box::new(|v| v["data"]["withdrawalReason"] = serde_json::json!(" "))),
         ("data.caregivers", Box::new(|v| v["data"]["caregivers"] = serde_json::json!([]))),
         ("data.caregivers[0].phone", Box::new(|v| v["data"]["caregivers"][0]["phone"] = serde_json::json!("nope"))),
         ("data.addresses", Box::new(|v| v["data"]["addresses"] = serde_json::json!([]))),
-        ("data.addresses[0].town", Box::new(|v| { v["data"]["addresses"][0].as_object_mut().unwrap().remove("town"); })),
+        (
+            "data.addresses[0].town",
+            Box::new(|v| {
+                v["data"]["addresses"][0].as_object_mut().unwrap().remove("town");
+            }),
+        ),
     ];
     for (field, mutate) in cases {
         let mut v = nen_json();

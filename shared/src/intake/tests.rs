@@ -17,10 +17,7 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
 
 /// Noon in New Zealand on that date (unambiguous NZ date).
 fn nz_noon(date: NaiveDate) -> DateTime<Utc> {
-    let t = chrono_tz::Pacific::Auckland
-        .from_local_datetime(&date.and_hms_opt(12, 0, 0).unwrap())
-        .single()
-        .unwrap();
+    let t = chrono_tz::Pacific::Auckland.from_local_datetime(&date.and_hms_opt(12, 0, 0).unwrap()).single().unwrap();
     t.with_timezone(&Utc)
 }
 
@@ -51,12 +48,7 @@ fn prev(id: &str, case_type: CaseType, status: CaseStatus) -> Case {
         breached: vec![crate::sla::SlaKind::WhanauMeeting],
         has_safety_notes: false,
         student_key: StudentKey::from_name_dob(&name(), dob()),
-        student: CaseStudent {
-            full_name: name(),
-            date_of_birth: dob(),
-            nsn: None,
-            year_level: None,
-        },
+        student: CaseStudent { full_name: name(), date_of_birth: dob(), nsn: None, year_level: None },
         whanau: vec![],
         home_address: None,
         alternative_address: None,
@@ -104,12 +96,7 @@ fn school() -> SchoolId {
 }
 
 fn lead() -> Actor {
-    Actor::new(
-        UserId::parse("lead-1001").unwrap(),
-        Role::AttendanceLead,
-        Org::School(school()),
-    )
-    .unwrap()
+    Actor::new(UserId::parse("lead-1001").unwrap(), Role::AttendanceLead, Org::School(school())).unwrap()
 }
 
 fn referral() -> Referral {
@@ -129,12 +116,7 @@ fn referral() -> Referral {
 }
 
 fn valid() -> ValidReferral {
-    let addr = Address {
-        street: "1 Test St".into(),
-        suburb: None,
-        town: "Testtown".into(),
-        postcode: None,
-    };
+    let addr = Address { street: "1 Test St".into(), suburb: None, town: "Testtown".into(), postcode: None };
     ValidReferral {
         school_id: school(),
         region_id: None,
@@ -188,75 +170,42 @@ fn classify_each_outcome() {
     let today = d(2026, 3, 1);
     assert_eq!(classify(&[], &who(), &school(), today), Intake::New);
     let recent = closed_on("C1", d(2026, 1, 10));
-    assert_eq!(
-        classify(&[recent.clone()], &who(), &school(), today),
-        Intake::Reopen(recent.clone())
-    );
+    assert_eq!(classify(&[recent.clone()], &who(), &school(), today), Intake::Reopen(recent.clone()));
     let old = closed_on("C0", d(2025, 6, 1));
-    assert_eq!(
-        classify(&[old.clone()], &who(), &school(), today),
-        Intake::New
-    );
+    assert_eq!(classify(&[old.clone()], &who(), &school(), today), Intake::New);
     // the most recently closed one is reopened
-    assert_eq!(
-        classify(&[recent.clone(), old], &who(), &school(), today),
-        Intake::Reopen(recent.clone())
-    );
+    assert_eq!(classify(&[recent.clone(), old], &who(), &school(), today), Intake::Reopen(recent.clone()));
     // an active CA case refuses, whatever else there is
     let active = prev("C2", CaseType::Ca, CaseStatus::Open);
-    assert_eq!(
-        classify(&[recent.clone(), active.clone()], &who(), &school(), today),
-        Intake::Active(active)
-    );
+    assert_eq!(classify(&[recent.clone(), active.clone()], &who(), &school(), today), Intake::Active(active));
     // a NEN enrolled here converts; enrolled elsewhere (or not yet) is left alone
     let here = nen("N1", CaseStatus::CitReview, Some(SCHOOL));
-    assert_eq!(
-        classify(&[recent.clone(), here.clone()], &who(), &school(), today),
-        Intake::Convert(here)
-    );
+    assert_eq!(classify(&[recent.clone(), here.clone()], &who(), &school(), today), Intake::Convert(here));
     let elsewhere = nen("N2", CaseStatus::Open, Some("1085"));
-    assert_eq!(
-        classify(&[elsewhere], &who(), &school(), today),
-        Intake::New
-    );
+    assert_eq!(classify(&[elsewhere], &who(), &school(), today), Intake::New);
     let closed_nen = {
         let mut c = nen("N3", CaseStatus::Closed, Some(SCHOOL));
         c.closed_at = Some(nz_noon(d(2025, 1, 1)));
         c
     };
-    assert_eq!(
-        classify(&[closed_nen], &who(), &school(), today),
-        Intake::New
-    );
+    assert_eq!(classify(&[closed_nen], &who(), &school(), today), Intake::New);
     // a closed case that never had a provider (a NEN closed in CIT review) is not reopened
     let mut no_provider = closed_on("C5", d(2026, 2, 1));
     no_provider.provider_id = None;
-    assert_eq!(
-        classify(&[no_provider], &who(), &school(), today),
-        Intake::New
-    );
+    assert_eq!(classify(&[no_provider], &who(), &school(), today), Intake::New);
 }
 
 #[test]
 fn other_students_cases_are_ignored() {
     let mut someone = prev("C7", CaseType::Ca, CaseStatus::Open);
     someone.student.full_name = PersonName::parse("Someone Else").unwrap();
-    assert_eq!(
-        classify(&[someone], &who(), &school(), d(2026, 3, 1)),
-        Intake::New
-    );
+    assert_eq!(classify(&[someone], &who(), &school(), d(2026, 3, 1)), Intake::New);
     // same name and birthday, but both NSNs known and different: another child
     let mut twin = prev("C8", CaseType::Ca, CaseStatus::Open);
     twin.student.nsn = Some(Nsn::parse("999").unwrap());
     let with_nsn = StudentIdentity::new(Some(&Nsn::parse("123").unwrap()), &name(), dob());
-    assert_eq!(
-        classify(&[twin.clone()], &with_nsn, &school(), d(2026, 3, 1)),
-        Intake::New
-    );
-    assert_eq!(
-        classify(&[twin.clone()], &who(), &school(), d(2026, 3, 1)),
-        Intake::Active(twin)
-    );
+    assert_eq!(classify(&[twin.clone()], &with_nsn, &school(), d(2026, 3, 1)), Intake::New);
+    assert_eq!(classify(&[twin.clone()], &who(), &school(), d(2026, 3, 1)), Intake::Active(twin));
 }
 
 #[test]
@@ -264,15 +213,7 @@ fn reopen_returns_the_same_case_to_its_providers_queue() {
     let c = closed_on("C1", d(2026, 1, 10));
     let r = referral();
     let now = nz_noon(d(2026, 3, 1));
-    let a = submit(
-        &[c.clone()],
-        &r,
-        &valid(),
-        CaseId::parse("NEW").unwrap(),
-        now,
-        &lead(),
-    )
-    .unwrap();
+    let a = submit(&[c.clone()], &r, &valid(), CaseId::parse("NEW").unwrap(), now, &lead()).unwrap();
     assert_eq!(a.outcome, Outcome::Reopened);
     let ch = &a.change;
     assert_eq!(ch.case.id, c.id);
@@ -281,24 +222,15 @@ fn reopen_returns_the_same_case_to_its_providers_queue() {
     assert_eq!(ch.case.case_manager, None);
     assert_eq!(ch.case.closed_at, None);
     assert_eq!(ch.case.close_reason, None);
-    assert_eq!(
-        ch.case.referred_at, now,
-        "new SLA clocks start with the new request"
-    );
+    assert_eq!(ch.case.referred_at, now, "new SLA clocks start with the new request");
     assert_eq!((ch.case.school_met_on, ch.case.whanau_met_on), (None, None));
     assert!(ch.case.breached.is_empty());
     assert_eq!(ch.case.school_id, school());
     assert_eq!(ch.case.reason.as_deref(), Some("absent"));
     assert_eq!(ch.expected_version, Some(c.version));
     assert_eq!(ch.case.version, c.version + 1);
-    assert!(matches!(
-        ch.timeline[0].kind,
-        TimelineKind::ReopenedByRequest { .. }
-    ));
-    assert_eq!(
-        types(ch),
-        vec!["ReferralSubmitted", "CaseStatusChanged", "CaseReopened"]
-    );
+    assert!(matches!(ch.timeline[0].kind, TimelineKind::ReopenedByRequest { .. }));
+    assert_eq!(types(ch), vec!["ReferralSubmitted", "CaseStatusChanged", "CaseReopened"]);
     match &ch.events[2].event {
         DomainEvent::CaseReopened { trigger, from, .. } => {
             assert_eq!(*trigger, ReopenTrigger::NewRequest);
@@ -307,68 +239,34 @@ fn reopen_returns_the_same_case_to_its_providers_queue() {
         other => panic!("{other:?}"),
     }
     let (sub, expected) = ch.referral.clone().unwrap();
-    assert_eq!(
-        (sub.status, sub.case_id, expected),
-        (ReferralStatus::Submitted, Some(c.id.clone()), r.version)
-    );
+    assert_eq!((sub.status, sub.case_id, expected), (ReferralStatus::Submitted, Some(c.id.clone()), r.version));
 }
 
 #[test]
 fn conversion_in_cit_review_goes_to_allocation_as_ca() {
     let c = nen("N1", CaseStatus::CitReview, Some(SCHOOL));
-    let a = submit(
-        &[c.clone()],
-        &referral(),
-        &valid(),
-        CaseId::parse("NEW").unwrap(),
-        nz_noon(d(2026, 3, 1)),
-        &lead(),
-    )
-    .unwrap();
+    let a = submit(&[c.clone()], &referral(), &valid(), CaseId::parse("NEW").unwrap(), nz_noon(d(2026, 3, 1)), &lead()).unwrap();
     assert_eq!(a.outcome, Outcome::Converted);
     let ch = &a.change;
     assert_eq!(ch.case.id, c.id);
     assert_eq!(ch.case.case_type, CaseType::Ca);
     assert_eq!(ch.case.status, CaseStatus::AwaitingAllocation);
     assert_eq!(ch.case.school_id, school());
-    assert_eq!(
-        ch.case.primary_contact.as_ref().map(|u| u.as_str()),
-        Some("contact-1001")
-    );
+    assert_eq!(ch.case.primary_contact.as_ref().map(|u| u.as_str()), Some("contact-1001"));
     assert_eq!(ch.case.allocation_choice, Some(AllocationChoice::Catchment));
     assert_eq!(ch.case.whanau.len(), 1);
     assert!(ch.case.nen.is_some(), "the NEN history stays");
     assert_eq!(ch.case.student.nsn, Some(Nsn::parse("123456").unwrap()));
     assert_eq!(ch.case.student_key, valid().student.key());
-    assert!(matches!(
-        ch.timeline[0].kind,
-        TimelineKind::ConvertedToCa { .. }
-    ));
-    assert_eq!(
-        types(ch),
-        vec!["ReferralSubmitted", "CaseStatusChanged", "CaseCreated"]
-    );
-    assert!(matches!(
-        &ch.events[2].event,
-        DomainEvent::CaseCreated {
-            case_type: CaseType::Ca,
-            ..
-        }
-    ));
+    assert!(matches!(ch.timeline[0].kind, TimelineKind::ConvertedToCa { .. }));
+    assert_eq!(types(ch), vec!["ReferralSubmitted", "CaseStatusChanged", "CaseCreated"]);
+    assert!(matches!(&ch.events[2].event, DomainEvent::CaseCreated { case_type: CaseType::Ca, .. }));
 }
 
 #[test]
 fn conversion_with_a_provider_stays_with_it() {
     let c = nen("N1", CaseStatus::Open, Some(SCHOOL));
-    let a = submit(
-        &[c.clone()],
-        &referral(),
-        &valid(),
-        CaseId::parse("NEW").unwrap(),
-        nz_noon(d(2026, 3, 1)),
-        &lead(),
-    )
-    .unwrap();
+    let a = submit(&[c.clone()], &referral(), &valid(), CaseId::parse("NEW").unwrap(), nz_noon(d(2026, 3, 1)), &lead()).unwrap();
     let ch = &a.change;
     assert_eq!(ch.case.status, CaseStatus::Open);
     assert_eq!(ch.case.provider_id, c.provider_id);
@@ -381,29 +279,11 @@ fn conversion_with_a_provider_stays_with_it() {
 #[test]
 fn new_and_active() {
     let now = nz_noon(d(2026, 3, 1));
-    let a = submit(
-        &[],
-        &referral(),
-        &valid(),
-        CaseId::parse("NEW").unwrap(),
-        now,
-        &lead(),
-    )
-    .unwrap();
+    let a = submit(&[], &referral(), &valid(), CaseId::parse("NEW").unwrap(), now, &lead()).unwrap();
     assert_eq!(a.outcome, Outcome::Created);
     assert_eq!(a.change.case.id.as_str(), "NEW");
     let active = prev("C2", CaseType::Ca, CaseStatus::Paused);
-    assert_eq!(
-        submit(
-            &[active.clone()],
-            &referral(),
-            &valid(),
-            CaseId::parse("NEW").unwrap(),
-            now,
-            &lead()
-        ),
-        Err(Box::new(active))
-    );
+    assert_eq!(submit(&[active.clone()], &referral(), &valid(), CaseId::parse("NEW").unwrap(), now, &lead()), Err(Box::new(active)));
 }
 
 proptest! {

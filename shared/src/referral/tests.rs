@@ -84,7 +84,10 @@ fn each_required_field_is_reported_by_its_path() {
         ("homeAddress", Box::new(|f| f.home_address = None)),
         ("homeAddress.town", Box::new(|f| f.home_address.as_mut().unwrap().town = Some("  ".into()))),
         ("homeAddress.postcode", Box::new(|f| f.home_address.as_mut().unwrap().postcode = Some("12".into()))),
-        ("alternativeAddress.street", Box::new(|f| f.alternative_address = Some(AddressForm { town: Some("X".into()), ..Default::default() }))),
+        (
+            "alternativeAddress.street",
+            Box::new(|f| f.alternative_address = Some(AddressForm { town: Some("X".into()), ..Default::default() })),
+        ),
         ("reason", Box::new(|f| f.reason = Some("".into()))),
         ("actionsTaken", Box::new(|f| f.actions_taken = None)),
         ("absencePattern", Box::new(|f| f.absence_pattern = Some("sometimes".into()))),
@@ -128,19 +131,13 @@ fn not_appropriate_requests_are_refused_with_the_reason() {
     let pc = contact(Role::SchoolPrimaryContact, "1001");
     let mut form = complete_form();
     form.absence_pattern = Some("single_class".into());
-    assert_eq!(
-        submit(&form, &school(false), Some(&pc)),
-        Err(Rejection::NotAppropriate(NotAppropriate::SingleClassOnly))
-    );
+    assert_eq!(submit(&form, &school(false), Some(&pc)), Err(Rejection::NotAppropriate(NotAppropriate::SingleClassOnly)));
     let mut form = complete_form();
     let s = form.student.as_mut().unwrap();
     s.international = Some(true);
     assert_eq!(fields(submit(&form, &school(false), Some(&pc))), vec!["student.validVisa"]);
     form.student.as_mut().unwrap().valid_visa = Some(false);
-    assert_eq!(
-        submit(&form, &school(false), Some(&pc)),
-        Err(Rejection::NotAppropriate(NotAppropriate::InternationalWithoutVisa))
-    );
+    assert_eq!(submit(&form, &school(false), Some(&pc)), Err(Rejection::NotAppropriate(NotAppropriate::InternationalWithoutVisa)));
     form.student.as_mut().unwrap().valid_visa = Some(true);
     assert!(submit(&form, &school(false), Some(&pc)).is_ok());
 }

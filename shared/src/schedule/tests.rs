@@ -33,12 +33,7 @@ fn case(status: CaseStatus, dob: NaiveDate) -> Case {
         breached: Vec::new(),
         has_safety_notes: false,
         student_key: StudentKey::from_name_dob(&name, dob),
-        student: CaseStudent {
-            full_name: name,
-            date_of_birth: dob,
-            nsn: None,
-            year_level: None,
-        },
+        student: CaseStudent { full_name: name, date_of_birth: dob, nsn: None, year_level: None },
         whanau: vec![],
         home_address: None,
         alternative_address: None,
@@ -69,10 +64,7 @@ fn detail_types(ch: &CaseChange) -> Vec<&'static str> {
 fn a_paused_case_reopens_on_the_sixth_birthday_not_the_day_before() {
     let c = paused(date(2020, 8, 14));
     assert_eq!(next_due(&c), Some(date(2026, 8, 14)));
-    assert_eq!(
-        run_due(&c, date(2026, 8, 13), nz_time(date(2026, 8, 13), 1)),
-        None
-    );
+    assert_eq!(run_due(&c, date(2026, 8, 13), nz_time(date(2026, 8, 13), 1)), None);
     let now = nz_time(date(2026, 8, 14), 1);
     let ch = run_due(&c, date(2026, 8, 14), now).expect("reopened on the birthday");
     assert_eq!(ch.case.status, CaseStatus::Open);
@@ -80,14 +72,7 @@ fn a_paused_case_reopens_on_the_sixth_birthday_not_the_day_before() {
     assert_eq!(ch.case.version, 5);
     assert_eq!(ch.expected_version, Some(4));
     assert_eq!(detail_types(&ch), vec!["CaseStatusChanged", "CaseReopened"]);
-    assert!(matches!(
-        ch.events[1].event,
-        DomainEvent::CaseReopened {
-            trigger: ReopenTrigger::TurnedSix,
-            from: CaseStatus::Paused,
-            ..
-        }
-    ));
+    assert!(matches!(ch.events[1].event, DomainEvent::CaseReopened { trigger: ReopenTrigger::TurnedSix, from: CaseStatus::Paused, .. }));
     assert_eq!(ch.timeline.len(), 1);
     assert_eq!(ch.timeline[0].by, By::system(PROCESS));
     // both meetings were met: nothing more is due, and the case leaves the index
@@ -105,12 +90,8 @@ fn a_paused_case_missed_by_earlier_runs_reopens_on_a_later_day() {
 fn a_29_february_child_reopens_on_1_march_in_a_common_year() {
     let c = paused(date(2020, 2, 29));
     assert_eq!(next_due(&c), Some(date(2026, 3, 1)));
-    assert_eq!(
-        run_due(&c, date(2026, 2, 28), nz_time(date(2026, 2, 28), 1)),
-        None
-    );
-    let ch =
-        run_due(&c, date(2026, 3, 1), nz_time(date(2026, 3, 1), 1)).expect("reopened on 1 March");
+    assert_eq!(run_due(&c, date(2026, 2, 28), nz_time(date(2026, 2, 28), 1)), None);
+    let ch = run_due(&c, date(2026, 3, 1), nz_time(date(2026, 3, 1), 1)).expect("reopened on 1 March");
     assert_eq!(ch.case.status, CaseStatus::Open);
     // a date of birth of 29 February is always followed by a common year six years on
     assert_eq!(sixth_birthday(date(2016, 2, 29)), Some(date(2022, 3, 1)));
@@ -121,23 +102,14 @@ fn an_sla_is_breached_the_day_after_its_due_date_and_reported_once() {
     let mut c = case(CaseStatus::Open, date(2014, 5, 1));
     c.whanau_met_on = Some(date(2026, 3, 11));
     assert_eq!(next_due(&c), Some(date(2026, 3, 13)));
-    assert_eq!(
-        run_due(&c, date(2026, 3, 12), nz_time(date(2026, 3, 12), 1)),
-        None,
-        "the due day itself is not breached"
-    );
+    assert_eq!(run_due(&c, date(2026, 3, 12), nz_time(date(2026, 3, 12), 1)), None, "the due day itself is not breached");
     let now = nz_time(date(2026, 3, 13), 1);
     let ch = run_due(&c, date(2026, 3, 13), now).expect("breached");
     assert_eq!(ch.case.breached, vec![SlaKind::SchoolMeeting]);
     assert_eq!(ch.case.status, CaseStatus::Open);
     assert_eq!(detail_types(&ch), vec!["SlaBreached"]);
     match &ch.events[0].event {
-        DomainEvent::SlaBreached {
-            sla,
-            due,
-            provider_id,
-            ..
-        } => {
+        DomainEvent::SlaBreached { sla, due, provider_id, .. } => {
             assert_eq!(*sla, SlaKind::SchoolMeeting);
             assert_eq!(*due, date(2026, 3, 12));
             assert_eq!(provider_id.as_ref().map(|p| p.as_str()), Some("P01"));
@@ -146,13 +118,7 @@ fn an_sla_is_breached_the_day_after_its_due_date_and_reported_once() {
     }
     assert_eq!(ch.timeline.len(), 1);
     assert!(!ch.timeline[0].shared_with_school);
-    assert_eq!(
-        ch.timeline[0].kind,
-        TimelineKind::SlaBreached {
-            sla: SlaKind::SchoolMeeting,
-            due: date(2026, 3, 12)
-        }
-    );
+    assert_eq!(ch.timeline[0].kind, TimelineKind::SlaBreached { sla: SlaKind::SchoolMeeting, due: date(2026, 3, 12) });
     assert_eq!(ch.markers.len(), 1);
     assert_eq!(ch.markers[0].key, "SLA#C1#school_meeting#2026-03-12");
     assert_eq!(next_due(&ch.case), None);
@@ -165,10 +131,7 @@ fn both_clocks_overdue_are_reported_in_one_change() {
     let c = case(CaseStatus::ProviderQueue, date(2014, 5, 1));
     assert_eq!(next_due(&c), Some(date(2026, 3, 13)));
     let ch = run_due(&c, date(2026, 4, 1), nz_time(date(2026, 4, 1), 1)).unwrap();
-    assert_eq!(
-        ch.case.breached,
-        vec![SlaKind::SchoolMeeting, SlaKind::WhanauMeeting]
-    );
+    assert_eq!(ch.case.breached, vec![SlaKind::SchoolMeeting, SlaKind::WhanauMeeting]);
     assert_eq!(detail_types(&ch), vec!["SlaBreached", "SlaBreached"]);
     assert_eq!(ch.markers.len(), 2);
     assert_eq!(ch.case.version, 5);
@@ -187,18 +150,10 @@ fn the_whanau_clock_is_next_once_the_school_one_is_reported() {
 
 #[test]
 fn statuses_whose_clocks_do_not_run() {
-    for status in [
-        CaseStatus::Closed,
-        CaseStatus::AwaitingAllocation,
-        CaseStatus::CitReview,
-    ] {
+    for status in [CaseStatus::Closed, CaseStatus::AwaitingAllocation, CaseStatus::CitReview] {
         let c = case(status, date(2014, 5, 1));
         assert_eq!(next_due(&c), None, "{status:?}");
-        assert_eq!(
-            run_due(&c, date(2027, 1, 1), nz_time(date(2027, 1, 1), 1)),
-            None,
-            "{status:?}"
-        );
+        assert_eq!(run_due(&c, date(2027, 1, 1), nz_time(date(2027, 1, 1), 1)), None, "{status:?}");
     }
     // Transition keeps running: the deadline is fixed by the referral
     let c = case(CaseStatus::Transition, date(2014, 5, 1));
@@ -211,15 +166,9 @@ fn a_paused_case_reports_no_breach_until_it_reopens_then_in_the_same_change() {
     c.school_met_on = None;
     // clocks are suspended while paused: only the birthday is due
     assert_eq!(next_due(&c), Some(date(2026, 8, 14)));
-    assert_eq!(
-        run_due(&c, date(2026, 6, 1), nz_time(date(2026, 6, 1), 1)),
-        None
-    );
+    assert_eq!(run_due(&c, date(2026, 6, 1), nz_time(date(2026, 6, 1), 1)), None);
     let ch = run_due(&c, date(2026, 8, 14), nz_time(date(2026, 8, 14), 1)).unwrap();
-    assert_eq!(
-        detail_types(&ch),
-        vec!["CaseStatusChanged", "CaseReopened", "SlaBreached"]
-    );
+    assert_eq!(detail_types(&ch), vec!["CaseStatusChanged", "CaseReopened", "SlaBreached"]);
     assert_eq!(ch.case.breached, vec![SlaKind::SchoolMeeting]);
     assert_eq!(ch.case.version, c.version + 1);
 }
@@ -234,10 +183,7 @@ fn due_keys_sort_by_date_and_today_includes_every_id() {
     assert!(due_sk(today, &CaseId::parse("zzz_--").unwrap()).unwrap() <= ub);
     assert!(due_sk(date(2026, 3, 14), &low).unwrap() > ub);
     assert!(due_sk(date(2025, 12, 31), &id).unwrap() < ub);
-    assert_eq!(
-        due_sk(date(2026, 3, 13), &low).as_deref(),
-        Some("2026-03-13#0")
-    );
+    assert_eq!(due_sk(date(2026, 3, 13), &low).as_deref(), Some("2026-03-13#0"));
     assert_eq!(due_sk(NaiveDate::MAX, &low), None);
     assert_eq!(due_pk(3), "DUE#3");
 }
@@ -259,18 +205,10 @@ fn shards_spread_ids() {
 
 #[test]
 fn nz_time_is_that_new_zealand_date() {
-    for d in [
-        date(2026, 1, 15),
-        date(2026, 4, 5),
-        date(2026, 7, 1),
-        date(2026, 9, 27),
-    ] {
+    for d in [date(2026, 1, 15), date(2026, 4, 5), date(2026, 7, 1), date(2026, 9, 27)] {
         assert_eq!(crate::nz_date(nz_time(d, 1)), d);
     }
-    assert_eq!(
-        nz_time(date(2026, 7, 1), 1),
-        Utc.with_ymd_and_hms(2026, 6, 30, 13, 0, 0).unwrap()
-    );
+    assert_eq!(nz_time(date(2026, 7, 1), 1), Utc.with_ymd_and_hms(2026, 6, 30, 13, 0, 0).unwrap());
 }
 
 #[test]

@@ -29,7 +29,8 @@ use cms_local::fixtures::{self, CaseSpec, Ends};
 use std::sync::Arc;
 use std::time::Instant;
 
-const USAGE: &str = "usage: bench-scheduler [--cases N] [--today YYYY-MM-DD] [--seed-tasks T] [--concurrency C] [--due-per-10k D] [--read-only] [--keep]";
+const USAGE: &str =
+    "usage: bench-scheduler [--cases N] [--today YYYY-MM-DD] [--seed-tasks T] [--concurrency C] [--due-per-10k D] [--read-only] [--keep]";
 
 struct Args {
     cases: usize,
@@ -78,13 +79,7 @@ fn spec(i: usize, today: NaiveDate, due_per_10k: usize) -> CaseSpec {
     let (dob, at, ends, school_met, whanau_met) = if slot < reopen {
         // turned six 0..2 days ago, paused 200 days before the birthday
         let b = day(-((slot % 3) as i64));
-        (
-            born_before(b),
-            b - Duration::days(200),
-            Ends::Paused,
-            true,
-            true,
-        )
+        (born_before(b), b - Duration::days(200), Ends::Paused, true, true)
     } else if slot < due {
         (day(-3650), day(-30), Ends::Open, true, false)
     } else if slot < due + 800 {
@@ -92,35 +87,13 @@ fn spec(i: usize, today: NaiveDate, due_per_10k: usize) -> CaseSpec {
         let b = day(1 + (slot as i64 * 7 + k) % 365);
         (born_before(b), day(-100), Ends::Paused, true, true)
     } else if slot < due + 1800 {
-        (
-            day(-3650),
-            day(-1),
-            if slot.is_multiple_of(2) {
-                Ends::ProviderQueue
-            } else {
-                Ends::Open
-            },
-            false,
-            false,
-        )
+        (day(-3650), day(-1), if slot.is_multiple_of(2) { Ends::ProviderQueue } else { Ends::Open }, false, false)
     } else if slot < due + 4800 {
         (day(-3650), day(-60), Ends::Open, true, true)
     } else {
-        (
-            day(-3650),
-            day(-90),
-            Ends::Closed,
-            slot.is_multiple_of(2),
-            slot.is_multiple_of(2),
-        )
+        (day(-3650), day(-90), Ends::Closed, slot.is_multiple_of(2), slot.is_multiple_of(2))
     };
-    CaseSpec {
-        date_of_birth: dob,
-        at: nz_time(at, 10),
-        ends,
-        school_met,
-        whanau_met,
-    }
+    CaseSpec { date_of_birth: dob, at: nz_time(at, 10), ends, school_met, whanau_met }
 }
 
 fn secs(d: std::time::Duration) -> f64 {
@@ -132,12 +105,7 @@ async fn run() -> Result<serde_json::Value, String> {
     let sdk = cms_local::emulator_config().await?;
     let clients = cms_local::Clients::new(&sdk);
     let template = cms_local::template::load_default()?;
-    let res = cms_local::resources::create(
-        &clients,
-        &template,
-        &cms_local::resources::unique_prefix("bench"),
-    )
-    .await?;
+    let res = cms_local::resources::create(&clients, &template, &cms_local::resources::unique_prefix("bench")).await?;
     let store = cms_aws::DynamoStore::new(clients.dynamodb.clone(), &res.table_name);
     eprintln!("resources: table {} bus {}", res.table_name, res.bus_name);
 
@@ -149,26 +117,15 @@ async fn run() -> Result<serde_json::Value, String> {
     }
     let build_time = t.elapsed();
     let in_index = cases.iter().filter(|c| next_due(c).is_some()).count();
-    let expected_due = cases
-        .iter()
-        .filter(|c| next_due(c).is_some_and(|d| d <= a.today))
-        .count();
-    eprintln!(
-        "built {} cases in {:.2} s ({in_index} in the due index, {expected_due} due)",
-        cases.len(),
-        secs(build_time)
-    );
+    let expected_due = cases.iter().filter(|c| next_due(c).is_some_and(|d| d <= a.today)).count();
+    eprintln!("built {} cases in {:.2} s ({in_index} in the due index, {expected_due} due)", cases.len(), secs(build_time));
 
     // seed: BatchWriteItem, 25 per call, a bounded number of calls in flight
     let t = Instant::now();
     let sem = Arc::new(tokio::sync::Semaphore::new(a.seed_tasks.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for chunk in cases.chunks(25) {
-        let permit = sem
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| e.to_string())?;
+        let permit = sem.clone().acquire_owned().await.map_err(|e| e.to_string())?;
         let store = store.clone();
         let chunk = chunk.to_vec();
         tasks.spawn(async move {
@@ -177,13 +134,11 @@ async fn run() -> Result<serde_json::Value, String> {
             r
         });
         while let Some(done) = tasks.try_join_next() {
-            done.map_err(|e| e.to_string())?
-                .map_err(|e| format!("seeding: {e}"))?;
+            done.map_err(|e| e.to_string())?.map_err(|e| format!("seeding: {e}"))?;
         }
     }
     while let Some(done) = tasks.join_next().await {
-        done.map_err(|e| e.to_string())?
-            .map_err(|e| format!("seeding: {e}"))?;
+        done.map_err(|e| e.to_string())?.map_err(|e| format!("seeding: {e}"))?;
     }
     let seed_time = t.elapsed();
     eprintln!("seeded {} cases in {:.2} s", cases.len(), secs(seed_time));
@@ -195,10 +150,7 @@ async fn run() -> Result<serde_json::Value, String> {
         for shard in 0..cms_domain::schedule::SHARDS {
             let mut cursor = None;
             loop {
-                let page = store
-                    .due_cases(shard, a.today, 100, cursor.take())
-                    .await
-                    .map_err(|e| format!("due index: {e}"))?;
+                let page = store.due_cases(shard, a.today, 100, cursor.take()).await.map_err(|e| format!("due index: {e}"))?;
                 queries += 1;
                 read += page.items.len();
                 match page.next {
@@ -209,12 +161,7 @@ async fn run() -> Result<serde_json::Value, String> {
         }
         let read_time = t.elapsed();
         if !a.keep {
-            let _ = clients
-                .dynamodb
-                .delete_table()
-                .table_name(&res.table_name)
-                .send()
-                .await;
+            let _ = clients.dynamodb.delete_table().table_name(&res.table_name).send().await;
         }
         return Ok(serde_json::json!({
             "mode": "read-only (due index queries, no commits)",
@@ -233,39 +180,19 @@ async fn run() -> Result<serde_json::Value, String> {
         }));
     }
     let aws = reopen_scheduler::aws_deps(&sdk, &res.env());
-    let deps = reopen_scheduler::Deps {
-        store: aws.store,
-        bus: aws.bus,
-        clock: FixedClock(nz_time(a.today, 1)),
-    };
-    let opts = reopen_scheduler::Options {
-        concurrency: a.concurrency.max(1),
-        ..Default::default()
-    };
+    let deps = reopen_scheduler::Deps { store: aws.store, bus: aws.bus, clock: FixedClock(nz_time(a.today, 1)) };
+    let opts = reopen_scheduler::Options { concurrency: a.concurrency.max(1), ..Default::default() };
     let t = Instant::now();
-    let first = reopen_scheduler::run(&deps, &opts)
-        .await
-        .map_err(|e| format!("scheduler run: {e}"))?;
+    let first = reopen_scheduler::run(&deps, &opts).await.map_err(|e| format!("scheduler run: {e}"))?;
     let run_time = t.elapsed();
     let t = Instant::now();
-    let second = reopen_scheduler::run(&deps, &opts)
-        .await
-        .map_err(|e| format!("second run: {e}"))?;
+    let second = reopen_scheduler::run(&deps, &opts).await.map_err(|e| format!("second run: {e}"))?;
     let rerun_time = t.elapsed();
 
     if !a.keep {
-        let _ = clients
-            .dynamodb
-            .delete_table()
-            .table_name(&res.table_name)
-            .send()
-            .await;
+        let _ = clients.dynamodb.delete_table().table_name(&res.table_name).send().await;
     }
-    let ratio = if first.due == 0 {
-        None
-    } else {
-        Some(first.read as f64 / first.due as f64)
-    };
+    let ratio = if first.due == 0 { None } else { Some(first.read as f64 / first.due as f64) };
     Ok(serde_json::json!({
         "today": a.today,
         "itemsSeeded": cases.len(),
@@ -291,10 +218,7 @@ async fn run() -> Result<serde_json::Value, String> {
 #[tokio::main]
 async fn main() {
     match run().await {
-        Ok(report) => println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        ),
+        Ok(report) => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
         Err(e) => {
             eprintln!("{e}");
             std::process::exit(1);

@@ -59,7 +59,10 @@ async fn run() -> Result<(), String> {
     }
     out.push_str(&format!("  Table:      {}\n  Event bus:  {}\n", res.table_name, res.bus_name));
     out.push_str(&format!("  Token issuer {} audience {}\n", idp.issuer(), idp.audience()));
-    out.push_str(&format!("  Routes:     {}\n", tpl.routes().iter().map(|r| format!("{} {}", r.method, r.path)).collect::<Vec<_>>().join(", ")));
+    out.push_str(&format!(
+        "  Routes:     {}\n",
+        tpl.routes().iter().map(|r| format!("{} {}", r.method, r.path)).collect::<Vec<_>>().join(", ")
+    ));
     out.push_str(&format!("  Seeded {seeded} reference items (84 catchments, 2,500 schools, 170 ISPs, demo users)\n\n"));
     out.push_str("Demo users (tokens valid 12 h; more: cargo run -q -p cms-local --bin mint-token -- <user-id>):\n");
     for u in seed::demo_users() {

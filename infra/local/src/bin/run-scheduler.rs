@@ -24,8 +24,7 @@ async fn run() -> Result<String, String> {
     let sdk = cms_local::emulator_config().await?;
     let env = cms_aws::Env {
         table_name: std::env::var("TABLE_NAME").unwrap_or_else(|_| "local-cases".into()),
-        bus_name: std::env::var("EVENT_BUS_NAME")
-            .unwrap_or_else(|_| "local-attendance-cases".into()),
+        bus_name: std::env::var("EVENT_BUS_NAME").unwrap_or_else(|_| "local-attendance-cases".into()),
         ..Default::default()
     };
     let aws = reopen_scheduler::aws_deps(&sdk, &env);
@@ -33,20 +32,11 @@ async fn run() -> Result<String, String> {
         Some(d) => cms_domain::schedule::nz_time(d, 1),
         None => SystemClock.now(),
     };
-    let deps = reopen_scheduler::Deps {
-        store: aws.store,
-        bus: aws.bus,
-        clock: FixedClock(now),
-    };
-    let summary = reopen_scheduler::run(&deps, &reopen_scheduler::Options::default())
-        .await
-        .map_err(|e| format!("the run failed: {e}"))?;
+    let deps = reopen_scheduler::Deps { store: aws.store, bus: aws.bus, clock: FixedClock(now) };
+    let summary = reopen_scheduler::run(&deps, &reopen_scheduler::Options::default()).await.map_err(|e| format!("the run failed: {e}"))?;
     let json = serde_json::to_string_pretty(&summary).unwrap_or_default();
     if summary.errors > 0 {
-        return Err(format!(
-            "{json}\n{} case(s) were left for the next run",
-            summary.errors
-        ));
+        return Err(format!("{json}\n{} case(s) were left for the next run", summary.errors));
     }
     Ok(json)
 }

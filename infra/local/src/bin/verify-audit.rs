@@ -23,12 +23,8 @@ async fn run() -> Result<bool, String> {
     let sdk = cms_local::emulator_config().await?;
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "local-cases".into());
     let store = cms_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table);
-    let report = if ids.is_empty() {
-        verify_all(&store, PAGE_SIZE).await
-    } else {
-        verify_cases(&store, &ids).await
-    }
-    .map_err(|e| format!("the audit trail could not be read: {e}"))?;
+    let report = if ids.is_empty() { verify_all(&store, PAGE_SIZE).await } else { verify_cases(&store, &ids).await }
+        .map_err(|e| format!("the audit trail could not be read: {e}"))?;
     for (id, problem) in &report.breaks {
         println!("BROKEN  case {id}: {problem}");
     }
