@@ -129,7 +129,7 @@ fn not_json(s: String) -> String {
 /// A value of the wrong JSON type for `kind` (never null: null reads as "left out").
 fn wrong_type(kind: Kind, op: &Op) -> Value {
     let candidates: Vec<Value> = match kind {
-        Kind::Str => vec![json!(op.b as i64), json!(op.b % 2 == 0), json!([op.text]), json!({"nested": op.text})],
+        Kind::Str => vec![json!(op.b as i64), json!(op.b.is_multiple_of(2)), json!([op.text]), json!({"nested": op.text})],
         Kind::Int => vec![json!(op.text), json!(true), json!([1]), json!({"n": 1}), json!(-1 - (op.b % 1000) as i64), json!(1.5)],
         Kind::Bool => vec![json!(op.text), json!(1), json!([true]), json!({"b": true})],
         Kind::List => vec![json!(op.text), json!(7), json!(true), json!({"list": []}), json!([op.b as i64])],
@@ -142,7 +142,7 @@ fn wrong_type(kind: Kind, op: &Op) -> Value {
         (Value::Number(_), Kind::Int) | (Value::Array(_), Kind::List) => false,
         _ => true,
     };
-    if generated_ok && op.a % 3 == 0 {
+    if generated_ok && op.a.is_multiple_of(3) {
         return op.val.clone();
     }
     candidates[op.b % candidates.len()].clone()

@@ -453,7 +453,7 @@ pub(crate) mod tests {
             let text = format!("{}{}{}", " ".repeat(pad), "é".repeat(n), s.trim());
             let trimmed = text.trim().chars().count();
             let res = comment(&case(), &lead, &text, None, now());
-            prop_assert_eq!(res.is_ok(), trimmed >= 1 && trimmed <= MAX_TEXT_CHARS);
+            prop_assert_eq!(res.is_ok(), (1..=MAX_TEXT_CHARS).contains(&trimmed));
         }
 
         #[test]

@@ -218,7 +218,7 @@ mod tests {
             match field {
                 0 => c[i].record.user_id.push('x'),
                 1 => c[i].record.action.push('x'),
-                2 => c[i].record.at = c[i].record.at + chrono::Duration::nanoseconds(1),
+                2 => c[i].record.at += chrono::Duration::nanoseconds(1),
                 _ => c[i].record.request_id.push('x'),
             }
             prop_assert!(verify_chain(&id, &c).is_err());

@@ -422,7 +422,7 @@ fn parse_fields(c: &mut Checker, f: &ReferralForm, today: NaiveDate) -> Parsed {
                     Some(v) => parse_email(v).map_err(|m| c.err(format!("{p}.email"), m)).ok(),
                 };
                 let no_contact =
-                    w.phone.as_deref().map_or(true, |s| s.trim().is_empty()) && w.email.as_deref().map_or(true, |s| s.trim().is_empty());
+                    w.phone.as_deref().is_none_or(|s| s.trim().is_empty()) && w.email.as_deref().is_none_or(|s| s.trim().is_empty());
                 if no_contact {
                     c.missing(&format!("{p}.phone"), "A phone number or email address for this whānau member");
                 }

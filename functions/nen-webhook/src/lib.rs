@@ -163,7 +163,7 @@ where
         return Err(Problem::new(401, "Signature not accepted", e.message()));
     }
     // a JSON object only: serde's derived struct would also read an array (fields by position)
-    if !body.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b == b'{') {
+    if body.iter().find(|b| !b.is_ascii_whitespace()).is_none_or(|b| *b != b'{') {
         return Err(Problem::bad_request("The body must be a JSON object: an ENROL notification."));
     }
     let delivery: Delivery = serde_json::from_slice(body).map_err(|e| {

@@ -524,7 +524,7 @@ impl CaseStore for DynamoStore {
                         }
                         None => {
                             idx += 1;
-                            next = (idx < statuses.len()).then(|| Cursor { s: idx, k: None });
+                            next = (idx < statuses.len()).then_some(Cursor { s: idx, k: None });
                         }
                     }
                 }
@@ -691,7 +691,7 @@ impl CaseStore for DynamoStore {
                 }
             }
         }
-        out.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        out.sort_by_key(|a| a.created_at);
         Ok(out)
     }
 }

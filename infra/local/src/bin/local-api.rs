@@ -76,9 +76,7 @@ async fn run() -> Result<(), String> {
     let tokens_file = template::repo_root().join(".local/tokens.env");
     std::fs::write(&tokens_file, &exports).map_err(|e| format!("writing {}: {e}", tokens_file.display()))?;
     out.push_str(&exports);
-    out.push_str(&format!(
-        "\nThe same lines are in .local/tokens.env: in another shell, `source .local/tokens.env`.\nTry:  curl -s -H \"Authorization: Bearer $TOKEN_LEAD_1001\" $API/cases\n\nCtrl-C to stop.\n"
-    ));
+    out.push_str("\nThe same lines are in .local/tokens.env: in another shell, `source .local/tokens.env`.\nTry:  curl -s -H \"Authorization: Bearer $TOKEN_LEAD_1001\" $API/cases\n\nCtrl-C to stop.\n");
     println!("{out}");
 
     tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
