@@ -180,9 +180,9 @@ pub fn status_filter(s: Option<&str>) -> Result<Option<CaseStatus>, String> {
 /// permits. docs/security.md carries this table; a test keeps it identical.
 pub fn matrix_markdown() -> String {
     use crate::actor::Side;
-    use crate::case::{CaseStudent, CaseType};
+    use crate::case::CaseStudent;
     use crate::ids::{CaseId, RegionId};
-    use crate::student::{PersonName, StudentKey};
+    use crate::student::PersonName;
     let school = SchoolId::parse("S1").expect("id");
     let provider = ProviderId::parse("P1").expect("id");
     let region = RegionId::parse("R1").expect("id");
@@ -191,36 +191,16 @@ pub fn matrix_markdown() -> String {
     let dob = chrono::NaiveDate::from_ymd_opt(2015, 1, 1).expect("date");
     let at = chrono::DateTime::<chrono::Utc>::from_timestamp(0, 0).expect("time");
     let case = Case {
-        id: CaseId::parse("C1").expect("id"),
-        case_type: CaseType::Ca,
         status: CaseStatus::Open,
-        school_id: school.clone(),
         region_id: Some(region.clone()),
-        catchment_id: None,
         provider_id: Some(provider.clone()),
-        case_manager: None,
         primary_contact: Some(user.clone()),
-        allocation_choice: None,
-        referral_id: None,
-        nen: None,
-        school_met_on: None,
-        whanau_met_on: None,
-        breached: Vec::new(),
-        has_safety_notes: false,
-        student_key: StudentKey::from_name_dob(&name, dob),
-        student: CaseStudent { full_name: name, date_of_birth: dob, nsn: None, year_level: None },
-        whanau: Vec::new(),
-        home_address: None,
-        alternative_address: None,
-        reason: None,
-        actions_taken: None,
-        referred_at: at,
-        created_at: at,
-        updated_at: at,
-        closed_at: None,
-        close_reason: None,
-        pause: None,
-        version: 1,
+        ..Case::bare(
+            CaseId::parse("C1").expect("id"),
+            school.clone(),
+            CaseStudent { full_name: name, date_of_birth: dob, nsn: None, year_level: None },
+            at,
+        )
     };
     let names = [
         (CaseAction::View, "view case"),

@@ -243,9 +243,9 @@ pub fn record_activity(
 pub(crate) mod tests {
     use super::*;
     use crate::actor::{Org, Role};
-    use crate::case::{CaseStudent, CaseType};
+    use crate::case::CaseStudent;
     use crate::ids::{CaseId, ProviderId, RegionId, SchoolId, UserId};
-    use crate::student::{PersonName, StudentKey};
+    use crate::student::PersonName;
     use chrono::TimeZone;
     use proptest::prelude::*;
 
@@ -266,36 +266,17 @@ pub(crate) mod tests {
         let name = PersonName::parse("Test Child").unwrap();
         let dob = NaiveDate::from_ymd_opt(2014, 5, 1).unwrap();
         Case {
-            id: CaseId::parse("C1").unwrap(),
-            case_type: CaseType::Ca,
             status: CaseStatus::Open,
-            school_id: SchoolId::parse("1001").unwrap(),
-            region_id: None,
-            catchment_id: None,
             provider_id: Some(ProviderId::parse("P01").unwrap()),
             case_manager: Some(UserId::parse("cm").unwrap()),
             primary_contact: Some(UserId::parse("pc").unwrap()),
-            allocation_choice: None,
-            referral_id: None,
-            nen: None,
-            school_met_on: None,
-            whanau_met_on: None,
-            breached: Vec::new(),
-            has_safety_notes: false,
-            student_key: StudentKey::from_name_dob(&name, dob),
-            student: CaseStudent { full_name: name, date_of_birth: dob, nsn: None, year_level: None },
-            whanau: Vec::new(),
-            home_address: None,
-            alternative_address: None,
-            reason: None,
-            actions_taken: None,
-            referred_at: referred(),
-            created_at: referred(),
-            updated_at: referred(),
-            closed_at: None,
-            close_reason: None,
-            pause: None,
             version: 3,
+            ..Case::bare(
+                CaseId::parse("C1").unwrap(),
+                SchoolId::parse("1001").unwrap(),
+                CaseStudent { full_name: name, date_of_birth: dob, nsn: None, year_level: None },
+                referred(),
+            )
         }
     }
 

@@ -278,6 +278,43 @@ pub enum CaseError {
 }
 
 impl Case {
+    /// A case with only its identity, school and student: CA, awaiting allocation, version 1, every
+    /// optional part empty. Constructors and fixtures fill in the rest with struct update syntax.
+    pub fn bare(id: CaseId, school_id: SchoolId, student: CaseStudent, at: DateTime<Utc>) -> Case {
+        Case {
+            id,
+            case_type: CaseType::Ca,
+            status: CaseStatus::AwaitingAllocation,
+            school_id,
+            region_id: None,
+            catchment_id: None,
+            provider_id: None,
+            case_manager: None,
+            primary_contact: None,
+            allocation_choice: None,
+            referral_id: None,
+            nen: None,
+            school_met_on: None,
+            whanau_met_on: None,
+            breached: Vec::new(),
+            has_safety_notes: false,
+            student_key: StudentKey::for_student(student.nsn.as_ref(), &student.full_name, student.date_of_birth),
+            student,
+            whanau: Vec::new(),
+            home_address: None,
+            alternative_address: None,
+            reason: None,
+            actions_taken: None,
+            referred_at: at,
+            created_at: at,
+            updated_at: at,
+            closed_at: None,
+            close_reason: None,
+            pause: None,
+            version: 1,
+        }
+    }
+
     /// A new CA case from a submitted request; allocation follows asynchronously.
     pub fn open_ca(id: CaseId, referral: &Referral, valid: &ValidReferral, now: DateTime<Utc>, by: &Actor) -> CaseChange {
         let student = CaseStudent {
@@ -287,36 +324,16 @@ impl Case {
             year_level: Some(valid.student.year_level),
         };
         let case = Case {
-            id: id.clone(),
-            case_type: CaseType::Ca,
-            status: CaseStatus::AwaitingAllocation,
-            school_id: valid.school_id.clone(),
             region_id: valid.region_id.clone(),
-            catchment_id: None,
-            provider_id: None,
-            case_manager: None,
             primary_contact: Some(valid.primary_contact.clone()),
             allocation_choice: Some(valid.allocation),
             referral_id: Some(referral.id.clone()),
-            nen: None,
-            school_met_on: None,
-            whanau_met_on: None,
-            breached: Vec::new(),
-            has_safety_notes: false,
-            student_key: valid.student.key(),
-            student,
             whanau: valid.whanau.clone(),
             home_address: Some(valid.home_address.clone()),
             alternative_address: valid.alternative_address.clone(),
             reason: Some(valid.reason.clone()),
             actions_taken: Some(valid.actions_taken.clone()),
-            referred_at: now,
-            created_at: now,
-            updated_at: now,
-            closed_at: None,
-            close_reason: None,
-            pause: None,
-            version: 1,
+            ..Case::bare(id.clone(), valid.school_id.clone(), student, now)
         };
         let mut submitted = referral.clone();
         submitted.status = crate::referral::ReferralStatus::Submitted;

@@ -7,7 +7,7 @@ use crate::events::{DomainEvent, EventEnvelope, ReopenTrigger};
 use crate::ids::{CaseId, SchoolId};
 use crate::lifecycle::auto_reopen;
 use crate::referral::{AddressForm, Checker, FieldError, Whanau, WhanauForm};
-use crate::student::{parse_date, parse_date_of_birth, parse_email, parse_phone, Nsn, PersonName, StudentIdentity, StudentKey};
+use crate::student::{parse_date, parse_date_of_birth, parse_email, parse_phone, Nsn, PersonName, StudentIdentity};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -345,18 +345,15 @@ impl Case {
     /// A new NEN case, waiting for the Central Investigations Team.
     pub fn open_nen(id: CaseId, nen: &Nen, now: DateTime<Utc>) -> CaseChange {
         let mut addresses = nen.addresses.clone().into_iter();
+        let student = CaseStudent {
+            full_name: nen.full_name.clone(),
+            date_of_birth: nen.date_of_birth,
+            nsn: Some(nen.nsn.clone()),
+            year_level: None,
+        };
         let case = Case {
-            id: id.clone(),
             case_type: CaseType::Nen,
             status: CaseStatus::CitReview,
-            school_id: nen.last_school_id.clone(),
-            region_id: None,
-            catchment_id: None,
-            provider_id: None,
-            case_manager: None,
-            primary_contact: None,
-            allocation_choice: None,
-            referral_id: None,
             nen: Some(NenDetails {
                 notification_id: nen.notification_id.clone(),
                 last_day_of_attendance: nen.last_day_of_attendance,
@@ -365,29 +362,10 @@ impl Case {
                 enrolled_at: None,
                 enrolled_on: None,
             }),
-            school_met_on: None,
-            whanau_met_on: None,
-            breached: Vec::new(),
-            has_safety_notes: false,
-            student_key: StudentKey::from_nsn(&nen.nsn),
-            student: CaseStudent {
-                full_name: nen.full_name.clone(),
-                date_of_birth: nen.date_of_birth,
-                nsn: Some(nen.nsn.clone()),
-                year_level: None,
-            },
             whanau: nen.caregivers.clone(),
             home_address: addresses.next(),
             alternative_address: addresses.next(),
-            reason: None,
-            actions_taken: None,
-            referred_at: now,
-            created_at: now,
-            updated_at: now,
-            closed_at: None,
-            close_reason: None,
-            pause: None,
-            version: 1,
+            ..Case::bare(id.clone(), nen.last_school_id.clone(), student, now)
         };
         let timeline = vec![TimelineEntry::new(
             &id,

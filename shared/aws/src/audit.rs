@@ -66,29 +66,6 @@ impl AuditLog for DynamoStore {
     }
 
     async fn entries(&self, case_id: &CaseId) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("PK = :pk AND begins_with(SK, :seq)")
-                .expression_attribute_values(":pk", s(pk(case_id)))
-                .expression_attribute_values(":seq", s("SEQ#"))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for i in page.items.unwrap_or_default() {
-                out.push(from_item(i)?);
-            }
-            match page.last_evaluated_key {
-                Some(k) => start = Some(k),
-                None => break,
-            }
-        }
-        Ok(out)
+        self.query_prefix(pk(case_id), "SEQ#").await?.into_iter().map(from_item).collect()
     }
 }

@@ -265,6 +265,50 @@ impl DynamoStore {
         let _ = self.client.get_item().table_name(&self.table).key("PK", s("WARMUP")).key("SK", s("WARMUP")).send().await;
     }
 
+    /// Every item of partition `pk` whose sort key starts with `prefix`, in sort-key order
+    /// (strongly consistent, all pages).
+    pub(crate) async fn query_prefix(&self, pk: String, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":prefix", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            out.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Put an item only if its key is free: `Ok(false)` when it already exists (nothing written).
+    pub(crate) async fn put_new(&self, item: Item) -> Result<bool, StoreError> {
+        match self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
         let out = self
             .client
@@ -376,18 +420,11 @@ impl ReferenceData for DynamoStore {
 #[async_trait]
 impl ReferralStore for DynamoStore {
     async fn create_referral(&self, r: &Referral) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(referral_item(r)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await
-            .map_err(|e| match e.as_service_error() {
-                Some(se) if se.is_conditional_check_failed_exception() => StoreError::Conflict,
-                _ => unavailable(e),
-            })?;
-        Ok(())
+        if self.put_new(referral_item(r)?).await? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
     }
 
     async fn update_draft(&self, r: &Referral, expected_version: u64) -> Result<(), StoreError> {
@@ -536,30 +573,7 @@ impl CaseStore for DynamoStore {
     }
 
     async fn timeline(&self, id: &CaseId) -> Result<Vec<TimelineEntry>, StoreError> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let res = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :tl)")
-                .expression_attribute_values(":pk", s(format!("CASE#{id}")))
-                .expression_attribute_values(":tl", s("TL#"))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in res.items.unwrap_or_default() {
-                out.push(from_item(item)?);
-            }
-            match res.last_evaluated_key {
-                Some(k) => start = Some(k),
-                None => break,
-            }
-        }
-        Ok(out)
+        self.query_prefix(format!("CASE#{id}"), "TL#").await?.into_iter().map(from_item).collect()
     }
 
     async fn timeline_page(&self, id: &CaseId, limit: u32, cursor: Option<String>) -> Result<Page<TimelineEntry>, StoreError> {
@@ -596,19 +610,8 @@ impl CaseStore for DynamoStore {
     }
 
     async fn pending_events(&self, id: &CaseId) -> Result<Vec<EventEnvelope>, StoreError> {
-        let res = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :o)")
-            .expression_attribute_values(":pk", s(format!("CASE#{id}")))
-            .expression_attribute_values(":o", s("OUTBOX#"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
         let mut out = Vec::new();
-        for item in res.items.unwrap_or_default() {
+        for item in self.query_prefix(format!("CASE#{id}"), "OUTBOX#").await? {
             let dt = item.get("detailType").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             let detail: serde_json::Value =
                 item.get("detail").and_then(|v| v.as_s().ok()).and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
@@ -650,19 +653,7 @@ impl CaseStore for DynamoStore {
     }
 
     async fn claim_marker(&self, marker: &Marker) -> Result<bool, StoreError> {
-        match self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(marker_item(marker)))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(unavailable(e)),
-        }
+        self.put_new(marker_item(marker)).await
     }
 
     async fn cases_for_student(&self, who: &StudentIdentity) -> Result<Vec<Case>, StoreError> {

@@ -38,18 +38,11 @@ fn put_if_pending(store: &DynamoStore, f: &FileRecord) -> Result<Put, StoreError
 #[async_trait]
 impl FileRecords for DynamoStore {
     async fn create_file(&self, f: &FileRecord) -> Result<(), StoreError> {
-        self.client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(file_item(f)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await
-            .map_err(|e| match e.as_service_error() {
-                Some(se) if se.is_conditional_check_failed_exception() => StoreError::Conflict,
-                _ => unavailable(e),
-            })?;
-        Ok(())
+        if self.put_new(file_item(f)?).await? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
     }
 
     async fn file(&self, case: &CaseId, file_id: &FileId) -> Result<Option<FileRecord>, StoreError> {

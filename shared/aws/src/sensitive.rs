@@ -2,7 +2,7 @@
 //! with no index keys (no list, timeline or status query can return them), written in the same
 //! transaction as the case's version bump.
 
-use crate::dynamo::{from_item, s, to_item, unavailable, DynamoStore};
+use crate::dynamo::{from_item, s, to_item, DynamoStore};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use cms_domain::case::CaseChange;
@@ -36,29 +36,6 @@ impl SensitiveStore for DynamoStore {
     }
 
     async fn sensitive_notes(&self, case_id: &CaseId, kind: SensitiveKind) -> Result<Vec<SensitiveNote>, StoreError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
-                .expression_attribute_values(":pk", s(format!("CASE#{case_id}")))
-                .expression_attribute_values(":p", s(prefix(kind)))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for i in page.items.unwrap_or_default() {
-                out.push(from_item(i)?);
-            }
-            match page.last_evaluated_key {
-                Some(k) => start = Some(k),
-                None => break,
-            }
-        }
-        Ok(out)
+        self.query_prefix(format!("CASE#{case_id}"), prefix(kind)).await?.into_iter().map(from_item).collect()
     }
 }

@@ -1,8 +1,8 @@
 use super::*;
 use crate::actor::Org;
-use crate::case::{CaseStudent, CaseType};
+use crate::case::CaseStudent;
 use crate::ids::{CaseId, ProviderId, RegionId, SchoolId, UserId};
-use crate::student::{PersonName, StudentKey};
+use crate::student::PersonName;
 use chrono::TimeZone;
 use proptest::prelude::*;
 
@@ -19,36 +19,16 @@ fn case(status: CaseStatus, dob: &str) -> Case {
     let name = PersonName::parse("Test Student").unwrap();
     let dob = NaiveDate::parse_from_str(dob, "%Y-%m-%d").unwrap();
     Case {
-        id: CaseId::parse("C1").unwrap(),
-        case_type: CaseType::Ca,
         status,
-        school_id: SchoolId::parse("1001").unwrap(),
-        region_id: None,
-        catchment_id: None,
         provider_id: Some(ProviderId::parse(PROVIDER).unwrap()),
-        case_manager: None,
         primary_contact: Some(UserId::parse("u-pc").unwrap()),
-        allocation_choice: None,
-        referral_id: None,
-        nen: None,
-        school_met_on: None,
-        whanau_met_on: None,
-        breached: Vec::new(),
-        has_safety_notes: false,
-        student_key: StudentKey::from_name_dob(&name, dob),
-        student: CaseStudent { full_name: name, date_of_birth: dob, nsn: None, year_level: None },
-        whanau: vec![],
-        home_address: None,
-        alternative_address: None,
-        reason: None,
-        actions_taken: None,
-        referred_at: now(),
-        created_at: now(),
-        updated_at: now(),
-        closed_at: None,
-        close_reason: None,
-        pause: None,
         version: 3,
+        ..Case::bare(
+            CaseId::parse("C1").unwrap(),
+            SchoolId::parse("1001").unwrap(),
+            CaseStudent { full_name: name, date_of_birth: dob, nsn: None, year_level: None },
+            now(),
+        )
     }
 }
 

@@ -1,7 +1,7 @@
 use super::*;
-use crate::case::{CaseStudent, CaseType};
+use crate::case::CaseStudent;
 use crate::ids::{ProviderId, SchoolId, UserId};
-use crate::student::{age_on, birthday, PersonName, StudentKey};
+use crate::student::{age_on, birthday, PersonName};
 use proptest::prelude::*;
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -16,36 +16,17 @@ fn referred() -> DateTime<Utc> {
 fn case(status: CaseStatus, dob: NaiveDate) -> Case {
     let name = PersonName::parse("Test Student").unwrap();
     Case {
-        id: CaseId::parse("C1").unwrap(),
-        case_type: CaseType::Ca,
         status,
-        school_id: SchoolId::parse("1001").unwrap(),
-        region_id: None,
-        catchment_id: None,
         provider_id: Some(ProviderId::parse("P01").unwrap()),
         case_manager: Some(UserId::parse("cm-p01").unwrap()),
         primary_contact: Some(UserId::parse("u-pc").unwrap()),
-        allocation_choice: None,
-        referral_id: None,
-        nen: None,
-        school_met_on: None,
-        whanau_met_on: None,
-        breached: Vec::new(),
-        has_safety_notes: false,
-        student_key: StudentKey::from_name_dob(&name, dob),
-        student: CaseStudent { full_name: name, date_of_birth: dob, nsn: None, year_level: None },
-        whanau: vec![],
-        home_address: None,
-        alternative_address: None,
-        reason: None,
-        actions_taken: None,
-        referred_at: referred(),
-        created_at: referred(),
-        updated_at: referred(),
-        closed_at: None,
-        close_reason: None,
-        pause: None,
         version: 4,
+        ..Case::bare(
+            CaseId::parse("C1").unwrap(),
+            SchoolId::parse("1001").unwrap(),
+            CaseStudent { full_name: name, date_of_birth: dob, nsn: None, year_level: None },
+            referred(),
+        )
     }
 }
 
