@@ -159,18 +159,7 @@ fn fill_from_request(case: &mut Case, referral: &Referral, valid: &ValidReferral
 }
 
 fn status_changed(case: &Case, to: CaseStatus, reason: &str, now: DateTime<Utc>) -> EventEnvelope {
-    EventEnvelope::new(
-        now,
-        DomainEvent::CaseStatusChanged {
-            case_id: case.id.clone(),
-            case_type: case.case_type,
-            school_id: case.school_id.clone(),
-            provider_id: case.provider_id.clone(),
-            from: case.status,
-            to,
-            reason: Some(reason.into()),
-        },
-    )
+    crate::lifecycle::status_event(case, to, Some(reason.into()), now)
 }
 
 fn referral_submitted(referral: &Referral, case: &Case, now: DateTime<Utc>) -> EventEnvelope {

@@ -305,7 +305,7 @@ pub fn decide(case: &Case, actor: &Actor, cmd: &Command, now: DateTime<Utc>, tod
     Ok(CaseChange { case: next, expected_version: Some(case.version), timeline, events, referral: None, markers: Vec::new() })
 }
 
-fn status_event(case: &Case, to: CaseStatus, reason: Option<String>, now: DateTime<Utc>) -> EventEnvelope {
+pub(crate) fn status_event(case: &Case, to: CaseStatus, reason: Option<String>, now: DateTime<Utc>) -> EventEnvelope {
     EventEnvelope::new(
         now,
         DomainEvent::CaseStatusChanged {

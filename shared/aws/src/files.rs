@@ -2,7 +2,7 @@
 //! object-created event settles them (confirmed with the case change in one transaction, or
 //! rejected).
 
-use crate::dynamo::{from_item, s, to_item, unavailable, DynamoStore, Item};
+use crate::dynamo::{s, to_item, unavailable, DynamoStore, Item};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use cms_domain::case::CaseChange;
@@ -47,17 +47,7 @@ impl FileRecords for DynamoStore {
 
     async fn file(&self, case: &CaseId, file_id: &FileId) -> Result<Option<FileRecord>, StoreError> {
         let (pk, sk) = file_key(case, file_id);
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .key("PK", s(pk))
-            .key("SK", s(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        out.item.map(from_item).transpose()
+        self.get(pk, &sk).await
     }
 
     async fn commit_with_file(&self, change: &CaseChange, f: &FileRecord) -> Result<(), StoreError> {
