@@ -62,10 +62,12 @@ pub enum CaseAction {
     ViewHealth,
     /// Add health information.
     AddHealth,
+    /// Confirm or dismiss a possible duplicate (same name and date of birth, another NSN).
+    ResolveDuplicate,
 }
 
 impl CaseAction {
-    pub const ALL: [CaseAction; 12] = [
+    pub const ALL: [CaseAction; 13] = [
         CaseAction::View,
         CaseAction::ViewUnshared,
         CaseAction::Comment,
@@ -78,6 +80,7 @@ impl CaseAction {
         CaseAction::AddSafetyNote,
         CaseAction::ViewHealth,
         CaseAction::AddHealth,
+        CaseAction::ResolveDuplicate,
     ];
 }
 
@@ -88,6 +91,9 @@ enum Relation {
     SchoolStaff,
     /// The case's School Primary Contact.
     PrimaryContact,
+    /// Attendance Lead or Office Support of a school that referred the case before it moved to
+    /// another school: read-only, and only what happened up to the handover.
+    FormerSchool,
     /// Case Manager or provider admin of the provider that holds the case.
     ProviderStaff,
     /// Ministry, nationally (CIT, national, prosecutions) or for the case's region (regional).
@@ -101,6 +107,9 @@ fn relation(actor: &Actor, case: &Case) -> Relation {
         Role::AttendanceLead | Role::OfficeSupport if actor.school() == Some(&case.school_id) => Relation::SchoolStaff,
         Role::SchoolPrimaryContact if actor.school() == Some(&case.school_id) && case.primary_contact.as_ref() == Some(actor.user_id()) => {
             Relation::PrimaryContact
+        }
+        Role::AttendanceLead | Role::OfficeSupport if actor.school().is_some_and(|s| case.former_schools.iter().any(|f| &f.school_id == s)) => {
+            Relation::FormerSchool
         }
         Role::CaseManager | Role::ProviderAdmin if actor.provider().is_some() && actor.provider() == case.provider_id.as_ref() => {
             Relation::ProviderStaff
@@ -122,6 +131,9 @@ pub fn permits(actor: &Actor, case: &Case, action: CaseAction) -> bool {
         return false;
     }
     let role = actor.role();
+    if rel == Relation::FormerSchool {
+        return action == View;
+    }
     match action {
         View => true,
         ViewUnshared => matches!(rel, Relation::ProviderStaff | Relation::Ministry),
@@ -139,6 +151,54 @@ pub fn permits(actor: &Actor, case: &Case, action: CaseAction) -> bool {
         // Health Information Privacy Code: provider staff on the case, CIT and prosecutions only
         ViewHealth => rel == Relation::ProviderStaff || matches!(role, Role::Cit | Role::Prosecutions),
         AddHealth => rel == Relation::ProviderStaff,
+        ResolveDuplicate => rel == Relation::ProviderStaff || role == Role::Cit,
+    }
+}
+
+/// The part of a case's history a caller may see: school users of the current school see what
+/// happened since their school took the case over (a handover from another school); a former
+/// school sees what happened until it handed over. `None` on a side: no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Window {
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Window {
+    pub fn contains(&self, at: chrono::DateTime<chrono::Utc>) -> bool {
+        self.from.is_none_or(|f| at >= f) && self.until.is_none_or(|u| at < u)
+    }
+}
+
+pub fn window(actor: &Actor, case: &Case) -> Window {
+    match relation(actor, case) {
+        Relation::SchoolStaff | Relation::PrimaryContact => Window { from: case.school_since, until: None },
+        Relation::FormerSchool => {
+            let until = actor.school().and_then(|s| case.former_schools.iter().filter(|f| &f.school_id == s).map(|f| f.until).max());
+            Window { from: None, until }
+        }
+        _ => Window::default(),
+    }
+}
+
+/// Does the caller see only the handed-over part of the case (a former school)? Their view of the
+/// case then carries none of its current details.
+pub fn sees_only_handover(actor: &Actor, case: &Case) -> bool {
+    relation(actor, case) == Relation::FormerSchool
+}
+
+/// May this caller read this CA request? Attendance Lead and Office Support: every request of
+/// their school; a School Primary Contact: the requests they created or are named on.
+pub fn can_read_referral(actor: &Actor, r: &crate::referral::Referral) -> bool {
+    if actor.school() != Some(&r.school_id) {
+        return false;
+    }
+    match actor.role() {
+        Role::AttendanceLead | Role::OfficeSupport => true,
+        Role::SchoolPrimaryContact => {
+            &r.created_by == actor.user_id() || r.form.primary_contact_user_id.as_deref() == Some(actor.user_id().as_str())
+        }
+        _ => false,
     }
 }
 
@@ -147,9 +207,9 @@ pub fn can_view_case(actor: &Actor, case: &Case) -> bool {
     permits(actor, case, CaseAction::View)
 }
 
-/// May this caller see this timeline entry (or file) of a case they may see?
-pub fn can_see_entry(actor: &Actor, case: &Case, shared_with_school: bool) -> bool {
-    can_view_case(actor, case) && (shared_with_school || permits(actor, case, CaseAction::ViewUnshared))
+/// May this caller see this timeline entry (or file), made at `at`, of a case they may see?
+pub fn can_see_entry(actor: &Actor, case: &Case, shared_with_school: bool, at: chrono::DateTime<chrono::Utc>) -> bool {
+    can_view_case(actor, case) && (shared_with_school || permits(actor, case, CaseAction::ViewUnshared)) && window(actor, case).contains(at)
 }
 
 /// Does a listed case belong in this caller's list (re-checked on every row an index returns)?
@@ -215,6 +275,7 @@ pub fn matrix_markdown() -> String {
         (CaseAction::AddSafetyNote, "add safety note"),
         (CaseAction::ViewHealth, "read health"),
         (CaseAction::AddHealth, "add health"),
+        (CaseAction::ResolveDuplicate, "resolve duplicate"),
     ];
     let mut out = String::from("| role (on their own case) |");
     for (_, n) in names {

@@ -81,7 +81,7 @@ pub struct ActivityInput {
 
 /// May this caller see this timeline entry of this case? (The access policy decides.)
 pub fn can_see_entry(actor: &Actor, case: &Case, entry: &TimelineEntry) -> bool {
-    crate::access::can_see_entry(actor, case, entry.shared_with_school)
+    crate::access::can_see_entry(actor, case, entry.shared_with_school, entry.at)
 }
 
 /// Whether an entry added by this caller is shared with the school: always for school users,

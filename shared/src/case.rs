@@ -8,6 +8,7 @@ use crate::events::{DomainEvent, EventEnvelope};
 use crate::ids::{CaseId, CatchmentId, EntryId, ProviderId, ReferralId, SchoolId, UserId};
 use crate::referral::{Address, Referral, ValidReferral, Whanau};
 use crate::student::{Nsn, PersonName, StudentKey, YearLevel};
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -115,7 +116,25 @@ pub struct Case {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub breached: Vec<crate::sla::SlaKind>,
     pub student: CaseStudent,
-    pub student_key: StudentKey,
+    /// The keyed digest of the student's NSN (see [`crate::student::StudentKeys`]): the key of the
+    /// student's one-active-case item and of the ByStudent index. Never shown to users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub student_key: Option<StudentKey>,
+    /// The keyed digest of name + date of birth: finds *candidate* duplicates only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_key: Option<StudentKey>,
+    /// A case that may be this student's too (name and date of birth agree, NSN does not): for the
+    /// provider or CIT to confirm or dismiss.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub possible_duplicate_of: Option<CaseId>,
+    /// When the current school took the case over from another school (a reopening from another
+    /// school, or ENROL's enrolment of a NEN student): its school users see what happened since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school_since: Option<DateTime<Utc>>,
+    /// Schools that referred this case before it moved to another school: each keeps read access
+    /// to what happened up to the handover.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub former_schools: Vec<FormerSchool>,
     pub whanau: Vec<Whanau>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub home_address: Option<Address>,
@@ -138,6 +157,14 @@ pub struct Case {
     pub pause: Option<crate::lifecycle::PauseAttestation>,
     /// Optimistic lock: the version this state was written at.
     pub version: u64,
+}
+
+/// A school that referred the case before it moved on, and when it handed over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FormerSchool {
+    pub school_id: SchoolId,
+    pub until: DateTime<Utc>,
 }
 
 /// Who did something, as the timeline records it (ids and role, never names).
@@ -195,6 +222,32 @@ pub enum TimelineKind {
     /// A new CA request within 3 months of closure reopened this case.
     ReopenedByRequest {
         referral_id: ReferralId,
+    },
+    /// ENROL reported a non-enrolment for a student who already has this active case.
+    NonEnrolmentNotified {
+        notification_id: String,
+        last_school_id: SchoolId,
+        last_day_of_attendance: NaiveDate,
+    },
+    /// The case moved to another school (the student enrolled there).
+    SchoolChanged {
+        from: SchoolId,
+        to: SchoolId,
+    },
+    /// A school that cannot see this case asked for support for the same student (same NSN):
+    /// the provider or CIT links the request (the school was told only that it was received).
+    LinkRequested {
+        referral_id: ReferralId,
+        school_id: SchoolId,
+    },
+    /// This case's student may be the student of another case (name and date of birth agree).
+    PossibleDuplicate {
+        of: CaseId,
+    },
+    /// The provider or CIT decided whether the possible duplicate is the same student.
+    DuplicateResolved {
+        of: CaseId,
+        same_student: bool,
     },
     /// A comment (text is free text: shown only to those who may see this entry).
     Comment {
@@ -298,7 +351,11 @@ impl Case {
             whanau_met_on: None,
             breached: Vec::new(),
             has_safety_notes: false,
-            student_key: StudentKey::for_student(student.nsn.as_ref(), &student.full_name, student.date_of_birth),
+            student_key: None,
+            name_key: None,
+            possible_duplicate_of: None,
+            school_since: None,
+            former_schools: Vec::new(),
             student,
             whanau: Vec::new(),
             home_address: None,
@@ -316,11 +373,18 @@ impl Case {
     }
 
     /// A new CA case from a submitted request; allocation follows asynchronously.
-    pub fn open_ca(id: CaseId, referral: &Referral, valid: &ValidReferral, now: DateTime<Utc>, by: &Actor) -> CaseChange {
+    pub fn open_ca(
+        id: CaseId,
+        referral: &Referral,
+        valid: &ValidReferral,
+        who: &crate::student::StudentIdentity,
+        now: DateTime<Utc>,
+        by: &Actor,
+    ) -> CaseChange {
         let student = CaseStudent {
             full_name: valid.student.full_name.clone(),
             date_of_birth: valid.student.date_of_birth,
-            nsn: valid.student.nsn.clone(),
+            nsn: Some(valid.student.nsn.clone()),
             year_level: Some(valid.student.year_level),
         };
         let case = Case {
@@ -333,14 +397,11 @@ impl Case {
             alternative_address: valid.alternative_address.clone(),
             reason: Some(valid.reason.clone()),
             actions_taken: Some(valid.actions_taken.clone()),
+            student_key: who.nsn_key.clone(),
+            name_key: who.name_key.clone(),
             ..Case::bare(id.clone(), valid.school_id.clone(), student, now)
         };
-        let mut submitted = referral.clone();
-        submitted.status = crate::referral::ReferralStatus::Submitted;
-        submitted.submitted_at = Some(now);
-        submitted.updated_at = now;
-        submitted.case_id = Some(id.clone());
-        submitted.version = referral.version + 1;
+        let submitted = referral.submitted(Some(&id), crate::referral::SubmitOutcome::Created, now);
         let timeline = vec![TimelineEntry::new(
             &id,
             now,

@@ -224,7 +224,7 @@ mod tests {
             Notification::NonEnrolment(n) => n,
             _ => unreachable!(),
         };
-        Case::open_nen(CaseId::parse("C1").unwrap(), &n, now()).case
+        Case::open_nen(CaseId::parse("C1").unwrap(), &n, &n.identity(&crate::enrol::tests::keys()), now()).case
     }
     fn provider(id: &str, c: &str) -> Provider {
         Provider {

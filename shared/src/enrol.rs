@@ -7,7 +7,7 @@ use crate::events::{DomainEvent, EventEnvelope, ReopenTrigger};
 use crate::ids::{CaseId, SchoolId};
 use crate::lifecycle::auto_reopen;
 use crate::referral::{AddressForm, Checker, FieldError, Whanau, WhanauForm};
-use crate::student::{parse_date, parse_date_of_birth, parse_email, parse_phone, Nsn, PersonName, StudentIdentity};
+use crate::student::{parse_date, parse_date_of_birth, parse_email, parse_phone, Nsn, PersonName, StudentIdentity, StudentKeys};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -336,14 +336,14 @@ fn parse_enrolled(id: Option<String>, data: serde_json::Value, today: NaiveDate,
 }
 
 impl Nen {
-    pub fn identity(&self) -> StudentIdentity {
-        StudentIdentity::new(Some(&self.nsn), &self.full_name, self.date_of_birth)
+    pub fn identity(&self, keys: &StudentKeys) -> StudentIdentity {
+        keys.identify(&self.nsn, &self.full_name, self.date_of_birth)
     }
 }
 
 impl Case {
     /// A new NEN case, waiting for the Central Investigations Team.
-    pub fn open_nen(id: CaseId, nen: &Nen, now: DateTime<Utc>) -> CaseChange {
+    pub fn open_nen(id: CaseId, nen: &Nen, who: &StudentIdentity, now: DateTime<Utc>) -> CaseChange {
         let mut addresses = nen.addresses.clone().into_iter();
         let student = CaseStudent {
             full_name: nen.full_name.clone(),
@@ -365,6 +365,8 @@ impl Case {
             whanau: nen.caregivers.clone(),
             home_address: addresses.next(),
             alternative_address: addresses.next(),
+            student_key: who.nsn_key.clone(),
+            name_key: who.name_key.clone(),
             ..Case::bare(id.clone(), nen.last_school_id.clone(), student, now)
         };
         let timeline = vec![TimelineEntry::new(
@@ -397,10 +399,59 @@ impl Case {
     }
 }
 
+/// What a NEN does: a new NEN case for CIT review, or, when the student already has an active
+/// case (`active`, read from the student's one-active-case item), a record on that case.
+pub fn receive_nen(active: Option<&Case>, nen: &Nen, who: &StudentIdentity, new_id: CaseId, now: DateTime<Utc>) -> CaseChange {
+    match active.filter(|c| c.status != CaseStatus::Closed) {
+        Some(c) => attach_nen(c, nen, now),
+        None => Case::open_nen(new_id, nen, who, now),
+    }
+}
+
+/// A NEN for a student who already has an active case (one active case per student): no second
+/// case; the notification is recorded on the existing case for its provider or CIT (not shared
+/// with the school, whose student has left it).
+pub fn attach_nen(case: &Case, nen: &Nen, now: DateTime<Utc>) -> CaseChange {
+    let mut next = case.clone();
+    next.updated_at = now;
+    next.version = case.version + 1;
+    let timeline = vec![TimelineEntry::new(
+        &case.id,
+        now,
+        By::system("enrol"),
+        false,
+        TimelineKind::NonEnrolmentNotified {
+            notification_id: nen.notification_id.clone(),
+            last_school_id: nen.last_school_id.clone(),
+            last_day_of_attendance: nen.last_day_of_attendance,
+        },
+    )];
+    let events = vec![EventEnvelope::new(
+        now,
+        DomainEvent::NenReceived {
+            case_id: case.id.clone(),
+            school_id: nen.last_school_id.clone(),
+            notification_id: nen.notification_id.clone(),
+        },
+    )];
+    CaseChange { case: next, expected_version: Some(case.version), timeline, events, referral: None, markers: Vec::new() }
+}
+
 /// What an enrolment does to one of the student's cases: a paused case reopens (the child
 /// re-enrolled); an active NEN case records the school, which may then convert it with a CA
 /// request. `None`: nothing to do (closed, already recorded): safe on redelivery.
-pub fn on_enrolled(case: &Case, e: &Enrolled, now: DateTime<Utc>, today: NaiveDate) -> Option<CaseChange> {
+///
+/// An active NEN case moves to the enrolling school (`school_region`: that school's region): the
+/// guide expects that school to hold a transition meeting and to convert the case with a CA
+/// request, so from now its staff see the case (what happens from now on, and its safety notes),
+/// and the school the student left sees it no longer.
+pub fn on_enrolled(
+    case: &Case,
+    e: &Enrolled,
+    school_region: Option<crate::ids::RegionId>,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Option<CaseChange> {
     if case.status == CaseStatus::Closed {
         return None;
     }
@@ -423,6 +474,12 @@ pub fn on_enrolled(case: &Case, e: &Enrolled, now: DateTime<Utc>, today: NaiveDa
     if let Some(n) = next.nen.as_mut() {
         n.enrolled_at = Some(e.school_id.clone());
         n.enrolled_on = Some(e.enrolled_on);
+    }
+    if case.school_id != e.school_id {
+        next.school_id = e.school_id.clone();
+        next.region_id = school_region;
+        next.school_since = Some(now);
+        next.primary_contact = None;
     }
     next.updated_at = now;
     next.version = case.version + 1;

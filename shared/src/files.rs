@@ -308,7 +308,7 @@ pub fn confirm(case: &Case, record: &FileRecord, object: Option<&ObjectInfo>, no
 /// May this caller download this file? Only confirmed files of a case they may see; school users
 /// only files shared with the school.
 pub fn can_download(actor: &Actor, case: &Case, record: &FileRecord) -> bool {
-    crate::access::can_see_entry(actor, case, record.shared_with_school)
+    crate::access::can_see_entry(actor, case, record.shared_with_school, record.created_at)
         && record.case_id == case.id
         && record.status == FileStatus::Confirmed
 }

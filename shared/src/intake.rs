@@ -1,47 +1,57 @@
-//! Intake: what a submitted CA request does to the student's cases. One request, one of four
-//! outcomes, decided here from the student's previous cases (found by NSN or by normalised name +
-//! date of birth, each confirmed with [`StudentIdentity::matches`]):
+//! Intake: what a submitted CA request does to the student's cases. The student is identified by
+//! NSN only ([`StudentMatch::Same`]); a name + date of birth match is a *candidate* and never
+//! reopens or converts anything. Decided from the student's active case (read consistently from
+//! the student's one-active-case item), their earlier cases, and the school ENROL last reported
+//! them enrolled at:
 //!
-//! 1. **Active case** — the student already has a CA case that is not closed: refused (409); a
-//!    student has one active CA case at a time.
-//! 2. **NEN → CA conversion** — a NEN case of this student, not closed, whose child ENROL reported
-//!    enrolled at *this* school: the same case (same id, same history) becomes a CA case filled in
-//!    with the request's details. Still in CIT review → Awaiting Allocation (`CaseCreated` with
-//!    caseType CA is emitted so allocation runs); already with a provider → stays there, status
-//!    unchanged.
-//! 3. **Reopen within 3 months** — the student's most recently closed case (one that had a
-//!    provider) closed less than 3 calendar months ago: the same case goes back to its provider's
-//!    queue (Case Manager cleared, closing reason cleared), `CaseReopened {trigger: new_request}`.
-//! 4. Otherwise a **new case** ([`Case::open_ca`]).
+//! 1. **Active case** the caller may see → refused (409, with the case): one active case per
+//!    student. An active **NEN** case whose child ENROL reported enrolled at *this* school is
+//!    **converted** instead: same case and history, now this school's CA case (in CIT review →
+//!    Awaiting Allocation, so allocation runs; with a provider → stays there).
+//! 2. **Active case the caller may not see** → **received**: the request is recorded on that case
+//!    for its provider or CIT to link; the school learns nothing about the case (no id, status,
+//!    school or provider), so the answer is no oracle of another school's case.
+//! 3. **Reopen within 3 months** of the most recent closure (a case that had a provider):
+//!    - by the **same school**: back to its provider's queue, Case Manager and reason cleared;
+//!    - by **another school** at which ENROL reported the student enrolled: the case moves to that
+//!      school and is allocated afresh for it (its catchment provider, or its ISP), the change of
+//!      school on the timeline; the old school keeps read access to what happened up to the
+//!      handover, and the new school's users see what happens from then on (ADR 0007);
+//!    - by another school without that enrolment: a new case.
+//! 4. Otherwise a **new case**, flagged `possibleDuplicateOf` the most recent candidate (same name
+//!    and date of birth, another or no NSN) for the provider or CIT to confirm or dismiss.
 //!
 //! ## The 3-month boundary
 //! Dates are New Zealand calendar dates. The window ends on `nz_date(closed_at) + 3 months`
 //! (chrono's `checked_add_months`: the same day of the month, clamped to the month's last day —
 //! closed 30 November → window ends 28 February, or 29 in a leap year). A request made **before**
 //! that date reopens; a request **on** that date ("exactly 3 months later") or after makes a new case.
-//!
-//! A NEN case that is still active but not enrolled at this school is left alone (the request makes
-//! a new CA case; CIT keeps the NEN).
 
+use crate::access::can_view_case;
 use crate::actor::Actor;
-use crate::case::{By, Case, CaseChange, CaseStatus, CaseType, TimelineEntry, TimelineKind};
+use crate::case::{By, Case, CaseChange, CaseStatus, CaseType, FormerSchool, TimelineEntry, TimelineKind};
 use crate::events::{DomainEvent, EventEnvelope, ReopenTrigger};
 use crate::ids::{CaseId, SchoolId};
-use crate::referral::{Referral, ReferralStatus, ValidReferral};
-use crate::student::StudentIdentity;
+use crate::referral::{Referral, SubmitOutcome, ValidReferral};
+use crate::student::{StudentIdentity, StudentMatch};
 use chrono::{DateTime, Months, NaiveDate, Utc};
 
 /// How many calendar months after closure a new request reopens the case.
 pub const REOPEN_WINDOW_MONTHS: u32 = 3;
 
-/// Which outcome a request has, and on which previous case.
+/// Which outcome a request has, and on which case.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Intake {
-    New,
+    New { possible_duplicate_of: Option<CaseId> },
     Convert(Case),
+    /// Reopen for the school that referred it.
     Reopen(Case),
-    /// Refused: this active CA case already exists.
+    /// Reopen for another school, where ENROL reported the student enrolled.
+    ReopenAtSchool(Case),
+    /// Refused: the student's active case, which the caller may see.
     Active(Case),
+    /// Received for linking to an active case the caller may not see.
+    Link(Case),
 }
 
 /// The first New Zealand date on which a request no longer reopens a case closed at `closed_at`.
@@ -55,89 +65,104 @@ pub fn within_reopen_window(closed_at: DateTime<Utc>, today: NaiveDate) -> bool 
     today < reopen_window_end(closed_at)
 }
 
-/// Decide the outcome from the cases the store returned for the student (any order; cases that
-/// are not this student's are ignored).
-pub fn classify(previous: &[Case], who: &StudentIdentity, school: &SchoolId, today: NaiveDate) -> Intake {
-    let mine: Vec<&Case> =
-        previous.iter().filter(|c| who.matches(c.student.nsn.as_ref(), &c.student.full_name, c.student.date_of_birth)).collect();
-    if let Some(active) = mine.iter().find(|c| c.case_type == CaseType::Ca && c.status != CaseStatus::Closed) {
-        return Intake::Active((*active).clone());
-    }
-    if let Some(nen) = mine.iter().find(|c| {
-        c.case_type == CaseType::Nen
-            && c.status != CaseStatus::Closed
-            && c.nen.as_ref().and_then(|n| n.enrolled_at.as_ref()) == Some(school)
-    }) {
-        return Intake::Convert((*nen).clone());
-    }
-    let last_closed = mine
+/// What intake reads before deciding.
+#[derive(Debug, Clone, Default)]
+pub struct StudentRecord {
+    /// The case holding the student's one-active-case item (read consistently), if any.
+    pub active: Option<Case>,
+    /// The student's other cases and candidates, from the indexes (any order).
+    pub previous: Vec<Case>,
+    /// The school ENROL last reported the student enrolled at.
+    pub enrolled_at: Option<SchoolId>,
+}
+
+/// Decide the outcome of `actor`'s request from `school` for student `who`.
+pub fn classify(record: &StudentRecord, who: &StudentIdentity, school: &SchoolId, actor: &Actor, today: NaiveDate) -> Intake {
+    let same = |c: &&Case| who.compare(c.student.nsn.as_ref(), c.name_key.as_ref()) == StudentMatch::Same;
+    // the item is authoritative; an index row is a fallback for cases written before it existed
+    let active = record
+        .active
         .iter()
-        .filter(|c| c.status == CaseStatus::Closed && c.provider_id.is_some())
-        .filter_map(|c| c.closed_at.map(|t| (t, *c)))
-        .max_by_key(|(t, _)| *t);
-    match last_closed {
-        Some((t, c)) if within_reopen_window(t, today) => Intake::Reopen(c.clone()),
-        _ => Intake::New,
+        .chain(record.previous.iter())
+        .filter(same)
+        .find(|c| c.status != CaseStatus::Closed);
+    if let Some(a) = active {
+        let enrolled_here = a.nen.as_ref().and_then(|n| n.enrolled_at.as_ref()) == Some(school);
+        if a.case_type == CaseType::Nen && enrolled_here {
+            return Intake::Convert(a.clone());
+        }
+        return if can_view_case(actor, a) { Intake::Active(a.clone()) } else { Intake::Link(a.clone()) };
     }
+    let last_closed = record
+        .previous
+        .iter()
+        .filter(same)
+        .filter(|c| c.status == CaseStatus::Closed && c.provider_id.is_some())
+        .filter_map(|c| c.closed_at.map(|t| (t, c)))
+        .max_by_key(|(t, _)| *t);
+    if let Some((t, c)) = last_closed {
+        if within_reopen_window(t, today) {
+            if &c.school_id == school {
+                return Intake::Reopen(c.clone());
+            }
+            if record.enrolled_at.as_ref() == Some(school) {
+                return Intake::ReopenAtSchool(c.clone());
+            }
+        }
+    }
+    let candidate = record
+        .previous
+        .iter()
+        .filter(|c| who.compare(c.student.nsn.as_ref(), c.name_key.as_ref()) == StudentMatch::Candidate)
+        .max_by_key(|c| c.created_at)
+        .map(|c| c.id.clone());
+    Intake::New { possible_duplicate_of: candidate }
 }
 
 /// A submission the domain accepted: the change to commit and which outcome it was.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Accepted {
-    pub outcome: Outcome,
+    pub outcome: SubmitOutcome,
     pub change: CaseChange,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Created,
-    Converted,
-    Reopened,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Created => "created",
-            Outcome::Converted => "converted",
-            Outcome::Reopened => "reopened",
-        }
-    }
-}
-
 /// Submit a checked request: one [`CaseChange`] that also moves the request to submitted (so the
-/// store writes both atomically), or the student's active case when there already is one.
+/// store writes both atomically), or the student's active case when the caller may see it.
+#[allow(clippy::too_many_arguments)]
 pub fn submit(
-    previous: &[Case],
+    record: &StudentRecord,
+    who: &StudentIdentity,
     referral: &Referral,
     valid: &ValidReferral,
     new_id: CaseId,
     now: DateTime<Utc>,
     by: &Actor,
 ) -> Result<Accepted, Box<Case>> {
-    let s = &valid.student;
-    let who = StudentIdentity::new(s.nsn.as_ref(), &s.full_name, s.date_of_birth);
-    match classify(previous, &who, &valid.school_id, crate::nz_date(now)) {
+    let accepted = |outcome, change| Ok(Accepted { outcome, change });
+    match classify(record, who, &valid.school_id, by, crate::nz_date(now)) {
         Intake::Active(c) => Err(Box::new(c)),
-        Intake::New => Ok(Accepted { outcome: Outcome::Created, change: Case::open_ca(new_id, referral, valid, now, by) }),
-        Intake::Convert(c) => Ok(Accepted { outcome: Outcome::Converted, change: convert_nen(&c, referral, valid, now, by) }),
-        Intake::Reopen(c) => Ok(Accepted { outcome: Outcome::Reopened, change: reopen_by_request(&c, referral, valid, now, by) }),
+        Intake::New { possible_duplicate_of } => {
+            let mut change = Case::open_ca(new_id, referral, valid, who, now, by);
+            if let Some(of) = possible_duplicate_of {
+                change.case.possible_duplicate_of = Some(of.clone());
+                change.timeline.push(TimelineEntry::new(&change.case.id, now, By::system("intake"), false, TimelineKind::PossibleDuplicate { of }));
+            }
+            accepted(SubmitOutcome::Created, change)
+        }
+        Intake::Convert(c) => accepted(SubmitOutcome::Converted, convert_nen(&c, referral, valid, who, now, by)),
+        Intake::Reopen(c) => accepted(SubmitOutcome::Reopened, reopen_by_request(&c, referral, valid, who, now, by)),
+        Intake::ReopenAtSchool(c) => accepted(SubmitOutcome::Reopened, reopen_at_school(&c, referral, valid, who, now, by)),
+        Intake::Link(c) => accepted(SubmitOutcome::Received, link_request(&c, referral, valid, now, by)),
     }
 }
 
-/// The request as submitted, pointing at `case_id` (written in the same transaction).
-fn submitted(referral: &Referral, case_id: &CaseId, now: DateTime<Utc>) -> (Referral, u64) {
-    let mut r = referral.clone();
-    r.status = ReferralStatus::Submitted;
-    r.submitted_at = Some(now);
-    r.updated_at = now;
-    r.case_id = Some(case_id.clone());
-    r.version = referral.version + 1;
-    (r, referral.version)
+/// The request as submitted (written in the same transaction), with the version it was read at.
+fn submitted(referral: &Referral, case_id: Option<&CaseId>, outcome: SubmitOutcome, now: DateTime<Utc>) -> (Referral, u64) {
+    (referral.submitted(case_id, outcome, now), referral.version)
 }
 
 /// Fill the case in with the request's details (the school's view of the student now).
-fn fill_from_request(case: &mut Case, referral: &Referral, valid: &ValidReferral) {
+fn fill_from_request(case: &mut Case, referral: &Referral, valid: &ValidReferral, who: &StudentIdentity) {
     case.case_type = CaseType::Ca;
     case.school_id = valid.school_id.clone();
     case.region_id = valid.region_id.clone();
@@ -150,12 +175,9 @@ fn fill_from_request(case: &mut Case, referral: &Referral, valid: &ValidReferral
     case.reason = Some(valid.reason.clone());
     case.actions_taken = Some(valid.actions_taken.clone());
     case.student.year_level = Some(valid.student.year_level);
-    if case.student.nsn.is_none() {
-        if let Some(nsn) = &valid.student.nsn {
-            case.student.nsn = Some(nsn.clone());
-            case.student_key = valid.student.key();
-        }
-    }
+    case.student.nsn = Some(valid.student.nsn.clone());
+    case.student_key = who.nsn_key.clone();
+    case.name_key = who.name_key.clone();
 }
 
 fn status_changed(case: &Case, to: CaseStatus, reason: &str, now: DateTime<Utc>) -> EventEnvelope {
@@ -165,14 +187,44 @@ fn status_changed(case: &Case, to: CaseStatus, reason: &str, now: DateTime<Utc>)
 fn referral_submitted(referral: &Referral, case: &Case, now: DateTime<Utc>) -> EventEnvelope {
     EventEnvelope::new(
         now,
-        DomainEvent::ReferralSubmitted { referral_id: referral.id.clone(), case_id: case.id.clone(), school_id: case.school_id.clone() },
+        DomainEvent::ReferralSubmitted { referral_id: referral.id.clone(), case_id: case.id.clone(), school_id: referral.school_id.clone() },
     )
 }
 
-/// NEN → CA: same case and history, now a CA case with the request's details.
-pub fn convert_nen(case: &Case, referral: &Referral, valid: &ValidReferral, now: DateTime<Utc>, by: &Actor) -> CaseChange {
+/// A request for a student whose active case the school may not see: recorded on that case (not
+/// shared with any school) for its provider or CIT to link; the case is otherwise unchanged.
+pub fn link_request(case: &Case, referral: &Referral, valid: &ValidReferral, now: DateTime<Utc>, by: &Actor) -> CaseChange {
     let mut next = case.clone();
-    fill_from_request(&mut next, referral, valid);
+    next.updated_at = now;
+    next.version = case.version + 1;
+    let timeline = vec![TimelineEntry::new(
+        &case.id,
+        now,
+        By::actor(by),
+        false,
+        TimelineKind::LinkRequested { referral_id: referral.id.clone(), school_id: valid.school_id.clone() },
+    )];
+    CaseChange {
+        events: vec![referral_submitted(referral, case, now)],
+        case: next,
+        expected_version: Some(case.version),
+        timeline,
+        referral: Some(submitted(referral, None, SubmitOutcome::Received, now)),
+        markers: Vec::new(),
+    }
+}
+
+/// NEN → CA: same case and history, now a CA case with the request's details.
+pub fn convert_nen(
+    case: &Case,
+    referral: &Referral,
+    valid: &ValidReferral,
+    who: &StudentIdentity,
+    now: DateTime<Utc>,
+    by: &Actor,
+) -> CaseChange {
+    let mut next = case.clone();
+    fill_from_request(&mut next, referral, valid, who);
     let mut timeline =
         vec![TimelineEntry::new(&case.id, now, By::actor(by), true, TimelineKind::ConvertedToCa { referral_id: referral.id.clone() })];
     let mut events = vec![referral_submitted(referral, &next, now)];
@@ -208,16 +260,23 @@ pub fn convert_nen(case: &Case, referral: &Referral, valid: &ValidReferral, now:
         expected_version: Some(case.version),
         timeline,
         events,
-        referral: Some(submitted(referral, &case.id, now)),
+        referral: Some(submitted(referral, Some(&case.id), SubmitOutcome::Converted, now)),
         markers: Vec::new(),
     }
 }
 
 /// A closed case reopened by a new request within 3 months: back to its provider's queue.
 /// The request starts new SLA clocks (meetings recorded for the earlier referral no longer count).
-pub fn reopen_by_request(case: &Case, referral: &Referral, valid: &ValidReferral, now: DateTime<Utc>, by: &Actor) -> CaseChange {
+pub fn reopen_by_request(
+    case: &Case,
+    referral: &Referral,
+    valid: &ValidReferral,
+    who: &StudentIdentity,
+    now: DateTime<Utc>,
+    by: &Actor,
+) -> CaseChange {
     let mut next = case.clone();
-    fill_from_request(&mut next, referral, valid);
+    fill_from_request(&mut next, referral, valid, who);
     next.status = CaseStatus::ProviderQueue;
     next.case_manager = None;
     next.closed_at = None;
@@ -263,9 +322,73 @@ pub fn reopen_by_request(case: &Case, referral: &Referral, valid: &ValidReferral
         expected_version: Some(case.version),
         timeline,
         events,
-        referral: Some(submitted(referral, &case.id, now)),
+        referral: Some(submitted(referral, Some(&case.id), SubmitOutcome::Reopened, now)),
         markers: Vec::new(),
     }
+}
+
+/// A closed case reopened within 3 months by a request from **another** school, where ENROL
+/// reported the student enrolled: the case moves to that school and is allocated afresh for it (its
+/// catchment provider or its ISP: `CaseCreated` with caseType CA, as a conversion does). The old
+/// school keeps read access up to now; the new school's users see what happens from now on.
+pub fn reopen_at_school(
+    case: &Case,
+    referral: &Referral,
+    valid: &ValidReferral,
+    who: &StudentIdentity,
+    now: DateTime<Utc>,
+    by: &Actor,
+) -> CaseChange {
+    let mut change = reopen_by_request(case, referral, valid, who, now, by);
+    let next = &mut change.case;
+    next.former_schools.push(FormerSchool { school_id: case.school_id.clone(), until: now });
+    next.school_since = Some(now);
+    next.status = CaseStatus::AwaitingAllocation;
+    next.provider_id = None;
+    next.catchment_id = None;
+    next.case_manager = None;
+    for e in &mut change.timeline {
+        if let TimelineKind::StatusChanged { to, .. } = &mut e.kind {
+            *to = CaseStatus::AwaitingAllocation;
+        }
+    }
+    change.timeline.insert(
+        1,
+        TimelineEntry::new(
+            &case.id,
+            now,
+            By::actor(by),
+            true,
+            TimelineKind::SchoolChanged { from: case.school_id.clone(), to: valid.school_id.clone() },
+        ),
+    );
+    let mut from = change.case.clone();
+    from.status = case.status;
+    change.events = vec![
+        referral_submitted(referral, &change.case, now),
+        status_changed(&from, CaseStatus::AwaitingAllocation, "new_request", now),
+        EventEnvelope::new(
+            now,
+            DomainEvent::CaseReopened {
+                case_id: case.id.clone(),
+                case_type: CaseType::Ca,
+                school_id: valid.school_id.clone(),
+                provider_id: None,
+                from: case.status,
+                trigger: ReopenTrigger::NewRequest,
+            },
+        ),
+        EventEnvelope::new(
+            now,
+            DomainEvent::CaseCreated {
+                case_id: case.id.clone(),
+                case_type: CaseType::Ca,
+                school_id: valid.school_id.clone(),
+                allocation: Some(valid.allocation),
+            },
+        ),
+    ];
+    change
 }
 
 #[cfg(test)]

@@ -160,6 +160,10 @@ pub enum LifecycleError {
     SixteenIsNotAReason,
     #[error("Only a student aged 16 or over can choose not to continue; this student is under 16.")]
     UnderSixteenCannotChoose,
+    /// The guide: "Once a student turns 16, the case can be closed only if they choose not to
+    /// continue receiving support."
+    #[error("This student is {age}. Once a student turns 16, the case can be closed only if they choose not to continue receiving support: close it with chose_not_to_continue, or keep supporting them.")]
+    SixteenOrOverMustChoose { age: i32 },
     #[error("Only the case of a child under six can be paused.")]
     PauseOnlyUnderSix,
     #[error("Before pausing, confirm all four conditions; not yet confirmed: {0}.")]
@@ -245,8 +249,12 @@ pub fn decide(case: &Case, actor: &Actor, cmd: &Command, now: DateTime<Utc>, tod
         }
         Command::Transition { note: n } => note = n.clone(),
         Command::Close { reason, note: n } => {
-            if *reason == CloseReason::ChoseNotToContinue && age_on(case.student.date_of_birth, today) < 16 {
+            let age = age_on(case.student.date_of_birth, today);
+            if *reason == CloseReason::ChoseNotToContinue && age < 16 {
                 return Err(LifecycleError::UnderSixteenCannotChoose);
+            }
+            if *reason != CloseReason::ChoseNotToContinue && age >= 16 {
+                return Err(LifecycleError::SixteenOrOverMustChoose { age });
             }
             next.closed_at = Some(now);
             next.close_reason = Some(*reason);

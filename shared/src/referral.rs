@@ -7,7 +7,7 @@
 use crate::actor::Role;
 use crate::catchment::{AllocationChoice, School};
 use crate::ids::{ReferralId, SchoolId, UserId};
-use crate::student::{parse_date_of_birth, parse_email, parse_phone, Nsn, PersonName, StudentKey, YearLevel};
+use crate::student::{parse_date_of_birth, parse_email, parse_phone, Nsn, PersonName, YearLevel};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -174,15 +174,9 @@ pub struct Whanau {
 pub struct Student {
     pub full_name: PersonName,
     pub date_of_birth: NaiveDate,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nsn: Option<Nsn>,
+    /// The National Student Number: the student's identity (schools hold it in ENROL and their SMS).
+    pub nsn: Nsn,
     pub year_level: YearLevel,
-}
-
-impl Student {
-    pub fn key(&self) -> StudentKey {
-        StudentKey::for_student(self.nsn.as_ref(), &self.full_name, self.date_of_birth)
-    }
 }
 
 /// A complete, checked CA request: what a case is created from.
@@ -210,6 +204,32 @@ pub enum ReferralStatus {
     Submitted,
 }
 
+/// What submitting a request did (kept on the request, so a repeated submit gets the same answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmitOutcome {
+    /// A new case.
+    Created,
+    /// The student's case closed less than 3 months ago was reopened.
+    Reopened,
+    /// The student's NEN case became this school's CA case.
+    Converted,
+    /// The student already has support the school cannot see: the request was received and the
+    /// provider or CIT will link it (the school learns nothing about that case).
+    Received,
+}
+
+impl SubmitOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubmitOutcome::Created => "created",
+            SubmitOutcome::Reopened => "reopened",
+            SubmitOutcome::Converted => "converted",
+            SubmitOutcome::Received => "received",
+        }
+    }
+}
+
 /// A stored request (draft or submitted). Version increments on each save (optimistic locking).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -225,7 +245,24 @@ pub struct Referral {
     pub submitted_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_id: Option<crate::ids::CaseId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<SubmitOutcome>,
     pub version: u64,
+}
+
+impl Referral {
+    /// This request as submitted (one version on), pointing at the case it created, reopened or
+    /// converted (`None` when it was received for linking to a case the school cannot see).
+    pub fn submitted(&self, case_id: Option<&crate::ids::CaseId>, outcome: SubmitOutcome, now: DateTime<Utc>) -> Referral {
+        let mut r = self.clone();
+        r.status = ReferralStatus::Submitted;
+        r.submitted_at = Some(now);
+        r.updated_at = now;
+        r.case_id = case_id.cloned();
+        r.outcome = Some(outcome);
+        r.version = self.version + 1;
+        r
+    }
 }
 
 const MAX_TEXT: usize = 4000;
@@ -366,6 +403,10 @@ fn parse_fields(c: &mut Checker, f: &ReferralForm, today: NaiveDate) -> Parsed {
         Some(d) => parse_date_of_birth(d, today).map_err(|m| c.err("student.dateOfBirth", m)).ok(),
     };
     let nsn = match s.nsn.as_deref().map(str::trim) {
+        None | Some("") if student_present => {
+            c.missing("student.nsn", "The student's National Student Number (NSN, from ENROL or your student management system)");
+            None
+        }
         None | Some("") => None,
         Some(n) => Nsn::parse(n).map_err(|m| c.err("student.nsn", m)).ok(),
     };
@@ -383,8 +424,8 @@ fn parse_fields(c: &mut Checker, f: &ReferralForm, today: NaiveDate) -> Parsed {
     if s.international == Some(true) && s.valid_visa.is_none() {
         c.missing("student.validVisa", "For an international student, whether they hold a valid visa");
     }
-    let student = match (name, dob, year) {
-        (Some(full_name), Some(date_of_birth), Some(year_level)) => Some(Student { full_name, date_of_birth, nsn, year_level }),
+    let student = match (name, dob, nsn, year) {
+        (Some(full_name), Some(date_of_birth), Some(nsn), Some(year_level)) => Some(Student { full_name, date_of_birth, nsn, year_level }),
         _ => None,
     };
 

@@ -2,7 +2,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use unicode_normalization::UnicodeNormalization;
 
 /// A person's name as written (trimmed, inner whitespace collapsed, 1..=120 characters).
@@ -185,36 +185,74 @@ pub fn parse_email(s: &str) -> Result<String, &'static str> {
     Ok(t.to_string())
 }
 
-/// Who the student is, for recognising them again (the reopen rule, NEN → CA conversion):
-/// the NSN when known, otherwise the normalised name and date of birth. Stored only as a
-/// SHA-256 digest so the key itself carries no personal detail.
+/// An opaque key derived from who a student is, for the indexes and the one-active-case item:
+/// a keyed HMAC-SHA256 (secret in Secrets Manager), so nobody without the secret can compute the key
+/// of a known NSN or name and test whether the child has a case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct StudentKey(String);
 
 impl StudentKey {
-    pub fn from_nsn(nsn: &Nsn) -> Self {
-        Self::digest(&format!("nsn:{}", nsn.as_str()))
-    }
-    pub fn from_name_dob(name: &PersonName, dob: NaiveDate) -> Self {
-        Self::digest(&format!("name:{}|dob:{}", name.normalised(), dob))
-    }
-    pub fn for_student(nsn: Option<&Nsn>, name: &PersonName, dob: NaiveDate) -> Self {
-        match nsn {
-            Some(n) => Self::from_nsn(n),
-            None => Self::from_name_dob(name, dob),
-        }
-    }
-    fn digest(s: &str) -> Self {
-        let d = Sha256::digest(s.as_bytes());
-        Self(d.iter().map(|b| format!("{b:02x}")).collect())
-    }
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
-/// The keys a student can be found under: the NSN's (when known) and the name + date of birth's.
+/// The keyed digest that turns identities into [`StudentKey`]s. Built once per cold start from
+/// the secret; the secret never leaves it.
+#[derive(Clone)]
+pub struct StudentKeys {
+    secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for StudentKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StudentKeys(..)")
+    }
+}
+
+impl StudentKeys {
+    /// `None` for an empty secret: a key without a secret would be enumerable again.
+    pub fn new(secret: &[u8]) -> Option<Self> {
+        (!secret.is_empty()).then(|| StudentKeys { secret: secret.to_vec() })
+    }
+    fn digest(&self, s: &str) -> StudentKey {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.secret).expect("HMAC takes keys of any length");
+        mac.update(s.as_bytes());
+        StudentKey(mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect())
+    }
+    /// The key of the student's identity: their NSN.
+    pub fn nsn(&self, nsn: &Nsn) -> StudentKey {
+        self.digest(&format!("nsn:{}", nsn.as_str()))
+    }
+    /// The key of a *candidate* match: normalised name and date of birth (never an identity).
+    pub fn name_dob(&self, name: &PersonName, dob: NaiveDate) -> StudentKey {
+        self.digest(&format!("name:{}|dob:{}", name.normalised(), dob))
+    }
+    /// A student as a request or a NEN names them.
+    pub fn identify(&self, nsn: &Nsn, name: &PersonName, dob: NaiveDate) -> StudentIdentity {
+        StudentIdentity { nsn: Some(nsn.clone()), nsn_key: Some(self.nsn(nsn)), name_key: Some(self.name_dob(name, dob)) }
+    }
+    /// A student known only by NSN (an ENROL enrolment report).
+    pub fn nsn_only(&self, nsn: &Nsn) -> StudentIdentity {
+        StudentIdentity { nsn: Some(nsn.clone()), nsn_key: Some(self.nsn(nsn)), name_key: None }
+    }
+}
+
+/// How a case's student compares with the student a request names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StudentMatch {
+    /// The same NSN: the same student.
+    Same,
+    /// Name and date of birth agree but the NSNs do not (or one is unknown): perhaps the same
+    /// student; a person must confirm. Never reopens or converts a case.
+    Candidate,
+    Different,
+}
+
+/// The keys a student can be found under: the NSN's (their identity) and the name + date of
+/// birth's (candidates only).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StudentIdentity {
     pub nsn: Option<Nsn>,
@@ -224,21 +262,13 @@ pub struct StudentIdentity {
 }
 
 impl StudentIdentity {
-    pub fn new(nsn: Option<&Nsn>, name: &PersonName, dob: NaiveDate) -> Self {
-        StudentIdentity { nsn: nsn.cloned(), nsn_key: nsn.map(StudentKey::from_nsn), name_key: Some(StudentKey::from_name_dob(name, dob)) }
-    }
-
-    /// A student known only by NSN.
-    pub fn nsn_only(nsn: &Nsn) -> Self {
-        StudentIdentity { nsn: Some(nsn.clone()), nsn_key: Some(StudentKey::from_nsn(nsn)), name_key: None }
-    }
-
-    /// Is a case's student this student? The NSN decides when both sides know it; otherwise the
-    /// normalised name and date of birth.
-    pub fn matches(&self, nsn: Option<&Nsn>, name: &PersonName, dob: NaiveDate) -> bool {
-        match (&self.nsn, nsn) {
-            (Some(a), Some(b)) => a == b,
-            _ => self.name_key.as_ref() == Some(&StudentKey::from_name_dob(name, dob)),
+    /// Is a case's student this student? Only the NSN decides; an agreeing name and date of birth
+    /// make a candidate (`case_name_key` is the case's stored name key).
+    pub fn compare(&self, case_nsn: Option<&Nsn>, case_name_key: Option<&StudentKey>) -> StudentMatch {
+        match (&self.nsn, case_nsn) {
+            (Some(a), Some(b)) if a == b => StudentMatch::Same,
+            _ if self.name_key.is_some() && self.name_key.as_ref() == case_name_key => StudentMatch::Candidate,
+            _ => StudentMatch::Different,
         }
     }
 }
@@ -247,6 +277,7 @@ impl StudentIdentity {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use sha2::Digest;
 
     fn d(s: &str) -> NaiveDate {
         parse_date(s).unwrap()
@@ -290,33 +321,42 @@ mod tests {
         assert!(parse_email("a@b").is_err());
     }
 
-    #[test]
-    fn student_key_is_stable_and_opaque() {
-        let n = PersonName::parse("Aroha Ngata").unwrap();
-        let n2 = PersonName::parse("aroha  NGATA").unwrap();
-        let dob = d("2015-03-21");
-        assert_eq!(StudentKey::from_name_dob(&n, dob), StudentKey::from_name_dob(&n2, dob));
-        assert!(!StudentKey::from_name_dob(&n, dob).as_str().contains("aroha"));
-        let nsn = Nsn::parse("0012345").unwrap();
-        assert_eq!(StudentKey::for_student(Some(&nsn), &n, dob), StudentKey::from_nsn(&Nsn::parse("12345").unwrap()));
+    fn keys() -> StudentKeys {
+        StudentKeys::new(b"test-secret").unwrap()
     }
 
     #[test]
-    fn identity_prefers_the_nsn() {
+    fn student_keys_are_keyed_stable_and_opaque() {
         let n = PersonName::parse("Aroha Ngata").unwrap();
-        let other = PersonName::parse("Someone Else").unwrap();
+        let n2 = PersonName::parse("aroha  NGATA").unwrap();
+        let dob = d("2015-03-21");
+        assert_eq!(keys().name_dob(&n, dob), keys().name_dob(&n2, dob));
+        assert!(!keys().name_dob(&n, dob).as_str().contains("aroha"));
+        let nsn = Nsn::parse("0012345").unwrap();
+        assert_eq!(keys().nsn(&nsn), keys().nsn(&Nsn::parse("12345").unwrap()));
+        // without the secret the key cannot be computed: a plain SHA-256 of the same text differs,
+        // and so does the key under another secret
+        let plain: String = Sha256::digest(b"nsn:12345").iter().map(|b| format!("{b:02x}")).collect();
+        assert_ne!(keys().nsn(&nsn).as_str(), plain);
+        assert_ne!(keys().nsn(&nsn), StudentKeys::new(b"other").unwrap().nsn(&nsn));
+        assert!(StudentKeys::new(b"").is_none(), "an empty secret is refused");
+    }
+
+    #[test]
+    fn only_the_nsn_identifies_a_student() {
+        let n = PersonName::parse("Aroha Ngata").unwrap();
         let dob = d("2015-03-21");
         let nsn = Nsn::parse("123").unwrap();
-        let id = StudentIdentity::new(Some(&nsn), &n, dob);
-        assert!(id.matches(Some(&nsn), &other, dob), "same NSN, name spelt differently");
-        assert!(!id.matches(Some(&Nsn::parse("456").unwrap()), &n, dob), "different NSN");
-        assert!(id.matches(None, &n, dob), "no NSN on the case: name and date of birth");
-        assert!(!id.matches(None, &n, d("2015-03-22")));
-        let no_nsn = StudentIdentity::new(None, &n, dob);
-        assert!(no_nsn.matches(Some(&nsn), &n, dob));
-        let only = StudentIdentity::nsn_only(&nsn);
-        assert!(only.matches(Some(&nsn), &other, dob));
-        assert!(!only.matches(None, &n, dob), "without a name, a case without NSN cannot match");
+        let id = keys().identify(&nsn, &n, dob);
+        let other_name = keys().name_dob(&PersonName::parse("Someone Else").unwrap(), dob);
+        let same_name = keys().name_dob(&n, dob);
+        assert_eq!(id.compare(Some(&nsn), Some(&other_name)), StudentMatch::Same, "same NSN, name spelt differently");
+        assert_eq!(id.compare(Some(&Nsn::parse("456").unwrap()), Some(&same_name)), StudentMatch::Candidate, "name and DOB agree, NSN differs");
+        assert_eq!(id.compare(None, Some(&same_name)), StudentMatch::Candidate, "no NSN on the case: a candidate only");
+        assert_eq!(id.compare(Some(&Nsn::parse("456").unwrap()), Some(&other_name)), StudentMatch::Different);
+        let only = keys().nsn_only(&nsn);
+        assert_eq!(only.compare(Some(&nsn), None), StudentMatch::Same);
+        assert_eq!(only.compare(None, Some(&same_name)), StudentMatch::Different, "without a name there are no candidates");
     }
 
     proptest! {

@@ -27,6 +27,10 @@ pub(crate) fn nen_json() -> serde_json::Value {
     })
 }
 
+pub(crate) fn keys() -> StudentKeys {
+    StudentKeys::new(b"enrol-test-secret").unwrap()
+}
+
 fn parse_json(v: serde_json::Value) -> Result<Notification, Vec<FieldError>> {
     let d: Delivery = serde_json::from_value(v).expect("delivery shape");
     parse(&d, today())
@@ -44,7 +48,7 @@ fn a_complete_nen_parses() {
     };
     assert_eq!(n.nsn.as_str(), "123456789");
     assert_eq!(n.last_day_of_attendance, NaiveDate::from_ymd_opt(2026, 10, 30).unwrap());
-    let change = Case::open_nen(CaseId::parse("C1").unwrap(), &n, now());
+    let change = Case::open_nen(CaseId::parse("C1").unwrap(), &n, &n.identity(&keys()), now());
     assert_eq!(change.case.status, CaseStatus::CitReview);
     assert_eq!(change.case.case_type, CaseType::Nen);
     let types: Vec<_> = change.events.iter().map(|e| e.detail_type()).collect();
@@ -105,20 +109,38 @@ fn enrolled_parses_and_reopens_or_marks() {
         Notification::NonEnrolment(n) => n,
         _ => unreachable!(),
     };
-    let nen_case = Case::open_nen(CaseId::parse("C1").unwrap(), &n, now()).case;
-    let change = on_enrolled(&nen_case, &e, now(), today()).expect("marks the NEN");
+    let nen_case = Case::open_nen(CaseId::parse("C1").unwrap(), &n, &n.identity(&keys()), now()).case;
+    let region = crate::ids::RegionId::parse("R2").ok();
+    let change = on_enrolled(&nen_case, &e, region.clone(), now(), today()).expect("marks the NEN");
     assert_eq!(change.case.nen.as_ref().unwrap().enrolled_at.as_ref().unwrap().as_str(), "1085");
     assert_eq!(change.case.status, CaseStatus::CitReview);
-    assert!(on_enrolled(&change.case, &e, now(), today()).is_none(), "redelivery does nothing");
+    // observation 5: the case moves to the enrolling school (it holds the transition meeting and
+    // converts the case); the school the student left no longer sees it
+    assert_eq!(change.case.school_id.as_str(), "1085");
+    assert_eq!(change.case.region_id, region);
+    assert_eq!(change.case.school_since, Some(now()));
+    assert!(change.case.former_schools.is_empty(), "the school the student left keeps no access");
+    let lead = |s: &str| {
+        crate::actor::Actor::new(
+            crate::ids::UserId::parse(format!("lead-{s}")).unwrap(),
+            crate::actor::Role::AttendanceLead,
+            crate::actor::Org::School(SchoolId::parse(s).unwrap()),
+        )
+        .unwrap()
+    };
+    assert!(crate::access::can_view_case(&lead("1001"), &nen_case), "before the enrolment: the last school");
+    assert!(!crate::access::can_view_case(&lead("1001"), &change.case));
+    assert!(crate::access::can_view_case(&lead("1085"), &change.case));
+    assert!(on_enrolled(&change.case, &e, region, now(), today()).is_none(), "redelivery does nothing");
     let mut paused = nen_case.clone();
     paused.status = CaseStatus::Paused;
     paused.case_manager = Some(crate::ids::UserId::parse("cm").unwrap());
-    let reopened = on_enrolled(&paused, &e, now(), today()).expect("reopens");
+    let reopened = on_enrolled(&paused, &e, None, now(), today()).expect("reopens");
     assert_eq!(reopened.case.status, CaseStatus::Open);
     assert!(reopened.events.iter().any(|e| e.detail_type() == "CaseReopened"));
     let mut closed = nen_case;
     closed.status = CaseStatus::Closed;
-    assert!(on_enrolled(&closed, &e, now(), today()).is_none());
+    assert!(on_enrolled(&closed, &e, None, now(), today()).is_none());
 }
 
 #[test]

@@ -129,6 +129,20 @@ fn closing_reasons_and_sixteen() {
     assert_eq!(done.case.status, CaseStatus::Closed);
     assert_eq!(done.case.close_reason, Some(CloseReason::ChoseNotToContinue));
     assert!(done.case.closed_at.is_some());
+    // the guide: "Once a student turns 16, the case can be closed only if they choose not to
+    // continue receiving support" (issue 10, observation 4: a 17-year-old closed as attending)
+    let seventeen = case(CaseStatus::Open, "2009-05-05");
+    for reason in [CloseReason::AttendingRegularly, CloseReason::EngagedWithSchoolSupport] {
+        let r = decide(&seventeen, &actor(Role::CaseManager), &Command::Close { reason, note: None }, now(), today());
+        assert_eq!(r, Err(LifecycleError::SixteenOrOverMustChoose { age: 17 }));
+        let msg = r.unwrap_err().to_string();
+        assert!(msg.contains("can be closed only if they choose not to continue receiving support"), "{msg}");
+    }
+    // the day before the 16th birthday the other reasons still apply
+    let almost = case(CaseStatus::Open, "2010-11-25");
+    let attending = Command::Close { reason: CloseReason::AttendingRegularly, note: None };
+    assert!(decide(&almost, &actor(Role::CaseManager), &attending, now(), today()).is_ok());
+    assert_eq!(decide(&sixteen, &actor(Role::CaseManager), &attending, now(), today()), Err(LifecycleError::SixteenOrOverMustChoose { age: 16 }));
 }
 
 #[test]

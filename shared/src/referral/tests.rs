@@ -28,7 +28,7 @@ fn contact(role: Role, org: &str) -> UserRecord {
 
 pub(crate) fn complete_form() -> ReferralForm {
     serde_json::from_value(serde_json::json!({
-        "student": {"fullName": "Test Student", "dateOfBirth": "2014-05-01", "yearLevel": 7,
+        "student": {"fullName": "Test Student", "dateOfBirth": "2014-05-01", "yearLevel": 7, "nsn": "123456789",
                     "international": false},
         "whanau": [{"name": "Test Caregiver", "relationship": "mother", "phone": "021 555 0101"}],
         "homeAddress": {"street": "1 Test Street", "suburb": "Testville", "town": "Testtown", "postcode": "0600"},
@@ -77,6 +77,8 @@ fn each_required_field_is_reported_by_its_path() {
         ("student.yearLevel", Box::new(|f| f.student.as_mut().unwrap().year_level = Some(14))),
         ("student.international", Box::new(|f| f.student.as_mut().unwrap().international = None)),
         ("student.nsn", Box::new(|f| f.student.as_mut().unwrap().nsn = Some("12ab".into()))),
+        // the NSN is the student's identity: required on every request (issue 10)
+        ("student.nsn", Box::new(|f| f.student.as_mut().unwrap().nsn = None)),
         ("whanau", Box::new(|f| f.whanau = Some(vec![]))),
         ("whanau[0].phone", Box::new(|f| f.whanau.as_mut().unwrap()[0].phone = None)),
         ("whanau[0].email", Box::new(|f| f.whanau.as_mut().unwrap()[0].email = Some("nope".into()))),
