@@ -175,6 +175,11 @@ async fn nen_case(env: &TestEnv, id: &str) -> String {
     nen_case_from(env, &nen(id)).await
 }
 
+fn another_child(mut body: Value, nsn: &str) -> Value {
+    body["data"]["nsn"] = json!(nsn);
+    body
+}
+
 async fn nen_case_from(env: &TestEnv, body: &Value) -> String {
     let r = deliver_signed(env, body).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
@@ -220,12 +225,13 @@ async fn cit_allocates_by_address_closes_and_transfers() {
     assert_eq!(env.call(demo::CIT, "POST", &format!("/cases/{a}/allocation"), None).await.status, 409);
 
     // CIT may choose another provider than the suggestion
-    let b = nen_case(&env, "nen-c2").await;
+    // (another child each: one active case per student)
+    let b = nen_case_from(&env, &another_child(nen("nen-c2"), "100200302")).await;
     let r = env.call(demo::CIT, "POST", &format!("/cases/{b}/allocation"), Some(json!({"providerId": demo::ISP_SCHOOL_PROVIDER}))).await;
     assert_eq!(r.body["providerId"], demo::ISP_SCHOOL_PROVIDER);
 
     // close a NEN that needs no provider: a reason is required
-    let c = nen_case(&env, "nen-c3").await;
+    let c = nen_case_from(&env, &another_child(nen("nen-c3"), "100200303")).await;
     let unknown = env.call(demo::CIT, "POST", &format!("/cases/{c}/allocation"), Some(json!({"providerId": "NOPE"}))).await;
     assert_eq!(unknown.status, 400, "{:?}", unknown.body);
     assert_eq!(unknown.body["errors"][0]["field"], "providerId");

@@ -59,8 +59,9 @@ async fn draft_resume_edit_submit_then_allocated_to_the_catchment_provider() {
     let late_edit = env.call(demo::LEAD, "PUT", &format!("/referrals/{id}"), Some(form)).await;
     assert_eq!(late_edit.status, 409);
     assert_eq!(late_edit.body["current"]["caseId"], case_id.as_str());
+    // submitting again (a retry, a double click) answers as the first submission did (issue 10)
     let again = env.call(demo::LEAD, "POST", &format!("/referrals/{id}/submit"), None).await;
-    assert_eq!(again.status, 409);
+    assert_eq!((again.status, again.body["caseId"].as_str()), (201, Some(case_id.as_str())), "{:?}", again.body);
     let drafts = env.call(demo::LEAD, "GET", "/referrals", None).await;
     assert!(!drafts.body["items"].as_array().unwrap().iter().any(|r| r["id"] == id.as_str()), "submitted request still listed as a draft");
 
@@ -103,6 +104,7 @@ async fn isp_school_chooses_its_in_school_provision_or_the_catchment_provider() 
     let mut to_catchment = complete_form(demo::ISP_CONTACT);
     to_catchment["allocation"] = json!("catchment");
     to_catchment["student"]["fullName"] = json!("Another Testchild");
+    to_catchment["student"]["nsn"] = json!(cms_tests::nsn_for(&"Another Testchild".to_string(), "2014-05-01"));
     let b = submit_new(&env, demo::ISP_OFFICE, to_catchment).await;
     assert_eq!(b.status, 201, "{:?}", b.body);
     // an ISP school must choose
@@ -317,13 +319,16 @@ async fn each_roles_case_list_scope() {
     let mine = submit_new(&env, demo::LEAD, complete_form(demo::PRIMARY_CONTACT)).await.body["caseId"].as_str().unwrap().to_string();
     let mut f = complete_form(demo::PRIMARY_CONTACT_2);
     f["student"]["fullName"] = json!("Second Testchild");
+    f["student"]["nsn"] = json!(cms_tests::nsn_for(&"Second Testchild".to_string(), "2014-05-01"));
     let colleague = submit_new(&env, demo::LEAD, f).await.body["caseId"].as_str().unwrap().to_string();
     // (other students: one student has one active case, wherever the request comes from)
     let mut f = complete_form(demo::OTHER_CONTACT);
     f["student"]["fullName"] = json!("Third Testchild");
+    f["student"]["nsn"] = json!(cms_tests::nsn_for(&"Third Testchild".to_string(), "2014-05-01"));
     let other = submit_new(&env, demo::OTHER_LEAD, f).await.body["caseId"].as_str().unwrap().to_string();
     let mut f = complete_form(demo::ISP_CONTACT);
     f["student"]["fullName"] = json!("Fourth Testchild");
+    f["student"]["nsn"] = json!(cms_tests::nsn_for(&"Fourth Testchild".to_string(), "2014-05-01"));
     f["allocation"] = json!("in_school_provision");
     let isp = submit_new(&env, demo::ISP_LEAD, f).await.body["caseId"].as_str().unwrap().to_string();
     env.drain().await;

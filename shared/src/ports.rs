@@ -7,7 +7,7 @@ use crate::catchment::{Catchment, Provider, School};
 use crate::events::EventEnvelope;
 use crate::ids::{CaseId, CatchmentId, EventId, ProviderId, ReferralId, SchoolId, UserId};
 use crate::referral::{Referral, UserRecord};
-use crate::student::StudentIdentity;
+use crate::student::{StudentIdentity, StudentKey};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -104,6 +104,14 @@ pub trait CaseStore: Send + Sync {
     /// Every case that may be this student's (by NSN and by name + date of birth), oldest first;
     /// callers confirm with [`crate::student::StudentIdentity::matches`].
     async fn cases_for_student(&self, who: &StudentIdentity) -> Result<Vec<Case>, StoreError>;
+    /// The case holding the student's one-active-case item (`student_key`: the keyed NSN digest),
+    /// read consistently. Every commit of a case that is not closed claims the item (and fails with
+    /// `Conflict` when another case holds it); closing releases it.
+    async fn active_case(&self, student_key: &StudentKey) -> Result<Option<Case>, StoreError>;
+    /// The school ENROL last reported the student enrolled at.
+    async fn enrolment(&self, student_key: &StudentKey) -> Result<Option<SchoolId>, StoreError>;
+    /// Remember ENROL's enrolment report (the latest `enrolled_on` wins).
+    async fn record_enrolment(&self, student_key: &StudentKey, school: &SchoolId, enrolled_on: NaiveDate) -> Result<(), StoreError>;
 }
 
 /// What the nightly job reads: the sparse due index and the outbox index (never a Scan).
@@ -193,6 +201,23 @@ pub struct MailError(pub String);
 #[async_trait]
 pub trait Mailer: Send + Sync {
     async fn send(&self, email: &crate::notification::Email) -> Result<(), MailError>;
+}
+
+/// Where the secret of the student keys comes from (Secrets Manager in AWS; a local secret locally).
+#[async_trait]
+pub trait StudentKeySource: Send + Sync {
+    async fn keys(&self) -> Result<crate::student::StudentKeys, StoreError>;
+}
+
+/// Keys from a secret already in hand (tests, local tools).
+#[derive(Debug, Clone)]
+pub struct StaticStudentKeys(pub crate::student::StudentKeys);
+
+#[async_trait]
+impl StudentKeySource for StaticStudentKeys {
+    async fn keys(&self) -> Result<crate::student::StudentKeys, StoreError> {
+        Ok(self.0.clone())
+    }
 }
 
 /// What most handlers need: the store, the event bus and the clock (each function's `Deps`).

@@ -240,7 +240,7 @@ pub async fn post_form(upload: &Value, bytes: Vec<u8>, content_type: &str) -> u1
 /// A complete CA request form (fictional student) for school 1001 with its primary contact.
 pub fn complete_form(primary_contact: &str) -> Value {
     serde_json::json!({
-        "student": {"fullName": STUDENT_NAME, "dateOfBirth": "2014-05-01", "yearLevel": 7, "international": false},
+        "student": {"fullName": STUDENT_NAME, "dateOfBirth": "2014-05-01", "nsn": nsn_for(STUDENT_NAME, "2014-05-01"), "yearLevel": 7, "international": false},
         "whanau": [{"name": "Hinewai Testcaregiver", "relationship": "mother", "phone": "021 555 0101", "email": "whanau@example.nz"}],
         "homeAddress": {"street": "12 Kowhai Lane", "suburb": "Testville", "town": "Whangārei", "postcode": "0110"},
         "reason": "Chronic absence: attended 55% of half-days this term.",
@@ -248,6 +248,21 @@ pub fn complete_form(primary_contact: &str) -> Value {
         "absencePattern": "whole_days",
         "primaryContactUserId": primary_contact,
     })
+}
+
+/// A fictional NSN for a fictional student, the same for the same name and date of birth (so a
+/// test names "the same student" by name and date of birth, and the request carries their NSN).
+pub fn nsn_for(name: &str, dob: &str) -> String {
+    let mut h: u64 = 1469598103934665603;
+    for b in name.bytes().chain(dob.bytes()) {
+        h = (h ^ b as u64).wrapping_mul(1099511628211);
+    }
+    format!("{}", 100_000_000 + h % 900_000_000)
+}
+
+/// The student keys of the local environment (the secret infra/local puts in the emulator).
+pub fn student_keys() -> cms_domain::student::StudentKeys {
+    cms_domain::student::StudentKeys::new(cms_local::resources::LOCAL_STUDENT_KEY_SECRET.as_bytes()).expect("a secret")
 }
 
 /// The fictional student's name: it must never appear in an event, a log line or an email.

@@ -15,7 +15,7 @@
 //! `case.listed` for each case shown).
 
 use cms_aws::DynamoStore;
-use cms_domain::access::{can_view_case, list_scope, permits, status_filter, CaseAction};
+use cms_domain::access::{can_view_case, list_scope, permits, sees_only_handover, status_filter, window, CaseAction};
 use cms_domain::case::{Case, CaseStatus};
 use cms_domain::ids::CaseId;
 use cms_domain::ports::{AuditLog, CaseListQuery, CaseStore, Clock, StoreError, SystemClock};
@@ -63,11 +63,19 @@ async fn route<S: CaseStore + AuditLog, C: Clock>(deps: &Deps<S, C>, req: &Reque
                 Some(c) if can_view_case(&actor, &c) => {
                     cms_http::audit_read(&deps.store, &actor, &c.id, "case.read", req, deps.clock.now()).await?;
                     tracing::info!(case_id = %c.id, role = %actor.role(), "case viewed");
+                    if sees_only_handover(&actor, &c) {
+                        // a school the case moved away from: what it referred, nothing current
+                        return Ok(json(200, &handed_over_view(&actor, &c)));
+                    }
                     let mut view = case_view(&c, deps.clock.today_nz());
                     if let Some(obj) = view.as_object_mut() {
                         // the warning, for those who may read the notes; the flag itself otherwise stays hidden
                         obj.remove("hasSafetyNotes");
                         obj.insert("safetyWarning".into(), json!(c.has_safety_notes && permits(&actor, &c, CaseAction::ViewSafetyNotes)));
+                        // a possible duplicate names another case: for the provider and the Ministry only
+                        if !permits(&actor, &c, CaseAction::ViewUnshared) {
+                            obj.remove("possibleDuplicateOf");
+                        }
                     }
                     Ok(json(200, &view))
                 }
@@ -102,9 +110,27 @@ async fn route<S: CaseStore + AuditLog, C: Clock>(deps: &Deps<S, C>, req: &Reque
     }
 }
 
-/// One case as its viewer sees it: the case and its SLA clocks.
+/// What a former school sees of a case that moved to another school: that it was handed over and
+/// when; its timeline up to then is readable (GET /cases/{id}/timeline), nothing current is shown.
+fn handed_over_view(actor: &cms_domain::actor::Actor, c: &Case) -> serde_json::Value {
+    json!({
+        "id": c.id,
+        "caseType": c.case_type,
+        "schoolId": actor.school(),
+        "handedOver": { "at": window(actor, c).until },
+        "version": c.version,
+    })
+}
+
+/// One case as its viewer sees it: the case and its SLA clocks. The student keys (keyed digests
+/// used by the store) and the schools it came from are the system's, not shown.
 fn case_view(c: &Case, today: chrono::NaiveDate) -> serde_json::Value {
     let mut v = serde_json::to_value(c).unwrap_or_else(|_| json!({ "id": c.id }));
+    if let Some(obj) = v.as_object_mut() {
+        obj.remove("studentKey");
+        obj.remove("nameKey");
+        obj.remove("formerSchools");
+    }
     let closed_on = c.closed_at.filter(|_| c.status == CaseStatus::Closed).map(cms_domain::nz_date);
     let views = sla_views(c.referred_at, c.school_met_on, c.whanau_met_on, closed_on.unwrap_or(today));
     let sla: Vec<serde_json::Value> = views

@@ -6,21 +6,21 @@
 //! 3. Exactly once on ENROL's notification id: the first delivery's answer is stored with a digest
 //!    of its body in the same transaction as its effect; a repeat gets the same answer, a different
 //!    body under a used id gets 409.
-//! 4. `non_enrolment_notification` → a NEN case in CIT review (`NenReceived`, `CaseCreated`).
-//!    `student_enrolled` → the student's paused case reopens; an active NEN case records the
-//!    enrolling school, which may then convert it with a CA request.
+//! 4. `non_enrolment_notification` → a NEN case in CIT review (`NenReceived`, `CaseCreated`), or,
+//!    when the student (by NSN) already has an active case, a record on that case: one active case
+//!    per student. `student_enrolled` → remembered for the student (a closed case may then be
+//!    reopened by that school's request); the student's paused case reopens; an active NEN case
+//!    moves to the enrolling school, which may then convert it with a CA request.
 
 pub mod signature;
 
 use async_trait::async_trait;
-use cms_aws::{DynamoStore, EventBridgeBus};
+use cms_aws::{DynamoStore, EventBridgeBus, SecretsManagerStudentKeys};
 use cms_domain::audit::append_system;
-use cms_domain::case::Case;
-use cms_domain::enrol::{self, delivery_marker, fingerprint, on_enrolled, Delivery, Notification};
+use cms_domain::enrol::{self, delivery_marker, fingerprint, on_enrolled, receive_nen, Delivery, Notification};
 use cms_domain::ids::CaseId;
 use cms_domain::outbox::publish_committed;
-use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
-use cms_domain::student::StudentIdentity;
+use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, StudentKeySource, SystemClock};
 use cms_http::{json, respond, Problem};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
@@ -90,14 +90,16 @@ impl SigningSecrets for SecretsManagerSecrets {
     }
 }
 
-pub struct Deps<S, B, C, K> {
+pub struct Deps<S, B, C, K, I = SecretsManagerStudentKeys> {
     pub store: S,
     pub bus: B,
     pub clock: C,
     pub secrets: K,
+    /// The student keys (keyed HMAC of the NSN): find the student's active case and cases.
+    pub keys: I,
 }
 
-pub type AwsDeps = Deps<DynamoStore, EventBridgeBus, SystemClock, SecretsManagerSecrets>;
+pub type AwsDeps = Deps<DynamoStore, EventBridgeBus, SystemClock, SecretsManagerSecrets, SecretsManagerStudentKeys>;
 
 pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
     Deps {
@@ -108,15 +110,20 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
             aws_sdk_secretsmanager::Client::new(sdk),
             env.enrol_secret_id.clone().unwrap_or_else(|| "enrol-webhook".into()),
         ),
+        keys: SecretsManagerStudentKeys::new(
+            aws_sdk_secretsmanager::Client::new(sdk),
+            env.student_key_secret_id.clone().unwrap_or_else(|| "student-keys".into()),
+        ),
     }
 }
 
-pub async fn handle<S, B, C, K>(deps: &Deps<S, B, C, K>, req: Request) -> Response<Body>
+pub async fn handle<S, B, C, K, I>(deps: &Deps<S, B, C, K, I>, req: Request) -> Response<Body>
 where
     S: CaseStore + ReferenceData + AuditLog,
     B: EventBus,
     C: Clock,
     K: SigningSecrets,
+    I: StudentKeySource,
 {
     respond(receive(deps, &req).await)
 }
@@ -127,6 +134,11 @@ const PROCESS: &str = "nen-webhook";
 fn store_problem(e: StoreError) -> Problem {
     tracing::error!(error = %e, "store failure");
     Problem::unavailable()
+}
+
+/// The marker key of a notification id.
+fn key_of(notification_id: &str) -> String {
+    format!("ENROL#{notification_id}")
 }
 
 /// A repeat of a delivery: the stored answer, or a conflict if the body differs.
@@ -141,12 +153,13 @@ fn repeat(stored: (String, Option<String>), fp: &str) -> Result<Response<Body>, 
     Ok(json(200, &answer))
 }
 
-async fn receive<S, B, C, K>(deps: &Deps<S, B, C, K>, req: &Request) -> Result<Response<Body>, Problem>
+async fn receive<S, B, C, K, I>(deps: &Deps<S, B, C, K, I>, req: &Request) -> Result<Response<Body>, Problem>
 where
     S: CaseStore + ReferenceData + AuditLog,
     B: EventBus,
     C: Clock,
     K: SigningSecrets,
+    I: StudentKeySource,
 {
     if cms_http::route_key(req) != "POST /enrol/events" {
         return Err(Problem::method_not_allowed());
@@ -177,44 +190,65 @@ where
     })?;
     let notification = enrol::parse(&delivery, deps.clock.today_nz()).map_err(Problem::invalid)?;
     let fp = fingerprint(body);
-    let key = format!("ENROL#{}", notification.id());
+    let key = key_of(notification.id());
     if let Some(stored) = deps.store.marker(&key).await.map_err(store_problem)? {
         tracing::info!(notification_id = %notification.id(), "repeated delivery");
         return repeat(stored, &fp);
     }
     match notification {
         Notification::NonEnrolment(nen) => {
-            let case_id = CaseId::new_ulid();
-            let answer = json!({ "notificationId": nen.notification_id, "outcome": "case_created", "caseId": case_id });
-            let mut change = Case::open_nen(case_id.clone(), &nen, now);
-            // regional staff see the cases of their region's schools
-            change.case.region_id = deps.store.school(&nen.last_school_id).await.map_err(store_problem)?.map(|s| s.region_id);
-            change.markers.push(delivery_marker(&nen.notification_id, body, &answer));
-            match deps.store.commit(&change).await {
-                Ok(()) => {}
-                // a concurrent delivery of the same id won the race: answer as it did
-                Err(StoreError::Conflict) => {
-                    let stored = deps.store.marker(&key).await.map_err(store_problem)?.ok_or_else(Problem::unavailable)?;
-                    return repeat(stored, &fp);
+            let keys = deps.keys.keys().await.map_err(store_problem)?;
+            let who = nen.identity(&keys);
+            let key = who.nsn_key.clone().ok_or_else(Problem::unavailable)?;
+            // decide again on a conflict: another change to the student's active case, or a
+            // concurrent delivery of the same id (then answer as it did)
+            for _ in 0..3 {
+                let active = deps.store.active_case(&key).await.map_err(store_problem)?;
+                let mut change = receive_nen(active.as_ref(), &nen, &who, CaseId::new_ulid(), now);
+                let case_id = change.case.id.clone();
+                let created = change.expected_version.is_none();
+                let answer = if created {
+                    // regional staff see the cases of their region's schools
+                    change.case.region_id = deps.store.school(&nen.last_school_id).await.map_err(store_problem)?.map(|s| s.region_id);
+                    json!({ "notificationId": nen.notification_id, "outcome": "case_created", "caseId": case_id })
+                } else {
+                    json!({ "notificationId": nen.notification_id, "outcome": "recorded_on_active_case", "caseId": case_id })
+                };
+                change.markers.push(delivery_marker(&nen.notification_id, body, &answer));
+                match deps.store.commit(&change).await {
+                    Ok(()) => {}
+                    Err(StoreError::Conflict) => {
+                        if let Some(stored) = deps.store.marker(&key_of(&nen.notification_id)).await.map_err(store_problem)? {
+                            return repeat(stored, &fp);
+                        }
+                        continue;
+                    }
+                    Err(e) => return Err(store_problem(e)),
                 }
-                Err(e) => return Err(store_problem(e)),
+                let action = if created { "case.created" } else { "case.nen_recorded" };
+                tracing::info!(notification_id = %nen.notification_id, case_id = %case_id, action, "NEN received");
+                append_system(&deps.store, PROCESS, &case_id, action, &cms_http::request_id(req), now).await;
+                publish_committed(&deps.store, &deps.bus, &case_id, &change.events).await;
+                return Ok(json(200, &answer));
             }
-            tracing::info!(notification_id = %nen.notification_id, case_id = %case_id, "NEN case created for CIT review");
-            append_system(&deps.store, PROCESS, &case_id, "case.created", &cms_http::request_id(req), now).await;
-            publish_committed(&deps.store, &deps.bus, &case_id, &change.events).await;
-            Ok(json(200, &answer))
+            Err(Problem::unavailable())
         }
         Notification::StudentEnrolled(e) => {
-            let who = StudentIdentity::nsn_only(&e.nsn);
+            let keys = deps.keys.keys().await.map_err(store_problem)?;
+            let who = keys.nsn_only(&e.nsn);
+            let key = who.nsn_key.clone().ok_or_else(Problem::unavailable)?;
+            // remembered first: a closed case may be reopened by a request from this school
+            deps.store.record_enrolment(&key, &e.school_id, e.enrolled_on).await.map_err(store_problem)?;
+            let region = deps.store.school(&e.school_id).await.map_err(store_problem)?.map(|s| s.region_id);
             let mut updated = 0;
             for candidate in deps.store.cases_for_student(&who).await.map_err(store_problem)? {
-                if !who.matches(candidate.student.nsn.as_ref(), &candidate.student.full_name, candidate.student.date_of_birth) {
+                if candidate.student_key.as_ref() != Some(&key) {
                     continue;
                 }
                 let mut case = candidate;
                 // decide again on a conflict (a concurrent change of the same case)
                 for _ in 0..3 {
-                    let Some(change) = on_enrolled(&case, &e, now, deps.clock.today_nz()) else { break };
+                    let Some(change) = on_enrolled(&case, &e, region.clone(), now, deps.clock.today_nz()) else { break };
                     match deps.store.commit(&change).await {
                         Ok(()) => {
                             updated += 1;
@@ -234,7 +268,7 @@ where
             let answer = json!({ "notificationId": e.notification_id, "outcome": "enrolment_recorded", "casesUpdated": updated });
             let marker = delivery_marker(&e.notification_id, body, &answer);
             if !deps.store.claim_marker(&marker).await.map_err(store_problem)? {
-                let stored = deps.store.marker(&key).await.map_err(store_problem)?.ok_or_else(Problem::unavailable)?;
+                let stored = deps.store.marker(&key_of(&e.notification_id)).await.map_err(store_problem)?.ok_or_else(Problem::unavailable)?;
                 return repeat(stored, &fp);
             }
             tracing::info!(notification_id = %e.notification_id, cases_updated = updated, "enrolment recorded");

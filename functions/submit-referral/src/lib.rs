@@ -6,50 +6,63 @@
 //! - `PUT /referrals/{id}` — edit a draft (`version` required; submitted requests are read-only)
 //! - `POST /referrals/{id}/submit` — check every required field, refuse requests that are not
 //!   appropriate, and create the case (one transaction), which is then allocated automatically.
-//!   The student's previous cases decide what a submission does ([`cms_domain::intake`]): a new
-//!   case; the reopening of a case closed less than 3 months ago; the conversion of the student's
-//!   NEN case once they enrolled at this school; or 409 when they already have an active case.
+//!   The student (by NSN) decides what a submission does ([`cms_domain::intake`]): a new case; the
+//!   reopening of a case closed less than 3 months ago (same school, or a school ENROL reports the
+//!   student enrolled at); the conversion of the student's NEN case once they enrolled at this
+//!   school; 409 when they have an active case the caller can see; 202 "received" when they have
+//!   one the caller cannot see (no oracle). Submitting again returns the first answer.
+//!
+//! A School Primary Contact reads only the requests they created or are named on; every read of a
+//! submitted request is audited on its case.
 
-use cms_aws::{DynamoStore, EventBridgeBus};
-use cms_domain::access::{can_make_requests, can_view_case};
+use cms_aws::{DynamoStore, EventBridgeBus, SecretsManagerStudentKeys};
+use cms_domain::access::{can_make_requests, can_read_referral};
 use cms_domain::actor::Actor;
 use cms_domain::case::{Case, CaseStatus};
 use cms_domain::ids::{CaseId, ReferralId, SchoolId};
-use cms_domain::intake::{self, Intake, Outcome};
+use cms_domain::intake::{self, StudentRecord};
 use cms_domain::outbox::publish_committed;
-use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, ReferralStore, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, ReferralStore, StoreError, StudentKeySource, SystemClock};
 use cms_domain::referral::{
-    check_draft, validate_submission, Referral, ReferralForm, ReferralStatus, Rejection, SubmissionContext, ValidReferral,
+    check_draft, validate_submission, Referral, ReferralForm, ReferralStatus, Rejection, SubmissionContext, SubmitOutcome, ValidReferral,
 };
 use cms_domain::student::StudentIdentity;
 use cms_http::{json, respond, Problem};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 
-/// What this handler needs from outside.
-/// What this handler needs from outside (the store, the bus, the clock).
-pub use cms_domain::ports::CaseServices as Deps;
-
-pub type AwsDeps = Deps<DynamoStore, EventBridgeBus, SystemClock>;
-
-pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
-    cms_aws::case_services(sdk, env)
+/// What this handler needs from outside: the store, the bus, the clock and the student keys.
+pub struct Deps<S, B, C, K> {
+    pub store: S,
+    pub bus: B,
+    pub clock: C,
+    pub keys: K,
 }
 
-pub async fn handle<S, B, C>(deps: &Deps<S, B, C>, req: Request) -> Response<Body>
+pub type AwsDeps = Deps<DynamoStore, EventBridgeBus, SystemClock, SecretsManagerStudentKeys>;
+
+pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
+    let base = cms_aws::case_services(sdk, env);
+    let secret = env.student_key_secret_id.clone().unwrap_or_else(|| "student-keys".into());
+    Deps { store: base.store, bus: base.bus, clock: base.clock, keys: SecretsManagerStudentKeys::new(aws_sdk_secretsmanager::Client::new(sdk), secret) }
+}
+
+pub async fn handle<S, B, C, K>(deps: &Deps<S, B, C, K>, req: Request) -> Response<Body>
 where
     S: CaseStore + ReferralStore + ReferenceData + AuditLog,
     B: EventBus,
     C: Clock,
+    K: StudentKeySource,
 {
     respond(route(deps, &req).await)
 }
 
-async fn route<S, B, C>(deps: &Deps<S, B, C>, req: &Request) -> Result<Response<Body>, Problem>
+async fn route<S, B, C, K>(deps: &Deps<S, B, C, K>, req: &Request) -> Result<Response<Body>, Problem>
 where
     S: CaseStore + ReferralStore + ReferenceData + AuditLog,
     B: EventBus,
     C: Clock,
+    K: StudentKeySource,
 {
     let actor = cms_http::actor(req)?;
     let school = can_make_requests(&actor).cloned().ok_or_else(|| {
@@ -57,14 +70,18 @@ where
     })?;
     match cms_http::route_key(req).as_str() {
         "POST /referrals" => create(deps, req, &actor, &school).await,
-        "GET /referrals" => list_drafts(deps, req, &school).await,
+        "GET /referrals" => list_drafts(deps, req, &actor, &school).await,
         "GET /referrals/{id}" => {
-            let r = load(deps, req, &school).await?;
+            let r = load(deps, req, &actor).await?;
+            if let Some(case_id) = &r.case_id {
+                // a submitted request carries the child's details: audited like a case read
+                cms_http::audit_read(&deps.store, &actor, case_id, "referral.read", req, deps.clock.now()).await?;
+            }
             Ok(json(200, &r))
         }
-        "PUT /referrals/{id}" => edit(deps, req, &school).await,
+        "PUT /referrals/{id}" => edit(deps, req, &actor).await,
         "POST /referrals/{id}/submit" => {
-            let r = load(deps, req, &school).await?;
+            let r = load(deps, req, &actor).await?;
             let version = match cms_http::optional_json_body::<Value>(req)? {
                 None => None,
                 Some(v) => {
@@ -127,11 +144,12 @@ async fn known_school<S: ReferenceData>(store: &S, school: &SchoolId) -> Result<
     })
 }
 
-async fn create<S, B, C>(deps: &Deps<S, B, C>, req: &Request, actor: &Actor, school: &SchoolId) -> Result<Response<Body>, Problem>
+async fn create<S, B, C, K>(deps: &Deps<S, B, C, K>, req: &Request, actor: &Actor, school: &SchoolId) -> Result<Response<Body>, Problem>
 where
     S: CaseStore + ReferralStore + ReferenceData + AuditLog,
     B: EventBus,
     C: Clock,
+    K: StudentKeySource,
 {
     let mut body = object(cms_http::json_body::<Value>(req)?)?;
     let submit_now = match body.remove("submit") {
@@ -140,7 +158,7 @@ where
         Some(_) => return Err(Problem::invalid_field("submit", "must be true or false")),
     };
     let form = form_from(body)?;
-    let school_rec = known_school(&deps.store, school).await?;
+    known_school(&deps.store, school).await?;
     let now = deps.clock.now();
     check_draft(&form, deps.clock.today_nz()).map_err(Problem::invalid)?;
     let referral = Referral {
@@ -153,22 +171,22 @@ where
         updated_at: now,
         submitted_at: None,
         case_id: None,
+        outcome: None,
         version: 1,
     };
     if submit_now {
-        // validate before writing anything, so a refused request leaves no draft behind
-        let valid = validate(deps, &referral, &school_rec).await?;
-        previous_cases(deps, &valid, actor).await?;
+        // nothing is written unless the submission is: the new request is created in the same
+        // transaction as its case (version 0 = "does not exist yet"), so a refused request or a
+        // lost race leaves no draft behind
+        let unsaved = Referral { version: 0, ..referral };
+        return submit(deps, req, unsaved, None, actor).await;
     }
     deps.store.create_referral(&referral).await.map_err(store_problem)?;
     tracing::info!(referral_id = %referral.id, school_id = %school, "draft saved");
-    if submit_now {
-        return submit(deps, req, referral, None, actor).await;
-    }
     Ok(json(201, &referral))
 }
 
-async fn list_drafts<S, B, C>(deps: &Deps<S, B, C>, req: &Request, school: &SchoolId) -> Result<Response<Body>, Problem>
+async fn list_drafts<S, B, C, K>(deps: &Deps<S, B, C, K>, req: &Request, actor: &Actor, school: &SchoolId) -> Result<Response<Body>, Problem>
 where
     S: ReferralStore,
 {
@@ -183,16 +201,18 @@ where
     }
     let limit = cms_http::limit(req)?;
     let page = deps.store.drafts(school, limit, cms_http::query(req, "cursor")).await.map_err(store_problem)?;
-    Ok(json(200, &json!({ "items": page.items, "nextCursor": page.next })))
+    // a Primary Contact lists only the drafts they started or are named on (a page may be short)
+    let items: Vec<&Referral> = page.items.iter().filter(|r| can_read_referral(actor, r)).collect();
+    Ok(json(200, &json!({ "items": items, "nextCursor": page.next })))
 }
 
-async fn load<S, B, C>(deps: &Deps<S, B, C>, req: &Request, school: &SchoolId) -> Result<Referral, Problem>
+async fn load<S, B, C, K>(deps: &Deps<S, B, C, K>, req: &Request, actor: &Actor) -> Result<Referral, Problem>
 where
     S: ReferralStore,
 {
     let id = cms_http::path_id(req, "id", ReferralId::parse, "request for support")?;
     match deps.store.referral(&id).await.map_err(store_problem)? {
-        Some(r) if &r.school_id == school => Ok(r),
+        Some(r) if can_read_referral(actor, &r) => Ok(r),
         _ => Err(Problem::not_found("request for support")),
     }
 }
@@ -202,12 +222,12 @@ fn read_only(r: &Referral) -> Problem {
         .with_current(json!({ "status": "submitted", "caseId": r.case_id, "version": r.version }))
 }
 
-async fn edit<S, B, C>(deps: &Deps<S, B, C>, req: &Request, school: &SchoolId) -> Result<Response<Body>, Problem>
+async fn edit<S, B, C, K>(deps: &Deps<S, B, C, K>, req: &Request, actor: &Actor) -> Result<Response<Body>, Problem>
 where
     S: ReferralStore + ReferenceData,
     C: Clock,
 {
-    let current = load(deps, req, school).await?;
+    let current = load(deps, req, actor).await?;
     let mut body = object(cms_http::json_body::<Value>(req)?)?;
     let version = take_version(&mut body, true)?.unwrap_or_default();
     let form = form_from(body)?;
@@ -242,8 +262,8 @@ fn stale(current: &Referral) -> Problem {
         .with_current(json!({ "version": current.version, "updatedAt": current.updated_at }))
 }
 
-async fn validate<S, B, C>(
-    deps: &Deps<S, B, C>,
+async fn validate<S, B, C, K>(
+    deps: &Deps<S, B, C, K>,
     r: &Referral,
     school: &cms_domain::catchment::School,
 ) -> Result<cms_domain::referral::ValidReferral, Problem>
@@ -263,8 +283,8 @@ where
     })
 }
 
-async fn submit<S, B, C>(
-    deps: &Deps<S, B, C>,
+async fn submit<S, B, C, K>(
+    deps: &Deps<S, B, C, K>,
     req: &Request,
     r: Referral,
     version: Option<u64>,
@@ -274,9 +294,11 @@ where
     S: CaseStore + ReferralStore + ReferenceData + AuditLog,
     B: EventBus,
     C: Clock,
+    K: StudentKeySource,
 {
     if r.status == ReferralStatus::Submitted {
-        return Err(read_only(&r));
+        // submitting again (a retry, a double click, a concurrent submit) returns the first answer
+        return replay(deps, &r).await;
     }
     if let Some(v) = version {
         if v != r.version {
@@ -285,24 +307,33 @@ where
     }
     let school = known_school(&deps.store, &r.school_id).await?;
     let valid = validate(deps, &r, &school).await?;
-    // New case, reopen within 3 months, or NEN → CA conversion: the domain decides from the
-    // student's previous cases. The change is conditioned on the versions it read (the request's
-    // and, for a reopen or conversion, the case's), so a concurrent change means: read, decide again.
+    let who = identify(deps, &valid).await?;
+    // The domain decides from the student's active-case item (read consistently), their earlier
+    // cases and ENROL's enrolment. The change is conditioned on the versions it read and claims the
+    // student's active-case item, so a concurrent change means: read, decide again.
     let mut attempts = 0;
     let accepted = loop {
         attempts += 1;
-        let previous = previous_cases(deps, &valid, actor).await?;
-        let accepted = intake::submit(&previous, &r, &valid, CaseId::new_ulid(), deps.clock.now(), actor)
-            .map_err(|active| already_active(&active, actor))?;
+        let record = student_record(deps, &who).await?;
+        let accepted = intake::submit(&record, &who, &r, &valid, CaseId::new_ulid(), deps.clock.now(), actor)
+            .map_err(|active| already_active(&active))?;
         match deps.store.commit(&accepted.change).await {
             Ok(()) => break accepted,
             Err(StoreError::Conflict) => {
                 let now = deps.store.referral(&r.id).await.map_err(store_problem)?;
                 match now {
-                    Some(cur) if cur.status == ReferralStatus::Submitted => return Err(read_only(&cur)),
+                    Some(cur) if cur.status == ReferralStatus::Submitted => return replay(deps, &cur).await,
                     Some(cur) if cur.version != r.version => return Err(stale(&cur)),
+                    // a request submitted as it is created (version 0) exists nowhere else: the
+                    // student's cases changed meanwhile
+                    None if r.version == 0 && attempts < 3 => continue,
+                    None if r.version == 0 => {
+                        return Err(Problem::conflict(
+                            "This student's case was being changed by someone else at the same moment. Submit the request again.",
+                        ))
+                    }
                     None => return Err(Problem::not_found("request for support")),
-                    // the request is as it was: the student's case changed meanwhile
+                    // the request is as it was: the student's cases changed meanwhile
                     Some(_) if attempts < 3 => continue,
                     Some(_) => {
                         return Err(Problem::conflict(
@@ -316,68 +347,89 @@ where
     };
     let change = &accepted.change;
     let case = &change.case;
-    tracing::info!(
-        referral_id = %r.id,
-        case_id = %case.id,
-        school_id = %case.school_id,
-        outcome = accepted.outcome.as_str(),
-        "request submitted"
-    );
+    tracing::info!(referral_id = %r.id, case_id = %case.id, outcome = accepted.outcome.as_str(), "request submitted");
     let action = format!("case.{}", accepted.outcome.as_str());
     cms_http::audit_write(&deps.store, actor, &case.id, &action, req, deps.clock.now()).await;
     publish_committed(&deps.store, &deps.bus, &case.id, &change.events).await;
-    let referral = change.referral.as_ref().map(|(r, _)| r.clone());
-    let message = match (accepted.outcome, case.status) {
-        (Outcome::Created, _) => "Request submitted. The case is being allocated to the provider.",
-        (Outcome::Reopened, _) => {
+    let referral = change.referral.as_ref().map(|(r, _)| r.clone()).unwrap_or(r);
+    Ok(answer(&referral, Some(case)))
+}
+
+/// The answer to a submitted request, the first time and every time after.
+fn answer(referral: &Referral, case: Option<&Case>) -> Response<Body> {
+    let outcome = referral.outcome.unwrap_or(SubmitOutcome::Created);
+    let message = match (outcome, case.map(|c| c.status)) {
+        (SubmitOutcome::Created, _) => "Request submitted. The case is being allocated to the provider.",
+        (SubmitOutcome::Reopened, Some(CaseStatus::AwaitingAllocation)) => {
+            "Request submitted. This student's previous case closed less than 3 months ago, so it has been reopened for your school and is being allocated to your school's provider."
+        }
+        (SubmitOutcome::Reopened, _) => {
             "Request submitted. This student's previous case closed less than 3 months ago, so it has been reopened and returned to its provider."
         }
-        (Outcome::Converted, CaseStatus::AwaitingAllocation) => {
+        (SubmitOutcome::Converted, Some(CaseStatus::AwaitingAllocation)) => {
             "Request submitted. The student's non-enrolment case is now your school's case and is being allocated to the provider."
         }
-        (Outcome::Converted, _) => {
+        (SubmitOutcome::Converted, _) => {
             "Request submitted. The student's non-enrolment case is now your school's case and stays with its provider."
         }
+        (SubmitOutcome::Received, _) => {
+            "Request received. This student is already receiving support, so the Ministry's team or the provider will link your request to it and contact you."
+        }
     };
-    // 201 when a case was created; 200 when an existing case was reopened or converted
-    let status = if accepted.outcome == Outcome::Created { 201 } else { 200 };
-    Ok(json(
+    let status = match outcome {
+        SubmitOutcome::Created => 201,
+        SubmitOutcome::Received => 202,
+        SubmitOutcome::Reopened | SubmitOutcome::Converted => 200,
+    };
+    // received: nothing about the case the school cannot see
+    let case = case.filter(|_| outcome != SubmitOutcome::Received);
+    json(
         status,
         &json!({
             "referral": referral,
-            "caseId": case.id,
-            "caseStatus": case.status.as_str(),
-            "outcome": accepted.outcome.as_str(),
+            "caseId": case.map(|c| &c.id),
+            "caseStatus": case.map(|c| c.status.as_str()),
+            "outcome": outcome.as_str(),
             "message": message,
         }),
-    ))
+    )
 }
 
-/// The student's previous cases (by NSN and by name + date of birth), or the refusal when they
-/// already have an active CA case.
-async fn previous_cases<S, B, C>(deps: &Deps<S, B, C>, valid: &ValidReferral, actor: &Actor) -> Result<Vec<Case>, Problem>
+/// A request already submitted: the same answer as the submission that made it.
+async fn replay<S, B, C, K>(deps: &Deps<S, B, C, K>, r: &Referral) -> Result<Response<Body>, Problem>
 where
     S: CaseStore,
-    C: Clock,
 {
-    let s = &valid.student;
-    let who = StudentIdentity::new(s.nsn.as_ref(), &s.full_name, s.date_of_birth);
-    let previous = deps.store.cases_for_student(&who).await.map_err(store_problem)?;
-    if let Intake::Active(active) = intake::classify(&previous, &who, &valid.school_id, deps.clock.today_nz()) {
-        return Err(already_active(&active, actor));
-    }
-    Ok(previous)
+    let case = match &r.case_id {
+        Some(id) => deps.store.case(id).await.map_err(store_problem)?,
+        None => None,
+    };
+    Ok(answer(r, case.as_ref()))
 }
 
-/// 409: one active CA case per student. The case id is given only to someone who may see it.
-fn already_active(active: &Case, actor: &Actor) -> Problem {
+/// The student's keys (keyed HMAC of the NSN, and of name + date of birth for candidates).
+async fn identify<S, B, C, K: StudentKeySource>(deps: &Deps<S, B, C, K>, valid: &ValidReferral) -> Result<StudentIdentity, Problem> {
+    let keys = deps.keys.keys().await.map_err(store_problem)?;
+    let s = &valid.student;
+    Ok(keys.identify(&s.nsn, &s.full_name, s.date_of_birth))
+}
+
+/// What intake decides from: the student's active case (consistent), their earlier cases and
+/// candidates (indexes), and where ENROL last reported them enrolled.
+async fn student_record<S: CaseStore, B, C, K>(deps: &Deps<S, B, C, K>, who: &StudentIdentity) -> Result<StudentRecord, Problem> {
+    let Some(key) = &who.nsn_key else { return Ok(StudentRecord::default()) };
+    let active = deps.store.active_case(key).await.map_err(store_problem)?;
+    let previous = deps.store.cases_for_student(who).await.map_err(store_problem)?;
+    let enrolled_at = deps.store.enrolment(key).await.map_err(store_problem)?;
+    Ok(StudentRecord { active, previous, enrolled_at })
+}
+
+/// 409: one active case per student. Only ever given for a case the caller may see (intake
+/// answers "received" for one they may not), so it names the case.
+fn already_active(active: &Case) -> Problem {
     tracing::info!(case_id = %active.id, "request refused: the student already has an active case");
-    let p = Problem::conflict(
+    Problem::conflict(
         "This student already has an active case, so a new request for support cannot be made. Add what you know to the existing case, or contact its Case Manager.",
-    );
-    if can_view_case(actor, active) {
-        p.with_current(json!({ "caseId": active.id, "caseStatus": active.status.as_str() }))
-    } else {
-        p
-    }
+    )
+    .with_current(json!({ "caseId": active.id, "caseStatus": active.status.as_str() }))
 }

@@ -63,15 +63,19 @@ pub fn changes(spec: &CaseSpec) -> Result<Vec<CaseChange>, String> {
         updated_at: at,
         submitted_at: None,
         case_id: None,
+        outcome: None,
         version: 1,
     };
+    // each fixture a different (fictional) student: its own NSN, so its own active-case item
+    let nsn = cms_domain::student::Nsn::parse(&format!("{}", 100_000_000 + (ulid::Ulid::new().random() % 900_000_000) as u64))
+        .map_err(|e| err("nsn", e))?;
     let valid = ValidReferral {
         school_id: school,
         region_id: None,
         student: Student {
             full_name: name("Tamati Testchild")?,
             date_of_birth: spec.date_of_birth,
-            nsn: None,
+            nsn: nsn.clone(),
             year_level: YearLevel::parse(1).map_err(|e| err("year level", e))?,
         },
         whanau: vec![Whanau {
@@ -87,7 +91,9 @@ pub fn changes(spec: &CaseSpec) -> Result<Vec<CaseChange>, String> {
         primary_contact: UserId::parse("contact-1001").map_err(|e| err("user", e))?,
         allocation: AllocationChoice::Catchment,
     };
-    let mut out = vec![Case::open_ca(CaseId::new_ulid(), &referral, &valid, at, &lead)];
+    let keys = cms_domain::student::StudentKeys::new(crate::resources::LOCAL_STUDENT_KEY_SECRET.as_bytes()).ok_or("student keys")?;
+    let who = keys.identify(&nsn, &valid.student.full_name, valid.student.date_of_birth);
+    let mut out = vec![Case::open_ca(CaseId::new_ulid(), &referral, &valid, &who, at, &lead)];
     let last = |out: &Vec<CaseChange>| out.last().map(|c| c.case.clone()).ok_or_else(|| "no change".to_string());
     let allocated = last(&out)?
         .allocate(

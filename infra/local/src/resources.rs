@@ -65,6 +65,7 @@ impl LocalResources {
             table_name: self.table_name.clone(),
             bus_name: self.bus_name.clone(),
             enrol_secret_id: Some(enrol_secret_name(&self.prefix)),
+            student_key_secret_id: Some(student_key_secret_name(&self.prefix)),
             bucket_name: self.bucket_name.clone(),
             sender_email: Some(LOCAL_SENDER_EMAIL.to_string()),
             ..Default::default()
@@ -81,6 +82,28 @@ pub fn enrol_secret_name(prefix: &str) -> String {
     format!("{prefix}-enrol-webhook")
 }
 
+/// The secret of the student keys (keyed HMAC of NSNs) in the local environment; in AWS it is
+/// generated (template.yaml's `StudentKeySecret`) and never leaves Secrets Manager.
+pub const LOCAL_STUDENT_KEY_SECRET: &str = "local-student-key-secret";
+
+pub fn student_key_secret_name(prefix: &str) -> String {
+    format!("{prefix}-student-keys")
+}
+
+async fn put_secret(sm: &aws_sdk_secretsmanager::Client, name: &str, value: &str) -> Result<(), String> {
+    match sm.create_secret().name(name).secret_string(value).send().await {
+        Ok(_) => Ok(()),
+        Err(_) => sm
+            .put_secret_value()
+            .secret_id(name)
+            .secret_string(value)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("secret {name}: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(e))),
+    }
+}
+
 /// Create (or replace) the ENROL webhook's secret: `{"current": …, "previous": …}`.
 pub async fn put_enrol_secret(
     sm: &aws_sdk_secretsmanager::Client,
@@ -88,19 +111,8 @@ pub async fn put_enrol_secret(
     current: &str,
     previous: Option<&str>,
 ) -> Result<(), String> {
-    let name = enrol_secret_name(prefix);
     let value = serde_json::json!({ "current": current, "previous": previous }).to_string();
-    match sm.create_secret().name(&name).secret_string(&value).send().await {
-        Ok(_) => Ok(()),
-        Err(_) => sm
-            .put_secret_value()
-            .secret_id(&name)
-            .secret_string(&value)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| format!("ENROL secret: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(e))),
-    }
+    put_secret(sm, &enrol_secret_name(prefix), &value).await
 }
 
 /// Seconds a received message stays invisible before it is redelivered (failed handler → retry).
@@ -128,6 +140,8 @@ pub async fn create(clients: &Clients, template: &Template, prefix: &str) -> Res
     create_bus(&clients.eventbridge, &bus_name).await?;
     // template.yaml's EnrolWebhookSecret: generated in AWS; a known value locally
     put_enrol_secret(&clients.secrets, prefix, LOCAL_ENROL_SECRET, None).await?;
+    // template.yaml's StudentKeySecret: generated in AWS; a known value locally
+    put_secret(&clients.secrets, &student_key_secret_name(prefix), LOCAL_STUDENT_KEY_SECRET).await?;
     let bucket_names = create_buckets(&clients.s3, template, prefix).await?;
     let bucket_name = bucket_names.first().map(|(_, n)| n.clone());
     verify_sender(&clients.sesv2, LOCAL_SENDER_EMAIL).await?;

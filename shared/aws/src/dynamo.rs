@@ -99,10 +99,13 @@ pub(crate) fn case_item(c: &Case) -> Result<Item, StoreError> {
         item.insert("providerPk".into(), s(format!("PROVIDER#{p}")));
         item.insert("providerSk".into(), s(format!("{}#{created}#{}", c.status.as_str(), c.id)));
     }
-    item.insert("studentPk".into(), s(format!("STUDENT#{}", c.student_key.as_str())));
+    if let Some(k) = &c.student_key {
+        item.insert("studentPk".into(), s(student_pk(k)));
+    }
     item.insert("studentSk".into(), s(format!("{created}#{}", c.id)));
-    let name_key = StudentKey::from_name_dob(&c.student.full_name, c.student.date_of_birth);
-    item.insert("studentNamePk".into(), s(format!("STUDENT#{}", name_key.as_str())));
+    if let Some(k) = &c.name_key {
+        item.insert("studentNamePk".into(), s(student_pk(k)));
+    }
     item.insert("statusPk".into(), s(format!("STATUS#{}", c.status.as_str())));
     item.insert("statusSk".into(), s(format!("{created}#{}", c.id)));
     // sparse: only a case with something due for the nightly job is in ByDue (see due.rs)
@@ -111,6 +114,51 @@ pub(crate) fn case_item(c: &Case) -> Result<Item, StoreError> {
         item.insert("dueSk".into(), s(due_sk));
     }
     Ok(item)
+}
+
+fn student_pk(k: &StudentKey) -> String {
+    format!("STUDENT#{}", k.as_str())
+}
+
+/// The student's one-active-case item: `STUDENT#<keyed NSN digest> / ACTIVE` naming the case.
+const ACTIVE_SK: &str = "ACTIVE";
+/// ENROL's last enrolment report for the student: `STUDENT#<key> / ENROLMENT`.
+const ENROLMENT_SK: &str = "ENROLMENT";
+
+/// The write that keeps "one active case per student" true, in the same transaction as the case:
+/// a case that is not closed claims the student's item (it must be free or already this case's);
+/// a closed case releases it (only if it is this case's).
+fn active_slot_write(table: &str, c: &Case) -> Result<Option<TransactWriteItem>, StoreError> {
+    let Some(k) = &c.student_key else { return Ok(None) };
+    let cond = "attribute_not_exists(PK) OR caseId = :case";
+    let corrupt = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Corrupt(e.to_string());
+    let w = if c.status == CaseStatus::Closed {
+        let d = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(table)
+            .key("PK", s(student_pk(k)))
+            .key("SK", s(ACTIVE_SK))
+            .condition_expression(cond)
+            .expression_attribute_values(":case", s(c.id.as_str()))
+            .build()
+            .map_err(corrupt)?;
+        TransactWriteItem::builder().delete(d).build()
+    } else {
+        let item = HashMap::from([
+            ("PK".to_string(), s(student_pk(k))),
+            ("SK".to_string(), s(ACTIVE_SK)),
+            ("entity".to_string(), s("active_case")),
+            ("caseId".to_string(), s(c.id.as_str())),
+        ]);
+        let p = Put::builder()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression(cond)
+            .expression_attribute_values(":case", s(c.id.as_str()))
+            .build()
+            .map_err(corrupt)?;
+        TransactWriteItem::builder().put(p).build()
+    };
+    Ok(Some(w))
 }
 
 fn referral_item(r: &Referral) -> Result<Item, StoreError> {
@@ -226,6 +274,7 @@ impl DynamoStore {
                 .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
         };
         writes.push(TransactWriteItem::builder().put(build(case_put)?).build());
+        writes.extend(active_slot_write(&self.table, &change.case)?);
         for e in &change.timeline {
             let p = Put::builder().set_item(Some(timeline_item(e)?)).condition_expression("attribute_not_exists(PK)");
             writes.push(TransactWriteItem::builder().put(build(p)?).build());
@@ -239,13 +288,17 @@ impl DynamoStore {
             writes.push(TransactWriteItem::builder().put(build(p)?).build());
         }
         if let Some((referral, expected)) = &change.referral {
-            let p = Put::builder()
-                .set_item(Some(referral_item(referral)?))
-                .condition_expression("#v = :v AND #status = :draft")
-                .expression_attribute_names("#v", "version")
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":v", AttributeValue::N(expected.to_string()))
-                .expression_attribute_values(":draft", s("draft"));
+            let p = Put::builder().set_item(Some(referral_item(referral)?));
+            // version 0: a request submitted as it is created, so it must not exist yet
+            let p = if *expected == 0 {
+                p.condition_expression("attribute_not_exists(PK)")
+            } else {
+                p.condition_expression("#v = :v AND #status = :draft")
+                    .expression_attribute_names("#v", "version")
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_values(":v", AttributeValue::N(expected.to_string()))
+                    .expression_attribute_values(":draft", s("draft"))
+            };
             writes.push(TransactWriteItem::builder().put(build(p)?).build());
         }
         Ok(writes)
@@ -654,6 +707,42 @@ impl CaseStore for DynamoStore {
 
     async fn claim_marker(&self, marker: &Marker) -> Result<bool, StoreError> {
         self.put_new(marker_item(marker)).await
+    }
+
+    async fn active_case(&self, student_key: &StudentKey) -> Result<Option<Case>, StoreError> {
+        let slot: Option<HashMap<String, String>> = self.get(student_pk(student_key), ACTIVE_SK).await?;
+        match slot.as_ref().and_then(|m| m.get("caseId")).and_then(|id| CaseId::parse(id.clone()).ok()) {
+            Some(id) => self.case(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn enrolment(&self, student_key: &StudentKey) -> Result<Option<SchoolId>, StoreError> {
+        let e: Option<HashMap<String, String>> = self.get(student_pk(student_key), ENROLMENT_SK).await?;
+        Ok(e.as_ref().and_then(|m| m.get("schoolId")).and_then(|id| SchoolId::parse(id.clone()).ok()))
+    }
+
+    async fn record_enrolment(&self, student_key: &StudentKey, school: &SchoolId, enrolled_on: chrono::NaiveDate) -> Result<(), StoreError> {
+        let on = enrolled_on.to_string();
+        let r = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("PK", s(student_pk(student_key)))
+            .item("SK", s(ENROLMENT_SK))
+            .item("entity", s("enrolment"))
+            .item("schoolId", s(school.as_str()))
+            .item("enrolledOn", s(on.clone()))
+            // a late redelivery of an older enrolment does not overwrite a newer one
+            .condition_expression("attribute_not_exists(PK) OR enrolledOn <= :on")
+            .expression_attribute_values(":on", s(on))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
     }
 
     async fn cases_for_student(&self, who: &StudentIdentity) -> Result<Vec<Case>, StoreError> {

@@ -9,12 +9,14 @@ pub mod files;
 pub mod s3;
 pub mod sensitive;
 pub mod ses;
+pub mod student_keys;
 pub mod telemetry;
 
 pub use dynamo::{DynamoStore, ReferenceItem};
 pub use eventbridge::EventBridgeBus;
 pub use s3::S3FileStore;
 pub use ses::SesMailer;
+pub use student_keys::SecretsManagerStudentKeys;
 
 /// The names a function needs, from its environment (set by template.yaml, or by the local server).
 /// Optional names are needed only by some functions (build with `..Default::default()`).
@@ -24,6 +26,8 @@ pub struct Env {
     pub bus_name: String,
     /// Secrets Manager secret holding the ENROL webhook's signing secrets (`ENROL_SECRET_ID`).
     pub enrol_secret_id: Option<String>,
+    /// Secrets Manager secret holding the student keys' HMAC secret (`STUDENT_KEY_SECRET_ID`).
+    pub student_key_secret_id: Option<String>,
     /// The case-files bucket (`BUCKET_NAME`).
     pub bucket_name: Option<String>,
     /// SES sender identity (`SENDER_EMAIL`).
@@ -40,6 +44,7 @@ impl Env {
             table_name: get("TABLE_NAME")?,
             bus_name: get("EVENT_BUS_NAME")?,
             enrol_secret_id: opt("ENROL_SECRET_ID"),
+            student_key_secret_id: opt("STUDENT_KEY_SECRET_ID"),
             bucket_name: opt("BUCKET_NAME"),
             sender_email: opt("SENDER_EMAIL"),
             portal_base_url: opt("PORTAL_BASE_URL"),
