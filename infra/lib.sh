@@ -22,14 +22,22 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# start_moto PORT: start the emulator on 127.0.0.1:PORT and wait until it answers.
+# start_moto PORT: start the emulator on 127.0.0.1:PORT and wait until it answers. The emulator is
+# moto behind the project's serialising layer, infra/emulator/server.py (ADR 0006); it checks the
+# installed moto version itself. MOTO_PLAIN=1 starts the bare moto_server instead (to compare).
 start_moto() {
   MOTO_PORT="$1"
   mkdir -p "$ROOT/.local"
-  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$ROOT/.local/moto-$MOTO_PORT.log" 2>&1 &
+  local ready="_local/health"
+  if [[ "${MOTO_PLAIN:-}" == 1 ]]; then
+    ready="moto-api/data.json"
+    "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$ROOT/.local/moto-$MOTO_PORT.log" 2>&1 &
+  else
+    "$VENV/bin/python" "$ROOT/infra/emulator/server.py" -H 127.0.0.1 -p "$MOTO_PORT" >"$ROOT/.local/moto-$MOTO_PORT.log" 2>&1 &
+  fi
   MOTO_PID=$!
   for _ in $(seq 1 100); do
-    if "$VENV/bin/python" -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$MOTO_PORT/moto-api/data.json', timeout=1)" 2>/dev/null; then
+    if "$VENV/bin/python" -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$MOTO_PORT/$ready', timeout=1)" 2>/dev/null; then
       return 0
     fi
     if ! kill -0 "$MOTO_PID" 2>/dev/null; then
