@@ -69,7 +69,7 @@ fn school_of(user: &str) -> Option<&'static str> {
 async fn open_case(env: &TestEnv, student: &str) -> String {
     let mut form = complete_form(demo::PRIMARY_CONTACT);
     form["student"]["fullName"] = json!(student);
-    form["student"]["nsn"] = json!(cms_tests::nsn_for(&student.to_string(), "2014-05-01"));
+    form["student"]["nsn"] = json!(cms_tests::nsn_for(student, "2014-05-01"));
     form["submit"] = json!(true);
     let r = env.call(demo::LEAD, "POST", "/referrals", Some(form)).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
@@ -233,7 +233,10 @@ async fn every_role_on_every_route() {
         let got = env.call(user, "GET", "/referrals", None).await;
         check("GET /referrals", user, &got, if school_role { 200 } else { 403 });
         let got = env.call(user, "GET", &format!("/referrals/{draft}"), None).await;
+        // the Attendance Lead's draft names no one: a School Primary Contact sees only the requests
+        // they started or are named on (issue 10, observation 6)
         let want = match school {
+            Some(demo::SCHOOL) if matches!(user, demo::PRIMARY_CONTACT | demo::PRIMARY_CONTACT_2) => 404,
             Some(demo::SCHOOL) => 200,
             Some(_) => 404,
             None => 403,
@@ -245,7 +248,7 @@ async fn every_role_on_every_route() {
         let own = if school == Some(demo::SCHOOL) {
             let mut f = complete_form(demo::PRIMARY_CONTACT);
             f["student"]["fullName"] = json!(format!("Submit {}", tag(n)));
-    f["student"]["nsn"] = json!(cms_tests::nsn_for(&format!("Submit {}", tag(n)).to_string(), "2014-05-01"));
+            f["student"]["nsn"] = json!(cms_tests::nsn_for(&format!("Submit {}", tag(n)), "2014-05-01"));
             let d = env.call(user, "POST", "/referrals", Some(f)).await;
             d.body["id"].as_str().unwrap_or_else(|| panic!("{user}: draft not created: {d:?}")).to_string()
         } else {

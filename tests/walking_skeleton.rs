@@ -104,7 +104,7 @@ async fn isp_school_chooses_its_in_school_provision_or_the_catchment_provider() 
     let mut to_catchment = complete_form(demo::ISP_CONTACT);
     to_catchment["allocation"] = json!("catchment");
     to_catchment["student"]["fullName"] = json!("Another Testchild");
-    to_catchment["student"]["nsn"] = json!(cms_tests::nsn_for(&"Another Testchild".to_string(), "2014-05-01"));
+    to_catchment["student"]["nsn"] = json!(cms_tests::nsn_for("Another Testchild", "2014-05-01"));
     let b = submit_new(&env, demo::ISP_OFFICE, to_catchment).await;
     assert_eq!(b.status, 201, "{:?}", b.body);
     // an ISP school must choose
@@ -319,16 +319,16 @@ async fn each_roles_case_list_scope() {
     let mine = submit_new(&env, demo::LEAD, complete_form(demo::PRIMARY_CONTACT)).await.body["caseId"].as_str().unwrap().to_string();
     let mut f = complete_form(demo::PRIMARY_CONTACT_2);
     f["student"]["fullName"] = json!("Second Testchild");
-    f["student"]["nsn"] = json!(cms_tests::nsn_for(&"Second Testchild".to_string(), "2014-05-01"));
+    f["student"]["nsn"] = json!(cms_tests::nsn_for("Second Testchild", "2014-05-01"));
     let colleague = submit_new(&env, demo::LEAD, f).await.body["caseId"].as_str().unwrap().to_string();
     // (other students: one student has one active case, wherever the request comes from)
     let mut f = complete_form(demo::OTHER_CONTACT);
     f["student"]["fullName"] = json!("Third Testchild");
-    f["student"]["nsn"] = json!(cms_tests::nsn_for(&"Third Testchild".to_string(), "2014-05-01"));
+    f["student"]["nsn"] = json!(cms_tests::nsn_for("Third Testchild", "2014-05-01"));
     let other = submit_new(&env, demo::OTHER_LEAD, f).await.body["caseId"].as_str().unwrap().to_string();
     let mut f = complete_form(demo::ISP_CONTACT);
     f["student"]["fullName"] = json!("Fourth Testchild");
-    f["student"]["nsn"] = json!(cms_tests::nsn_for(&"Fourth Testchild".to_string(), "2014-05-01"));
+    f["student"]["nsn"] = json!(cms_tests::nsn_for("Fourth Testchild", "2014-05-01"));
     f["allocation"] = json!("in_school_provision");
     let isp = submit_new(&env, demo::ISP_LEAD, f).await.body["caseId"].as_str().unwrap().to_string();
     env.drain().await;

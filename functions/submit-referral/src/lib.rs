@@ -315,8 +315,15 @@ where
     let accepted = loop {
         attempts += 1;
         let record = student_record(deps, &who).await?;
-        let accepted = intake::submit(&record, &who, &r, &valid, CaseId::new_ulid(), deps.clock.now(), actor)
-            .map_err(|active| already_active(&active))?;
+        let accepted = match intake::submit(&record, &who, &r, &valid, CaseId::new_ulid(), deps.clock.now(), actor) {
+            Ok(a) => a,
+            // the active case may be this very request's, submitted a moment ago by a concurrent call
+            Err(active) if r.version > 0 && active.referral_id.as_ref() == Some(&r.id) => {
+                let cur = deps.store.referral(&r.id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("request for support"))?;
+                return replay(deps, &cur).await;
+            }
+            Err(active) => return Err(already_active(&active)),
+        };
         match deps.store.commit(&accepted.change).await {
             Ok(()) => break accepted,
             Err(StoreError::Conflict) => {
