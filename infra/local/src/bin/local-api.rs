@@ -52,7 +52,7 @@ async fn run() -> Result<(), String> {
     let mut out = String::new();
     out.push_str("\nAttendance Services CMS - local environment\n");
     out.push_str(&format!("  API:        http://{addr}\n"));
-    out.push_str(&format!("  Emulator:   {endpoint}   (sent emails: {endpoint}/moto-api/data.json -> ses)\n"));
+    out.push_str(&format!("  Emulator:   {endpoint}   (sent emails: {endpoint}/_local/outbox)\n"));
     out.push_str(&format!("  Outbox:     emails are recorded, not delivered: AWS_ENDPOINT_URL={endpoint} infra/outbox [case-id]\n"));
     if let Some(b) = &res.bucket_name {
         out.push_str(&format!("  Files:      bucket {b} (uploads confirmed through S3 -> EventBridge -> confirm-upload)\n"));
