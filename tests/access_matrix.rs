@@ -211,6 +211,11 @@ async fn every_role_on_every_route() {
         let got = env.call(user, "POST", &c("/health"), Some(json!({"text": "note"}))).await;
         check("POST /cases/{id}/health", user, &got, expect_case_route(user, r == Rel::Provider, 201));
 
+        // possible duplicates: the case's provider staff and CIT decide (the reference case is not
+        // flagged, so those allowed get 409); others who see the case 403, the rest 404
+        let got = env.call(user, "POST", &c("/possible-duplicate"), Some(json!({"sameStudent": false}))).await;
+        check("POST /cases/{id}/possible-duplicate", user, &got, expect_case_route(user, matches!(r, Rel::Provider | Rel::Cit), 409));
+
         // CIT operations: everyone but CIT is refused (403) before anything is read
         let nen = if r == Rel::Cit { nen_case(&env, n * 10).await } else { case.clone() };
         let got = env.call(user, "POST", &format!("/cases/{nen}/allocation"), Some(json!({}))).await;
@@ -288,7 +293,7 @@ async fn every_role_on_every_route() {
         .map(|((route, user), (want, got))| format!("{route} as {user}: expected {want}, got {got}"))
         .collect();
     assert!(wrong.is_empty(), "{} of {} cells differ:\n{}", wrong.len(), table.len(), wrong.join("\n"));
-    assert_eq!(table.len(), USERS.len() * 22, "every route × every user was checked");
+    assert_eq!(table.len(), USERS.len() * 23, "every route × every user was checked");
 
     // refused callers changed nothing on the reference case except the allowed ones' additions
     let after = env.call(demo::NATIONAL, "GET", &format!("/cases/{case}"), None).await;

@@ -32,7 +32,12 @@ async fn open_case(env: &TestEnv) -> (String, u64) {
 
 async fn close(env: &TestEnv, id: &str, v: u64) {
     let r = env
-        .call(demo::CASE_MANAGER, "POST", &format!("/cases/{id}/status"), Some(json!({"action": "close", "version": v, "reason": "attending_regularly"})))
+        .call(
+            demo::CASE_MANAGER,
+            "POST",
+            &format!("/cases/{id}/status"),
+            Some(json!({"action": "close", "version": v, "reason": "attending_regularly"})),
+        )
         .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
 }
@@ -104,7 +109,21 @@ async fn a_name_and_date_of_birth_from_another_school_never_takes_over_a_case() 
     assert_eq!(as_cit.body["possibleDuplicateOf"], id.as_str(), "{:?}", as_cit.body);
     let tl = env.store.timeline(&CaseId::parse(new_id.clone()).unwrap()).await.unwrap();
     assert!(tl.iter().any(|e| matches!(&e.kind, TimelineKind::PossibleDuplicate { of } if of.as_str() == id) && !e.shared_with_school));
-    let _ = cm;
+    // the school cannot decide; the provider dismisses it: recorded, flag cleared
+    let v = as_cit.body["version"].as_u64().unwrap();
+    let school_try =
+        env.call(demo::OTHER_LEAD, "POST", &format!("/cases/{new_id}/possible-duplicate"), Some(json!({"sameStudent": true}))).await;
+    assert_eq!(school_try.status, 403, "{:?}", school_try.body);
+    let missing = env.call(cm, "POST", &format!("/cases/{new_id}/possible-duplicate"), Some(json!({"version": v}))).await;
+    assert_eq!(missing.status, 400, "{:?}", missing.body);
+    let done =
+        env.call(cm, "POST", &format!("/cases/{new_id}/possible-duplicate"), Some(json!({"sameStudent": false, "version": v}))).await;
+    assert_eq!(done.status, 200, "{:?}", done.body);
+    assert!(done.body.get("possibleDuplicateOf").is_none(), "{:?}", done.body);
+    let tl = env.store.timeline(&CaseId::parse(new_id.clone()).unwrap()).await.unwrap();
+    assert!(tl.iter().any(|e| matches!(&e.kind, TimelineKind::DuplicateResolved { same_student: false, .. })));
+    let again = env.call(cm, "POST", &format!("/cases/{new_id}/possible-duplicate"), Some(json!({"sameStudent": false}))).await;
+    assert_eq!(again.status, 409, "no longer flagged: {:?}", again.body);
     // and the case view never carries the student keys
     assert!(mine.body.get("studentKey").is_none() && mine.body.get("nameKey").is_none(), "{:?}", mine.body);
 }
@@ -129,12 +148,8 @@ async fn concurrent_requests_for_one_student_make_exactly_one_case() {
     let cases: Vec<_> = case_items(&env).await.into_iter().filter(|(_, _, n)| *n == nsn).collect();
     assert_eq!(cases.len(), 1, "{cases:?}");
     // no orphans: one submitted request, no drafts left by the refused ones
-    let referrals: Vec<_> = env
-        .items()
-        .await
-        .into_iter()
-        .filter(|i| i.get("SK").and_then(|v| v.as_s().ok()).map(String::as_str) == Some("REFERRAL"))
-        .collect();
+    let referrals: Vec<_> =
+        env.items().await.into_iter().filter(|i| i.get("SK").and_then(|v| v.as_s().ok()).map(String::as_str) == Some("REFERRAL")).collect();
     assert_eq!(referrals.len(), 1, "refused submissions left requests behind");
 }
 
@@ -217,12 +232,22 @@ async fn a_student_of_sixteen_or_over_is_closed_only_when_they_choose_not_to_con
     let a = env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{id}/status"), Some(json!({"action": "assign", "version": v}))).await;
     let v = a.body["version"].as_u64().unwrap();
     let refused = env
-        .call(demo::CASE_MANAGER, "POST", &format!("/cases/{id}/status"), Some(json!({"action": "close", "version": v, "reason": "attending_regularly"})))
+        .call(
+            demo::CASE_MANAGER,
+            "POST",
+            &format!("/cases/{id}/status"),
+            Some(json!({"action": "close", "version": v, "reason": "attending_regularly"})),
+        )
         .await;
     assert_eq!(refused.status, 422, "{:?}", refused.body);
     assert!(refused.body["detail"].as_str().unwrap().contains("can be closed only if they choose not to continue receiving support"));
     let ok = env
-        .call(demo::CASE_MANAGER, "POST", &format!("/cases/{id}/status"), Some(json!({"action": "close", "version": v, "reason": "chose_not_to_continue"})))
+        .call(
+            demo::CASE_MANAGER,
+            "POST",
+            &format!("/cases/{id}/status"),
+            Some(json!({"action": "close", "version": v, "reason": "chose_not_to_continue"})),
+        )
         .await;
     assert_eq!(ok.status, 200, "{:?}", ok.body);
 }
@@ -266,7 +291,12 @@ async fn an_enrolment_hands_a_nen_case_to_the_enrolling_school() {
     form["student"]["fullName"] = json!("Hemi Testnen");
     form["student"]["dateOfBirth"] = json!("2013-06-15");
     let conv = submit_new(&env, demo::LEAD, form).await;
-    assert_eq!((conv.status, conv.body["outcome"].as_str(), conv.body["caseId"].as_str()), (200, Some("converted"), Some(id.as_str())), "{:?}", conv.body);
+    assert_eq!(
+        (conv.status, conv.body["outcome"].as_str(), conv.body["caseId"].as_str()),
+        (200, Some("converted"), Some(id.as_str())),
+        "{:?}",
+        conv.body
+    );
 }
 
 /// Reopening across schools: only where ENROL reported the student enrolled; routed to the
@@ -275,14 +305,21 @@ async fn an_enrolment_hands_a_nen_case_to_the_enrolling_school() {
 async fn a_closed_case_reopens_for_the_school_the_student_enrolled_at() {
     let env = TestEnv::new("in-move").await;
     let (id, v) = open_case(&env).await;
-    let shared = env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{id}/comments"), Some(json!({"text": "Met the whānau.", "shared": true}))).await;
+    let shared = env
+        .call(demo::CASE_MANAGER, "POST", &format!("/cases/{id}/comments"), Some(json!({"text": "Met the whānau.", "shared": true})))
+        .await;
     assert_eq!(shared.status, 201, "{:?}", shared.body);
     let v = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{id}"), None).await.body["version"].as_u64().unwrap_or(v);
     close(&env, &id, v).await;
     let nsn = nsn_for(STUDENT_NAME, DOB);
     enrolled(&env, "enr-move-1", &nsn, demo::OTHER_SCHOOL).await;
     let r = submit_new(&env, demo::OTHER_LEAD, complete_form(demo::OTHER_CONTACT)).await;
-    assert_eq!((r.status, r.body["outcome"].as_str(), r.body["caseId"].as_str()), (200, Some("reopened"), Some(id.as_str())), "{:?}", r.body);
+    assert_eq!(
+        (r.status, r.body["outcome"].as_str(), r.body["caseId"].as_str()),
+        (200, Some("reopened"), Some(id.as_str())),
+        "{:?}",
+        r.body
+    );
     env.drain().await;
     // the new school's case now, allocated to the provider of the new school's catchment
     let c = env.call(demo::OTHER_LEAD, "GET", &format!("/cases/{id}"), None).await;
@@ -299,7 +336,11 @@ async fn a_closed_case_reopens_for_the_school_the_student_enrolled_at() {
     // the old school: what it referred, up to the handover; nothing current
     let old = env.call(demo::LEAD, "GET", &format!("/cases/{id}"), None).await;
     assert_eq!(old.status, 200, "{:?}", old.body);
-    assert!(old.body.get("whanau").is_none() && old.body.get("providerId").is_none() && old.body.get("schoolId") == Some(&json!(demo::SCHOOL)), "{:?}", old.body);
+    assert!(
+        old.body.get("whanau").is_none() && old.body.get("providerId").is_none() && old.body.get("schoolId") == Some(&json!(demo::SCHOOL)),
+        "{:?}",
+        old.body
+    );
     assert!(old.body["handedOver"]["at"].is_string(), "{:?}", old.body);
     let tl = env.call(demo::LEAD, "GET", &format!("/cases/{id}/timeline?limit=100"), None).await;
     let kinds: Vec<&str> = tl.body["items"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap_or_default()).collect();

@@ -108,7 +108,9 @@ fn relation(actor: &Actor, case: &Case) -> Relation {
         Role::SchoolPrimaryContact if actor.school() == Some(&case.school_id) && case.primary_contact.as_ref() == Some(actor.user_id()) => {
             Relation::PrimaryContact
         }
-        Role::AttendanceLead | Role::OfficeSupport if actor.school().is_some_and(|s| case.former_schools.iter().any(|f| &f.school_id == s)) => {
+        Role::AttendanceLead | Role::OfficeSupport
+            if actor.school().is_some_and(|s| case.former_schools.iter().any(|f| &f.school_id == s)) =>
+        {
             Relation::FormerSchool
         }
         Role::CaseManager | Role::ProviderAdmin if actor.provider().is_some() && actor.provider() == case.provider_id.as_ref() => {

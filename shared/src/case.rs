@@ -117,11 +117,12 @@ pub struct Case {
     pub breached: Vec<crate::sla::SlaKind>,
     pub student: CaseStudent,
     /// The keyed digest of the student's NSN (see [`crate::student::StudentKeys`]): the key of the
-    /// student's one-active-case item and of the ByStudent index. Never shown to users.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// student's one-active-case item and of the ByStudent index. Never serialised (so never in a
+    /// response or an event); the store writes and reads it as its own attribute.
+    #[serde(default, skip_serializing)]
     pub student_key: Option<StudentKey>,
-    /// The keyed digest of name + date of birth: finds *candidate* duplicates only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The keyed digest of name + date of birth: finds *candidate* duplicates only. As above.
+    #[serde(default, skip_serializing)]
     pub name_key: Option<StudentKey>,
     /// A case that may be this student's too (name and date of birth agree, NSN does not): for the
     /// provider or CIT to confirm or dismiss.

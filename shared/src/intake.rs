@@ -42,7 +42,9 @@ pub const REOPEN_WINDOW_MONTHS: u32 = 3;
 /// Which outcome a request has, and on which case.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Intake {
-    New { possible_duplicate_of: Option<CaseId> },
+    New {
+        possible_duplicate_of: Option<CaseId>,
+    },
     Convert(Case),
     /// Reopen for the school that referred it.
     Reopen(Case),
@@ -80,12 +82,7 @@ pub struct StudentRecord {
 pub fn classify(record: &StudentRecord, who: &StudentIdentity, school: &SchoolId, actor: &Actor, today: NaiveDate) -> Intake {
     let same = |c: &&Case| who.compare(c.student.nsn.as_ref(), c.name_key.as_ref()) == StudentMatch::Same;
     // the item is authoritative; an index row is a fallback for cases written before it existed
-    let active = record
-        .active
-        .iter()
-        .chain(record.previous.iter())
-        .filter(same)
-        .find(|c| c.status != CaseStatus::Closed);
+    let active = record.active.iter().chain(record.previous.iter()).filter(same).find(|c| c.status != CaseStatus::Closed);
     if let Some(a) = active {
         let enrolled_here = a.nen.as_ref().and_then(|n| n.enrolled_at.as_ref()) == Some(school);
         if a.case_type == CaseType::Nen && enrolled_here {
@@ -145,7 +142,13 @@ pub fn submit(
             let mut change = Case::open_ca(new_id, referral, valid, who, now, by);
             if let Some(of) = possible_duplicate_of {
                 change.case.possible_duplicate_of = Some(of.clone());
-                change.timeline.push(TimelineEntry::new(&change.case.id, now, By::system("intake"), false, TimelineKind::PossibleDuplicate { of }));
+                change.timeline.push(TimelineEntry::new(
+                    &change.case.id,
+                    now,
+                    By::system("intake"),
+                    false,
+                    TimelineKind::PossibleDuplicate { of },
+                ));
             }
             accepted(SubmitOutcome::Created, change)
         }
@@ -187,7 +190,11 @@ fn status_changed(case: &Case, to: CaseStatus, reason: &str, now: DateTime<Utc>)
 fn referral_submitted(referral: &Referral, case: &Case, now: DateTime<Utc>) -> EventEnvelope {
     EventEnvelope::new(
         now,
-        DomainEvent::ReferralSubmitted { referral_id: referral.id.clone(), case_id: case.id.clone(), school_id: referral.school_id.clone() },
+        DomainEvent::ReferralSubmitted {
+            referral_id: referral.id.clone(),
+            case_id: case.id.clone(),
+            school_id: referral.school_id.clone(),
+        },
     )
 }
 
@@ -389,6 +396,30 @@ pub fn reopen_at_school(
         ),
     ];
     change
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DuplicateError {
+    #[error("Only the case's provider staff and the Central Investigations Team can decide whether two cases are the same student.")]
+    NotPermitted,
+    #[error("This case is not flagged as a possible duplicate.")]
+    NotFlagged,
+}
+
+/// The provider or CIT decides whether a case flagged `possibleDuplicateOf` is the same student as
+/// the other case: the decision is recorded (not shared with the school) and the flag cleared.
+/// Confirmed duplicates are then closed or transferred by the usual routes; nothing is merged.
+pub fn resolve_duplicate(case: &Case, actor: &Actor, same_student: bool, now: DateTime<Utc>) -> Result<CaseChange, DuplicateError> {
+    if !crate::access::permits(actor, case, crate::access::CaseAction::ResolveDuplicate) {
+        return Err(DuplicateError::NotPermitted);
+    }
+    let of = case.possible_duplicate_of.clone().ok_or(DuplicateError::NotFlagged)?;
+    let mut next = case.clone();
+    next.possible_duplicate_of = None;
+    next.updated_at = now;
+    next.version = case.version + 1;
+    let timeline = vec![TimelineEntry::new(&case.id, now, By::actor(actor), false, TimelineKind::DuplicateResolved { of, same_student })];
+    Ok(CaseChange { case: next, expected_version: Some(case.version), timeline, events: Vec::new(), referral: None, markers: Vec::new() })
 }
 
 #[cfg(test)]

@@ -351,7 +351,11 @@ mod tests {
         let other_name = keys().name_dob(&PersonName::parse("Someone Else").unwrap(), dob);
         let same_name = keys().name_dob(&n, dob);
         assert_eq!(id.compare(Some(&nsn), Some(&other_name)), StudentMatch::Same, "same NSN, name spelt differently");
-        assert_eq!(id.compare(Some(&Nsn::parse("456").unwrap()), Some(&same_name)), StudentMatch::Candidate, "name and DOB agree, NSN differs");
+        assert_eq!(
+            id.compare(Some(&Nsn::parse("456").unwrap()), Some(&same_name)),
+            StudentMatch::Candidate,
+            "name and DOB agree, NSN differs"
+        );
         assert_eq!(id.compare(None, Some(&same_name)), StudentMatch::Candidate, "no NSN on the case: a candidate only");
         assert_eq!(id.compare(Some(&Nsn::parse("456").unwrap()), Some(&other_name)), StudentMatch::Different);
         let only = keys().nsn_only(&nsn);

@@ -122,13 +122,11 @@ fn handed_over_view(actor: &cms_domain::actor::Actor, c: &Case) -> serde_json::V
     })
 }
 
-/// One case as its viewer sees it: the case and its SLA clocks. The student keys (keyed digests
-/// used by the store) and the schools it came from are the system's, not shown.
+/// One case as its viewer sees it: the case and its SLA clocks (the schools it came from are the
+/// system's record, not shown).
 fn case_view(c: &Case, today: chrono::NaiveDate) -> serde_json::Value {
     let mut v = serde_json::to_value(c).unwrap_or_else(|_| json!({ "id": c.id }));
     if let Some(obj) = v.as_object_mut() {
-        obj.remove("studentKey");
-        obj.remove("nameKey");
         obj.remove("formerSchools");
     }
     let closed_on = c.closed_at.filter(|_| c.status == CaseStatus::Closed).map(cms_domain::nz_date);

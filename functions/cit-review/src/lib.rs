@@ -7,14 +7,20 @@
 //! - `POST /cases/{id}/transfer` `{providerId, reason, version?}` — move an active case to another
 //!   provider; the old provider loses access, the new one sees the full history
 //!
+//! - `POST /cases/{id}/possible-duplicate` `{sameStudent, version?}` — the provider's staff or CIT
+//!   decide whether a case flagged `possibleDuplicateOf` (same name and date of birth as another
+//!   case, another NSN) is the same student; recorded, flag cleared
+//!
 //! The CIT queue itself is `GET /cases?status=cit_review` (case-query), oldest first.
 
 use cms_aws::{DynamoStore, EventBridgeBus};
+use cms_domain::access::can_view_case;
 use cms_domain::actor::{Actor, Role};
 use cms_domain::case::Case;
 use cms_domain::catchment::{Locality, Provider};
 use cms_domain::cit::{self, CitError};
 use cms_domain::ids::{CaseId, ProviderId};
+use cms_domain::intake::{self, DuplicateError};
 use cms_domain::outbox::publish_committed;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
 use cms_http::{json, respond, Problem};
@@ -42,6 +48,13 @@ struct AllocationBody {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct CloseBody {
     reason: Option<String>,
+    version: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct DuplicateBody {
+    same_student: Option<bool>,
     version: Option<u64>,
 }
 
@@ -89,6 +102,9 @@ where
     C: Clock,
 {
     let actor = cms_http::actor(req)?;
+    if cms_http::route_key(req) == "POST /cases/{id}/possible-duplicate" {
+        return resolve_duplicate(deps, req, &actor).await;
+    }
     // CIT operations: every other role is refused before anything is read
     if actor.role() != Role::Cit {
         return Err(Problem::forbidden("Only the Central Investigations Team can allocate, close or transfer cases here."));
@@ -135,6 +151,31 @@ where
         }
         _ => Err(Problem::method_not_allowed()),
     }
+}
+
+/// The provider's staff or CIT: same student or not. Others who see the case 403, the rest 404.
+async fn resolve_duplicate<S, B, C>(deps: &Deps<S, B, C>, req: &Request, actor: &Actor) -> Result<Response<Body>, Problem>
+where
+    S: CaseStore + ReferenceData + AuditLog,
+    B: EventBus,
+    C: Clock,
+{
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let case = match deps.store.case(&id).await.map_err(store_problem)? {
+        Some(c) if can_view_case(actor, &c) => c,
+        _ => return Err(Problem::not_found("case")),
+    };
+    let body: DuplicateBody = cms_http::json_body(req)?;
+    let same = body.same_student.ok_or_else(|| {
+        Problem::invalid_field("sameStudent", "is required: true when both cases are the same student, false when they are not")
+    })?;
+    check_version(&case, body.version)?;
+    let change = intake::resolve_duplicate(&case, actor, same, deps.clock.now()).map_err(|e| match e {
+        DuplicateError::NotPermitted => Problem::forbidden(&e.to_string()),
+        DuplicateError::NotFlagged => Problem::conflict(&e.to_string()),
+    })?;
+    let action = if same { "case.duplicate.confirmed" } else { "case.duplicate.dismissed" };
+    commit(deps, req, actor, change, "duplicate resolved", action).await
 }
 
 fn check_version(case: &Case, version: Option<u64>) -> Result<(), Problem> {

@@ -268,7 +268,8 @@ where
             let answer = json!({ "notificationId": e.notification_id, "outcome": "enrolment_recorded", "casesUpdated": updated });
             let marker = delivery_marker(&e.notification_id, body, &answer);
             if !deps.store.claim_marker(&marker).await.map_err(store_problem)? {
-                let stored = deps.store.marker(&key_of(&e.notification_id)).await.map_err(store_problem)?.ok_or_else(Problem::unavailable)?;
+                let stored =
+                    deps.store.marker(&key_of(&e.notification_id)).await.map_err(store_problem)?.ok_or_else(Problem::unavailable)?;
                 return repeat(stored, &fp);
             }
             tracing::info!(notification_id = %e.notification_id, cases_updated = updated, "enrolment recorded");

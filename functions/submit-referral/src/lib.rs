@@ -44,7 +44,12 @@ pub type AwsDeps = Deps<DynamoStore, EventBridgeBus, SystemClock, SecretsManager
 pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
     let base = cms_aws::case_services(sdk, env);
     let secret = env.student_key_secret_id.clone().unwrap_or_else(|| "student-keys".into());
-    Deps { store: base.store, bus: base.bus, clock: base.clock, keys: SecretsManagerStudentKeys::new(aws_sdk_secretsmanager::Client::new(sdk), secret) }
+    Deps {
+        store: base.store,
+        bus: base.bus,
+        clock: base.clock,
+        keys: SecretsManagerStudentKeys::new(aws_sdk_secretsmanager::Client::new(sdk), secret),
+    }
 }
 
 pub async fn handle<S, B, C, K>(deps: &Deps<S, B, C, K>, req: Request) -> Response<Body>
@@ -186,7 +191,12 @@ where
     Ok(json(201, &referral))
 }
 
-async fn list_drafts<S, B, C, K>(deps: &Deps<S, B, C, K>, req: &Request, actor: &Actor, school: &SchoolId) -> Result<Response<Body>, Problem>
+async fn list_drafts<S, B, C, K>(
+    deps: &Deps<S, B, C, K>,
+    req: &Request,
+    actor: &Actor,
+    school: &SchoolId,
+) -> Result<Response<Body>, Problem>
 where
     S: ReferralStore,
 {
@@ -319,7 +329,8 @@ where
             Ok(a) => a,
             // the active case may be this very request's, submitted a moment ago by a concurrent call
             Err(active) if r.version > 0 && active.referral_id.as_ref() == Some(&r.id) => {
-                let cur = deps.store.referral(&r.id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("request for support"))?;
+                let cur =
+                    deps.store.referral(&r.id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("request for support"))?;
                 return replay(deps, &cur).await;
             }
             Err(active) => return Err(already_active(&active)),

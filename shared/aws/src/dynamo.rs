@@ -99,11 +99,14 @@ pub(crate) fn case_item(c: &Case) -> Result<Item, StoreError> {
         item.insert("providerPk".into(), s(format!("PROVIDER#{p}")));
         item.insert("providerSk".into(), s(format!("{}#{created}#{}", c.status.as_str(), c.id)));
     }
+    // the keys are never serialised with the case (so never shown): stored as attributes here
     if let Some(k) = &c.student_key {
+        item.insert("studentKey".into(), s(k.as_str()));
         item.insert("studentPk".into(), s(student_pk(k)));
     }
     item.insert("studentSk".into(), s(format!("{created}#{}", c.id)));
     if let Some(k) = &c.name_key {
+        item.insert("nameKey".into(), s(k.as_str()));
         item.insert("studentNamePk".into(), s(student_pk(k)));
     }
     item.insert("statusPk".into(), s(format!("STATUS#{}", c.status.as_str())));
@@ -722,7 +725,12 @@ impl CaseStore for DynamoStore {
         Ok(e.as_ref().and_then(|m| m.get("schoolId")).and_then(|id| SchoolId::parse(id.clone()).ok()))
     }
 
-    async fn record_enrolment(&self, student_key: &StudentKey, school: &SchoolId, enrolled_on: chrono::NaiveDate) -> Result<(), StoreError> {
+    async fn record_enrolment(
+        &self,
+        student_key: &StudentKey,
+        school: &SchoolId,
+        enrolled_on: chrono::NaiveDate,
+    ) -> Result<(), StoreError> {
         let on = enrolled_on.to_string();
         let r = self
             .client

@@ -96,7 +96,8 @@ fn school() -> SchoolId {
 }
 
 fn lead_of(school: &str) -> Actor {
-    Actor::new(UserId::parse(format!("lead-{school}")).unwrap(), Role::AttendanceLead, Org::School(SchoolId::parse(school).unwrap())).unwrap()
+    Actor::new(UserId::parse(format!("lead-{school}")).unwrap(), Role::AttendanceLead, Org::School(SchoolId::parse(school).unwrap()))
+        .unwrap()
 }
 fn lead() -> Actor {
     lead_of(SCHOOL)
@@ -131,8 +132,18 @@ fn valid_for(school: &str, student_nsn: &str, student_name: &PersonName) -> Vali
     ValidReferral {
         school_id: SchoolId::parse(school).unwrap(),
         region_id: None,
-        student: Student { full_name: student_name.clone(), date_of_birth: dob(), nsn: nsn(student_nsn), year_level: YearLevel::parse(7).unwrap() },
-        whanau: vec![Whanau { name: PersonName::parse("Mere Testparent").unwrap(), relationship: None, phone: Some("021 555 0101".into()), email: None }],
+        student: Student {
+            full_name: student_name.clone(),
+            date_of_birth: dob(),
+            nsn: nsn(student_nsn),
+            year_level: YearLevel::parse(7).unwrap(),
+        },
+        whanau: vec![Whanau {
+            name: PersonName::parse("Mere Testparent").unwrap(),
+            relationship: None,
+            phone: Some("021 555 0101".into()),
+            email: None,
+        }],
         home_address: addr,
         alternative_address: None,
         reason: "absent".into(),
@@ -203,18 +214,30 @@ fn classify_each_outcome() {
 fn a_name_and_date_of_birth_match_never_reopens_it_is_a_possible_duplicate() {
     let today = d(2026, 3, 1);
     let theirs = closed_on("C1", d(2026, 2, 10)); // school 1001's case
-    // another school, another NSN, same name and date of birth
+                                                  // another school, another NSN, same name and date of birth
     let other = keys().identify(&nsn("999999"), &name(), dob());
     let got = classify(&record(None, vec![theirs.clone()]), &other, &SchoolId::parse("1085").unwrap(), &lead_of("1085"), today);
     assert_eq!(got, Intake::New { possible_duplicate_of: Some(theirs.id.clone()) });
     // the new case carries the flag, on a timeline entry school users do not see
     let v = valid_for("1085", "999999", &name());
-    let a = submit(&record(None, vec![theirs.clone()]), &other, &referral_from("1085"), &v, CaseId::parse("NEW").unwrap(), nz_noon(today), &lead_of("1085"))
-        .unwrap();
+    let a = submit(
+        &record(None, vec![theirs.clone()]),
+        &other,
+        &referral_from("1085"),
+        &v,
+        CaseId::parse("NEW").unwrap(),
+        nz_noon(today),
+        &lead_of("1085"),
+    )
+    .unwrap();
     assert_eq!(a.outcome, SubmitOutcome::Created);
     assert_eq!(a.change.case.id.as_str(), "NEW");
     assert_eq!(a.change.case.possible_duplicate_of, Some(theirs.id.clone()));
-    assert!(a.change.timeline.iter().any(|e| matches!(&e.kind, TimelineKind::PossibleDuplicate { of } if *of == theirs.id) && !e.shared_with_school));
+    assert!(a
+        .change
+        .timeline
+        .iter()
+        .any(|e| matches!(&e.kind, TimelineKind::PossibleDuplicate { of } if *of == theirs.id) && !e.shared_with_school));
     // an active case of someone with the same name and birthday: still only a candidate
     let active_twin = at_school(prev("C8", CaseType::Ca, CaseStatus::Open), SCHOOL);
     let got = classify(&record(None, vec![active_twin.clone()]), &other, &SchoolId::parse("1085").unwrap(), &lead_of("1085"), today);
@@ -288,6 +311,29 @@ fn another_school_reopens_only_where_the_student_is_enrolled() {
 }
 
 #[test]
+fn a_possible_duplicate_is_resolved_by_the_provider_or_cit_only() {
+    let mut c = at_school(prev("C9", CaseType::Ca, CaseStatus::ProviderQueue), SCHOOL);
+    let now = nz_noon(d(2026, 3, 1));
+    let cm = Actor::new(UserId::parse("cm-p01").unwrap(), Role::CaseManager, Org::Provider(ProviderId::parse("P01").unwrap())).unwrap();
+    let cit = Actor::new(UserId::parse("cit-1").unwrap(), Role::Cit, Org::Ministry(None)).unwrap();
+    assert_eq!(resolve_duplicate(&c, &cm, true, now), Err(DuplicateError::NotFlagged));
+    c.possible_duplicate_of = Some(CaseId::parse("C1").unwrap());
+    assert_eq!(resolve_duplicate(&c, &lead(), true, now), Err(DuplicateError::NotPermitted), "the school does not decide");
+    let other_cm =
+        Actor::new(UserId::parse("cm-p08").unwrap(), Role::CaseManager, Org::Provider(ProviderId::parse("P08").unwrap())).unwrap();
+    assert_eq!(resolve_duplicate(&c, &other_cm, true, now), Err(DuplicateError::NotPermitted));
+    for (who, same) in [(&cm, true), (&cit, false)] {
+        let ch = resolve_duplicate(&c, who, same, now).unwrap();
+        assert_eq!(ch.case.possible_duplicate_of, None);
+        assert_eq!(ch.expected_version, Some(c.version));
+        assert!(
+            matches!(&ch.timeline[0].kind, TimelineKind::DuplicateResolved { of, same_student } if of.as_str() == "C1" && *same_student == same)
+        );
+        assert!(!ch.timeline[0].shared_with_school);
+    }
+}
+
+#[test]
 fn reopen_returns_the_same_case_to_its_providers_queue() {
     let c = closed_on("C1", d(2026, 1, 10));
     let r = referral();
@@ -319,7 +365,10 @@ fn reopen_returns_the_same_case_to_its_providers_queue() {
         other => panic!("{other:?}"),
     }
     let (sub, expected) = ch.referral.clone().unwrap();
-    assert_eq!((sub.status, sub.case_id, sub.outcome, expected), (ReferralStatus::Submitted, Some(c.id.clone()), Some(SubmitOutcome::Reopened), r.version));
+    assert_eq!(
+        (sub.status, sub.case_id, sub.outcome, expected),
+        (ReferralStatus::Submitted, Some(c.id.clone()), Some(SubmitOutcome::Reopened), r.version)
+    );
 }
 
 #[test]
@@ -467,7 +516,8 @@ impl World {
         let mut r = referral_from(school);
         r.id = ReferralId::parse(format!("R{step}")).unwrap();
         let rec = self.record(who, n);
-        if let Ok(a) = submit(&rec, who, &r, &valid_for(school, n, name), CaseId::parse(format!("C{step}")).unwrap(), now, &lead_of(school)) {
+        if let Ok(a) = submit(&rec, who, &r, &valid_for(school, n, name), CaseId::parse(format!("C{step}")).unwrap(), now, &lead_of(school))
+        {
             let id = a.change.case.id.clone();
             let allocate = a.change.case.status == CaseStatus::AwaitingAllocation;
             if a.outcome != SubmitOutcome::Received {
@@ -528,7 +578,9 @@ impl World {
         }
     }
     fn transfer(&mut self, who: &StudentIdentity, _now: DateTime<Utc>) {
-        if let Some(c) = self.cases.iter_mut().find(|c| c.student_key == who.nsn_key && c.provider_id.is_some() && c.status != CaseStatus::Closed) {
+        if let Some(c) =
+            self.cases.iter_mut().find(|c| c.student_key == who.nsn_key && c.provider_id.is_some() && c.status != CaseStatus::Closed)
+        {
             c.provider_id = Some(ProviderId::parse("P08").unwrap());
             c.status = CaseStatus::ProviderQueue;
             c.version += 1;

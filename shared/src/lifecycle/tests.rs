@@ -142,7 +142,10 @@ fn closing_reasons_and_sixteen() {
     let almost = case(CaseStatus::Open, "2010-11-25");
     let attending = Command::Close { reason: CloseReason::AttendingRegularly, note: None };
     assert!(decide(&almost, &actor(Role::CaseManager), &attending, now(), today()).is_ok());
-    assert_eq!(decide(&sixteen, &actor(Role::CaseManager), &attending, now(), today()), Err(LifecycleError::SixteenOrOverMustChoose { age: 16 }));
+    assert_eq!(
+        decide(&sixteen, &actor(Role::CaseManager), &attending, now(), today()),
+        Err(LifecycleError::SixteenOrOverMustChoose { age: 16 })
+    );
 }
 
 #[test]
