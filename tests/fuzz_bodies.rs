@@ -574,6 +574,30 @@ async fn cit_transfer_refuses_malformed_bodies() {
 }
 
 #[tokio::test]
+async fn possible_duplicate_decisions_refuse_malformed_bodies() {
+    let env = TestEnv::new("fz-dup").await;
+    queued_case(&env).await;
+    // a second student with the same name and date of birth (another NSN): flagged as a possible duplicate
+    let mut form = complete_form(demo::PRIMARY_CONTACT);
+    form["student"]["nsn"] = json!("900000001");
+    form["submit"] = json!(true);
+    let r = env.call(demo::LEAD, "POST", "/referrals", Some(form)).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let id = r.body["caseId"].as_str().expect("caseId").to_string();
+    env.drain().await;
+    let v = version(&env, demo::CASE_MANAGER, &id).await;
+    let route = Route {
+        caller: Caller::User(demo::CASE_MANAGER),
+        method: "POST",
+        path: format!("/cases/{id}/possible-duplicate"),
+        valid: json!({"sameStudent": false, "version": v}),
+        fields: vec![field("/sameStudent", Kind::Bool, true, vec![]), field("/version", Kind::Int, false, vec![json!(0), json!(999)])],
+        objects: vec![""],
+    };
+    fuzz(&env, "POST /cases/{id}/possible-duplicate", route).await;
+}
+
+#[tokio::test]
 async fn comments_refuse_malformed_bodies() {
     let env = TestEnv::new("fz-comment").await;
     let id = queued_case(&env).await;
@@ -719,6 +743,7 @@ fn every_write_route_is_fuzzed() {
         "POST /enrol/events",
         "POST /cases/{id}/safety-notes",
         "POST /cases/{id}/health",
+        "POST /cases/{id}/possible-duplicate",
     ];
     let template = cms_local::template::load_default().expect("template.yaml parses");
     let writes: Vec<String> = template

@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use cms_local::seed::demo;
 
+pub mod contract;
+
 pub struct TestEnv {
     pub sdk: aws_config::SdkConfig,
     pub clients: Clients,
@@ -111,11 +113,16 @@ impl TestEnv {
             self.registry.http(&route.function_logical_id).unwrap_or_else(|| panic!("{} is not registered", route.function_logical_id));
         let resp = handler(req).await;
         let status = resp.status().as_u16();
-        let body = match resp.body() {
-            lambda_http::Body::Text(t) => serde_json::from_str(t).unwrap_or(Value::String(t.clone())),
-            lambda_http::Body::Binary(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
-            _ => Value::Null,
+        let text = match resp.body() {
+            lambda_http::Body::Text(t) => t.clone(),
+            lambda_http::Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+            _ => String::new(),
         };
+        // docs/openapi.yaml is the contract: a response it does not describe fails the test
+        let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let broken = contract::contract().check(method, &route.path, status, content_type, &text);
+        assert!(broken.is_empty(), "the response breaks docs/openapi.yaml:\n{}\nbody: {text}", broken.join("\n"));
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
         Reply { status, body }
     }
 

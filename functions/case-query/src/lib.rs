@@ -147,22 +147,36 @@ fn case_view(c: &Case, today: chrono::NaiveDate) -> serde_json::Value {
     v
 }
 
-/// What a list row shows: enough to pick the case, no contact details or free text.
+/// What a list row shows: enough to pick the case, no contact details or free text
+/// (docs/openapi.yaml `CaseSummary`; absent values are left out, never null).
 fn summary(c: &Case) -> serde_json::Value {
-    json!({
+    let mut row = json!({
         "id": c.id,
         "caseType": c.case_type,
         "status": c.status.as_str(),
         "schoolId": c.school_id,
-        "providerId": c.provider_id,
-        "caseManager": c.case_manager,
-        "primaryContact": c.primary_contact,
-        "studentName": c.student.full_name,
-        "yearLevel": c.student.year_level,
+        "student": { "fullName": c.student.full_name },
         "referredAt": c.referred_at,
         "updatedAt": c.updated_at,
         "version": c.version,
-    })
+    });
+    let optional = [
+        ("providerId", c.provider_id.as_ref().map(|p| json!(p))),
+        ("caseManager", c.case_manager.as_ref().map(|u| json!(u))),
+        ("primaryContact", c.primary_contact.as_ref().map(|u| json!(u))),
+        ("closedAt", c.closed_at.map(|t| json!(t))),
+    ];
+    if let Some(obj) = row.as_object_mut() {
+        for (k, v) in optional {
+            if let Some(v) = v {
+                obj.insert(k.into(), v);
+            }
+        }
+        if let Some(y) = c.student.year_level {
+            obj["student"]["yearLevel"] = json!(y);
+        }
+    }
+    row
 }
 
 fn store_problem(e: StoreError) -> Problem {
