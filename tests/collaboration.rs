@@ -115,7 +115,7 @@ async fn comments_reach_the_other_side_and_the_school_sees_only_what_is_shared()
     let r = comment(&env, demo::LEAD, &case_id, "Whānau meeting went well", false).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["sharedWithSchool"], true);
-    assert_eq!(r.body["author_side"], "school");
+    assert_eq!(r.body["authorSide"], "school");
     env.drain().await;
     let mails = emails_for(&case_id).await;
     assert_eq!(mails.len(), before + 1, "{mails:?}");
@@ -335,7 +335,7 @@ async fn upload_through_the_presigned_post_then_confirm_then_download() {
     let t = timeline(&env, demo::LEAD, &case_id).await;
     let files: Vec<&Value> = t.body["items"].as_array().unwrap().iter().filter(|e| e["type"] == "file").collect();
     assert_eq!(files.len(), 1, "{:?}", t.body);
-    assert_eq!(files[0]["file_id"], file_id.as_str());
+    assert_eq!(files[0]["fileId"], file_id.as_str());
     assert_eq!(files[0]["size"], content.len());
     let events = env.bus_events().await;
     assert!(events.iter().any(|(t, d)| t == "FileAdded" && d["fileId"] == file_id.as_str() && d["authorSide"] == "school"));

@@ -170,7 +170,7 @@ pub struct FormerSchool {
 
 /// Who did something, as the timeline records it (ids and role, never names).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", rename_all_fields = "camelCase")]
 pub enum By {
     User { user_id: UserId, role: Role },
     System { process: String },
@@ -185,8 +185,10 @@ impl By {
     }
 }
 
+/// What happened: one JSON shape per `type` (docs/openapi.yaml `TimelineEntry`), fields in
+/// camelCase like the rest of the API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
 pub enum TimelineKind {
     CaseCreated {
         case_type: CaseType,
