@@ -375,3 +375,34 @@ async fn a_primary_contact_reads_only_their_own_requests_and_each_read_is_audite
     let reads: Vec<&str> = entries.iter().filter(|e| e.record.action == "referral.read").map(|e| e.record.user_id.as_str()).collect();
     assert_eq!(reads, vec![demo::PRIMARY_CONTACT, demo::OFFICE], "{entries:?}");
 }
+
+/// Issue 11: a draft can be discarded, a submitted request cannot, and an untouched draft expires.
+#[tokio::test]
+async fn drafts_can_be_discarded_and_expire_when_left_untouched() {
+    let env = TestEnv::new("in-draft").await;
+    let d = env.call(demo::LEAD, "POST", "/referrals", Some(json!({"student": {"fullName": STUDENT_NAME}}))).await;
+    let id = d.body["id"].as_str().unwrap().to_string();
+    let expires = env
+        .items()
+        .await
+        .into_iter()
+        .find(|i| i.get("PK").and_then(|v| v.as_s().ok()) == Some(&format!("REFERRAL#{id}")))
+        .and_then(|i| i.get("expiresAt").and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<i64>().ok()))
+        .expect("a draft carries its expiry");
+    let updated = chrono::DateTime::parse_from_rfc3339(d.body["updatedAt"].as_str().unwrap()).unwrap().timestamp();
+    assert_eq!(expires - updated, cms_domain::referral::DRAFT_TTL_DAYS * 86_400);
+    let stale = env.call(demo::LEAD, "DELETE", &format!("/referrals/{id}?version=9"), None).await;
+    assert_eq!(stale.status, 409, "{:?}", stale.body);
+    assert_eq!(env.call(demo::OTHER_LEAD, "DELETE", &format!("/referrals/{id}"), None).await.status, 404);
+    let gone = env.call(demo::OFFICE, "DELETE", &format!("/referrals/{id}?version=1"), None).await;
+    assert_eq!(gone.status, 204, "{:?}", gone.body);
+    assert_eq!(env.call(demo::LEAD, "GET", &format!("/referrals/{id}"), None).await.status, 404);
+    assert_eq!(env.call(demo::LEAD, "DELETE", &format!("/referrals/{id}"), None).await.status, 404);
+    // a submitted request stays, without an expiry
+    let s = submit_new(&env, demo::LEAD, complete_form(demo::PRIMARY_CONTACT)).await;
+    let rid = s.body["referral"]["id"].as_str().unwrap().to_string();
+    let kept = env.call(demo::LEAD, "DELETE", &format!("/referrals/{rid}"), None).await;
+    assert_eq!(kept.status, 409, "{:?}", kept.body);
+    let item = env.items().await.into_iter().find(|i| i.get("PK").and_then(|v| v.as_s().ok()) == Some(&format!("REFERRAL#{rid}"))).unwrap();
+    assert!(item.get("expiresAt").is_none(), "a submitted request does not expire");
+}

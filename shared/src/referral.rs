@@ -265,6 +265,17 @@ impl Referral {
     }
 }
 
+/// A draft left untouched this many days is deleted (DynamoDB TTL): it holds a child's details
+/// that nobody is using. Saving the draft again restarts the count.
+pub const DRAFT_TTL_DAYS: i64 = 90;
+
+impl Referral {
+    /// When the store may delete this request: drafts only, [`DRAFT_TTL_DAYS`] after the last save.
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        (self.status == ReferralStatus::Draft).then(|| self.updated_at + chrono::Duration::days(DRAFT_TTL_DAYS))
+    }
+}
+
 const MAX_TEXT: usize = 4000;
 const MAX_SHORT: usize = 200;
 

@@ -4,6 +4,8 @@
 //! - `GET /referrals?status=draft` — the school's drafts, newest first
 //! - `GET /referrals/{id}` — resume a request
 //! - `PUT /referrals/{id}` — edit a draft (`version` required; submitted requests are read-only)
+//! - `DELETE /referrals/{id}` — discard a draft (`?version=` optional); submitted requests stay.
+//!   A draft untouched for [`cms_domain::referral::DRAFT_TTL_DAYS`] days expires by itself.
 //! - `POST /referrals/{id}/submit` — check every required field, refuse requests that are not
 //!   appropriate, and create the case (one transaction), which is then allocated automatically.
 //!   The student (by NSN) decides what a submission does ([`cms_domain::intake`]): a new case; the
@@ -85,6 +87,7 @@ where
             Ok(json(200, &r))
         }
         "PUT /referrals/{id}" => edit(deps, req, &actor).await,
+        "DELETE /referrals/{id}" => delete_draft(deps, req, &actor).await,
         "POST /referrals/{id}/submit" => {
             let r = load(deps, req, &actor).await?;
             let version = match cms_http::optional_json_body::<Value>(req)? {
@@ -263,6 +266,36 @@ where
                 None => Err(Problem::not_found("request for support")),
             }
         }
+        Err(e) => Err(store_problem(e)),
+    }
+}
+
+/// Discard a draft: 204. A submitted request cannot be deleted (409); a stale `version` 409.
+async fn delete_draft<S, B, C, K>(deps: &Deps<S, B, C, K>, req: &Request, actor: &Actor) -> Result<Response<Body>, Problem>
+where
+    S: ReferralStore,
+{
+    let current = load(deps, req, actor).await?;
+    if current.status == ReferralStatus::Submitted {
+        return Err(read_only(&current));
+    }
+    let version = match cms_http::query(req, "version") {
+        None => None,
+        Some(v) => Some(v.parse::<u64>().map_err(|_| Problem::invalid_field("version", "must be a whole number"))?),
+    };
+    if version.is_some_and(|v| v != current.version) {
+        return Err(stale(&current));
+    }
+    match deps.store.delete_draft(&current.id, version).await {
+        Ok(()) => {
+            tracing::info!(referral_id = %current.id, "draft deleted");
+            Ok(Response::builder().status(204).body(Body::Empty).unwrap_or_default())
+        }
+        Err(StoreError::Conflict) => match deps.store.referral(&current.id).await.map_err(store_problem)? {
+            Some(r) if r.status == ReferralStatus::Submitted => Err(read_only(&r)),
+            Some(r) => Err(stale(&r)),
+            None => Err(Problem::not_found("request for support")),
+        },
         Err(e) => Err(store_problem(e)),
     }
 }

@@ -173,6 +173,10 @@ fn referral_item(r: &Referral) -> Result<Item, StoreError> {
         item.insert("schoolPk".into(), s(format!("SCHOOL#{}", r.school_id)));
         item.insert("schoolSk".into(), s(format!("DRAFT#{}#{}", ts(r.updated_at), r.id)));
     }
+    // an untouched draft expires (TTL); a submitted request is kept with its case
+    if let Some(t) = r.expires_at() {
+        item.insert("expiresAt".into(), AttributeValue::N(t.timestamp().to_string()));
+    }
     Ok(item)
 }
 
@@ -504,6 +508,29 @@ impl ReferralStore for DynamoStore {
 
     async fn referral(&self, id: &ReferralId) -> Result<Option<Referral>, StoreError> {
         self.get(format!("REFERRAL#{id}"), "REFERRAL").await
+    }
+
+    async fn delete_draft(&self, id: &ReferralId, expected_version: Option<u64>) -> Result<(), StoreError> {
+        let mut d = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("PK", s(format!("REFERRAL#{id}")))
+            .key("SK", s("REFERRAL"))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":draft", s("draft"));
+        d = match expected_version {
+            Some(v) => d
+                .condition_expression("#status = :draft AND #v = :v")
+                .expression_attribute_names("#v", "version")
+                .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
+            None => d.condition_expression("#status = :draft"),
+        };
+        d.send().await.map_err(|e| match e.as_service_error() {
+            Some(se) if se.is_conditional_check_failed_exception() => StoreError::Conflict,
+            _ => unavailable(e),
+        })?;
+        Ok(())
     }
 
     async fn drafts(&self, school: &SchoolId, limit: u32, cursor: Option<String>) -> Result<Page<Referral>, StoreError> {
