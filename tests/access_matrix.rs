@@ -149,6 +149,12 @@ async fn every_role_on_every_route() {
         let school_role = school.is_some();
         let c = |p: &str| format!("/cases/{case}{p}");
 
+        // who am I: everyone signed in
+        let got = env.call(user, "GET", "/me", None).await;
+        check("GET /me", user, &got, 200);
+        assert_eq!(got.body["userId"], user, "{:?}", got.body);
+        assert_eq!(got.body["can"]["makeRequests"], json!(school_role), "{user}");
+
         // ---- reads of the reference case
         let got = env.call(user, "GET", &c(""), None).await;
         check("GET /cases/{id}", user, &got, expect_case_route(user, true, 200));
@@ -303,7 +309,7 @@ async fn every_role_on_every_route() {
         .map(|((route, user), (want, got))| format!("{route} as {user}: expected {want}, got {got}"))
         .collect();
     assert!(wrong.is_empty(), "{} of {} cells differ:\n{}", wrong.len(), table.len(), wrong.join("\n"));
-    assert_eq!(table.len(), USERS.len() * 24, "every route × every user was checked");
+    assert_eq!(table.len(), USERS.len() * 25, "every route × every user was checked");
 
     // refused callers changed nothing on the reference case except the allowed ones' additions
     let after = env.call(demo::NATIONAL, "GET", &format!("/cases/{case}"), None).await;

@@ -8,6 +8,8 @@
 //!   dates and state on today's New Zealand date (met / due / breached). Once a case is closed the
 //!   clocks stop: each shows its due date and `met` (with the date) or `not_met`, never `breached`.
 //!   `safetyWarning: true` when the case has safety notes and the caller may read them.
+//! - `GET /me` — the caller: user id, role, organisation, name, and what they may do (the
+//!   portal decides its menus from this; the API still checks every request)
 //! - `GET /cases/{id}/audit` — the case's audit trail and whether its hash chain verifies
 //!   (national and regional staff).
 //!
@@ -18,7 +20,7 @@ use cms_aws::DynamoStore;
 use cms_domain::access::{can_view_case, list_scope, permits, sees_only_handover, status_filter, window, CaseAction};
 use cms_domain::case::{Case, CaseStatus};
 use cms_domain::ids::CaseId;
-use cms_domain::ports::{AuditLog, CaseListQuery, CaseStore, Clock, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseListQuery, CaseStore, Clock, ReferenceData, StoreError, SystemClock};
 use cms_domain::sla::{sla_views, SlaState};
 use cms_http::{json, respond, Problem};
 use lambda_http::{Body, Request, Response};
@@ -35,13 +37,14 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
     Deps { store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &env.table_name), clock: SystemClock }
 }
 
-pub async fn handle<S: CaseStore + AuditLog, C: Clock>(deps: &Deps<S, C>, req: Request) -> Response<Body> {
+pub async fn handle<S: CaseStore + AuditLog + ReferenceData, C: Clock>(deps: &Deps<S, C>, req: Request) -> Response<Body> {
     respond(route(deps, &req).await)
 }
 
-async fn route<S: CaseStore + AuditLog, C: Clock>(deps: &Deps<S, C>, req: &Request) -> Result<Response<Body>, Problem> {
+async fn route<S: CaseStore + AuditLog + ReferenceData, C: Clock>(deps: &Deps<S, C>, req: &Request) -> Result<Response<Body>, Problem> {
     let actor = cms_http::actor(req)?;
     match cms_http::route_key(req).as_str() {
+        "GET /me" => me(&deps.store, &actor).await,
         "GET /cases" => {
             let status = status_filter(cms_http::query(req, "status").as_deref()).map_err(|m| Problem::invalid_field("status", &m))?;
             let q =
@@ -108,6 +111,41 @@ async fn route<S: CaseStore + AuditLog, C: Clock>(deps: &Deps<S, C>, req: &Reque
         }
         _ => Err(Problem::method_not_allowed()),
     }
+}
+
+/// The caller as the portal needs them. The name comes from the user record (reference data).
+async fn me<S: ReferenceData>(store: &S, actor: &cms_domain::actor::Actor) -> Result<Response<Body>, Problem> {
+    use cms_domain::actor::{Org, Role};
+    let user = store.user(actor.user_id()).await.map_err(store_problem)?;
+    let (kind, id, region) = match actor.org() {
+        Org::School(s) => ("school", Some(s.to_string()), None),
+        Org::Provider(p) => ("provider", Some(p.to_string()), None),
+        Org::Ministry(r) => ("ministry", None, r.as_ref().map(|r| r.to_string())),
+    };
+    let role = actor.role();
+    let mut org = json!({ "kind": kind });
+    if let Some(id) = id {
+        org["id"] = json!(id);
+    }
+    if let Some(r) = region {
+        org["regionId"] = json!(r);
+    }
+    let mut body = json!({
+        "userId": actor.user_id(),
+        "role": role.as_str(),
+        "organisation": org,
+        "can": {
+            "makeRequests": cms_domain::access::can_make_requests(actor).is_some(),
+            "listCases": true,
+            "citReview": role == Role::Cit,
+            "readAudit": matches!(role, Role::National | Role::Regional),
+            "assignCaseManagers": role == Role::ProviderAdmin,
+        },
+    });
+    if let Some(u) = user {
+        body["displayName"] = json!(u.display_name);
+    }
+    Ok(json(200, &body))
 }
 
 /// What a former school sees of a case that moved to another school: that it was handed over and
