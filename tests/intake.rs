@@ -406,3 +406,28 @@ async fn drafts_can_be_discarded_and_expire_when_left_untouched() {
     let item = env.items().await.into_iter().find(|i| i.get("PK").and_then(|v| v.as_s().ok()) == Some(&format!("REFERRAL#{rid}"))).unwrap();
     assert!(item.get("expiresAt").is_none(), "a submitted request does not expire");
 }
+
+/// Issue 11: a submission's field problems come in one answer (a bad date used to be reported
+/// alone, and the missing fields only once it was fixed).
+#[tokio::test]
+async fn a_submission_names_every_field_problem_at_once() {
+    let env = TestEnv::new("in-onepass").await;
+    let body = json!({"submit": true, "student": {"fullName": STUDENT_NAME, "dateOfBirth": "21/03/2015"}});
+    let r = env.call(demo::LEAD, "POST", "/referrals", Some(body)).await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    for f in [
+        "student.dateOfBirth",
+        "student.nsn",
+        "student.yearLevel",
+        "whanau",
+        "homeAddress",
+        "reason",
+        "actionsTaken",
+        "absencePattern",
+        "primaryContactUserId",
+    ] {
+        assert!(fields.contains(&f), "{f} missing from {fields:?}");
+    }
+    assert!(case_items(&env).await.is_empty());
+}

@@ -168,7 +168,11 @@ where
     let form = form_from(body)?;
     known_school(&deps.store, school).await?;
     let now = deps.clock.now();
-    check_draft(&form, deps.clock.today_nz()).map_err(Problem::invalid)?;
+    if !submit_now {
+        // a draft may be incomplete, but what it holds must be well formed; a submission is
+        // checked completely below, so every problem is named in one answer
+        check_draft(&form, deps.clock.today_nz()).map_err(Problem::invalid)?;
+    }
     let referral = Referral {
         id: ReferralId::new_ulid(),
         school_id: school.clone(),
