@@ -21,7 +21,7 @@ use cms_domain::enrol::{self, delivery_marker, fingerprint, on_enrolled, receive
 use cms_domain::ids::CaseId;
 use cms_domain::outbox::publish_committed;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, StudentKeySource, SystemClock};
-use cms_http::{json, respond, Problem};
+use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -125,7 +125,7 @@ where
     K: SigningSecrets,
     I: StudentKeySource,
 {
-    respond(receive(deps, &req).await)
+    cms_http::answer(&req, receive(deps, &req)).await
 }
 
 /// How this process is named in the audit trail.
