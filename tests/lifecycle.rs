@@ -65,6 +65,7 @@ fn request(
         claims: Some(env.claims_of(user)),
         request_id: format!("lifecycle-{}", ulid_like()),
         source_ip: "127.0.0.1".into(),
+        ..Default::default()
     };
     (cms_http::apigw::request(&call).expect("event"), route.function_logical_id.clone())
 }

@@ -64,7 +64,7 @@ fn every_event_sample_is_what_its_consumer_expects() {
         let d: cms_domain::enrol::Delivery =
             serde_json::from_str(&std::fs::read_to_string(events_dir().join("enrol").join(name)).unwrap()).unwrap();
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
-        assert!(cms_domain::enrol::parse(&d, today).is_ok(), "{name}");
+        assert!(cms_domain::enrol::parse(&d, today.and_hms_opt(0, 0, 0).unwrap().and_utc(), today).is_ok(), "{name}");
     }
 }
 

@@ -100,7 +100,8 @@ fn count_chars(s: &str) -> usize {
 /// Trimmed text of 1..=max characters, or the error for `field`.
 fn check_text(field: &str, text: &str, max: usize, what: &str) -> Result<String, FieldError> {
     let t = text.trim();
-    if t.is_empty() {
+    if !crate::text::has_visible(t) {
+        // spaces, zero-width or other invisible characters only: nothing anyone could read
         return Err(FieldError { field: field.into(), message: format!("{what} cannot be empty") });
     }
     if count_chars(t) > max {
@@ -196,7 +197,8 @@ pub fn record_activity(
     let mut attendees = Vec::new();
     for (i, a) in input.attendees.iter().enumerate().take(MAX_ATTENDEES) {
         match check_text(&format!("attendees[{i}]"), a, MAX_ATTENDEE_CHARS, "An attendee") {
-            Ok(a) => attendees.push(a),
+            // attendees are people's names: one Unicode form, as PersonName keeps them
+            Ok(a) => attendees.push(crate::text::nfc(&a)),
             Err(e) => errors.push(e),
         }
     }
@@ -425,6 +427,18 @@ pub(crate) mod tests {
         bad.attendees = vec!["a".into(); MAX_ATTENDEES + 1];
         bad.notes = None;
         assert_eq!(field_of(record_activity(&c, &cm, &bad, now(), today)), vec!["attendees"]);
+    }
+
+    #[test]
+    fn invisible_only_comments_are_refused() {
+        let lead = actor(Role::AttendanceLead, "1001", "lead");
+        for text in ["\u{200B}", "\u{200B}\u{200C}\u{200D}\u{2060}\u{FEFF}", " \u{00A0}\u{3000} ", "\u{202E}\u{2066}"] {
+            match comment(&case(), &lead, text, None, now()) {
+                Err(ActivityError::Invalid(e)) => assert_eq!(e[0].field, "text", "{text:?}"),
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
+        assert!(comment(&case(), &lead, "\u{200B}Kia ora", None, now()).is_ok());
     }
 
     proptest! {

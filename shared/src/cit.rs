@@ -46,7 +46,11 @@ fn require_cit(actor: &Actor, case: &Case) -> Result<(), CitError> {
 /// A reason typed by CIT: trimmed, 1..=500 characters, no control characters (new lines and tabs are fine).
 pub fn reason(s: Option<&str>) -> Result<String, CitError> {
     match s.map(str::trim) {
-        Some(r) if !r.is_empty() && r.chars().count() <= 500 && !r.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) => {
+        Some(r)
+            if crate::text::has_visible(r)
+                && r.chars().count() <= 500
+                && !r.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) =>
+        {
             Ok(r.to_string())
         }
         _ => Err(CitError::ReasonRequired),
@@ -220,7 +224,7 @@ mod tests {
     }
     fn nen_case() -> Case {
         let d: Delivery = serde_json::from_value(crate::enrol::tests::nen_json()).unwrap();
-        let n = match parse(&d, chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()).unwrap() {
+        let n = match parse(&d, now(), chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()).unwrap() {
             Notification::NonEnrolment(n) => n,
             _ => unreachable!(),
         };

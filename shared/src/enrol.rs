@@ -153,10 +153,32 @@ fn required_nsn(s: Option<&str>, c: &mut Checker) -> Option<Nsn> {
     }
 }
 
-/// Parse a delivery's JSON into a checked notification, or say what is wrong field by field.
-pub fn parse(delivery: &Delivery, today: NaiveDate) -> Result<Notification, Vec<FieldError>> {
+/// How far ahead of our clock ENROL's `occurredAt` may be (clock skew between the systems).
+pub const OCCURRED_AT_SKEW_SECS: i64 = 300;
+
+/// `occurredAt`, when given: an RFC 3339 instant with its offset (`2026-11-20T02:00:00Z`), not
+/// later than now plus [`OCCURRED_AT_SKEW_SECS`].
+fn occurred_at(s: Option<&str>, now: DateTime<Utc>, c: &mut Checker) -> Option<DateTime<Utc>> {
+    let s = s?;
+    match DateTime::parse_from_rfc3339(s) {
+        Err(_) => {
+            c.err("occurredAt", "must be a date and time in RFC 3339 form with its offset, for example 2026-11-20T02:00:00Z");
+            None
+        }
+        Ok(t) if t.timestamp() > now.timestamp().saturating_add(OCCURRED_AT_SKEW_SECS) => {
+            c.err("occurredAt", "cannot be in the future");
+            None
+        }
+        Ok(t) => Some(t.with_timezone(&Utc)),
+    }
+}
+
+/// Parse a delivery's JSON into a checked notification, or say what is wrong field by field
+/// (`now`: our clock, for `occurredAt`; `today`: the New Zealand date, for the dates in `data`).
+pub fn parse(delivery: &Delivery, now: DateTime<Utc>, today: NaiveDate) -> Result<Notification, Vec<FieldError>> {
     let mut c = Checker { errors: Vec::new(), require: true };
     let id = notification_id(delivery.id.as_deref(), &mut c);
+    occurred_at(delivery.occurred_at.as_deref(), now, &mut c);
     let data = delivery.data.clone().unwrap_or(serde_json::Value::Null);
     if data.is_null() {
         c.err("data", "is required");

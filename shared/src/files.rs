@@ -182,13 +182,21 @@ pub fn request_upload(case: &Case, actor: &Actor, req: &UploadRequest, now: Date
         return Err(FileError::Closed("This case is closed: it can be read, but nothing more can be added to it."));
     }
     let mut errors = Vec::new();
-    let name = req.file_name.trim();
-    if name.is_empty() {
+    // one Unicode form (NFC): the name a Mac sends decomposed is stored as Windows would send it
+    let composed = crate::text::nfc(req.file_name.trim());
+    let name = composed.as_str();
+    if !crate::text::has_visible(name) {
         errors.push(FieldError { field: "fileName".into(), message: "enter the file's name".into() });
     } else if name.chars().count() > MAX_FILE_NAME_CHARS {
         errors.push(FieldError { field: "fileName".into(), message: format!("must be at most {MAX_FILE_NAME_CHARS} characters") });
     } else if name.chars().any(|c| c.is_control() || c == '/' || c == '\\') {
         errors.push(FieldError { field: "fileName".into(), message: "cannot contain / or \\ or control characters".into() });
+    } else if name.chars().any(crate::text::is_bidi_control) {
+        // `invoice\u{202E}fdp.exe` would show as `invoiceexe.pdf`
+        errors.push(FieldError {
+            field: "fileName".into(),
+            message: "cannot contain characters that change the direction of the text (they can disguise a file's type)".into(),
+        });
     }
     let content_type = allowed_content_type(&req.content_type);
     if content_type.is_none() {
@@ -353,6 +361,25 @@ mod tests {
         assert_eq!(fields(request_upload(&c, &lead, &bad, now())), vec!["fileName"]);
         let other = actor(Role::AttendanceLead, "1085", "x");
         assert_eq!(request_upload(&c, &other, &req("image/png", 5), now()), Err(FileError::NotVisible));
+    }
+
+    #[test]
+    fn file_names_are_composed_and_cannot_disguise_themselves() {
+        let c = case();
+        let lead = actor(Role::AttendanceLead, "1001", "lead");
+        let named = |n: &str| UploadRequest { file_name: n.into(), ..req("application/pdf", 10) };
+        let fields = |r: Result<FileRecord, FileError>| match r {
+            Err(FileError::Invalid(e)) => e.into_iter().map(|e| (e.field, e.message)).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        for bad in ["invoice\u{202E}fdp.exe", "plan\u{2067}.pdf", "a\u{200F}b.pdf", "\u{200B}\u{FEFF}", "\u{0007}plan.pdf"] {
+            let e = fields(request_upload(&c, &lead, &named(bad), now()));
+            assert_eq!(e.len(), 1, "{bad:?}: {e:?}");
+            assert_eq!(e[0].0, "fileName", "{bad:?}");
+        }
+        assert!(fields(request_upload(&c, &lead, &named("invoice\u{202E}fdp.exe"), now()))[0].1.contains("direction"));
+        let decomposed = request_upload(&c, &lead, &named("Hui a\u{0304}-wha\u{0304}nau plan.pdf"), now()).unwrap();
+        assert_eq!(decomposed.file_name, "Hui ā-whānau plan.pdf", "stored in NFC");
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod schedule;
 pub mod sensitive;
 pub mod sla;
 pub mod student;
+pub mod text;
 
 use chrono::{DateTime, NaiveDate, Utc};
 

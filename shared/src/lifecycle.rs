@@ -295,7 +295,7 @@ pub fn decide(case: &Case, actor: &Actor, cmd: &Command, now: DateTime<Utc>, tod
     }
     // The person's note is free text for the provider and the Ministry: its own entry, not shared
     // with the school (the shared status entry carries only the reason code).
-    if let Some(text) = note.filter(|n| !n.trim().is_empty()) {
+    if let Some(text) = note.filter(|n| crate::text::has_visible(n)) {
         timeline.push(TimelineEntry::new(
             &case.id,
             now,

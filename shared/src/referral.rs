@@ -299,8 +299,9 @@ impl Checker {
                 self.missing(field, what);
                 None
             }
-            Some("") => {
-                // an empty box in a draft is the same as not filled in yet
+            Some(t) if !crate::text::has_visible(t) => {
+                // an empty box in a draft is the same as not filled in yet (spaces and invisible
+                // characters such as zero-width spaces are empty)
                 self.missing(field, what);
                 None
             }
@@ -413,12 +414,13 @@ fn parse_fields(c: &mut Checker, f: &ReferralForm, today: NaiveDate) -> Parsed {
         None => None,
         Some(d) => parse_date_of_birth(d, today).map_err(|m| c.err("student.dateOfBirth", m)).ok(),
     };
-    let nsn = match s.nsn.as_deref().map(str::trim) {
-        None | Some("") if student_present => {
+    // an empty box is "not filled in yet"; anything else must be the NSN exactly (no padding)
+    let nsn = match s.nsn.as_deref().filter(|n| !n.trim().is_empty()) {
+        None if student_present => {
             c.missing("student.nsn", "The student's National Student Number (NSN, from ENROL or your student management system)");
             None
         }
-        None | Some("") => None,
+        None => None,
         Some(n) => Nsn::parse(n).map_err(|m| c.err("student.nsn", m)).ok(),
     };
     let year = match s.year_level {

@@ -70,7 +70,7 @@ pub fn add_note(
         return Err(SensitiveError::NotPermitted);
     }
     let text = text.trim();
-    if text.is_empty() || text.chars().count() > 4000 || text.chars().any(|c| c.is_control() && !"\n\r\t".contains(c)) {
+    if !crate::text::has_visible(text) || text.chars().count() > 4000 || text.chars().any(|c| c.is_control() && !"\n\r\t".contains(c)) {
         return Err(SensitiveError::Invalid);
     }
     let note = SensitiveNote { id: EntryId::new_ulid(), kind, text: text.to_string(), at: now, by: By::actor(actor) };

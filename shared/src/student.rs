@@ -12,8 +12,9 @@ pub struct PersonName(String);
 
 impl PersonName {
     pub fn parse(s: &str) -> Result<Self, &'static str> {
-        let collapsed = s.split_whitespace().collect::<Vec<_>>().join(" ");
-        if collapsed.is_empty() {
+        // one Unicode form (NFC): "Whānau" typed with a combining macron is the same name
+        let collapsed = crate::text::nfc(s).split_whitespace().collect::<Vec<_>>().join(" ");
+        if !crate::text::has_visible(&collapsed) {
             return Err("enter a name");
         }
         if collapsed.chars().count() > 120 {
@@ -52,9 +53,17 @@ impl From<PersonName> for String {
     }
 }
 
-/// Parse a calendar date written `YYYY-MM-DD`.
+/// Parse a calendar date written exactly `YYYY-MM-DD` (four-digit year, two-digit month and day,
+/// nothing before or after): `2026-1-1`, `+2026-11-20` and ` 2026-11-20` are refused, so one date
+/// has one spelling everywhere it is stored or compared.
 pub fn parse_date(s: &str) -> Result<NaiveDate, &'static str> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| "must be a real date written as YYYY-MM-DD, for example 2015-03-21")
+    let b = s.as_bytes();
+    let shaped = b.len() == 10 && b[4] == b'-' && b[7] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shaped {
+        return Err("must be a date written as YYYY-MM-DD with a four-digit year and two-digit month and day, for example 2015-03-21");
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| "is not a real date: check the day and the month (YYYY-MM-DD, for example 2015-03-21)")
 }
 
 /// Whole years between `dob` and `on` (birthdays on 29 February count on 1 March in common years).
@@ -91,25 +100,25 @@ pub fn parse_date_of_birth(s: &str, today: NaiveDate) -> Result<NaiveDate, &'sta
     Ok(dob)
 }
 
-/// National Student Number: 1 to 10 digits.
+/// National Student Number: 1 to 10 ASCII digits and nothing else (no spaces, signs or
+/// separators: a request and ENROL must name a student the same way). Leading zeros are
+/// normalised, not refused: the NSN is a number and systems show it zero-padded to ten digits or
+/// not, so `0123456789` and `123456789` are the same student (one key, one active case). All
+/// zeros is not an NSN.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Nsn(String);
 
 impl Nsn {
     pub fn parse(s: &str) -> Result<Self, &'static str> {
-        let t = s.trim();
-        if t.is_empty() || t.len() > 10 || !t.bytes().all(|b| b.is_ascii_digit()) {
-            return Err("must be the National Student Number: up to 10 digits");
+        if s.is_empty() || s.len() > 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("must be the National Student Number: 1 to 10 digits, with no spaces or other characters");
         }
-        Ok(Self(t.trim_start_matches('0').to_string()).or_zero())
-    }
-    fn or_zero(self) -> Self {
-        if self.0.is_empty() {
-            Self("0".into())
-        } else {
-            self
+        let digits = s.trim_start_matches('0');
+        if digits.is_empty() {
+            return Err("must be the National Student Number: it cannot be all zeros");
         }
+        Ok(Self(digits.to_string()))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -289,6 +298,35 @@ mod tests {
         assert!(PersonName::parse("   ").is_err());
         assert!(PersonName::parse("R2D2").is_err());
         assert_eq!(PersonName::parse("Mere TĀNE").unwrap().normalised(), "mere tane");
+    }
+
+    #[test]
+    fn dates_have_one_spelling() {
+        assert_eq!(parse_date("2026-11-20"), Ok(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()));
+        for s in ["2026-1-1", "+2026-11-20", " 2026-11-20", "2026-11-20 ", "02026-11-20", "2026-11-2", "2026/11/20", "２０２６-11-20", ""]
+        {
+            let e = parse_date(s).expect_err(s);
+            assert!(e.contains("YYYY-MM-DD"), "{s}: {e}");
+        }
+        assert!(parse_date("2026-02-30").unwrap_err().contains("not a real date"));
+    }
+
+    #[test]
+    fn nsns_are_digits_only_and_leading_zeros_normalised() {
+        assert_eq!(Nsn::parse("0123456789").unwrap(), Nsn::parse("123456789").unwrap());
+        assert_eq!(Nsn::parse("0123456789").unwrap().as_str(), "123456789");
+        for s in [" 123456789", "123456789 ", "\t123", "+123", "-123", "12 345", "１２３", "0", "0000000000", "12345678901", ""] {
+            assert!(Nsn::parse(s).is_err(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn names_are_nfc_and_visible() {
+        let composed = PersonName::parse("Whānau Testname").unwrap();
+        let decomposed = PersonName::parse("Wha\u{0304}nau Testname").unwrap();
+        assert_eq!(composed, decomposed);
+        assert_eq!(decomposed.as_str(), "Whānau Testname");
+        assert!(PersonName::parse("\u{200B}\u{200D}").is_err());
     }
 
     #[test]

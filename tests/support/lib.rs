@@ -92,22 +92,54 @@ impl TestEnv {
         extra_headers: Vec<(String, String)>,
         body: Option<String>,
     ) -> Reply {
+        self.call_bytes(claims, method, path, extra_headers, body.as_deref().map(str::as_bytes)).await
+    }
+
+    /// Like [`TestEnv::call_full`] with the body as raw bytes (not UTF-8: base64, as API Gateway
+    /// sends it). `content-type: application/json` unless `extra_headers` names another.
+    pub async fn call_bytes(
+        &self,
+        claims: Option<HashMap<String, String>>,
+        method: &str,
+        path: &str,
+        extra_headers: Vec<(String, String)>,
+        body: Option<&[u8]>,
+    ) -> Reply {
+        self.call_reply(claims, method, path, extra_headers, body).await.0
+    }
+
+    /// Like [`TestEnv::call_bytes`], also returning the response's headers and its request id.
+    pub async fn call_reply(
+        &self,
+        claims: Option<HashMap<String, String>>,
+        method: &str,
+        path: &str,
+        extra_headers: Vec<(String, String)>,
+        body: Option<&[u8]>,
+    ) -> (Reply, lambda_http::http::HeaderMap, String) {
         let (path_only, query) = path.split_once('?').unwrap_or((path, ""));
         let (route, params) = cms_local::server::find_route(&self.routes, method, path_only)
             .unwrap_or_else(|| panic!("no route in template.yaml for {method} {path_only}"));
         let n = self.requests.fetch_add(1, Ordering::Relaxed);
+        let default_type = if extra_headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+            vec![]
+        } else {
+            vec![("content-type".to_string(), "application/json".to_string())]
+        };
+        let request_id = format!("test-{n}");
         let call = ApiCall {
             method: method.to_string(),
             path: path_only.to_string(),
             route: route.path.clone(),
             path_parameters: params,
             raw_query: query.to_string(),
-            headers: [vec![("content-type".to_string(), "application/json".to_string())], extra_headers].concat(),
-            body,
+            headers: [default_type, extra_headers].concat(),
             claims,
-            request_id: format!("test-{n}"),
+            request_id: request_id.clone(),
             source_ip: "127.0.0.1".into(),
-        };
+            ..ApiCall::default()
+        }
+        .with_body_bytes(body);
         let req = cms_http::apigw::request(&call).expect("a valid API Gateway v2 event");
         let handler =
             self.registry.http(&route.function_logical_id).unwrap_or_else(|| panic!("{} is not registered", route.function_logical_id));
@@ -123,7 +155,7 @@ impl TestEnv {
         let broken = contract::contract().check(method, &route.path, status, content_type, &text);
         assert!(broken.is_empty(), "the response breaks docs/openapi.yaml:\n{}\nbody: {text}", broken.join("\n"));
         let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-        Reply { status, body }
+        (Reply { status, body }, resp.headers().clone(), request_id)
     }
 
     /// Run the event flow: deliver what the rules' queues hold to their functions, until quiet.

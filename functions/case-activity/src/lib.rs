@@ -21,7 +21,7 @@ use cms_domain::ids::CaseId;
 use cms_domain::outbox::publish_committed;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, StoreError, SystemClock};
 use cms_domain::referral::FieldError;
-use cms_http::{json, respond, Problem};
+use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -36,7 +36,7 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
 }
 
 pub async fn handle<S: CaseStore + AuditLog, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: Request) -> Response<Body> {
-    respond(route(deps, &req).await)
+    cms_http::answer(&req, route(deps, &req)).await
 }
 
 async fn route<S: CaseStore + AuditLog, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: &Request) -> Result<Response<Body>, Problem> {

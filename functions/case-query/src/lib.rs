@@ -22,7 +22,7 @@ use cms_domain::case::{Case, CaseStatus};
 use cms_domain::ids::CaseId;
 use cms_domain::ports::{AuditLog, CaseListQuery, CaseStore, Clock, ReferenceData, StoreError, SystemClock};
 use cms_domain::sla::{sla_views, SlaState};
-use cms_http::{json, respond, Problem};
+use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
@@ -38,7 +38,7 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
 }
 
 pub async fn handle<S: CaseStore + AuditLog + ReferenceData, C: Clock>(deps: &Deps<S, C>, req: Request) -> Response<Body> {
-    respond(route(deps, &req).await)
+    cms_http::answer(&req, route(deps, &req)).await
 }
 
 async fn route<S: CaseStore + AuditLog + ReferenceData, C: Clock>(deps: &Deps<S, C>, req: &Request) -> Result<Response<Body>, Problem> {

@@ -23,7 +23,7 @@ use cms_domain::ids::{CaseId, ProviderId};
 use cms_domain::intake::{self, DuplicateError};
 use cms_domain::outbox::publish_committed;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
-use cms_http::{json, respond, Problem};
+use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -72,7 +72,7 @@ where
     B: EventBus,
     C: Clock,
 {
-    respond(route(deps, &req).await)
+    cms_http::answer(&req, route(deps, &req)).await
 }
 
 fn store_problem(e: StoreError) -> Problem {

@@ -1,8 +1,11 @@
 //! `nen-webhook`: `POST /enrol/events`, called by ENROL (no portal token on this route).
 //!
 //! 1. Authenticate: HMAC-SHA256 signature over `"{t}.{raw body}"` ([`signature`]), either of two
-//!    secrets, timestamp within 5 minutes. Anything else → 401 and nothing stored.
-//! 2. Parse: malformed JSON, missing fields, impossible dates → 400 with field messages.
+//!    secrets, timestamp within 5 minutes. Anything else → 401 and nothing stored. Nothing of the
+//!    body is read before this (an unsigned body that is not even text is a 401, not a 400).
+//! 2. Parse: `Content-Type` other than `application/json` → 415; malformed JSON, missing fields,
+//!    impossible or non-canonical dates and NSNs, an `occurredAt` that is not an RFC 3339 instant
+//!    or is in the future → 400 with field messages.
 //! 3. Exactly once on ENROL's notification id: the first delivery's answer is stored with a digest
 //!    of its body in the same transaction as its effect; a repeat gets the same answer, a different
 //!    body under a used id gets 409.
@@ -21,7 +24,7 @@ use cms_domain::enrol::{self, delivery_marker, fingerprint, on_enrolled, receive
 use cms_domain::ids::CaseId;
 use cms_domain::outbox::publish_committed;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, StudentKeySource, SystemClock};
-use cms_http::{json, respond, Problem};
+use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -125,7 +128,7 @@ where
     K: SigningSecrets,
     I: StudentKeySource,
 {
-    respond(receive(deps, &req).await)
+    cms_http::answer(&req, receive(deps, &req)).await
 }
 
 /// How this process is named in the audit trail.
@@ -139,6 +142,15 @@ fn store_problem(e: StoreError) -> Problem {
 /// The marker key of a notification id.
 fn key_of(notification_id: &str) -> String {
     format!("ENROL#{notification_id}")
+}
+
+/// Is the body declared JSON? `application/json`, parameters (`; charset=utf-8`) allowed.
+fn is_json(req: &Request) -> bool {
+    req.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// A repeat of a delivery: the stored answer, or a conflict if the body differs.
@@ -175,6 +187,13 @@ where
         tracing::warn!(reason = ?e, "ENROL delivery refused: signature");
         return Err(Problem::new(401, "Signature not accepted", e.message()));
     }
+    if !is_json(req) {
+        return Err(Problem::new(
+            415,
+            "Unsupported media type",
+            "Send the notification as JSON with the header Content-Type: application/json.",
+        ));
+    }
     // a JSON object only: serde's derived struct would also read an array (fields by position)
     if body.iter().find(|b| !b.is_ascii_whitespace()).is_none_or(|b| *b != b'{') {
         return Err(Problem::bad_request("The body must be a JSON object: an ENROL notification."));
@@ -188,7 +207,7 @@ where
             format!("The body is not an ENROL notification: {what}.")
         })
     })?;
-    let notification = enrol::parse(&delivery, deps.clock.today_nz()).map_err(Problem::invalid)?;
+    let notification = enrol::parse(&delivery, now, deps.clock.today_nz()).map_err(Problem::invalid)?;
     let fp = fingerprint(body);
     let key = key_of(notification.id());
     if let Some(stored) = deps.store.marker(&key).await.map_err(store_problem)? {

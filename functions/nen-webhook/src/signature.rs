@@ -47,7 +47,12 @@ fn parse_header(h: &str) -> Result<(i64, Vec<Vec<u8>>), SignatureError> {
     for part in h.split(',') {
         let (k, v) = part.trim().split_once('=').ok_or(SignatureError::Malformed)?;
         match k {
-            "t" => t = Some(v.parse::<i64>().map_err(|_| SignatureError::Malformed)?),
+            // unix seconds as ASCII digits only (no sign, no padding), short enough that no
+            // arithmetic on it can overflow
+            "t" if !v.is_empty() && v.len() <= 12 && v.bytes().all(|b| b.is_ascii_digit()) => {
+                t = Some(v.parse::<i64>().map_err(|_| SignatureError::Malformed)?)
+            }
+            "t" => return Err(SignatureError::Malformed),
             "v1" => {
                 if v.len() != 64 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(SignatureError::Malformed);
@@ -71,7 +76,7 @@ fn parse_header(h: &str) -> Result<(i64, Vec<Vec<u8>>), SignatureError> {
 pub fn verify(header: Option<&str>, body: &[u8], secrets: &[Vec<u8>], now: i64) -> Result<(), SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
     let (t, sigs) = parse_header(header)?;
-    if (now - t).abs() > TOLERANCE_SECS {
+    if now.abs_diff(t) > TOLERANCE_SECS.unsigned_abs() {
         return Err(SignatureError::Stale);
     }
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
@@ -130,7 +135,37 @@ mod tests {
         );
     }
 
+    #[test]
+    fn extreme_or_unusual_timestamps_are_refused_without_panicking() {
+        let secrets = vec![b"k".to_vec()];
+        let sig = "0".repeat(64);
+        for t in [
+            "-9223372036854775808",
+            "9223372036854775807",
+            "-1",
+            "+1795500000",
+            " 1795500000",
+            "1795500000.5",
+            "",
+            "0x1A",
+            "99999999999999999999",
+        ] {
+            assert_eq!(verify(Some(&format!("t={t},v1={sig}")), b"{}", &secrets, NOW), Err(SignatureError::Malformed), "t={t}");
+        }
+        // far from now in either direction: stale, whatever now is
+        assert_eq!(verify(Some(&format!("t=0,v1={sig}")), b"{}", &secrets, NOW), Err(SignatureError::Stale));
+        assert_eq!(verify(Some(&format!("t=999999999999,v1={sig}")), b"{}", &secrets, NOW), Err(SignatureError::Stale));
+        assert_eq!(verify(Some(&format!("t=0,v1={sig}")), b"{}", &secrets, i64::MIN), Err(SignatureError::Stale));
+        assert_eq!(verify(Some(&format!("t=999999999999,v1={sig}")), b"{}", &secrets, i64::MAX), Err(SignatureError::Stale));
+    }
+
     proptest! {
+        #[test]
+        fn any_timestamp_never_panics(t in any::<i64>(), now in any::<i64>()) {
+            let header = format!("t={t},v1={}", sign(b"k", t, b"x"));
+            let _ = verify(Some(&header), b"x", &[b"k".to_vec()], now);
+        }
+
         #[test]
         fn only_the_exact_body_verifies(body in proptest::collection::vec(any::<u8>(), 0..200), flip in 0usize..200) {
             let secrets = vec![b"s3cret".to_vec()];

@@ -14,7 +14,7 @@ use cms_domain::access::can_view_case;
 use cms_domain::ids::CaseId;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, SensitiveStore, StoreError, SystemClock};
 use cms_domain::sensitive::{add_note, readable_kinds, SensitiveError, SensitiveKind};
-use cms_http::{json, respond, Problem};
+use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -41,7 +41,7 @@ where
     S: CaseStore + SensitiveStore + AuditLog,
     C: Clock,
 {
-    respond(route(deps, &req).await)
+    cms_http::answer(&req, route(deps, &req)).await
 }
 
 fn store_problem(e: StoreError) -> Problem {

@@ -29,7 +29,7 @@ use cms_domain::referral::{
     check_draft, validate_submission, Referral, ReferralForm, ReferralStatus, Rejection, SubmissionContext, SubmitOutcome, ValidReferral,
 };
 use cms_domain::student::StudentIdentity;
-use cms_http::{json, respond, Problem};
+use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 
@@ -61,7 +61,7 @@ where
     C: Clock,
     K: StudentKeySource,
 {
-    respond(route(deps, &req).await)
+    cms_http::answer(&req, route(deps, &req)).await
 }
 
 async fn route<S, B, C, K>(deps: &Deps<S, B, C, K>, req: &Request) -> Result<Response<Body>, Problem>

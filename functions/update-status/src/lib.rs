@@ -22,7 +22,7 @@ use cms_domain::ids::{CaseId, UserId};
 use cms_domain::lifecycle::{self, Action, CloseReason, Command, LifecycleError, PauseAttestation};
 use cms_domain::outbox::publish_committed;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
-use cms_http::{json, respond, Problem};
+use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -45,7 +45,7 @@ where
     B: EventBus,
     C: Clock,
 {
-    respond(route(deps, &req).await)
+    cms_http::answer(&req, route(deps, &req)).await
 }
 
 async fn route<S, B, C>(deps: &Deps<S, B, C>, req: &Request) -> Result<Response<Body>, Problem>

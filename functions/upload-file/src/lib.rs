@@ -17,7 +17,7 @@ use cms_domain::files::{
 use cms_domain::ids::CaseId;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, FileRecords, FileStore, StoreError, SystemClock};
 use cms_domain::referral::FieldError;
-use cms_http::{json, respond, Problem};
+use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -39,7 +39,7 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
 }
 
 pub async fn handle<S: CaseStore + FileRecords + AuditLog, F: FileStore, C: Clock>(deps: &Deps<S, F, C>, req: Request) -> Response<Body> {
-    respond(route(deps, &req).await)
+    cms_http::answer(&req, route(deps, &req)).await
 }
 
 #[derive(Deserialize)]

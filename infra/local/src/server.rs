@@ -63,6 +63,9 @@ fn bearer(headers: &hyper::HeaderMap) -> Option<&str> {
 }
 
 async fn handle(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: SocketAddr) -> Resp {
+    // API Gateway's request id: in the gateway's own problems and in the function's
+    let request_id = ulid::Ulid::new().to_string();
+    let problem = |p: Problem| problem(p.for_request(&request_id));
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let raw_query = req.uri().query().unwrap_or_default().to_string();
@@ -99,14 +102,6 @@ async fn handle(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: Socke
         Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(),
         Err(_) => return problem(Problem::bad_request("The request body could not be read.")),
     };
-    let body = if bytes.is_empty() {
-        None
-    } else {
-        match String::from_utf8(bytes.to_vec()) {
-            Ok(s) => Some(s),
-            Err(_) => return problem(Problem::bad_request("The request body must be UTF-8 JSON.")),
-        }
-    };
     let headers = parts.headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string()))).collect();
     let call = ApiCall {
         method: method.clone(),
@@ -115,11 +110,14 @@ async fn handle(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: Socke
         path_parameters: params,
         raw_query,
         headers,
-        body,
         claims,
-        request_id: ulid::Ulid::new().to_string(),
+        request_id: request_id.clone(),
         source_ip: peer.ip().to_string(),
-    };
+        ..ApiCall::default()
+    }
+    // as API Gateway does: a body that is not UTF-8 text reaches the function base64-encoded,
+    // and the function decides what it means (the ENROL webhook checks its signature first)
+    .with_body_bytes((!bytes.is_empty()).then_some(&bytes[..]));
     let lambda_req = match cms_http::apigw::request(&call) {
         Ok(r) => r,
         Err(e) => {

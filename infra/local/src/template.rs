@@ -405,6 +405,48 @@ mod tests {
     }
 
     #[test]
+    fn cors_lets_the_portal_use_every_route_and_documented_header() {
+        let text = std::fs::read_to_string(repo_root().join("template.yaml")).expect("template.yaml");
+        let doc: Value = serde_yaml::from_str(&text).expect("YAML");
+        let cors = get(&doc, "Resources")
+            .and_then(|r| get(r, "HttpApi"))
+            .and_then(|a| get(a, "Properties"))
+            .and_then(|p| get(p, "CorsConfiguration"))
+            .expect("HttpApi has a CorsConfiguration");
+        let list = |name: &str| -> BTreeSet<String> {
+            get(cors, name)
+                .and_then(Value::as_sequence)
+                .unwrap_or_else(|| panic!("CorsConfiguration.{name} is a list"))
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_ascii_lowercase)
+                .collect()
+        };
+        let methods = list("AllowMethods");
+        for r in real().routes() {
+            assert!(methods.contains(&r.method.to_ascii_lowercase()), "CORS AllowMethods lacks {} (route {})", r.method, r.path);
+        }
+        let allowed = list("AllowHeaders");
+        for h in ["authorization", "content-type", "if-match", "idempotency-key"] {
+            assert!(allowed.contains(h), "CORS AllowHeaders lacks {h}");
+        }
+        let exposed = list("ExposeHeaders");
+        for h in ["etag", "location"] {
+            assert!(exposed.contains(h), "CORS ExposeHeaders lacks {h}");
+        }
+        // the only origin: the PortalBaseUrl parameter
+        let origins = get(cors, "AllowOrigins").and_then(Value::as_sequence).expect("AllowOrigins");
+        assert_eq!(origins.len(), 1);
+        match &origins[0] {
+            Value::Tagged(t) => {
+                assert_eq!(t.tag.to_string(), "!Ref");
+                assert_eq!(t.value.as_str(), Some("PortalBaseUrl"));
+            }
+            other => panic!("AllowOrigins must be !Ref PortalBaseUrl, not {other:?}"),
+        }
+    }
+
+    #[test]
     fn tags_are_handled() {
         let t = parse(
             r#"

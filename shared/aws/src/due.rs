@@ -6,7 +6,6 @@
 use crate::dynamo::{case_item, from_item, index, s, ts, unavailable, DynamoStore, Item};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
 use cms_domain::case::Case;
 use cms_domain::events::EventEnvelope;
@@ -15,20 +14,17 @@ use cms_domain::ports::{DueStore, Page, StoreError};
 use cms_domain::schedule;
 use std::collections::HashMap;
 
-fn encode(k: Option<Item>) -> Option<String> {
+/// The signed cursor (see [`crate::cursor`]) of a page of list `list`.
+fn encode(store: &DynamoStore, list: &str, k: Option<Item>) -> Option<String> {
     k.map(|k| {
         let m: HashMap<String, String> = k.iter().filter_map(|(n, v)| v.as_s().ok().map(|x| (n.clone(), x.clone()))).collect();
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&m).unwrap_or_default())
+        store.cursors().seal(list, &m)
     })
 }
 
-fn decode(c: Option<String>) -> Result<Option<Item>, StoreError> {
+fn decode(store: &DynamoStore, list: &str, c: Option<String>) -> Result<Option<Item>, StoreError> {
     let Some(c) = c else { return Ok(None) };
-    let m: HashMap<String, String> = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(c)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or(StoreError::InvalidCursor)?;
+    let m: HashMap<String, String> = store.cursors().open(list, &c)?;
     Ok(Some(m.into_iter().map(|(n, v)| (n, s(v))).collect()))
 }
 
@@ -39,6 +35,7 @@ fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
 #[async_trait]
 impl DueStore for DynamoStore {
     async fn due_cases(&self, shard: u32, today: NaiveDate, limit: u32, cursor: Option<String>) -> Result<Page<Case>, StoreError> {
+        let list = format!("due|{shard}");
         let out = self
             .client()
             .query()
@@ -49,7 +46,7 @@ impl DueStore for DynamoStore {
             .expression_attribute_values(":upto", s(schedule::due_sk_upper_bound(today)))
             .scan_index_forward(true)
             .limit(limit.clamp(1, 1000) as i32)
-            .set_exclusive_start_key(decode(cursor)?)
+            .set_exclusive_start_key(decode(self, &list, cursor)?)
             .send()
             .await
             .map_err(unavailable)?;
@@ -64,7 +61,7 @@ impl DueStore for DynamoStore {
                 }
             }
         }
-        Ok(Page { items, next: encode(out.last_evaluated_key) })
+        Ok(Page { items, next: encode(self, &list, out.last_evaluated_key) })
     }
 
     async fn stale_outbox(
@@ -73,6 +70,7 @@ impl DueStore for DynamoStore {
         limit: u32,
         cursor: Option<String>,
     ) -> Result<Page<(CaseId, EventEnvelope)>, StoreError> {
+        let list = "outbox";
         let out = self
             .client()
             .query()
@@ -83,7 +81,7 @@ impl DueStore for DynamoStore {
             .expression_attribute_values(":before", s(ts(before)))
             .scan_index_forward(true)
             .limit(limit.clamp(1, 1000) as i32)
-            .set_exclusive_start_key(decode(cursor)?)
+            .set_exclusive_start_key(decode(self, list, cursor)?)
             .send()
             .await
             .map_err(unavailable)?;
@@ -105,7 +103,7 @@ impl DueStore for DynamoStore {
                 }
             }
         }
-        Ok(Page { items, next: encode(out.last_evaluated_key) })
+        Ok(Page { items, next: encode(self, list, out.last_evaluated_key) })
     }
 }
 

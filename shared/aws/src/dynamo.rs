@@ -1,12 +1,12 @@
 //! The single-table DynamoDB adapter: cases, their timelines and outboxes, CA requests, and the
 //! reference data (schools, catchments, providers, users). Key design: docs/architecture.md.
 
+use crate::cursor::CursorSigner;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
 use aws_sdk_dynamodb::Client;
-use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
 use cms_domain::access::ListScope;
 use cms_domain::case::{Case, CaseChange, CaseStatus, Marker, TimelineEntry};
@@ -41,6 +41,7 @@ const OUTBOX_TTL_DAYS: i64 = 14;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    cursors: CursorSigner,
 }
 
 /// One reference-data record, for seeding.
@@ -229,18 +230,39 @@ struct Cursor {
     k: Option<HashMap<String, String>>,
 }
 
-fn encode_cursor(c: &Cursor) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(c).unwrap_or_default())
+/// Which list a cursor pages (its binding, see [`crate::cursor`]).
+fn cases_list(q: &CaseListQuery) -> String {
+    let scope = match &q.scope {
+        ListScope::School(id) => format!("school:{id}"),
+        ListScope::PrimaryContact(id) => format!("contact:{id}"),
+        ListScope::Provider(id) => format!("provider:{id}"),
+        ListScope::National => "national".to_string(),
+    };
+    format!("cases|{scope}|{}", q.status.map(|s| s.as_str()).unwrap_or("*"))
 }
 
-fn decode_cursor(s: Option<&str>) -> Result<Cursor, StoreError> {
-    match s {
-        None => Ok(Cursor::default()),
-        Some(s) => base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(s)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or(StoreError::InvalidCursor),
+impl DynamoStore {
+    fn encode_cursor(&self, list: &str, c: &Cursor) -> String {
+        self.cursors.seal(list, c)
+    }
+
+    fn decode_cursor(&self, list: &str, s: Option<&str>) -> Result<Cursor, StoreError> {
+        match s {
+            None => Ok(Cursor::default()),
+            Some(s) => self.cursors.open(list, s),
+        }
+    }
+
+    /// The signer of this table's page cursors.
+    pub(crate) fn cursors(&self) -> &CursorSigner {
+        &self.cursors
+    }
+
+    /// The same store with cursors signed by `secret` (see [`crate::cursor`]); by default the
+    /// secret is `CURSOR_KEY` or the local default.
+    pub fn with_cursor_secret(mut self, secret: &[u8]) -> Self {
+        self.cursors = CursorSigner::new(secret, &self.table);
+        self
     }
 }
 
@@ -254,7 +276,8 @@ fn strings_to_key(k: &HashMap<String, String>) -> Item {
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        DynamoStore { client, table: table.into() }
+        let table = table.into();
+        DynamoStore { client, cursors: CursorSigner::from_env(&table), table }
     }
 
     pub fn client(&self) -> &Client {
@@ -534,7 +557,8 @@ impl ReferralStore for DynamoStore {
     }
 
     async fn drafts(&self, school: &SchoolId, limit: u32, cursor: Option<String>) -> Result<Page<Referral>, StoreError> {
-        let c = decode_cursor(cursor.as_deref())?;
+        let list = format!("drafts|{school}");
+        let c = self.decode_cursor(&list, cursor.as_deref())?;
         let (items, next) = self
             .query_page(
                 index::BY_SCHOOL,
@@ -548,7 +572,7 @@ impl ReferralStore for DynamoStore {
             )
             .await?;
         let items = items.into_iter().map(from_item).collect::<Result<Vec<Referral>, _>>()?;
-        Ok(Page { items, next: next.map(|k| encode_cursor(&Cursor { s: 0, k: Some(k) })) })
+        Ok(Page { items, next: next.map(|k| self.encode_cursor(&list, &Cursor { s: 0, k: Some(k) })) })
     }
 }
 
@@ -581,7 +605,8 @@ impl CaseStore for DynamoStore {
     }
 
     async fn list_cases(&self, q: &CaseListQuery) -> Result<Page<Case>, StoreError> {
-        let c = decode_cursor(q.cursor.as_deref())?;
+        let list = cases_list(q);
+        let c = self.decode_cursor(&list, q.cursor.as_deref())?;
         let (items, next) = match &q.scope {
             ListScope::School(school) => {
                 let (items, k) = self
@@ -652,7 +677,7 @@ impl CaseStore for DynamoStore {
             }
         };
         let items = items.into_iter().map(from_item).collect::<Result<Vec<Case>, _>>()?;
-        Ok(Page { items, next: next.map(|c| encode_cursor(&c)) })
+        Ok(Page { items, next: next.map(|c| self.encode_cursor(&list, &c)) })
     }
 
     async fn timeline(&self, id: &CaseId) -> Result<Vec<TimelineEntry>, StoreError> {
@@ -660,7 +685,8 @@ impl CaseStore for DynamoStore {
     }
 
     async fn timeline_page(&self, id: &CaseId, limit: u32, cursor: Option<String>) -> Result<Page<TimelineEntry>, StoreError> {
-        let c = decode_cursor(cursor.as_deref())?;
+        let list = format!("timeline|{id}");
+        let c = self.decode_cursor(&list, cursor.as_deref())?;
         let pk = format!("CASE#{id}");
         // a cursor from another case's timeline is not accepted
         if let Some(k) = &c.k {
@@ -683,7 +709,7 @@ impl CaseStore for DynamoStore {
             .await
             .map_err(unavailable)?;
         let items = res.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<Vec<TimelineEntry>, _>>()?;
-        let next = res.last_evaluated_key.as_ref().map(|k| encode_cursor(&Cursor { s: 0, k: Some(key_to_strings(k)) }));
+        let next = res.last_evaluated_key.as_ref().map(|k| self.encode_cursor(&list, &Cursor { s: 0, k: Some(key_to_strings(k)) }));
         Ok(Page { items, next })
     }
 

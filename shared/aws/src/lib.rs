@@ -2,6 +2,7 @@
 //! passed in; nothing here reads the system clock or decides a rule.
 
 pub mod audit;
+pub mod cursor;
 pub mod due;
 pub mod dynamo;
 pub mod eventbridge;

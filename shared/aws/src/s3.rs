@@ -167,15 +167,12 @@ impl FileStore for S3FileStore {
 
     async fn download_url(&self, key: &str, file_name: &str, expires_in: std::time::Duration) -> Result<String, StoreError> {
         let cfg = PresigningConfig::expires_in(expires_in).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        // the name as the browser saves it: quotes and non-ASCII replaced
-        let safe: String =
-            file_name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
         let req = self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(key)
-            .response_content_disposition(format!("attachment; filename=\"{safe}\""))
+            .response_content_disposition(content_disposition(file_name))
             .presigned(cfg)
             .await
             .map_err(|e| s3_error("presign", e))?;
@@ -215,10 +212,51 @@ impl FileStore for S3FileStore {
     }
 }
 
+/// `Content-Disposition` for a download, RFC 6266: `filename*=UTF-8''…` (RFC 5987 percent-encoding)
+/// carries the name exactly, macrons included (`Hui ā-whānau plan.pdf`); `filename="…"` is the
+/// ASCII fallback for old clients (non-ASCII, quotes, backslashes and controls as `_`).
+pub fn content_disposition(file_name: &str) -> String {
+    let fallback: String =
+        file_name.chars().map(|c| if (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ' { c } else { '_' }).collect();
+    let mut encoded = String::with_capacity(file_name.len() * 3);
+    for b in file_name.bytes() {
+        // RFC 5987 attr-char: ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn downloads_keep_the_name_exactly_in_filename_star() {
+        let d = content_disposition("Hui ā-whānau plan.pdf");
+        assert_eq!(d, "attachment; filename=\"Hui _-wh_nau plan.pdf\"; filename*=UTF-8''Hui%20%C4%81-wh%C4%81nau%20plan.pdf");
+        // decoding filename* gives the name back, byte for byte
+        let star = d.split("filename*=UTF-8''").nth(1).unwrap();
+        let mut bytes = Vec::new();
+        let mut it = star.bytes();
+        while let Some(b) = it.next() {
+            if b == b'%' {
+                let h: String = [it.next().unwrap() as char, it.next().unwrap() as char].iter().collect();
+                bytes.push(u8::from_str_radix(&h, 16).unwrap());
+            } else {
+                bytes.push(b);
+            }
+        }
+        assert_eq!(String::from_utf8(bytes).unwrap(), "Hui ā-whānau plan.pdf");
+        // nothing in a name can end the header value or start another parameter
+        let tricky = content_disposition("a\"; filename=evil.exe;\\b.pdf");
+        assert_eq!(tricky.matches('"').count(), 2, "{tricky}");
+        assert!(!tricky.split("filename*=").nth(1).unwrap().contains(';'), "{tricky}");
+    }
 
     #[test]
     fn signing_key_matches_the_aws_documented_example() {

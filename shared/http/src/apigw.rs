@@ -19,10 +19,35 @@ pub struct ApiCall {
     pub raw_query: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
+    /// `body` is the base64 of the raw bytes (`isBase64Encoded`): API Gateway sends a body that is
+    /// not UTF-8 text this way. See [`ApiCall::with_body_bytes`].
+    pub body_is_base64: bool,
     /// Claims the JWT authorizer verified; `None` for a route without an authorizer.
     pub claims: Option<HashMap<String, String>>,
     pub request_id: String,
     pub source_ip: String,
+}
+
+impl ApiCall {
+    /// Set the body from raw bytes as API Gateway would: UTF-8 text as it is, anything else base64.
+    pub fn with_body_bytes(mut self, bytes: Option<&[u8]>) -> ApiCall {
+        use base64::Engine;
+        match bytes.map(std::str::from_utf8) {
+            None => {
+                self.body = None;
+                self.body_is_base64 = false;
+            }
+            Some(Ok(text)) => {
+                self.body = Some(text.to_string());
+                self.body_is_base64 = false;
+            }
+            Some(Err(_)) => {
+                self.body = bytes.map(|b| base64::engine::general_purpose::STANDARD.encode(b));
+                self.body_is_base64 = true;
+            }
+        }
+        self
+    }
 }
 
 fn decode(s: &str) -> String {
@@ -113,7 +138,7 @@ pub fn event_json(call: &ApiCall) -> Value {
         "rawQueryString": call.raw_query,
         "headers": headers,
         "requestContext": ctx,
-        "isBase64Encoded": false,
+        "isBase64Encoded": call.body_is_base64 && call.body.is_some(),
     });
     if !cookies.is_empty() {
         ev["cookies"] = Value::Array(cookies);
@@ -175,6 +200,7 @@ mod tests {
             raw_query: "status=draft&limit=5&q=a%20b".into(),
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: Some("{}".into()),
+            body_is_base64: false,
             claims: Some(claims),
             request_id: "r1".into(),
             source_ip: String::new(),
@@ -187,6 +213,20 @@ mod tests {
         assert_eq!(crate::request_id(&req), "r1");
         let err = crate::actor(&req).unwrap_err();
         assert_eq!(err.status, 403);
+    }
+
+    #[test]
+    fn a_body_that_is_not_text_arrives_as_the_same_bytes() {
+        let bytes: &[u8] = &[0xff, 0xfe, b'{', 0x00, 0x80];
+        let call =
+            ApiCall { method: "POST".into(), path: "/x".into(), route: "/x".into(), ..Default::default() }.with_body_bytes(Some(bytes));
+        assert!(call.body_is_base64);
+        let req = request(&call).unwrap();
+        assert_eq!(crate::body_bytes(&req).unwrap(), bytes);
+        let text =
+            ApiCall { method: "POST".into(), path: "/x".into(), route: "/x".into(), ..Default::default() }.with_body_bytes(Some(b"{}"));
+        assert!(!text.body_is_base64);
+        assert_eq!(crate::body_bytes(&request(&text).unwrap()).unwrap(), b"{}");
     }
 
     #[test]

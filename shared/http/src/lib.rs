@@ -146,9 +146,34 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> Response<Body> {
         .unwrap_or_else(|_| Response::new(Body::Empty))
 }
 
-/// Turn a handler's outcome into the response, whatever it was.
-pub fn respond(result: Result<Response<Body>, Problem>) -> Response<Body> {
-    result.unwrap_or_else(|p| p.into_response())
+/// Turn a handler's outcome into the response, whatever it was. A problem carries the request's
+/// id (`requestId`) and is logged with it — one line, ids and status only — so what a school user
+/// quotes to the service desk finds the log line (a 5xx at ERROR, a refusal at INFO).
+pub fn respond(req: &Request, result: Result<Response<Body>, Problem>) -> Response<Body> {
+    match result {
+        Ok(r) => r,
+        Err(p) => {
+            let id = request_id(req);
+            if p.status >= 500 {
+                tracing::error!(request_id = %id, status = p.status, problem = %p.kind, "request failed");
+            } else {
+                tracing::info!(request_id = %id, status = p.status, problem = %p.kind, "request refused");
+            }
+            p.for_request(&id).into_response()
+        }
+    }
+}
+
+/// Run a handler's work in a span that carries the request id (so every line it logs, a store
+/// failure's included, names the request), then [`respond`].
+pub async fn answer<F>(req: &Request, work: F) -> Response<Body>
+where
+    F: std::future::Future<Output = Result<Response<Body>, Problem>>,
+{
+    use tracing::Instrument;
+    let span = tracing::info_span!("request", request_id = %request_id(req));
+    let result = work.instrument(span.clone()).await;
+    span.in_scope(|| respond(req, result))
 }
 
 /// Record a read of a case in its audit trail before the data is returned. If the trail cannot

@@ -15,6 +15,10 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<serde_json::Value>,
+    /// API Gateway's id of the request, for the service desk: the same id is in the log line
+    /// about it. Set by [`crate::respond`].
+    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl Problem {
@@ -27,6 +31,7 @@ impl Problem {
             detail: detail.into(),
             errors: Vec::new(),
             current: None,
+            request_id: None,
         }
     }
     pub fn bad_request(detail: &str) -> Problem {
@@ -78,6 +83,13 @@ impl Problem {
             "Temporarily unavailable",
             "The service could not complete this just now. Nothing was saved; please try again in a minute.",
         )
+    }
+    /// The problem about request `id` (nothing when the id is unknown).
+    pub fn for_request(mut self, id: &str) -> Problem {
+        if !id.is_empty() {
+            self.request_id = Some(id.to_string());
+        }
+        self
     }
     pub fn into_response(self) -> Response<Body> {
         let body = serde_json::to_string(&self).unwrap_or_default();

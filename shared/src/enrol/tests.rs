@@ -33,7 +33,7 @@ pub(crate) fn keys() -> StudentKeys {
 
 fn parse_json(v: serde_json::Value) -> Result<Notification, Vec<FieldError>> {
     let d: Delivery = serde_json::from_value(v).expect("delivery shape");
-    parse(&d, today())
+    parse(&d, now(), today())
 }
 
 fn fields(r: Result<Notification, Vec<FieldError>>) -> Vec<String> {
@@ -99,6 +99,50 @@ fn each_field_is_named_when_wrong() {
 }
 
 #[test]
+fn occurred_at_is_an_rfc3339_instant_not_in_the_future() {
+    // now() is 2026-11-24T01:00:00Z
+    for ok in ["2026-11-20T02:00:00Z", "2026-11-24T14:04:00+13:00", "2026-11-24T01:05:00Z"] {
+        let mut v = nen_json();
+        v["occurredAt"] = serde_json::json!(ok);
+        assert!(parse_json(v).is_ok(), "{ok}");
+    }
+    let mut absent = nen_json();
+    absent.as_object_mut().unwrap().remove("occurredAt");
+    assert!(parse_json(absent).is_ok(), "occurredAt is optional");
+    for bad in ["2026-11-24T01:05:01Z", "2099-01-01T00:00:00Z", "yesterday", "2026-11-20", "2026-11-20T02:00:00", "2026-11-20 02:00"] {
+        let mut v = nen_json();
+        v["occurredAt"] = serde_json::json!(bad);
+        assert_eq!(fields(parse_json(v)), vec!["occurredAt".to_string()], "{bad}");
+    }
+}
+
+#[test]
+fn only_canonical_dates_and_nsns() {
+    let cases: Vec<(&str, &str, serde_json::Value)> = vec![
+        ("/data/lastDayOfAttendance", "data.lastDayOfAttendance", serde_json::json!("2026-1-1")),
+        ("/data/lastDayOfAttendance", "data.lastDayOfAttendance", serde_json::json!("+2026-10-30")),
+        ("/data/student/dateOfBirth", "data.student.dateOfBirth", serde_json::json!("2012-4-3")),
+        ("/data/nsn", "data.nsn", serde_json::json!(" 123456789")),
+        ("/data/nsn", "data.nsn", serde_json::json!("123456789 ")),
+        ("/data/nsn", "data.nsn", serde_json::json!("+123456789")),
+    ];
+    for (ptr, field, value) in cases {
+        let mut v = nen_json();
+        *v.pointer_mut(ptr).unwrap() = value.clone();
+        assert_eq!(fields(parse_json(v)), vec![field.to_string()], "{field} = {value}");
+    }
+    let e = serde_json::json!({"id": "enr-2", "type": "student_enrolled", "data": {"nsn": "123456789", "schoolId": "1085", "enrolledOn": "+2026-11-20"}});
+    assert_eq!(fields(parse_json(e)), vec!["data.enrolledOn".to_string()]);
+    // a zero-padded NSN is the same student
+    let mut padded = nen_json();
+    padded["data"]["nsn"] = serde_json::json!("0123456789");
+    match parse_json(padded).unwrap() {
+        Notification::NonEnrolment(n) => assert_eq!(n.nsn.as_str(), "123456789"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn enrolled_parses_and_reopens_or_marks() {
     let v = serde_json::json!({"id": "enr-1", "type": "student_enrolled", "data": {"nsn": "123456789", "schoolId": "1085", "enrolledOn": "2026-11-23"}});
     let e = match parse_json(v).unwrap() {
@@ -159,7 +203,7 @@ proptest! {
                             nsn in proptest::option::of(".{0,12}"), date in proptest::option::of(".{0,12}")) {
         let v = serde_json::json!({"id": id, "type": kind, "data": {"nsn": nsn, "schoolId": "1001", "enrolledOn": date}});
         if let Ok(d) = serde_json::from_value::<Delivery>(v) {
-            let _ = parse(&d, today());
+            let _ = parse(&d, now(), today());
         }
     }
 }
