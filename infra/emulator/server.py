@@ -12,6 +12,8 @@ Same command-line contract as `moto_server -H HOST -p PORT`. What it adds (issue
   would keep out, so it runs unlocked as in plain moto.
 * TransactWriteItems keeps an undo log of the items it touches instead of moto's deep copy of
   every table it touches (`transact.py`).
+* Query is answered from a sorted index per table and secondary index, kept up to date on every
+  write, instead of moto's walk over every item of the table (`index.py`).
 * GET /_local/health (readiness, moto version) and GET /_local/outbox (only the SES messages
   sent, so `infra/outbox` need not download the whole state from /moto-api/data.json).
 
@@ -104,7 +106,9 @@ def outbox() -> list:
 
 def local_endpoint(path, start_response):
     if path == "/_local/health":
-        status, doc = "200 OK", {"moto": MOTO_VERSION, "layer": "infra/emulator"}
+        import index
+
+        status, doc = "200 OK", {"moto": MOTO_VERSION, "layer": "infra/emulator", "queries": dict(index.STATS)}
     elif path == "/_local/outbox":
         status, doc = "200 OK", {"messages": outbox()}
     else:
@@ -118,9 +122,11 @@ def build_app():
     """moto's WSGI app as `moto_server` builds it (moto/server.py main), wrapped by the layer."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    import index  # Query answered from an index, next to this file
     import transact  # our DynamoDB transaction patch, next to this file
 
     transact.install()
+    index.install()
     moto_app = DomainDispatcherApplication(create_backend_app)
     moto_app.debug = True
     return SerialisingApp(moto_app)
