@@ -36,12 +36,13 @@ Correct only under the server's DynamoDB lock (one DynamoDB request at a time), 
 
 import bisect
 import os
+import time
 
 RESULT_SIZE_LIMIT = 1_000_000  # moto.dynamodb.models.table.RESULT_SIZE_LIMIT (checked at install)
 MAX_ITEM_SIZE = 410_000  # moto refuses items above 405,000 bytes (LimitedSizeDict); margin above it
 RANGE_OPS = {"=", "<", "<=", ">", ">=", "BETWEEN", "BEGINS_WITH"}
 
-STATS = {"indexed": 0, "fallback": 0, "builds": 0}
+STATS = {"indexed": 0, "fallback": 0, "builds": 0, "buildSeconds": 0.0}
 ENABLED = True  # tests switch it off to get moto's own answer
 VERIFY = os.environ.get("EMULATOR_INDEX_VERIFY") == "1"
 
@@ -128,6 +129,7 @@ class TableIndex:
     def __init__(self, table):
         from moto.dynamodb.models.table import GlobalSecondaryIndex
 
+        started = time.perf_counter()
         self.signature = _signature(table)
         base_sort = [table.range_key_attr] if table.range_key_attr else []
         self.indexes = {None: Sorted(table.hash_key_attr, table.range_key_attr, base_sort, True)}
@@ -150,6 +152,7 @@ class TableIndex:
             for item in (part.values() if isinstance(part, dict) else [part]):
                 self.add(item)
         STATS["builds"] += 1
+        STATS["buildSeconds"] = round(STATS["buildSeconds"] + time.perf_counter() - started, 3)
 
     def add(self, item):
         pk = (_hkey(item.hash_key), _hkey(item.range_key) if item.range_key is not None else None)
@@ -166,29 +169,38 @@ class TableIndex:
 
 
 def index_of(table):
-    """The table's index, built on first use or when its indexes changed (UpdateTable); None if
-    its data cannot be indexed (mixed key types: moto's own query then answers, as before)."""
+    """The table's index: built at the table's first write (or first query), and again when its
+    indexes changed (UpdateTable); None if its data cannot be indexed (values of different types
+    under one key attribute), and then moto's own query answers, as before, until the indexes change."""
     ix = table.__dict__.get("_local_index")
-    if ix is not None and ix.signature == _signature(table):
+    signature = _signature(table)
+    if ix is not None and ix.signature == signature:
         return ix
+    if table.__dict__.get("_local_index_unusable") == signature:
+        return None
     table.__dict__.pop("_local_index", None)
     try:
         ix = TableIndex(table)
     except TypeError:  # values of different types under one key attribute cannot be ordered
+        table.__dict__["_local_index_unusable"] = signature
         return None
     table.__dict__["_local_index"] = ix
     return ix
 
 
 def sync(table, h, r):
-    """Re-read one primary key from moto's storage into the table's index (if it has one)."""
-    ix = table.__dict__.get("_local_index")
-    if ix is None or h is None:
+    """Re-read one primary key from moto's storage into the table's index (building the index if
+    the table has none yet: at its first write, when it is empty or nearly so)."""
+    if h is None:
+        return
+    ix = index_of(table)
+    if ix is None:
         return
     try:
         ix.sync(table, h, r)
-    except Exception:  # noqa: BLE001 - e.g. a key of another type; rebuilt (or not used) on the next query
+    except Exception:  # noqa: BLE001 - e.g. a key of another type: moto's own query from now on
         table.__dict__.pop("_local_index", None)
+        table.__dict__["_local_index_unusable"] = ix.signature
 
 
 def window(table, range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward,
