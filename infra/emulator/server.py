@@ -107,6 +107,19 @@ def outbox() -> list:
     return out
 
 
+def table_sizes():
+    """Items per DynamoDB table (account/region/name), read without the lock: approximate while writes run."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    out = {}
+    for account_id, per_region in list(dynamodb_backends.items()):
+        for region, backend in list(per_region.items()):
+            for name, table in list(backend.tables.items()):
+                parts = list(table.items.values())
+                out[f"{account_id}/{region}/{name}"] = sum(len(p) if isinstance(p, dict) else 1 for p in parts)
+    return out
+
+
 def rss_bytes():
     """This process's resident set size (Linux), or None."""
     try:
@@ -128,7 +141,8 @@ def local_endpoint(path, start_response):
         import index
         import memory
 
-        status, doc = "200 OK", {"rssBytes": rss_bytes(), "queries": dict(index.STATS), "tracked": memory.tracked_counts()}
+        status, doc = "200 OK", {"rssBytes": rss_bytes(), "queries": dict(index.STATS), "tracked": memory.tracked_counts(),
+                                 "items": table_sizes()}
     elif path == "/_local/outbox":
         status, doc = "200 OK", {"messages": outbox()}
     else:
