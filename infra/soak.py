@@ -152,10 +152,19 @@ class Soak:
         self.serial += 1
         return str(200_000_000 + (self.rng.randrange(10**8) * 7 + self.serial) % 700_000_000)
 
+    def student(self):
+        """A fictional student, a different name and date of birth each time (as in a real school:
+        a name and date of birth match is rare; the API flags one as a possible duplicate)."""
+        syl = ["ka", "ri", "wa", "to", "me", "hu", "na", "pe", "ta", "ko", "ra", "ni", "mo", "he", "ao", "tu"]
+        first = "".join(self.rng.choice(syl) for _ in range(2)).capitalize()
+        last = "".join(self.rng.choice(syl) for _ in range(3)).capitalize() + "test"
+        dob = f"{self.rng.randrange(2010, 2017)}-{self.rng.randrange(1, 13):02d}-{self.rng.randrange(1, 29):02d}"
+        return {"fullName": f"{first} {last}", "dateOfBirth": dob}
+
     def form(self, lead, submit):
         school, contact = SCHOOLS[lead]
         f = {
-            "student": {"fullName": "Soak Testchild", "dateOfBirth": "2014-05-01", "nsn": self.nsn(), "yearLevel": 7, "international": False},
+            "student": {**self.student(), "nsn": self.nsn(), "yearLevel": 7, "international": False},
             "whanau": [{"name": "Soak Testparent", "relationship": "mother", "phone": "021 555 0101"}],
             "homeAddress": {"street": "12 Kowhai Lane", "town": "Whangarei", "postcode": "0110"},
             "reason": "Attended 55% of half-days this term.", "actionsTaken": "Attendance plan; two whanau hui.",
@@ -295,7 +304,7 @@ class Soak:
 
     def nen_op(self):
         body = {"id": f"soak-nen-{self.n}-{self.rng.randrange(10**9)}", "type": "non_enrolment_notification", "occurredAt": "2026-11-20T02:00:00Z",
-                "data": {"nsn": self.nsn(), "student": {"fullName": "Wiremu Testchild", "dateOfBirth": "2013-06-15"}, "lastSchoolId": "1001",
+                "data": {"nsn": self.nsn(), "student": self.student(), "lastSchoolId": "1001",
                          "lastDayOfAttendance": "2025-10-30", "withdrawalReason": "Continuous absence",
                          "caregivers": [{"name": "Aroha Testparent", "relationship": "mother", "phone": "027 555 0199"}],
                          "addresses": [{"street": "5 Test Road", "suburb": "Ahipara", "town": "Kaitaia", "postcode": "0481"}]}}
