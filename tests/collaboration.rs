@@ -1,5 +1,5 @@
 //! Issue 6: comments, the shared timeline, activities, files on S3 and the emails, on the emulator.
-//! Emails are read from the emulator's record of SES sends (`/moto-api/data.json`); every test
+//! Emails are read from the emulator's record of SES sends (`/_local/outbox`); every test
 //! looks only at the emails that link to its own case.
 
 use base64::Engine;
@@ -14,23 +14,32 @@ fn endpoint() -> String {
     std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL")
 }
 
-/// Every email the emulator recorded: (to, subject, body).
+/// Every email the emulator recorded: (to, subject, body). Read from the emulator layer's
+/// `/_local/outbox` (only the SES messages); a bare moto_server (`MOTO_PLAIN=1`) has no such
+/// endpoint, so there they come from the whole state, `/moto-api/data.json`.
 async fn all_emails() -> Vec<(Vec<String>, String, String)> {
-    // moto builds data.json from live objects without a lock: when another test changes the emulator
-    // at that moment (e.g. adds an EventBridge rule), it answers 500. Ask again.
-    let mut data = Value::Null;
-    for attempt in 1..=10 {
-        let r = reqwest::get(format!("{}/moto-api/data.json", endpoint())).await.expect("data.json");
-        match r.json::<Value>().await {
-            Ok(v) => {
-                data = v;
-                break;
+    let outbox = reqwest::get(format!("{}/_local/outbox", endpoint())).await.expect("outbox");
+    let messages = if outbox.status() != reqwest::StatusCode::NOT_FOUND {
+        let v: Value = outbox.error_for_status().expect("outbox").json().await.expect("outbox json");
+        v["messages"].clone()
+    } else {
+        // moto builds data.json from live objects without a lock: when another test changes the
+        // emulator at that moment (e.g. adds an EventBridge rule), it answers 500. Ask again.
+        let mut data = Value::Null;
+        for attempt in 1..=10 {
+            let r = reqwest::get(format!("{}/moto-api/data.json", endpoint())).await.expect("data.json");
+            match r.json::<Value>().await {
+                Ok(v) => {
+                    data = v;
+                    break;
+                }
+                Err(e) if attempt == 10 => panic!("data.json: {e}"),
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
             }
-            Err(e) if attempt == 10 => panic!("data.json: {e}"),
-            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
         }
-    }
-    data["ses"]["Message"]
+        data["ses"]["Message"].clone()
+    };
+    messages
         .as_array()
         .cloned()
         .unwrap_or_default()

@@ -12,7 +12,12 @@ Same command-line contract as `moto_server -H HOST -p PORT`. What it adds (issue
   would keep out, so it runs unlocked as in plain moto.
 * TransactWriteItems keeps an undo log of the items it touches instead of moto's deep copy of
   every table it touches (`transact.py`).
-* GET /_local/health (readiness, moto version) and GET /_local/outbox (only the SES messages
+* Query is answered from a sorted index per table and secondary index, kept up to date on every
+  write, instead of moto's walk over every item of the table (`index.py`).
+* Items, stream records and SQS messages are no longer kept alive by moto's instance tracking
+  (`memory.py`), so memory follows the data, not the number of requests.
+* GET /_local/health (readiness, moto version), GET /_local/stats (RSS, indexed and fallback
+  queries, the models moto still tracks) and GET /_local/outbox (only the SES messages
   sent, so `infra/outbox` need not download the whole state from /moto-api/data.json).
 
 It is written for one moto version and refuses to start with any other (the patch relies on
@@ -102,9 +107,42 @@ def outbox() -> list:
     return out
 
 
+def table_sizes():
+    """Items per DynamoDB table (account/region/name), read without the lock: approximate while writes run."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    out = {}
+    for account_id, per_region in list(dynamodb_backends.items()):
+        for region, backend in list(per_region.items()):
+            for name, table in list(backend.tables.items()):
+                parts = list(table.items.values())
+                out[f"{account_id}/{region}/{name}"] = sum(len(p) if isinstance(p, dict) else 1 for p in parts)
+    return out
+
+
+def rss_bytes():
+    """This process's resident set size (Linux), or None."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 def local_endpoint(path, start_response):
     if path == "/_local/health":
-        status, doc = "200 OK", {"moto": MOTO_VERSION, "layer": "infra/emulator"}
+        import index
+
+        status, doc = "200 OK", {"moto": MOTO_VERSION, "layer": "infra/emulator", "queries": dict(index.STATS)}
+    elif path == "/_local/stats":
+        import index
+        import memory
+
+        status, doc = "200 OK", {"rssBytes": rss_bytes(), "queries": dict(index.STATS), "tracked": memory.tracked_counts(),
+                                 "items": table_sizes()}
     elif path == "/_local/outbox":
         status, doc = "200 OK", {"messages": outbox()}
     else:
@@ -118,9 +156,13 @@ def build_app():
     """moto's WSGI app as `moto_server` builds it (moto/server.py main), wrapped by the layer."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    import index  # Query answered from an index, next to this file
+    import memory  # models moto no longer keeps alive forever
     import transact  # our DynamoDB transaction patch, next to this file
 
     transact.install()
+    index.install()
+    memory.install()
     moto_app = DomainDispatcherApplication(create_backend_app)
     moto_app.debug = True
     return SerialisingApp(moto_app)

@@ -17,8 +17,9 @@
 //!  3000     open, both meetings recorded                            → not in the index
 //!  the rest closed                                                  → not in the index
 //!
-//! The emulator's TransactWriteItems deep-copies the whole table on every call (moto 5.2.5), so a
-//! commit's cost grows with the table; that, not the scheduler, dominates the run's wall time here.
+//! Against bare moto 5.2.5 a commit (TransactWriteItems) deep-copies the whole table and every Query
+//! walks every item; the project's emulator layer (infra/emulator, ADR 0006) does neither, so the
+//! run's wall time follows the number of due cases.
 
 use chrono::{Duration, NaiveDate};
 use cms_domain::case::Case;
