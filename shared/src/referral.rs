@@ -383,7 +383,7 @@ fn parse_fields(c: &mut Checker, f: &ReferralForm, today: NaiveDate) -> Parsed {
     let s = match &f.student {
         Some(s) => s,
         None => {
-            c.missing("student", "The student's details are");
+            c.missing("student", "Information about the student");
             &default_student
         }
     };
@@ -491,7 +491,7 @@ fn parse_fields(c: &mut Checker, f: &ReferralForm, today: NaiveDate) -> Parsed {
     let home = c.address("homeAddress", "The home address", f.home_address.as_ref(), true);
     let alternative = c.address("alternativeAddress", "", f.alternative_address.as_ref(), false);
     let reason = c.text("reason", "The reason for the request", f.reason.as_ref(), MAX_TEXT);
-    let actions = c.text("actionsTaken", "The actions the school has already taken", f.actions_taken.as_ref(), MAX_TEXT);
+    let actions = c.text("actionsTaken", "A description of the actions the school has already taken", f.actions_taken.as_ref(), MAX_TEXT);
     let single_class = match f.absence_pattern.as_deref() {
         None => {
             c.missing("absencePattern", "The absence pattern (whole_days or single_class)");

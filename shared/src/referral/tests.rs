@@ -208,3 +208,23 @@ proptest! {
         }
     }
 }
+
+/// Issue 11: the messages a school administrator reads are grammatical (the form once said "The
+/// student's details are is required" and "The actions the school has already taken is required").
+#[test]
+fn missing_field_messages_read_as_sentences() {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    let mut messages = Vec::new();
+    for form in [serde_json::json!({}), serde_json::json!({"student": {}})] {
+        let form: ReferralForm = serde_json::from_value(form).unwrap();
+        let mut c = Checker { errors: Vec::new(), require: true };
+        let _ = parse_fields(&mut c, &form, today);
+        messages.extend(c.errors.into_iter().map(|e| (e.field, e.message)));
+    }
+    let get = |f: &str| messages.iter().find(|(field, _)| field == f).map(|(_, m)| m.clone()).unwrap_or_default();
+    assert_eq!(get("student"), "Information about the student is required");
+    assert_eq!(get("actionsTaken"), "A description of the actions the school has already taken is required");
+    for (field, m) in &messages {
+        assert!(!m.contains(" are is ") && !m.contains("details is"), "{field}: {m}");
+    }
+}
