@@ -120,13 +120,6 @@ fn ensure_open_to_additions(case: &Case) -> Result<(), ActivityError> {
     Ok(())
 }
 
-fn next_version(case: &Case, now: DateTime<Utc>) -> Case {
-    let mut next = case.clone();
-    next.version = case.version + 1;
-    next.updated_at = now;
-    next
-}
-
 /// Add a comment. `shared` is the caller's choice (ignored for school users: always shared).
 pub fn comment(case: &Case, actor: &Actor, text: &str, shared: Option<bool>, now: DateTime<Utc>) -> Result<CaseChange, ActivityError> {
     if !can_view_case(actor, case) {
@@ -153,7 +146,7 @@ pub fn comment(case: &Case, actor: &Actor, text: &str, shared: Option<bool>, now
         },
     );
     Ok(CaseChange {
-        case: next_version(case, now),
+        case: case.bumped(now),
         expected_version: Some(case.version),
         timeline: vec![entry],
         events: vec![event],
@@ -216,7 +209,7 @@ pub fn record_activity(
         return Err(ActivityError::Invalid(errors));
     }
     let shared = shared_for(actor, input.shared);
-    let mut next = next_version(case, now);
+    let mut next = case.bumped(now);
     let earliest = |current: Option<NaiveDate>| Some(current.map_or(input.date, |c| c.min(input.date)));
     match input.kind {
         ActivityType::SchoolMeeting => next.school_met_on = earliest(case.school_met_on),

@@ -375,6 +375,12 @@ impl Case {
         }
     }
 
+    /// This case one version on, as changed at `now`: the start of every change the domain makes
+    /// (the store writes it conditioned on `self.version`).
+    pub fn bumped(&self, now: DateTime<Utc>) -> Case {
+        Case { updated_at: now, version: self.version + 1, ..self.clone() }
+    }
+
     /// A new CA case from a submitted request; allocation follows asynchronously.
     pub fn open_ca(
         id: CaseId,

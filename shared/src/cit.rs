@@ -72,20 +72,13 @@ pub fn locality_candidates(case: &Case) -> Vec<String> {
     out
 }
 
-fn bump(case: &Case, now: DateTime<Utc>) -> Case {
-    let mut next = case.clone();
-    next.updated_at = now;
-    next.version = case.version + 1;
-    next
-}
-
 /// CIT allocates a NEN case to a provider: Provider Queue of that provider.
 pub fn allocate(case: &Case, actor: &Actor, provider: &Provider, now: DateTime<Utc>) -> Result<CaseChange, CitError> {
     require_cit(actor, case)?;
     if case.case_type != CaseType::Nen || case.status != CaseStatus::CitReview {
         return Err(CitError::NotInReview(status_words(case.status)));
     }
-    let mut next = bump(case, now);
+    let mut next = case.bumped(now);
     next.status = CaseStatus::ProviderQueue;
     next.provider_id = Some(provider.id.clone());
     next.catchment_id = Some(provider.catchment_id.clone());
@@ -125,7 +118,7 @@ pub fn close(case: &Case, actor: &Actor, why: &str, now: DateTime<Utc>) -> Resul
         return Err(CitError::NotInReview(status_words(case.status)));
     }
     let why = reason(Some(why))?;
-    let mut next = bump(case, now);
+    let mut next = case.bumped(now);
     next.status = CaseStatus::Closed;
     next.closed_at = Some(now);
     next.close_reason = Some(CloseReason::ClosedByCit);
@@ -163,7 +156,7 @@ pub fn transfer(case: &Case, actor: &Actor, to: &Provider, why: &str, now: DateT
         return Err(CitError::SameProvider);
     }
     let why = reason(Some(why))?;
-    let mut next = bump(case, now);
+    let mut next = case.bumped(now);
     next.provider_id = Some(to.id.clone());
     next.catchment_id = Some(to.catchment_id.clone());
     next.case_manager = None;

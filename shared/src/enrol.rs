@@ -434,9 +434,6 @@ pub fn receive_nen(active: Option<&Case>, nen: &Nen, who: &StudentIdentity, new_
 /// case; the notification is recorded on the existing case for its provider or CIT (not shared
 /// with the school, whose student has left it).
 pub fn attach_nen(case: &Case, nen: &Nen, now: DateTime<Utc>) -> CaseChange {
-    let mut next = case.clone();
-    next.updated_at = now;
-    next.version = case.version + 1;
     let timeline = vec![TimelineEntry::new(
         &case.id,
         now,
@@ -456,7 +453,7 @@ pub fn attach_nen(case: &Case, nen: &Nen, now: DateTime<Utc>) -> CaseChange {
             notification_id: nen.notification_id.clone(),
         },
     )];
-    CaseChange { case: next, expected_version: Some(case.version), timeline, events, referral: None, markers: Vec::new() }
+    CaseChange { case: case.bumped(now), expected_version: Some(case.version), timeline, events, referral: None, markers: Vec::new() }
 }
 
 /// What an enrolment does to one of the student's cases: a paused case reopens (the child

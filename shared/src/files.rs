@@ -271,9 +271,7 @@ pub fn confirm(case: &Case, record: &FileRecord, object: Option<&ObjectInfo>, no
     let mut confirmed = record.clone();
     confirmed.status = FileStatus::Confirmed;
     confirmed.settled_at = Some(now);
-    let mut next = case.clone();
-    next.version = case.version + 1;
-    next.updated_at = now;
+    let next = case.bumped(now);
     let by = By::User { user_id: record.uploaded_by.clone(), role: record.uploader_role };
     let entry = TimelineEntry::new(
         &case.id,

@@ -201,9 +201,6 @@ fn referral_submitted(referral: &Referral, case: &Case, now: DateTime<Utc>) -> E
 /// A request for a student whose active case the school may not see: recorded on that case (not
 /// shared with any school) for its provider or CIT to link; the case is otherwise unchanged.
 pub fn link_request(case: &Case, referral: &Referral, valid: &ValidReferral, now: DateTime<Utc>, by: &Actor) -> CaseChange {
-    let mut next = case.clone();
-    next.updated_at = now;
-    next.version = case.version + 1;
     let timeline = vec![TimelineEntry::new(
         &case.id,
         now,
@@ -213,7 +210,7 @@ pub fn link_request(case: &Case, referral: &Referral, valid: &ValidReferral, now
     )];
     CaseChange {
         events: vec![referral_submitted(referral, case, now)],
-        case: next,
+        case: case.bumped(now),
         expected_version: Some(case.version),
         timeline,
         referral: Some(submitted(referral, None, SubmitOutcome::Received, now)),
@@ -414,10 +411,7 @@ pub fn resolve_duplicate(case: &Case, actor: &Actor, same_student: bool, now: Da
         return Err(DuplicateError::NotPermitted);
     }
     let of = case.possible_duplicate_of.clone().ok_or(DuplicateError::NotFlagged)?;
-    let mut next = case.clone();
-    next.possible_duplicate_of = None;
-    next.updated_at = now;
-    next.version = case.version + 1;
+    let next = Case { possible_duplicate_of: None, ..case.bumped(now) };
     let timeline = vec![TimelineEntry::new(&case.id, now, By::actor(actor), false, TimelineKind::DuplicateResolved { of, same_student })];
     Ok(CaseChange { case: next, expected_version: Some(case.version), timeline, events: Vec::new(), referral: None, markers: Vec::new() })
 }

@@ -356,11 +356,9 @@ pub fn auto_reopen(case: &Case, trigger: ReopenTrigger, now: DateTime<Utc>, toda
         ReopenTrigger::TurnedSix => "reopen-scheduler",
         ReopenTrigger::Provider | ReopenTrigger::NewRequest => "system",
     };
-    let mut next = case.clone();
+    let mut next = case.bumped(now);
     next.status = CaseStatus::Open;
     next.pause = None;
-    next.updated_at = now;
-    next.version = case.version + 1;
     let reason = match trigger {
         ReopenTrigger::Enrolled => "child_enrolled",
         ReopenTrigger::TurnedSix => "child_turned_six",

@@ -74,12 +74,10 @@ pub fn add_note(
         return Err(SensitiveError::Invalid);
     }
     let note = SensitiveNote { id: EntryId::new_ulid(), kind, text: text.to_string(), at: now, by: By::actor(actor) };
-    let mut next = case.clone();
+    let mut next = case.bumped(now);
     if kind == SensitiveKind::SafetyNote {
         next.has_safety_notes = true;
     }
-    next.updated_at = now;
-    next.version = case.version + 1;
     let change = CaseChange {
         case: next,
         expected_version: Some(case.version),

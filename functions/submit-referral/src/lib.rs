@@ -166,11 +166,11 @@ where
         Some(_) => return Err(Problem::invalid_field("submit", "must be true or false")),
     };
     let form = form_from(body)?;
-    known_school(&deps.store, school).await?;
     let now = deps.clock.now();
     if !submit_now {
         // a draft may be incomplete, but what it holds must be well formed; a submission is
-        // checked completely below, so every problem is named in one answer
+        // checked completely (school included) by `submit`, so every problem is named in one answer
+        known_school(&deps.store, school).await?;
         check_draft(&form, deps.clock.today_nz()).map_err(Problem::invalid)?;
     }
     let referral = Referral {
