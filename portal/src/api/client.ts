@@ -1,0 +1,53 @@
+// The API client: openapi-fetch over the types generated from docs/openapi.yaml (npm run gen).
+import createClient, { type Middleware } from 'openapi-fetch';
+import type { components, paths } from './schema';
+import { currentSession } from '../auth';
+import { loadConfig } from '../config';
+
+export type Schemas = components['schemas'];
+export type Case = Schemas['Case'];
+export type CaseSummary = Schemas['CaseSummary'];
+export type CaseStatus = Schemas['CaseStatus'];
+export type Me = Schemas['Me'];
+export type Problem = Schemas['Problem'] & { current?: unknown };
+export type FieldError = Schemas['FieldError'];
+export type TimelineEntry = Schemas['TimelineEntry'];
+export type Referral = Schemas['Referral'];
+export type ReferralForm = Schemas['ReferralForm'];
+export type SubmitResult = Schemas['SubmitReferralResult'];
+
+export type Api = ReturnType<typeof createClient<paths>>;
+
+/** Thrown when the API says the token is missing or no longer valid. */
+export class SignInRequired extends Error {}
+
+const auth: Middleware = {
+  onRequest({ request }) {
+    const s = currentSession();
+    if (s) request.headers.set('Authorization', `Bearer ${s.token}`);
+    return request;
+  },
+  onResponse({ response }) {
+    if (response.status === 401) throw new SignInRequired('Sign in again to continue.');
+    return response;
+  },
+};
+
+let client: Promise<Api> | null = null;
+
+export function api(): Promise<Api> {
+  if (!client) {
+    client = loadConfig().then((cfg) => {
+      const c = createClient<paths>({ baseUrl: cfg.apiUrl });
+      c.use(auth);
+      return c;
+    });
+  }
+  return client;
+}
+
+/** A problem document from an error body, or a generic one. */
+export function asProblem(error: unknown, status?: number): Problem {
+  if (error && typeof error === 'object' && 'title' in error) return error as Problem;
+  return { type: 'about:blank', title: 'Something went wrong', status: status ?? 500, detail: 'Try again. If it keeps happening, contact the service desk.' };
+}
