@@ -70,3 +70,25 @@ export_emulator_env() {
 nextest_or_test() {
   if cargo nextest --version >/dev/null 2>&1; then echo nextest; else echo test; fi
 }
+
+# The portal (portal/, Vite + React): `npm ci` when node_modules is missing or older than the
+# lockfile, `npm run build` when portal/dist is missing or older than any of its sources.
+PORTAL_DIR="${ROOT}/portal"
+ensure_portal_deps() {
+  command -v npm >/dev/null || { echo "the portal needs Node.js 20+ and npm (https://nodejs.org)" >&2; return 1; }
+  if [[ ! -f "$PORTAL_DIR/node_modules/.package-lock.json" || "$PORTAL_DIR/package-lock.json" -nt "$PORTAL_DIR/node_modules/.package-lock.json" ]]; then
+    echo "portal: npm ci ..." >&2
+    (cd "$PORTAL_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) >&2
+  fi
+}
+
+ensure_portal_built() {
+  ensure_portal_deps
+  local stamp="$PORTAL_DIR/dist/index.html"
+  if [[ -f "$stamp" ]] && [[ -z "$(find "$PORTAL_DIR/src" "$PORTAL_DIR/index.html" "$PORTAL_DIR/package-lock.json" \
+        "$PORTAL_DIR/vite.config.ts" "$ROOT/docs/openapi.yaml" -newer "$stamp" -print -quit 2>/dev/null)" ]]; then
+    return 0
+  fi
+  echo "portal: npm run build ..." >&2
+  (cd "$PORTAL_DIR" && npm run --silent build) >&2
+}

@@ -8,7 +8,9 @@ export function fieldId(path: string): string {
 
 /** The API's field message as a sentence: fragments ("must be ...") get the field's label. */
 export function fieldMessage(label: string, message: string): string {
-  return /^[a-z]/.test(message) ? `${label} ${message}` : message;
+  if (/^(must|is|are|has|have|cannot|can|should|may|needs?) /.test(message)) return `${label} ${message}`;
+  if (/^[a-z]/.test(message)) return `${label}: ${message[0].toUpperCase()}${message.slice(1)}`;
+  return message;
 }
 
 export interface SummaryItem {

@@ -106,7 +106,7 @@ function toForm(s: FormState): ReferralForm {
       international: yes(s.international),
       validVisa: s.international === 'yes' ? yes(s.validVisa) : undefined,
     },
-    whanau: s.whanau.filter((w, i) => i === 0 || Object.values(w).some((v) => v.trim())),
+    whanau: s.whanau.filter((w) => Object.values(w).some((v) => v.trim())),
     homeAddress: addr(s.home),
     alternativeAddress: addr(s.alt),
     reason: s.reason,
