@@ -13,7 +13,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Sign in through the portal and the identity provider's page, as a person would. */
 export async function signIn(page: Page, userId: string): Promise<void> {
   await page.goto('/');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  // someone else signed in on this page: sign them out first
+  const out = page.getByRole('button', { name: 'Sign out' });
+  const signInButton = page.getByRole('button', { name: 'Sign in' });
+  await expect(out.or(signInButton)).toBeVisible();
+  if (await out.isVisible()) await out.click();
+  await signInButton.click();
   await expect(page.getByRole('heading', { name: 'Sign in', exact: true })).toBeVisible();
   await page.locator(`button[name="user"][value="${userId}"]`).click();
   await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();

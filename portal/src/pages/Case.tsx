@@ -420,6 +420,11 @@ export function CasePage({ me, id }: { me: Me; id: string }) {
     [loadCase, loadTimeline],
   );
 
+  const changed = (c: Case) => {
+    setCase(c);
+    refresh();
+  };
+
   if (problem && !kase) {
     return (
       <>
@@ -525,8 +530,8 @@ export function CasePage({ me, id }: { me: Me; id: string }) {
         </p>
       )}
 
-      {providerOnCase && <ProviderActions me={me} kase={kase} onChanged={setCase} />}
-      {me.role === 'cit' && <CitActions kase={kase} onChanged={setCase} />}
+      {providerOnCase && <ProviderActions me={me} kase={kase} onChanged={changed} />}
+      {me.role === 'cit' && <CitActions kase={kase} onChanged={changed} />}
 
       <Details kase={kase} />
       <SensitiveSection id={id} me={me} kase={kase} />
