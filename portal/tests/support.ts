@@ -86,7 +86,8 @@ export function uniqueName(first: string): string {
     s = String.fromCharCode(97 + (n % 26)) + s;
     n = Math.floor(n / 26);
   }
-  return `${first} ${s[0].toUpperCase()}${s.slice(1, 8)}`;
+  const tail = s.slice(-8);
+  return `${first} ${tail[0].toUpperCase()}${tail.slice(1)}`;
 }
 /** An NSN no other test run has used (the student's identity: one active case each). */
 export function freshNsn(): string {
