@@ -56,6 +56,7 @@ test('national staff: cases in scope and a case’s audit trail', async ({ page 
   await expect(page.getByRole('link', { name })).toBeVisible();
   await expectAccessible(page, 'ministry home');
   await page.getByRole('link', { name }).click();
+  await expect(page).toHaveURL(new RegExp(`/cases/${id}$`));
   await page.getByRole('link', { name: /audit trail/ }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Audit trail' })).toBeVisible();
   await expect(page.getByTestId('chain')).toContainText('The record is intact');

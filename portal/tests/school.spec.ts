@@ -217,3 +217,22 @@ test.describe('at 375 px wide', () => {
     await shot(page, 'school-case-375px');
   });
 });
+
+test('the email to the School Primary Contact links to the case page, which opens after sign-in', async ({ page }) => {
+  const emulator = process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:5000';
+  const id = await caseInQueue(uniqueName('Emailed'), { primaryContactUserId: 'contact-1001' });
+  let link: string | undefined;
+  for (let i = 0; i < 40 && !link; i++) {
+    const { messages } = (await (await fetch(`${emulator}/_local/outbox`)).json()) as { messages: { body: string }[] };
+    link = messages.map((m) => /https?:\/\/\S+\/cases\/(\S+)/.exec(m.body)).find((m) => m?.[1] === id)?.[0];
+    if (!link) await new Promise((r) => setTimeout(r, 250));
+  }
+  expect(link, 'an email links to the case').toBeTruthy();
+  expect(new URL(link!).origin).toBe(new URL(process.env.PORTAL_URL ?? 'http://127.0.0.1:3000').origin);
+  // not signed in: the link asks for sign-in, then lands on the case
+  await page.goto(new URL(link!).pathname);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('button[name="user"][value="contact-1001"]').click();
+  await expect(page).toHaveURL(new RegExp(`/cases/${id}$`));
+  await expect(page.getByTestId('case-summary')).toContainText('Provider Queue');
+});

@@ -330,6 +330,8 @@ pub fn parse(text: &str) -> Result<Template, String> {
                 bus = Some(id);
             }
             "AWS::Serverless::Function" => functions.push(function_def(&id, get(res, "Properties"))?),
+            // the portal's bucket is served from portal/dist locally (infra/local/src/portal.rs)
+            "AWS::S3::Bucket" if id.starts_with("Portal") => {}
             "AWS::S3::Bucket" => buckets.push(id),
             _ => {}
         }

@@ -100,7 +100,10 @@ async fn run() -> Result<(), String> {
     for u in seed::demo_users() {
         exports.push_str(&format!("export TOKEN_{}={}\n", env_name(u.id.as_str()), idp.mint(&u, TOKEN_TTL)));
     }
-    let tokens_file = template::repo_root().join(".local/tokens.env");
+    // LOCAL_TOKENS_FILE: infra/test's own stack keeps clear of a running infra/up's file
+    let tokens_file = std::env::var_os("LOCAL_TOKENS_FILE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| template::repo_root().join(".local/tokens.env"));
     std::fs::write(&tokens_file, &exports).map_err(|e| format!("writing {}: {e}", tokens_file.display()))?;
     out.push_str(&exports);
     out.push_str("\nThe same lines are in .local/tokens.env: in another shell, `source .local/tokens.env`.\nTry:  curl -s -H \"Authorization: Bearer $TOKEN_LEAD_1001\" $API/cases\n\nCtrl-C to stop.\n");
