@@ -71,6 +71,15 @@ export function App() {
     void loadMe();
   }, [loadMe]);
 
+  useEffect(() => {
+    const ended = () => {
+      setMe(null);
+      setAuthError('Your session has ended. Sign in again to continue.');
+    };
+    window.addEventListener('portal:signed-out', ended);
+    return () => window.removeEventListener('portal:signed-out', ended);
+  }, []);
+
   // move focus to the new page's heading so screen reader users hear where they are
   useEffect(() => {
     const t = setTimeout(() => (document.querySelector('main h1') as HTMLElement | null)?.focus({ preventScroll: true }), 0);

@@ -64,6 +64,11 @@ test('Case Manager workspace: meeting, comments shared or not, health informatio
   await page.getByLabel('Add health information').fill('Asthma: inhaler at school.');
   await page.getByRole('button', { name: 'Add health information' }).click();
   await expect(page.locator('.sensitive')).toContainText('Asthma: inhaler at school.');
+  // a file kept from the school
+  await page.getByLabel('File', { exact: true }).setInputFiles({ name: 'Provider assessment.txt', mimeType: 'text/plain', buffer: Buffer.from('Internal.\n') });
+  await page.getByRole('button', { name: 'Upload file' }).click();
+  await expect(page.getByRole('button', { name: /Download Provider assessment\.txt/ })).toBeVisible({ timeout: 15_000 });
+  await expect(page.locator('.timeline li').filter({ hasText: 'Provider assessment.txt' })).toContainText('Not shared with school');
   await expectAccessible(page, 'case workspace');
   await shot(page, 'provider-case');
 
@@ -77,6 +82,7 @@ test('Case Manager workspace: meeting, comments shared or not, health informatio
   await page.goto(`/cases/${id}`);
   await expect(page.locator('.timeline')).toContainText('first hui went well');
   await expect(page.locator('.timeline')).not.toContainText('Private note');
+  await expect(page.locator('.timeline')).not.toContainText('Provider assessment.txt');
   await expect(page.locator('.sensitive')).not.toContainText('Asthma');
 
   // transition, then close with a reason

@@ -1,7 +1,7 @@
 // The API client: openapi-fetch over the types generated from docs/openapi.yaml (npm run gen).
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { components, paths } from './schema';
-import { currentSession } from '../auth';
+import { currentSession, signOut } from '../auth';
 import { loadConfig } from '../config';
 
 export type Schemas = components['schemas'];
@@ -28,8 +28,18 @@ const auth: Middleware = {
     return request;
   },
   onResponse({ response }) {
-    if (response.status === 401) throw new SignInRequired('Sign in again to continue.');
+    if (response.status === 401) {
+      // the session has ended (expired or refused): back to the sign-in page, saying why
+      signOut();
+      window.dispatchEvent(new CustomEvent('portal:signed-out'));
+      throw new SignInRequired('Your session has ended. Sign in again to continue.');
+    }
     return response;
+  },
+  onError() {
+    // the network or the API could not be reached: an answer the pages already know how to show
+    const problem = { type: 'about:blank', title: 'The service could not be reached', status: 503, detail: 'Check your connection and try again. Nothing was saved.' };
+    return new Response(JSON.stringify(problem), { status: 503, headers: { 'content-type': 'application/problem+json' } });
   },
 };
 

@@ -4,9 +4,12 @@ import { Notice, ProblemBanner } from '../components';
 import { STATUS_LABEL } from '../format';
 import { Link } from '../router';
 
+/** What the form page hands over in history.state: ids and the outcome only, never the form. */
+export type OutcomeState = Pick<SubmitResult, 'caseId' | 'caseStatus' | 'outcome' | 'message'>;
+
 /** After submission: what happened to the request, which provider has it, what happens next. */
 export function OutcomePage({ me, id }: { me: Me; id: string }) {
-  const [result, setResult] = useState<SubmitResult | null>(() => (history.state as { result?: SubmitResult } | null)?.result ?? null);
+  const [result, setResult] = useState<OutcomeState | null>(() => (history.state as { result?: OutcomeState } | null)?.result ?? null);
   const [kase, setCase] = useState<Case | null>(null);
   const [problem, setProblem] = useState<Problem | null>(null);
 
@@ -23,7 +26,7 @@ export function OutcomePage({ me, id }: { me: Me; id: string }) {
         const { data, error, response } = await c.GET('/referrals/{id}', { params: { path: { id } } });
         if (error || !data) return setProblem(asProblem(error, response.status));
         caseId = data.caseId ?? null;
-        setResult({ referral: data, caseId, outcome: caseId ? 'created' : 'received' });
+        setResult({ caseId, outcome: caseId ? 'created' : 'received' });
       }
       if (!caseId) return;
       // allocation follows the submission within a second or two: wait for the provider

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { api, asProblem, type FieldError, type Me, type Problem, type ReferralForm, type SubmitResult } from '../api/client';
+import { api, asProblem, type FieldError, type Me, type Problem, type ReferralForm } from '../api/client';
+import type { OutcomeState } from './Outcome';
 import { ErrorSummary, Notice, ProblemBanner, Radios, Select, TextArea, TextInput, errorsFor, fieldMessage, type SummaryItem } from '../components';
 import { Link, navigate } from '../router';
 
@@ -237,7 +238,8 @@ export function ReferralPage({ me, id }: { me: Me; id?: string }) {
         }
         return fail(p);
       }
-      navigate(`/requests/${r.id}/outcome`, { result: data satisfies SubmitResult });
+      // only ids and the outcome go into the browser's history, never the form
+      navigate(`/requests/${r.id}/outcome`, { result: { caseId: data.caseId, caseStatus: data.caseStatus, outcome: data.outcome, message: data.message } satisfies OutcomeState });
     } finally {
       setBusy(false);
     }
