@@ -53,10 +53,16 @@ test('national staff: cases in scope and a case’s audit trail', async ({ page 
   const id = await caseInQueue(name);
   await signIn(page, 'national-1');
   await expect(page.getByRole('heading', { level: 1, name: 'Cases in your scope' })).toBeVisible();
-  await expect(page.getByRole('link', { name })).toBeVisible();
+  // one status at a time, a page at a time: the Provider Queue holds the new case
+  await page.getByLabel('Status', { exact: true }).selectOption('provider_queue');
+  await expect(page.getByRole('list', { name: 'Provider Queue cases' }).locator('.case-card').first()).toBeVisible();
   await expectAccessible(page, 'ministry home');
-  await page.getByRole('link', { name }).click();
+  await shot(page, 'ministry-home');
+  // a case by its reference
+  await page.getByLabel('Case reference').fill(id);
+  await page.getByRole('button', { name: 'Find the case' }).click();
   await expect(page).toHaveURL(new RegExp(`/cases/${id}$`));
+  await expect(page.getByRole('heading', { level: 1, name: new RegExp(name) })).toBeVisible();
   await page.getByRole('link', { name: /audit trail/ }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Audit trail' })).toBeVisible();
   await expect(page.getByTestId('chain')).toContainText('The record is intact');
@@ -71,8 +77,10 @@ test('regional staff see their region’s cases; prosecutions read a case and it
   const name = uniqueName('Regional');
   const id = await caseInQueue(name);
   await signIn(page, 'regional-tai-tokerau');
-  await expect(page.getByRole('link', { name })).toBeVisible();
-  await page.goto(`/cases/${id}/audit`);
+  await page.getByLabel('Case reference').fill(id);
+  await page.getByRole('button', { name: 'Find the case' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: new RegExp(name) })).toBeVisible();
+  await page.getByRole('link', { name: /audit trail/ }).click();
   await expect(page.getByTestId('chain')).toContainText('intact');
   await signIn(page, 'regional-auckland');
   await page.goto(`/cases/${id}`);

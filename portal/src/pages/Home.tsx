@@ -1,9 +1,9 @@
-import { useEffect, useState } from 'react';
-import { api, asProblem, type Case, type CaseStatus, type CaseSummary, type Me, type Referral } from '../api/client';
-import { ProblemBanner } from '../components';
+import { useCallback, useEffect, useState } from 'react';
+import { api, asProblem, type Case, type CaseStatus, type CaseSummary, type Me, type Problem, type Referral } from '../api/client';
+import { ProblemBanner, Select, TextInput } from '../components';
 import { allCases, oldestFirst, useLoad } from '../data';
 import { ROLE_LABEL, SLA_LABEL, STATUS_LABEL, STATUS_ORDER, ageText, formatDate, isProvider, isSchool, slaText } from '../format';
-import { Link } from '../router';
+import { Link, navigate } from '../router';
 
 /** SLA clocks for the open cases of a list (GET /cases/{id}; the list rows do not carry them). */
 function useSla(cases: CaseSummary[] | null): Map<string, Case['sla']> {
@@ -150,14 +150,116 @@ function Drafts({ me }: { me: Me }) {
   );
 }
 
+/** Go straight to a case by its reference (the service desk, an email, a colleague quote it). */
+function FindCase() {
+  const [ref, setRef] = useState('');
+  const [error, setError] = useState<string | undefined>();
+  return (
+    <form
+      className="panel"
+      aria-labelledby="find-case"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        const id = ref.trim();
+        if (!/^[0-9A-Za-z]{10,40}$/.test(id)) return setError('Enter the case reference, for example 01M8T5SVKKSQ2GRGCMYCRK11NA');
+        navigate(`/cases/${id.toUpperCase()}`);
+      }}
+    >
+      <h2 id="find-case">Find a case</h2>
+      <TextInput path="find.ref" label="Case reference" className="w-20" value={ref} onChange={setRef} error={error} />
+      <button type="submit" className="button secondary">
+        Find the case
+      </button>
+    </form>
+  );
+}
+
+/** One status at a time, a page at a time (oldest first): for national lists that are long. */
+function StatusBrowser({ initial, skip = [] }: { initial: CaseStatus; skip?: CaseStatus[] }) {
+  const [status, setStatus] = useState<CaseStatus>(initial);
+  const [items, setItems] = useState<CaseSummary[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [loading, setLoading] = useState(true);
+  const load = useCallback(
+    async (from?: string) => {
+      setLoading(true);
+      const { data, error, response } = await (await api()).GET('/cases', { params: { query: { status, limit: 50, cursor: from } } });
+      setLoading(false);
+      if (error || !data) return setProblem(asProblem(error, response.status));
+      setProblem(null);
+      setItems((old) => (from ? [...old, ...data.items] : data.items));
+      setCursor(data.nextCursor ?? null);
+    },
+    [status],
+  );
+  useEffect(() => {
+    void load();
+  }, [load]);
+  return (
+    <section aria-labelledby="browse">
+      <h2 id="browse">Cases by status</h2>
+      <Select
+        path="browse.status"
+        label="Status"
+        className="w-20"
+        value={status}
+        onChange={(v) => setStatus(v as CaseStatus)}
+        options={STATUS_ORDER.filter((s) => !skip.includes(s)).map((s) => [s, STATUS_LABEL[s]])}
+      />
+      <ProblemBanner problem={problem} />
+      <div data-testid="case-list" aria-busy={loading}>
+        {!loading || items.length ? <CaseList cases={items} sla={new Map()} showAge={status !== 'closed'} label={`${STATUS_LABEL[status]} cases`} /> : <p role="status">Loading cases…</p>}
+      </div>
+      {cursor && (
+        <button type="button" className="button secondary" onClick={() => void load(cursor)}>
+          Show more {STATUS_LABEL[status]} cases
+        </button>
+      )}
+    </section>
+  );
+}
+
 export function Home({ me }: { me: Me }) {
   useEffect(() => {
     document.title = 'Home - Attendance Service Portal';
   }, []);
-  const cases = useLoad((c) => allCases(c), [me.userId]);
-  const sla = useSla(isSchool(me) || isProvider(me) ? cases.data : null);
+  if (me.organisation.kind === 'ministry') return <MinistryHome me={me} />;
+  return <OrgHome me={me} />;
+}
 
-  const heading = isSchool(me) ? 'Your school’s cases' : isProvider(me) ? 'Your provider’s cases' : me.role === 'cit' ? 'NEN review and cases' : 'Cases in your scope';
+function MinistryHome({ me }: { me: Me }) {
+  const cit = me.role === 'cit';
+  const queue = useLoad((c) => (cit ? allCases(c, 'cit_review') : Promise.resolve([])), [me.userId]);
+  const sla = new Map<string, Case['sla']>();
+  return (
+    <>
+      <h1 tabIndex={-1}>{cit ? 'NEN review and cases' : 'Cases in your scope'}</h1>
+      <p className="lead">
+        Signed in as {me.displayName ?? me.userId}, {ROLE_LABEL[me.role]}.
+      </p>
+      {cit && (
+        <section aria-labelledby="nen">
+          <h2 id="nen">
+            NEN review queue <span className="count">({queue.data?.length ?? '…'})</span>
+          </h2>
+          <p className="hint">Non-Enrolment Notifications from ENROL, oldest first. Allocate each to a provider or close it.</p>
+          <ProblemBanner problem={queue.problem} />
+          {queue.data ? <CaseList cases={oldestFirst(queue.data)} sla={sla} showAge label="NEN review queue" /> : <p role="status">Loading the queue…</p>}
+        </section>
+      )}
+      <FindCase />
+      <StatusBrowser initial={cit ? 'provider_queue' : 'open'} skip={cit ? ['cit_review'] : []} />
+    </>
+  );
+}
+
+function OrgHome({ me }: { me: Me }) {
+  const cases = useLoad((c) => allCases(c), [me.userId]);
+  const sla = useSla(cases.data);
+
+  const heading = isSchool(me) ? 'Your school’s cases' : 'Your provider’s cases';
   return (
     <>
       <h1 tabIndex={-1}>{heading}</h1>
@@ -186,16 +288,7 @@ export function Home({ me }: { me: Me }) {
               <CaseList cases={oldestFirst(cases.data.filter((c) => c.status === 'provider_queue'))} sla={sla} showAge label="Provider Queue" />
             </section>
           )}
-          {me.role === 'cit' && (
-            <section aria-labelledby="nen">
-              <h2 id="nen">
-                NEN review queue <span className="count">({cases.data.filter((c) => c.status === 'cit_review').length})</span>
-              </h2>
-              <p className="hint">Non-Enrolment Notifications from ENROL, oldest first. Allocate each to a provider or close it.</p>
-              <CaseList cases={oldestFirst(cases.data.filter((c) => c.status === 'cit_review'))} sla={sla} showAge label="NEN review queue" />
-            </section>
-          )}
-          <ByStatus cases={cases.data} sla={sla} skip={isProvider(me) ? ['provider_queue'] : me.role === 'cit' ? ['cit_review'] : []} />
+          <ByStatus cases={cases.data} sla={sla} skip={isProvider(me) ? ['provider_queue'] : []} />
         </div>
       )}
     </>
