@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { call, caseInQueue, expectAccessible, nenCase, shot, signIn, tokenFor, uniqueName } from './support';
+import { expect } from '@playwright/test';
+import { call, caseInQueue, expectAccessible, nenCase, shot, signIn, tokenFor, uniqueName, test } from './support';
 
 test('CIT: the NEN review queue oldest first, the suggested provider, allocate', async ({ page }) => {
   const first = uniqueName('Nen');

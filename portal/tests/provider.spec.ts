@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { birthDate, call, caseInQueue, expectAccessible, shot, signIn, tokenFor, uniqueName } from './support';
+import { expect } from '@playwright/test';
+import { birthDate, call, caseInQueue, expectAccessible, shot, signIn, tokenFor, uniqueName, test } from './support';
 
 test('provider admin: the queue oldest first with its age, assign a Case Manager', async ({ page }) => {
   const older = uniqueName('Older');

@@ -1,5 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
-import { birthDate, caseInQueue, expectAccessible, expectNoSideScroll, freshNsn, shot, signIn, uniqueName } from './support';
+import { expect, type Page } from '@playwright/test';
+import { birthDate, caseInQueue, expectAccessible, expectNoSideScroll, freshNsn, shot, signIn, uniqueName, test } from './support';
 
 async function fillStudent(page: Page, name: string, nsn: string) {
   await page.getByLabel('Full name').fill(name);

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
-import { expect, type Page } from '@playwright/test';
+import { expect, test as base, type Page } from '@playwright/test';
 
 export const PORTAL = process.env.PORTAL_URL ?? 'http://127.0.0.1:3000';
 export const API = process.env.API_URL ?? 'http://127.0.0.1:3001';
@@ -80,6 +80,35 @@ export async function call(token: string, method: string, path: string, body?: u
 }
 
 let seq = 0;
+/** Every name and NSN a test made up: none may appear in a URL or the browser console. */
+const secrets: string[] = [];
+
+/**
+ * `test` with a privacy guard on every page: no child's name or NSN in any URL the browser goes to,
+ * nor in anything the page writes to the console.
+ */
+export const test = base.extend<{ privacyGuard: void }>({
+  privacyGuard: [
+    async ({ context }, use) => {
+      const leaks: string[] = [];
+      const check = (where: string, text: string) => {
+        const hit = secrets.find((x) => text.includes(x) || text.includes(encodeURIComponent(x)));
+        if (hit) leaks.push(`${where}: ${text.slice(0, 200)}`);
+      };
+      const watch = (page: Page) => {
+        page.on('console', (m) => check('console', m.text()));
+        page.on('pageerror', (e) => check('page error', String(e)));
+        page.on('framenavigated', (f) => check('URL', f.url()));
+        page.on('request', (r) => check('request URL', r.url()));
+      };
+      context.pages().forEach(watch);
+      context.on('page', watch);
+      await use();
+      expect(leaks, 'child details leaked into URLs or the console').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
 /** A name nobody else in this run has (letters only: names may not contain digits). */
 export function uniqueName(first: string): string {
   let n = Date.now() * 10 + (seq++ % 10);
@@ -89,12 +118,16 @@ export function uniqueName(first: string): string {
     n = Math.floor(n / 26);
   }
   const tail = s.slice(-8);
-  return `${first} ${tail[0].toUpperCase()}${tail.slice(1)}`;
+  const name = `${first} ${tail[0].toUpperCase()}${tail.slice(1)}`;
+  secrets.push(name);
+  return name;
 }
 /** An NSN no other test run has used (the student's identity: one active case each). */
 export function freshNsn(): string {
   seq += 1;
-  return String(100_000_000 + ((Date.now() * 7 + process.pid * 131 + seq * 7919) % 899_999_999)).slice(0, 9);
+  const nsn = String(100_000_000 + ((Date.now() * 7 + process.pid * 131 + seq * 7919) % 899_999_999)).slice(0, 9);
+  secrets.push(nsn);
+  return nsn;
 }
 
 /** YYYY-MM-DD for someone `years` old today (NZ date is close enough for ages). */
