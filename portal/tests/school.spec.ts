@@ -236,3 +236,24 @@ test('the email to the School Primary Contact links to the case page, which open
   await expect(page).toHaveURL(new RegExp(`/cases/${id}$`));
   await expect(page.getByTestId('case-summary')).toContainText('Provider Queue');
 });
+
+test('a request that is not appropriate is refused with the reason, nothing lost; a draft can be discarded', async ({ page }) => {
+  const name = uniqueName('Single');
+  await signIn(page, 'lead-1001');
+  await page.getByRole('link', { name: 'Start a CA request' }).first().click();
+  await fillStudent(page, name, freshNsn());
+  await fillRest(page);
+  await page.getByLabel('A single class only').check();
+  await page.getByRole('button', { name: 'Submit CA request' }).click();
+  const refusal = page.getByRole('alert');
+  await expect(refusal).toContainText('Request not appropriate');
+  await expect(refusal).toContainText('Attendance Management Plan');
+  await expect(page.getByLabel('Full name')).toHaveValue(name);
+  await expectAccessible(page, 'not appropriate');
+
+  // it was saved as a draft on the way: discard it
+  page.once('dialog', (d) => void d.accept());
+  await page.getByRole('button', { name: 'Discard this draft' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'The draft has been discarded.' })).toBeVisible();
+  await expect(page.getByRole('link', { name: `Continue: ${name}` })).toHaveCount(0);
+});

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, asProblem, type Case, type CaseStatus, type CaseSummary, type Me, type Problem, type Referral } from '../api/client';
-import { ProblemBanner, Select, TextInput } from '../components';
+import { Notice, ProblemBanner, Select, TextInput } from '../components';
 import { allCases, oldestFirst, useLoad } from '../data';
 import { ROLE_LABEL, SLA_LABEL, STATUS_LABEL, STATUS_ORDER, ageText, formatDate, isProvider, isSchool, slaText } from '../format';
 import { Link, navigate } from '../router';
@@ -267,6 +267,7 @@ function OrgHome({ me }: { me: Me }) {
         Signed in as {me.displayName ?? me.userId}, {ROLE_LABEL[me.role]}.
         {me.role === 'school_primary_contact' && ' You see the cases where you are the School Primary Contact.'}
       </p>
+      {(history.state as { discarded?: boolean } | null)?.discarded && <Notice>The draft has been discarded.</Notice>}
       {isSchool(me) && me.can.makeRequests && (
         <p>
           <Link href="/requests/new" className="button">

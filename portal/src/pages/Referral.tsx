@@ -245,6 +245,19 @@ export function ReferralPage({ me, id }: { me: Me; id?: string }) {
     }
   };
 
+  const onDiscard = async () => {
+    if (!refId) return navigate('/');
+    if (!window.confirm('Discard this draft? It cannot be recovered.')) return;
+    setBusy(true);
+    try {
+      const { error, response } = await (await api()).DELETE('/referrals/{id}', { params: { path: { id: refId }, query: version === null ? {} : { version } } });
+      if (error) return fail(asProblem(error, response.status));
+      navigate('/', { discarded: true });
+    } finally {
+      setBusy(false);
+    }
+  };
+
   const existing = (problem?.current as { caseId?: string } | undefined)?.caseId;
   const addr = (which: 'home' | 'alt', prefix: 'homeAddress' | 'alternativeAddress') => (
     <>
@@ -390,6 +403,11 @@ export function ReferralPage({ me, id }: { me: Me; id?: string }) {
           <button type="button" className="button secondary" onClick={() => void onSave()} disabled={busy}>
             Save as draft
           </button>
+          {refId && (
+            <button type="button" className="link-button discard" onClick={() => void onDiscard()} disabled={busy}>
+              Discard this draft
+            </button>
+          )}
         </div>
       </form>
     </>
