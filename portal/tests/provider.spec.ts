@@ -39,6 +39,11 @@ test('Case Manager workspace: meeting, comments shared or not, health informatio
   await work.getByRole('button', { name: 'Save the change' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'The case is now Open' })).toBeVisible();
 
+  // it is now among the Case Manager's own cases on the home page
+  await page.getByRole('link', { name: 'Home' }).click();
+  await expect(page.getByRole('list', { name: 'Assigned to you' }).getByRole('link', { name })).toBeVisible();
+  await page.getByRole('list', { name: 'Assigned to you' }).getByRole('link', { name }).click();
+
   // record the school meeting: its SLA clock stops
   const rec = page.getByRole('region', { name: 'Record a meeting or call' });
   await rec.getByLabel('What happened').selectOption('school_meeting');

@@ -289,6 +289,14 @@ function OrgHome({ me }: { me: Me }) {
               <CaseList cases={oldestFirst(cases.data.filter((c) => c.status === 'provider_queue'))} sla={sla} showAge label="Provider Queue" />
             </section>
           )}
+          {me.role === 'case_manager' && (
+            <section aria-labelledby="mine">
+              <h2 id="mine">
+                Assigned to you <span className="count">({cases.data.filter((c) => c.caseManager === me.userId && c.status !== 'closed').length})</span>
+              </h2>
+              <CaseList cases={oldestFirst(cases.data.filter((c) => c.caseManager === me.userId && c.status !== 'closed'))} sla={sla} showAge label="Assigned to you" />
+            </section>
+          )}
           <ByStatus cases={cases.data} sla={sla} skip={isProvider(me) ? ['provider_queue'] : []} />
         </div>
       )}
