@@ -20,12 +20,23 @@ page.on('response', async (r) => {
 const times = [];
 for (let i = 0; i < LOADS; i++) {
   js = 0;
-  const t0 = Date.now();
-  // a full navigation with an empty cache each time: HTML, JS, config.json, /me, /cases
-  await page.context().clearCookies();
+  // a full navigation each time (HTML, the cached bundle, config.json, /me, /referrals, /cases);
+  // the time is the page's own clock from navigation start to the list being in the DOM
   await page.goto(PORTAL + '/', { waitUntil: 'commit' });
-  await page.getByTestId('case-list').waitFor();
-  times.push(Date.now() - t0);
+  const ms = await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const found = () => document.querySelector('[data-testid="case-list"]');
+        if (found()) return resolve(performance.now());
+        new MutationObserver((_, obs) => {
+          if (found()) {
+            obs.disconnect();
+            resolve(performance.now());
+          }
+        }).observe(document, { childList: true, subtree: true });
+      }),
+  );
+  times.push(Math.round(ms));
 }
 const cases = await page.locator('.case-card').count();
 await browser.close();
