@@ -155,6 +155,19 @@ async fn every_role_on_every_route() {
         assert_eq!(got.body["userId"], user, "{:?}", got.body);
         assert_eq!(got.body["can"]["makeRequests"], json!(school_role), "{user}");
 
+        // ---- the directory: everyone signed in; staff lists only for the organisation's own
+        // people, the providers that serve the school and the Ministry
+        let ministry = matches!(r, Rel::Cit | Rel::Oversight | Rel::Prosecutions) || user == demo::OTHER_REGIONAL;
+        let got = env.call(user, "GET", &format!("/schools/{}", demo::SCHOOL), None).await;
+        check("GET /schools/{id}", user, &got, 200);
+        let serves_1001 = matches!(user, demo::CASE_MANAGER | demo::PROVIDER_ADMIN);
+        assert_eq!(got.body.get("staff").is_some(), school == Some(demo::SCHOOL) || serves_1001 || ministry, "{user}: school staff list");
+        let got = env.call(user, "GET", "/providers", None).await;
+        check("GET /providers", user, &got, 200);
+        let got = env.call(user, "GET", &format!("/providers/{}", demo::SCHOOL_PROVIDER), None).await;
+        check("GET /providers/{id}", user, &got, 200);
+        assert_eq!(got.body.get("staff").is_some(), serves_1001 || ministry, "{user}: provider staff list");
+
         // ---- reads of the reference case
         let got = env.call(user, "GET", &c(""), None).await;
         check("GET /cases/{id}", user, &got, expect_case_route(user, true, 200));
@@ -309,7 +322,7 @@ async fn every_role_on_every_route() {
         .map(|((route, user), (want, got))| format!("{route} as {user}: expected {want}, got {got}"))
         .collect();
     assert!(wrong.is_empty(), "{} of {} cells differ:\n{}", wrong.len(), table.len(), wrong.join("\n"));
-    assert_eq!(table.len(), USERS.len() * 25, "every route × every user was checked");
+    assert_eq!(table.len(), USERS.len() * 28, "every route × every user was checked");
 
     // refused callers changed nothing on the reference case except the allowed ones' additions
     let after = env.call(demo::NATIONAL, "GET", &format!("/cases/{case}"), None).await;

@@ -54,6 +54,10 @@ pub trait ReferenceData: Send + Sync {
     async fn user(&self, id: &UserId) -> Result<Option<UserRecord>, StoreError>;
     /// A suburb or town by its [`crate::catchment::locality_key`].
     async fn locality(&self, key: &str) -> Result<Option<crate::catchment::Locality>, StoreError>;
+    /// The staff of a school or provider (its users), by user id.
+    async fn staff(&self, org_id: &str) -> Result<Vec<UserRecord>, StoreError>;
+    /// Every provider (catchment providers and In-School Provision), by id.
+    async fn providers(&self) -> Result<Vec<Provider>, StoreError>;
 }
 
 #[async_trait]

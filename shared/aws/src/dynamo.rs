@@ -78,6 +78,14 @@ pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError
     serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// The BySchool partition holding an organisation's users.
+fn staff_pk(org_id: &str) -> String {
+    format!("STAFF#{org_id}")
+}
+
+/// The BySchool partition holding every provider.
+const PROVIDERS_PK: &str = "DIRECTORY#providers";
+
 fn case_key(id: &CaseId) -> (String, String) {
     (format!("CASE#{id}"), "CASE".to_string())
 }
@@ -375,6 +383,20 @@ impl DynamoStore {
         Ok(out)
     }
 
+    /// Every item of an index partition, in sort-key order (all pages).
+    async fn index_all(&self, index: &str, pk_attr: &str, pk: String) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let (items, next) = self.query_page(index, pk_attr, pk.clone(), None, None, 500, start.take(), false).await?;
+            out.extend(items);
+            match next {
+                Some(k) => start = Some(k),
+                None => break Ok(out),
+            }
+        }
+    }
+
     /// Put an item only if its key is free: `Ok(false)` when it already exists (nothing written).
     pub(crate) async fn put_new(&self, item: Item) -> Result<bool, StoreError> {
         match self
@@ -420,6 +442,19 @@ impl DynamoStore {
             item.insert("PK".into(), s(pk));
             item.insert("SK".into(), s(sk));
             item.insert("entity".into(), s(sk.to_lowercase()));
+            // the directory: an organisation's staff and the list of providers, in their own
+            // partitions of the BySchool index (no case or draft partition starts this way)
+            match it {
+                ReferenceItem::User(x) => {
+                    item.insert("schoolPk".into(), s(staff_pk(&x.org_id)));
+                    item.insert("schoolSk".into(), s(format!("USER#{}", x.id)));
+                }
+                ReferenceItem::Provider(x) => {
+                    item.insert("schoolPk".into(), s(PROVIDERS_PK));
+                    item.insert("schoolSk".into(), s(format!("PROVIDER#{}", x.id)));
+                }
+                _ => {}
+            }
             let put = PutRequest::builder().set_item(Some(item)).build().map_err(|e| StoreError::Corrupt(e.to_string()))?;
             requests.push(WriteRequest::builder().put_request(put).build());
         }
@@ -497,6 +532,12 @@ impl ReferenceData for DynamoStore {
     }
     async fn locality(&self, key: &str) -> Result<Option<Locality>, StoreError> {
         self.get(format!("LOCALITY#{key}"), "LOCALITY").await
+    }
+    async fn staff(&self, org_id: &str) -> Result<Vec<UserRecord>, StoreError> {
+        self.index_all(index::BY_SCHOOL, "schoolPk", staff_pk(org_id)).await?.into_iter().map(from_item).collect()
+    }
+    async fn providers(&self) -> Result<Vec<Provider>, StoreError> {
+        self.index_all(index::BY_SCHOOL, "schoolPk", PROVIDERS_PK.to_string()).await?.into_iter().map(from_item).collect()
     }
 }
 
@@ -816,19 +857,10 @@ impl CaseStore for DynamoStore {
         }
         let mut out: Vec<Case> = Vec::new();
         for (index, attr, key) in lookups {
-            let mut start = None;
-            loop {
-                let (items, next) =
-                    self.query_page(index, attr, format!("STUDENT#{}", key.as_str()), None, None, 100, start.take(), false).await?;
-                for i in items {
-                    let c: Case = from_item(i)?;
-                    if !out.iter().any(|o| o.id == c.id) {
-                        out.push(c);
-                    }
-                }
-                match next {
-                    Some(k) => start = Some(k),
-                    None => break,
+            for i in self.index_all(index, attr, format!("STUDENT#{}", key.as_str())).await? {
+                let c: Case = from_item(i)?;
+                if !out.iter().any(|o| o.id == c.id) {
+                    out.push(c);
                 }
             }
         }
