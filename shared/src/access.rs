@@ -172,7 +172,10 @@ pub fn permits(actor: &Actor, case: &Case, action: CaseAction) -> bool {
 pub enum Directory<'a> {
     /// A school, with the providers that serve it (its catchment's provider and its In-School
     /// Provision, if any).
-    School { school: &'a SchoolId, providers: [Option<&'a ProviderId>; 2] },
+    School {
+        school: &'a SchoolId,
+        providers: [Option<&'a ProviderId>; 2],
+    },
     Provider(&'a ProviderId),
 }
 

@@ -1,7 +1,8 @@
 //! Who is emailed about what, and what the email says.
 //!
-//! - The provider (or Ministry) shares a comment or file, or the case's status changes (allocated,
-//!   status changed, reopened) → the case's **School Primary Contact**.
+//! - The provider (or Ministry) shares a comment, file or meeting record, or the case's status
+//!   changes (allocated, status changed, reopened) → the case's **School Primary Contact**; a newly
+//!   named School Primary Contact is told they are now the contact.
 //! - The school adds a comment or file → the case's **Case Manager**; while the case has none, the
 //!   provider's queue mailbox.
 //! - Anything not shared with the school → nobody.
@@ -131,6 +132,21 @@ pub fn notice_for(event: &DomainEvent) -> Option<Notice> {
             }
             (_, false) => None,
         },
+        DomainEvent::ActivityRecorded { case_id, author_side: Side::Provider, shared: true, activity, .. } => {
+            let what = match activity.as_str() {
+                "school_meeting" => "a meeting with the school",
+                "whanau_meeting" => "a meeting with the student and whānau",
+                "phone_call" => "a phone call",
+                "home_visit" => "a home visit",
+                _ => "an activity",
+            };
+            Some(pc(case_id, "New record from the provider", format!("The provider recorded {what} on a case you are the School Primary Contact for.")))
+        }
+        DomainEvent::PrimaryContactChanged { case_id, .. } => Some(pc(
+            case_id,
+            "You are now the School Primary Contact for an attendance case",
+            "You have been named the School Primary Contact for an attendance case: the provider will keep you informed of its progress, and you can add comments and documents.".to_string(),
+        )),
         _ => None,
     }
 }
@@ -183,6 +199,30 @@ mod tests {
             author_side: side,
             shared,
         }
+    }
+
+    #[test]
+    fn a_shared_meeting_record_and_a_new_primary_contact_are_emailed_to_the_contact() {
+        let activity = |shared: bool| DomainEvent::ActivityRecorded {
+            case_id: CaseId::parse("C1").unwrap(),
+            case_type: CaseType::Ca,
+            school_id: SchoolId::parse("1001").unwrap(),
+            provider_id: None,
+            entry_id: EntryId::parse("E1").unwrap(),
+            activity: "school_meeting".into(),
+            author_side: Side::Provider,
+            shared,
+        };
+        let n = notice_for(&activity(true)).expect("a shared meeting record is told");
+        assert_eq!(n.audience, Audience::PrimaryContact);
+        assert!(n.what.contains("a meeting with the school"), "{}", n.what);
+        assert_eq!(notice_for(&activity(false)), None, "an unshared record is not");
+        let changed = DomainEvent::PrimaryContactChanged {
+            case_id: CaseId::parse("C1").unwrap(),
+            case_type: CaseType::Ca,
+            school_id: SchoolId::parse("1001").unwrap(),
+        };
+        assert_eq!(notice_for(&changed).map(|n| n.audience), Some(Audience::PrimaryContact));
     }
 
     fn file(side: Side, shared: bool) -> DomainEvent {

@@ -9,6 +9,13 @@
 //!   visit, recorded by the case's provider staff. A school meeting or whānau meeting stops the
 //!   matching SLA clock.
 //!
+//! - `PUT /cases/{id}/contacts` — `{whanau, homeAddress, alternativeAddress?, version}`: bring the
+//!   whānau contacts and addresses up to date (school staff on the case and the provider; checked
+//!   as on a request, every problem at once). 200 with the case; unchanged values write nothing.
+//! - `POST /cases/{id}/primary-contact` — `{userId, version}`: name another School Primary Contact
+//!   (the school's Attendance Lead or the provider); the new contact is emailed.
+//!   Both take the version the caller is looking at (`version` or `If-Match`; 409 when stale).
+//!
 //! A case the caller may not see is "not found". Every addition is one conditional transaction
 //! (the case's version, the entry, the outbox), retried on a concurrent change.
 
@@ -17,9 +24,10 @@ use cms_domain::access::can_view_case;
 use cms_domain::activity::{can_see_entry, comment, record_activity, ActivityError, ActivityInput, ActivityType};
 use cms_domain::actor::Actor;
 use cms_domain::case::{Case, CaseChange};
-use cms_domain::ids::CaseId;
+use cms_domain::details::{change_primary_contact, update_contacts, ContactsForm};
+use cms_domain::ids::{CaseId, UserId};
 use cms_domain::outbox::publish_committed;
-use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
 use cms_domain::referral::FieldError;
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
@@ -35,13 +43,18 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
     cms_aws::case_services(sdk, env)
 }
 
-pub async fn handle<S: CaseStore + AuditLog, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: Request) -> Response<Body> {
+pub async fn handle<S: CaseStore + AuditLog + ReferenceData, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: Request) -> Response<Body> {
     cms_http::answer(&req, route(deps, &req)).await
 }
 
-async fn route<S: CaseStore + AuditLog, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: &Request) -> Result<Response<Body>, Problem> {
+async fn route<S: CaseStore + AuditLog + ReferenceData, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+) -> Result<Response<Body>, Problem> {
     let actor = cms_http::actor(req)?;
     match cms_http::route_key(req).as_str() {
+        "PUT /cases/{id}/contacts" => contacts(deps, req, &actor).await,
+        "POST /cases/{id}/primary-contact" => primary_contact(deps, req, &actor).await,
         "POST /cases/{id}/comments" => add_comment(deps, req, &actor).await,
         "POST /cases/{id}/activities" => add_activity(deps, req, &actor).await,
         "GET /cases/{id}/timeline" => timeline(deps, req, &actor).await,
@@ -124,6 +137,107 @@ async fn add_activity<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
         o.insert("whanauMetOn".into(), json!(change.case.whanau_met_on));
     }
     Ok(json(201, &out))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct PrimaryContactBody {
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    version: Option<serde_json::Value>,
+}
+
+/// The case at the version the caller is looking at (404 unless visible, 409 when it moved on).
+async fn case_at<S: CaseStore>(store: &S, id: &CaseId, actor: &Actor, expected: u64) -> Result<Case, Problem> {
+    let case = match store.case(id).await.map_err(store_problem)? {
+        Some(c) if can_view_case(actor, &c) => c,
+        _ => return Err(Problem::not_found("case")),
+    };
+    if case.version != expected {
+        return Err(cms_http::stale(&case));
+    }
+    Ok(case)
+}
+
+/// Commit a change made against the caller's version: a concurrent change is theirs to see (409).
+async fn commit_at<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    actor: &Actor,
+    change: &CaseChange,
+) -> Result<Response<Body>, Problem> {
+    match deps.store.commit(change).await {
+        Ok(()) => {
+            publish_committed(&deps.store, &deps.bus, &change.case.id, &change.events).await;
+        }
+        Err(StoreError::Conflict) => {
+            return match deps.store.case(&change.case.id).await.map_err(store_problem)? {
+                Some(now) if can_view_case(actor, &now) => Err(cms_http::stale(&now)),
+                _ => Err(Problem::not_found("case")),
+            }
+        }
+        Err(e) => return Err(store_problem(e)),
+    }
+    Ok(with_etag(json(200, &change.case), change.case.version))
+}
+
+fn with_etag(mut resp: Response<Body>, version: u64) -> Response<Body> {
+    if let Ok(v) = format!("\"{version}\"").parse() {
+        resp.headers_mut().insert("etag", v);
+    }
+    resp
+}
+
+async fn contacts<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let form: ContactsForm = cms_http::json_body(req)?;
+    let expected = cms_http::expected_version(req, form.version.as_ref())?;
+    let case = case_at(&deps.store, &id, actor, expected).await?;
+    let change = match update_contacts(&case, actor, &form, deps.clock.now()).map_err(activity_problem)? {
+        Some(change) => change,
+        None => return Ok(with_etag(json(200, &case), case.version)),
+    };
+    let resp = commit_at(deps, actor, &change).await?;
+    tracing::info!(case_id = %id, role = %actor.role(), version = change.case.version, "contacts updated");
+    cms_http::audit_write(&deps.store, actor, &id, "case.contacts.update", req, deps.clock.now()).await;
+    Ok(resp)
+}
+
+async fn primary_contact<S: CaseStore + AuditLog + ReferenceData, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let body: PrimaryContactBody = cms_http::json_body(req)?;
+    let expected = cms_http::expected_version(req, body.version.as_ref())?;
+    let case = case_at(&deps.store, &id, actor, expected).await?;
+    let not_staff = || Problem::invalid_field("userId", "must be an Attendance Lead or School Primary Contact of the student's school");
+    let user_id = match body.user_id.as_deref().map(str::trim) {
+        None | Some("") => return Err(Problem::invalid_field("userId", "is required: the user id of the new School Primary Contact")),
+        Some(u) => UserId::parse(u).map_err(|_| not_staff())?,
+    };
+    let user = deps.store.user(&user_id).await.map_err(store_problem)?;
+    let change = match user {
+        Some(u) => change_primary_contact(&case, actor, &u, deps.clock.now()).map_err(activity_problem)?,
+        // nobody by that id: still ask the policy first, so a refused caller learns nothing
+        None => {
+            if !cms_domain::access::permits(actor, &case, cms_domain::access::CaseAction::ChangePrimaryContact) {
+                return Err(activity_problem(ActivityError::NotPermitted(
+                    "Only the school's Attendance Lead or the case's provider can change its School Primary Contact.",
+                )));
+            }
+            return Err(not_staff());
+        }
+    };
+    let resp = commit_at(deps, actor, &change).await?;
+    tracing::info!(case_id = %id, role = %actor.role(), "primary contact changed");
+    cms_http::audit_write(&deps.store, actor, &id, "case.primary_contact.change", req, deps.clock.now()).await;
+    Ok(resp)
 }
 
 /// Read the case, decide, commit; on a concurrent change read again and decide again (an addition

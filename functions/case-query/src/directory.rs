@@ -41,10 +41,8 @@ pub async fn school<S: ReferenceData>(store: &S, actor: &Actor, req: &Request) -
     if let Some(p) = &isp {
         body["inSchoolProvision"] = provider_ref(p);
     }
-    let of = Directory::School {
-        school: &school.id,
-        providers: [catchment.as_ref().map(|c| &c.provider_id), school.isp_provider_id.as_ref()],
-    };
+    let of =
+        Directory::School { school: &school.id, providers: [catchment.as_ref().map(|c| &c.provider_id), school.isp_provider_id.as_ref()] };
     if can_read_staff(actor, of) {
         body["staff"] = staff_list(store, school.id.as_str()).await?;
     }

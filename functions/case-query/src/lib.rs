@@ -55,7 +55,10 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
     }
 }
 
-pub async fn handle<S: CaseStore + AuditLog + ReferenceData, C: Clock, K: StudentKeySource>(deps: &Deps<S, C, K>, req: Request) -> Response<Body> {
+pub async fn handle<S: CaseStore + AuditLog + ReferenceData, C: Clock, K: StudentKeySource>(
+    deps: &Deps<S, C, K>,
+    req: Request,
+) -> Response<Body> {
     cms_http::answer(&req, route(deps, &req)).await
 }
 
