@@ -180,6 +180,23 @@ pub fn render(notice: &Notice, to: &str, portal_base_url: &str) -> Email {
     Email { to: to.to_string(), subject: notice.subject.clone(), body }
 }
 
+/// The reminder that a draft request will be deleted: to its author, with a link to the draft
+/// (no student details, as every email).
+pub fn draft_reminder(referral: &crate::referral::Referral, to: &str, portal_base_url: &str) -> Option<Email> {
+    let expires = crate::nz_date(referral.expires_at()?);
+    let link = format!("{}/referrals/{}", portal_base_url.trim_end_matches('/'), referral.id);
+    let body = format!(
+        "Kia ora,\n\nA draft request for support you started has not been changed for {} days. Unless it is submitted \
+         or saved again, it will be deleted on {} (drafts hold a child's details, so they are not kept for ever).\n\n\
+         Open the draft in the Attendance Service Portal:\n{link}\n\n\
+         For privacy this email does not include any student details; sign in to the portal to see them.\n\n\
+         Attendance Services (this mailbox is not monitored)\n",
+        crate::referral::DRAFT_TTL_DAYS - crate::referral::DRAFT_REMINDER_DAYS,
+        expires.format("%-d %B %Y"),
+    );
+    Some(Email { to: to.to_string(), subject: "Your draft request for support will be deleted in 7 days".into(), body })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

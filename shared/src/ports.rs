@@ -63,7 +63,7 @@ pub trait ReferenceData: Send + Sync {
 #[async_trait]
 pub trait ReferralStore: Send + Sync {
     /// Create a new request; fails with `Conflict` if the id exists.
-    async fn create_referral(&self, r: &Referral) -> Result<(), StoreError>;
+    async fn create_referral(&self, r: &Referral, markers: &[crate::case::Marker]) -> Result<(), StoreError>;
     /// Replace a draft, only if it is still a draft at `expected_version`.
     async fn update_draft(&self, r: &Referral, expected_version: u64) -> Result<(), StoreError>;
     async fn referral(&self, id: &ReferralId) -> Result<Option<Referral>, StoreError>;
@@ -127,6 +127,8 @@ pub trait DueStore: Send + Sync {
     /// due date is on or before `today`, earliest first. Index reads are eventually consistent:
     /// re-read a case before relying on it (a commit conditioned on its version does that).
     async fn due_cases(&self, shard: u32, today: NaiveDate, limit: u32, cursor: Option<String>) -> Result<Page<Case>, StoreError>;
+    /// One page of drafts whose expiry reminder is due on or before `today`, earliest first.
+    async fn drafts_to_remind(&self, today: NaiveDate, limit: u32, cursor: Option<String>) -> Result<Page<Referral>, StoreError>;
     /// One page of events still in an outbox (not confirmed published) that were written before
     /// `before`, oldest first, with their case.
     async fn stale_outbox(
@@ -169,7 +171,7 @@ pub trait EventBus: Send + Sync {
 #[async_trait]
 pub trait FileRecords: Send + Sync {
     /// Record a pending upload; `Conflict` if the id exists.
-    async fn create_file(&self, f: &crate::files::FileRecord) -> Result<(), StoreError>;
+    async fn create_file(&self, f: &crate::files::FileRecord, markers: &[crate::case::Marker]) -> Result<(), StoreError>;
     async fn file(&self, case: &CaseId, file_id: &crate::files::FileId) -> Result<Option<crate::files::FileRecord>, StoreError>;
     /// In one transaction: the case change and the file's new record, the record conditioned on
     /// still being pending (`Conflict` otherwise).

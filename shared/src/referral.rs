@@ -269,10 +269,22 @@ impl Referral {
 /// that nobody is using. Saving the draft again restarts the count.
 pub const DRAFT_TTL_DAYS: i64 = 90;
 
+/// Days before a draft expires that its author is reminded (once per save).
+pub const DRAFT_REMINDER_DAYS: i64 = 7;
+
 impl Referral {
     /// When the store may delete this request: drafts only, [`DRAFT_TTL_DAYS`] after the last save.
     pub fn expires_at(&self) -> Option<DateTime<Utc>> {
         (self.status == ReferralStatus::Draft).then(|| self.updated_at + chrono::Duration::days(DRAFT_TTL_DAYS))
+    }
+    /// The New Zealand date its author is reminded that the draft will expire: drafts only,
+    /// [`DRAFT_REMINDER_DAYS`] before [`Referral::expires_at`].
+    pub fn reminder_due_on(&self) -> Option<NaiveDate> {
+        self.expires_at().map(|t| crate::nz_date(t) - chrono::Duration::days(DRAFT_REMINDER_DAYS))
+    }
+    /// The once-only key of this draft's reminder: a later save makes a new one (and moves it).
+    pub fn reminder_key(&self) -> String {
+        format!("DRAFT-REMINDER#{}#{}", self.id, self.updated_at.timestamp_millis())
     }
 }
 

@@ -29,6 +29,7 @@ use cms_domain::ids::{CaseId, UserId};
 use cms_domain::outbox::publish_committed;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
 use cms_domain::referral::FieldError;
+use cms_http::idempotency::Idempotency;
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -94,11 +95,20 @@ async fn add_comment<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
     let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
     let body: CommentBody = cms_http::json_body(req)?;
     let text = body.text.ok_or_else(|| Problem::invalid_field("text", "enter the comment"))?;
-    let change = decide_and_commit(deps, &id, |case| comment(case, actor, &text, body.shared, deps.clock.now())).await?;
+    let idem = cms_http::idempotency::from_request(req, actor)?;
+    let respond = |change: &CaseChange| serde_json::to_value(&change.timeline[0]).unwrap_or_default();
+    let change = match decide_and_commit(deps, &id, idem.as_ref(), (201, &respond), |case| {
+        comment(case, actor, &text, body.shared, deps.clock.now())
+    })
+    .await?
+    {
+        Done::Fresh(change) => change,
+        Done::Replayed(resp) => return Ok(resp),
+    };
     let entry = &change.timeline[0];
     tracing::info!(case_id = %id, entry_id = %entry.id, role = %actor.role(), shared = entry.shared_with_school, "comment added");
     cms_http::audit_write(&deps.store, actor, &id, "case.comment.add", req, deps.clock.now()).await;
-    Ok(json(201, entry))
+    Ok(json(201, &respond(&change)))
 }
 
 async fn add_activity<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
@@ -126,17 +136,25 @@ async fn add_activity<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
         return Err(Problem::invalid(errors));
     };
     let input = ActivityInput { kind, date, attendees: body.attendees.unwrap_or_default(), notes: body.notes, shared: body.shared };
-    let change = decide_and_commit(deps, &id, |case| record_activity(case, actor, &input, deps.clock.now(), deps.clock.today_nz())).await?;
+    let idem = cms_http::idempotency::from_request(req, actor)?;
+    let respond = |change: &CaseChange| {
+        let mut out = serde_json::to_value(&change.timeline[0]).unwrap_or_default();
+        if let Some(o) = out.as_object_mut() {
+            o.insert("caseVersion".into(), json!(change.case.version));
+            o.insert("schoolMetOn".into(), json!(change.case.school_met_on));
+            o.insert("whanauMetOn".into(), json!(change.case.whanau_met_on));
+        }
+        out
+    };
+    let decide = |case: &Case| record_activity(case, actor, &input, deps.clock.now(), deps.clock.today_nz());
+    let change = match decide_and_commit(deps, &id, idem.as_ref(), (201, &respond), decide).await? {
+        Done::Fresh(change) => change,
+        Done::Replayed(resp) => return Ok(resp),
+    };
     let entry = &change.timeline[0];
     tracing::info!(case_id = %id, entry_id = %entry.id, activity = kind.as_str(), "activity recorded");
     cms_http::audit_write(&deps.store, actor, &id, "case.activity.add", req, deps.clock.now()).await;
-    let mut out = serde_json::to_value(entry).unwrap_or_default();
-    if let Some(o) = out.as_object_mut() {
-        o.insert("caseVersion".into(), json!(change.case.version));
-        o.insert("schoolMetOn".into(), json!(change.case.school_met_on));
-        o.insert("whanauMetOn".into(), json!(change.case.whanau_met_on));
-    }
-    Ok(json(201, &out))
+    Ok(json(201, &respond(&change)))
 }
 
 #[derive(Deserialize)]
@@ -240,22 +258,46 @@ async fn primary_contact<S: CaseStore + AuditLog + ReferenceData, B: EventBus, C
     Ok(resp)
 }
 
+/// What [`decide_and_commit`] did: committed this change, or found that this `Idempotency-Key`
+/// already made it and gives its first answer again.
+enum Done {
+    Fresh(CaseChange),
+    Replayed(Response<Body>),
+}
+
 /// Read the case, decide, commit; on a concurrent change read again and decide again (an addition
-/// does not depend on what the other writer changed). Then publish what was committed.
+/// does not depend on what the other writer changed). Then publish what was committed. With an
+/// `Idempotency-Key`, its marker (and the answer `respond` gives, with `status`) is written in the
+/// same transaction, and a key already used answers as the first time.
 async fn decide_and_commit<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     id: &CaseId,
+    idem: Option<&Idempotency>,
+    (status, respond): (u16, &(dyn Fn(&CaseChange) -> serde_json::Value + Sync)),
     decide: impl Fn(&Case) -> Result<CaseChange, ActivityError>,
-) -> Result<CaseChange, Problem> {
-    for _attempt in 0..3 {
+) -> Result<Done, Problem> {
+    for attempt in 0..4 {
+        if let Some(i) = idem {
+            if let Some(resp) = i.replay(&deps.store).await? {
+                return Ok(Done::Replayed(resp));
+            }
+        }
+        if attempt == 3 {
+            break;
+        }
         let case = deps.store.case(id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("case"))?;
-        let change = decide(&case).map_err(activity_problem)?;
+        let mut change = decide(&case).map_err(activity_problem)?;
+        if let Some(i) = idem {
+            change.markers.push(i.marker(status, &respond(&change), deps.clock.now()));
+        }
         match deps.store.commit(&change).await {
             Ok(()) => {
                 // a failed publish leaves the events in the outbox for the sweeper; the entry is saved
                 publish_committed(&deps.store, &deps.bus, id, &change.events).await;
-                return Ok(change);
+                return Ok(Done::Fresh(change));
             }
+            // the version moved on, or the same key is being committed by a concurrent request
+            // (the next attempt finds its marker and answers as it did)
             Err(StoreError::Conflict) => continue,
             Err(e) => return Err(store_problem(e)),
         }

@@ -103,7 +103,7 @@ where
                     version
                 }
             };
-            submit(deps, req, r, version, &actor).await
+            submit(deps, req, r, version, &actor, None).await
         }
         _ => Err(Problem::method_not_allowed()),
     }
@@ -160,6 +160,13 @@ where
     K: StudentKeySource,
 {
     let mut body = object(cms_http::json_body::<Value>(req)?)?;
+    // the same Idempotency-Key and request again: the first answer, nothing new created
+    let idem = cms_http::idempotency::from_request(req, actor)?;
+    if let Some(i) = &idem {
+        if let Some(resp) = i.replay(&deps.store).await? {
+            return Ok(resp);
+        }
+    }
     let submit_now = match body.remove("submit") {
         None => false,
         Some(Value::Bool(b)) => b,
@@ -191,9 +198,20 @@ where
         // transaction as its case (version 0 = "does not exist yet"), so a refused request or a
         // lost race leaves no draft behind
         let unsaved = Referral { version: 0, ..referral };
-        return submit(deps, req, unsaved, None, actor).await;
+        return submit(deps, req, unsaved, None, actor, idem.as_ref()).await;
     }
-    deps.store.create_referral(&referral).await.map_err(store_problem)?;
+    let markers: Vec<_> = idem.iter().map(|i| i.marker(201, &json!(referral), now)).collect();
+    match deps.store.create_referral(&referral, &markers).await {
+        Ok(()) => {}
+        // the same key, committed by a concurrent request a moment ago
+        Err(StoreError::Conflict) if idem.is_some() => {
+            if let Some(resp) = idem.as_ref().expect("key").replay(&deps.store).await? {
+                return Ok(resp);
+            }
+            return Err(store_problem(StoreError::Conflict));
+        }
+        Err(e) => return Err(store_problem(e)),
+    }
     tracing::info!(referral_id = %referral.id, school_id = %school, "draft saved");
     Ok(json(201, &referral))
 }
@@ -336,6 +354,7 @@ async fn submit<S, B, C, K>(
     r: Referral,
     version: Option<u64>,
     actor: &Actor,
+    idem: Option<&cms_http::idempotency::Idempotency>,
 ) -> Result<Response<Body>, Problem>
 where
     S: CaseStore + ReferralStore + ReferenceData + AuditLog,
@@ -362,7 +381,7 @@ where
     let accepted = loop {
         attempts += 1;
         let record = student_record(deps, &who).await?;
-        let accepted = match intake::submit(&record, &who, &r, &valid, CaseId::new_ulid(), deps.clock.now(), actor) {
+        let mut accepted = match intake::submit(&record, &who, &r, &valid, CaseId::new_ulid(), deps.clock.now(), actor) {
             Ok(a) => a,
             // the active case may be this very request's, submitted a moment ago by a concurrent call
             Err(active) if r.version > 0 && active.referral_id.as_ref() == Some(&r.id) => {
@@ -372,9 +391,20 @@ where
             }
             Err(active) => return Err(already_active(&active)),
         };
+        if let Some(i) = idem {
+            // the answer this submission will give, remembered with it for the same key
+            let submitted = accepted.change.referral.as_ref().map(|(r, _)| r.clone()).unwrap_or_else(|| r.clone());
+            let (status, body) = answer_parts(&submitted, Some(&accepted.change.case));
+            accepted.change.markers.push(i.marker(status, &body, deps.clock.now()));
+        }
         match deps.store.commit(&accepted.change).await {
             Ok(()) => break accepted,
             Err(StoreError::Conflict) => {
+                if let Some(i) = idem {
+                    if let Some(resp) = i.replay(&deps.store).await? {
+                        return Ok(resp);
+                    }
+                }
                 let now = deps.store.referral(&r.id).await.map_err(store_problem)?;
                 match now {
                     Some(cur) if cur.status == ReferralStatus::Submitted => return replay(deps, &cur).await,
@@ -412,6 +442,11 @@ where
 
 /// The answer to a submitted request, the first time and every time after.
 fn answer(referral: &Referral, case: Option<&Case>) -> Response<Body> {
+    let (status, body) = answer_parts(referral, case);
+    json(status, &body)
+}
+
+fn answer_parts(referral: &Referral, case: Option<&Case>) -> (u16, Value) {
     let outcome = referral.outcome.unwrap_or(SubmitOutcome::Created);
     let message = match (outcome, case.map(|c| c.status)) {
         (SubmitOutcome::Created, _) => "Request submitted. The case is being allocated to the provider.",
@@ -438,9 +473,9 @@ fn answer(referral: &Referral, case: Option<&Case>) -> Response<Body> {
     };
     // received: nothing about the case the school cannot see
     let case = case.filter(|_| outcome != SubmitOutcome::Received);
-    json(
+    (
         status,
-        &json!({
+        json!({
             "referral": referral,
             "caseId": case.map(|c| &c.id),
             "caseStatus": case.map(|c| c.status.as_str()),

@@ -100,6 +100,13 @@ where
         return Err(lifecycle_problem(LifecycleError::NotPermitted, actor, &case));
     }
     let body: StatusRequest = cms_http::json_body(req)?;
+    // a repeat of a change already made (same Idempotency-Key, same request): its first answer
+    let idem = cms_http::idempotency::from_request(req, actor)?;
+    if let Some(i) = &idem {
+        if let Some(resp) = i.replay(&deps.store).await? {
+            return Ok(resp);
+        }
+    }
     let action = parse_action(body.action.as_deref())?;
     let expected = cms_http::expected_version(req, body.version.as_ref())?;
     if expected != case.version {
@@ -107,10 +114,19 @@ where
     }
     let cmd = command(deps, actor, action, body).await?;
     let now = deps.clock.now();
-    let change = lifecycle::decide(&case, actor, &cmd, now, deps.clock.today_nz()).map_err(|e| lifecycle_problem(e, actor, &case))?;
+    let mut change = lifecycle::decide(&case, actor, &cmd, now, deps.clock.today_nz()).map_err(|e| lifecycle_problem(e, actor, &case))?;
+    if let Some(i) = &idem {
+        change.markers.push(i.marker(200, &serde_json::to_value(&change.case).unwrap_or_default(), now));
+    }
     match deps.store.commit(&change).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
+            // the same key committed by a concurrent request: answer as it did
+            if let Some(i) = &idem {
+                if let Some(resp) = i.replay(&deps.store).await? {
+                    return Ok(resp);
+                }
+            }
             // someone else changed it between our read and our write: show them what it is now
             return match deps.store.case(&id).await.map_err(store_problem)? {
                 Some(current) if can_view_case(actor, &current) => Err(cms_http::stale(&current)),
@@ -273,15 +289,6 @@ fn store_problem(e: StoreError) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn if_match_forms() {
-        assert_eq!(parse_if_match("\"3\""), Some(3));
-        assert_eq!(parse_if_match("W/\"12\""), Some(12));
-        assert_eq!(parse_if_match(" 7 "), Some(7));
-        assert_eq!(parse_if_match("*"), None);
-        assert_eq!(parse_if_match("\"abc\""), None);
-    }
 
     #[test]
     fn notes_are_checked() {

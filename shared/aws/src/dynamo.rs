@@ -182,6 +182,11 @@ fn referral_item(r: &Referral) -> Result<Item, StoreError> {
         item.insert("schoolPk".into(), s(format!("SCHOOL#{}", r.school_id)));
         item.insert("schoolSk".into(), s(format!("DRAFT#{}#{}", ts(r.updated_at), r.id)));
     }
+    // its author is reminded a week before it expires (the nightly job reads this partition)
+    if let Some(day) = r.reminder_due_on() {
+        item.insert("duePk".into(), s(crate::due::DRAFT_REMINDERS_PK));
+        item.insert("dueSk".into(), s(format!("{}#{}", day.format("%Y-%m-%d"), r.id)));
+    }
     // an untouched draft expires (TTL); a submitted request is kept with its case
     if let Some(t) = r.expires_at() {
         item.insert("expiresAt".into(), AttributeValue::N(t.timestamp().to_string()));
@@ -397,6 +402,28 @@ impl DynamoStore {
         }
     }
 
+    /// Create an item (its key must be free) and, in the same transaction, its once-only markers
+    /// (an `Idempotency-Key`'s): a taken key or marker is a conflict, and nothing is written.
+    pub(crate) async fn create_with_markers(&self, item: Item, markers: &[Marker]) -> Result<(), StoreError> {
+        if markers.is_empty() {
+            return if self.put_new(item).await? { Ok(()) } else { Err(StoreError::Conflict) };
+        }
+        let put = |i: Item| -> Result<TransactWriteItem, StoreError> {
+            let p = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(i))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok(TransactWriteItem::builder().put(p).build())
+        };
+        let mut writes = vec![put(item)?];
+        for m in markers {
+            writes.push(put(marker_item(m))?);
+        }
+        self.transact(writes).await
+    }
+
     /// Put an item only if its key is free: `Ok(false)` when it already exists (nothing written).
     pub(crate) async fn put_new(&self, item: Item) -> Result<bool, StoreError> {
         match self
@@ -543,12 +570,8 @@ impl ReferenceData for DynamoStore {
 
 #[async_trait]
 impl ReferralStore for DynamoStore {
-    async fn create_referral(&self, r: &Referral) -> Result<(), StoreError> {
-        if self.put_new(referral_item(r)?).await? {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict)
-        }
+    async fn create_referral(&self, r: &Referral, markers: &[Marker]) -> Result<(), StoreError> {
+        self.create_with_markers(referral_item(r)?, markers).await
     }
 
     async fn update_draft(&self, r: &Referral, expected_version: u64) -> Result<(), StoreError> {

@@ -4,6 +4,7 @@
 //! integration tests call handlers through it).
 
 pub mod apigw;
+pub mod idempotency;
 mod problem;
 
 pub use problem::Problem;
@@ -236,7 +237,7 @@ pub fn expected_version(req: &Request, body: Option<&serde_json::Value>) -> Resu
 }
 
 /// `"3"`, `W/"3"` or `3`.
-fn parse_if_match(h: &str) -> Option<u64> {
+pub fn parse_if_match(h: &str) -> Option<u64> {
     let t = h.trim();
     let t = t.strip_prefix("W/").unwrap_or(t);
     let t = t.strip_prefix('"').and_then(|x| x.strip_suffix('"')).unwrap_or(t);
@@ -256,4 +257,18 @@ pub fn stale(case: &cms_domain::case::Case) -> Problem {
         case.version
     ))
     .with_current(current(case))
+}
+
+#[cfg(test)]
+mod if_match_tests {
+    use super::parse_if_match;
+
+    #[test]
+    fn if_match_forms() {
+        assert_eq!(parse_if_match("\"3\""), Some(3));
+        assert_eq!(parse_if_match("W/\"12\""), Some(12));
+        assert_eq!(parse_if_match(" 7 "), Some(7));
+        assert_eq!(parse_if_match("*"), None);
+        assert_eq!(parse_if_match("\"abc\""), None);
+    }
 }
