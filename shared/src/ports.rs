@@ -68,7 +68,13 @@ pub trait ReferralStore: Send + Sync {
     async fn update_draft(&self, r: &Referral, expected_version: u64) -> Result<(), StoreError>;
     async fn referral(&self, id: &ReferralId) -> Result<Option<Referral>, StoreError>;
     /// The school's drafts, newest first.
-    async fn drafts(&self, school: &SchoolId, limit: u32, cursor: Option<String>) -> Result<Page<Referral>, StoreError>;
+    async fn referrals(
+        &self,
+        school: &SchoolId,
+        status: crate::referral::ReferralStatus,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<Referral>, StoreError>;
     /// Delete a draft, only if it is still a draft (and at `expected_version` when given).
     async fn delete_draft(&self, id: &ReferralId, expected_version: Option<u64>) -> Result<(), StoreError>;
 }

@@ -77,7 +77,7 @@ where
     })?;
     match cms_http::route_key(req).as_str() {
         "POST /referrals" => create(deps, req, &actor, &school).await,
-        "GET /referrals" => list_drafts(deps, req, &actor, &school).await,
+        "GET /referrals" => list_requests(deps, req, &actor, &school).await,
         "GET /referrals/{id}" => {
             let r = load(deps, req, &actor).await?;
             if let Some(case_id) = &r.case_id {
@@ -197,8 +197,9 @@ where
         // nothing is written unless the submission is: the new request is created in the same
         // transaction as its case (version 0 = "does not exist yet"), so a refused request or a
         // lost race leaves no draft behind
+        let location = format!("/referrals/{}", referral.id);
         let unsaved = Referral { version: 0, ..referral };
-        return submit(deps, req, unsaved, None, actor, idem.as_ref()).await;
+        return submit(deps, req, unsaved, None, actor, idem.as_ref()).await.map(|r| with_location(r, &location));
     }
     let markers: Vec<_> = idem.iter().map(|i| i.marker(201, &json!(referral), now)).collect();
     match deps.store.create_referral(&referral, &markers).await {
@@ -213,31 +214,44 @@ where
         Err(e) => return Err(store_problem(e)),
     }
     tracing::info!(referral_id = %referral.id, school_id = %school, "draft saved");
-    Ok(json(201, &referral))
+    Ok(with_location(json(201, &referral), &format!("/referrals/{}", referral.id)))
 }
 
-async fn list_drafts<S, B, C, K>(
+/// A 201's `Location`: where the new request can be read (`GET /referrals/{id}`).
+fn with_location(mut resp: Response<Body>, location: &str) -> Response<Body> {
+    if resp.status() == 201 {
+        if let Ok(v) = location.parse() {
+            resp.headers_mut().insert("location", v);
+        }
+    }
+    resp
+}
+
+async fn list_requests<S, B, C, K>(
     deps: &Deps<S, B, C, K>,
     req: &Request,
     actor: &Actor,
     school: &SchoolId,
 ) -> Result<Response<Body>, Problem>
 where
-    S: ReferralStore,
+    S: ReferralStore + AuditLog,
+    C: Clock,
 {
-    match cms_http::query(req, "status").as_deref() {
-        None | Some("draft") => {}
-        Some(_) => {
-            return Err(Problem::invalid_field(
-                "status",
-                "only draft requests can be listed here; submitted requests are cases (GET /cases)",
-            ))
+    let status = match cms_http::query(req, "status").as_deref() {
+        None | Some("draft") => ReferralStatus::Draft,
+        Some("submitted") => ReferralStatus::Submitted,
+        Some(_) => return Err(Problem::invalid_field("status", "must be draft or submitted")),
+    };
+    let limit = cms_http::limit(req)?;
+    let page = deps.store.referrals(school, status, limit, cms_http::query(req, "cursor")).await.map_err(store_problem)?;
+    // a Primary Contact lists only the requests they started or are named on (a page may be short)
+    let items: Vec<&Referral> = page.items.iter().filter(|r| can_read_referral(actor, r)).collect();
+    // a submitted request holds a child's details: each one listed is a read, on its case's record
+    for r in &items {
+        if let Some(case_id) = &r.case_id {
+            cms_http::audit_read(&deps.store, actor, case_id, "referral.listed", req, deps.clock.now()).await?;
         }
     }
-    let limit = cms_http::limit(req)?;
-    let page = deps.store.drafts(school, limit, cms_http::query(req, "cursor")).await.map_err(store_problem)?;
-    // a Primary Contact lists only the drafts they started or are named on (a page may be short)
-    let items: Vec<&Referral> = page.items.iter().filter(|r| can_read_referral(actor, r)).collect();
     Ok(json(200, &json!({ "items": items, "nextCursor": page.next })))
 }
 

@@ -178,10 +178,12 @@ fn referral_item(r: &Referral) -> Result<Item, StoreError> {
     item.insert("PK".into(), s(format!("REFERRAL#{}", r.id)));
     item.insert("SK".into(), s("REFERRAL"));
     item.insert("entity".into(), s("referral"));
-    if r.status == ReferralStatus::Draft {
-        item.insert("schoolPk".into(), s(format!("SCHOOL#{}", r.school_id)));
-        item.insert("schoolSk".into(), s(format!("DRAFT#{}#{}", ts(r.updated_at), r.id)));
-    }
+    // the school's drafts (last saved first) and submitted requests (last submitted first)
+    item.insert("schoolPk".into(), s(format!("SCHOOL#{}", r.school_id)));
+    match (r.status, r.submitted_at) {
+        (ReferralStatus::Submitted, Some(at)) => item.insert("schoolSk".into(), s(format!("SUBMITTED#{}#{}", ts(at), r.id))),
+        _ => item.insert("schoolSk".into(), s(format!("DRAFT#{}#{}", ts(r.updated_at), r.id))),
+    };
     // its author is reminded a week before it expires (the nightly job reads this partition)
     if let Some(day) = r.reminder_due_on() {
         item.insert("duePk".into(), s(crate::due::DRAFT_REMINDERS_PK));
@@ -620,20 +622,21 @@ impl ReferralStore for DynamoStore {
         Ok(())
     }
 
-    async fn drafts(&self, school: &SchoolId, limit: u32, cursor: Option<String>) -> Result<Page<Referral>, StoreError> {
-        let list = format!("drafts|{school}");
+    async fn referrals(
+        &self,
+        school: &SchoolId,
+        status: ReferralStatus,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<Referral>, StoreError> {
+        let prefix = match status {
+            ReferralStatus::Draft => "DRAFT#",
+            ReferralStatus::Submitted => "SUBMITTED#",
+        };
+        let list = format!("{prefix}|{school}");
         let c = self.decode_cursor(&list, cursor.as_deref())?;
         let (items, next) = self
-            .query_page(
-                index::BY_SCHOOL,
-                "schoolPk",
-                format!("SCHOOL#{school}"),
-                Some(("schoolSk", "DRAFT#".into())),
-                None,
-                limit,
-                c.k,
-                true,
-            )
+            .query_page(index::BY_SCHOOL, "schoolPk", format!("SCHOOL#{school}"), Some(("schoolSk", prefix.into())), None, limit, c.k, true)
             .await?;
         let items = items.into_iter().map(from_item).collect::<Result<Vec<Referral>, _>>()?;
         Ok(Page { items, next: next.map(|k| self.encode_cursor(&list, &Cursor { s: 0, k: Some(k) })) })
