@@ -106,7 +106,7 @@ def _valid_signature(header, body: bytes) -> bool:
         return False
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
     t, v1 = parts.get("t", ""), parts.get("v1", "")
-    if not t.isascii() or not t.isdigit() or abs(int(t) - time.time()) > 300:
+    if not t.isascii() or not t.isdigit() or not v1.isascii() or abs(int(t) - time.time()) > 300:
         return False
     want = hmac.new(ENROL_SECRET, t.encode() + b"." + body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(want, v1)
