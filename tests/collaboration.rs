@@ -503,6 +503,10 @@ async fn school_and_provider_keep_the_contacts_current_and_a_new_primary_contact
     let r = env.call(demo::OFFICE, "PUT", &path, Some(contacts.clone())).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["whanau"][0]["name"], "Mere Newcaregiver");
+    // the answer shows the case as the school's GET does: no system record of former schools, the
+    // safety flag only as the warning
+    assert!(r.body.get("formerSchools").is_none() && r.body.get("hasSafetyNotes").is_none(), "{:?}", r.body);
+    assert!(r.body.get("safetyWarning").is_some());
     assert_eq!(r.body["version"].as_u64(), version.as_u64().map(|v| v + 1));
     // the same body again is stale (the case moved on) — with the current case to reload
     let r = env.call(demo::CASE_MANAGER, "PUT", &path, Some(contacts.clone())).await;

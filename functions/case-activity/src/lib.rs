@@ -173,7 +173,7 @@ async fn case_at<S: CaseStore>(store: &S, id: &CaseId, actor: &Actor, expected: 
         _ => return Err(Problem::not_found("case")),
     };
     if case.version != expected {
-        return Err(cms_http::stale(&case));
+        return Err(cms_http::stale_for(actor, &case));
     }
     Ok(case)
 }
@@ -190,13 +190,13 @@ async fn commit_at<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
         }
         Err(StoreError::Conflict) => {
             return match deps.store.case(&change.case.id).await.map_err(store_problem)? {
-                Some(now) if can_view_case(actor, &now) => Err(cms_http::stale(&now)),
+                Some(now) if can_view_case(actor, &now) => Err(cms_http::stale_for(actor, &now)),
                 _ => Err(Problem::not_found("case")),
             }
         }
         Err(e) => return Err(store_problem(e)),
     }
-    Ok(with_etag(json(200, &change.case), change.case.version))
+    Ok(with_etag(json(200, &cms_http::case_for(actor, &change.case)), change.case.version))
 }
 
 fn with_etag(mut resp: Response<Body>, version: u64) -> Response<Body> {
@@ -217,7 +217,7 @@ async fn contacts<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
     let case = case_at(&deps.store, &id, actor, expected).await?;
     let change = match update_contacts(&case, actor, &form, deps.clock.now()).map_err(activity_problem)? {
         Some(change) => change,
-        None => return Ok(with_etag(json(200, &case), case.version)),
+        None => return Ok(with_etag(json(200, &cms_http::case_for(actor, &case)), case.version)),
     };
     let resp = commit_at(deps, actor, &change).await?;
     tracing::info!(case_id = %id, role = %actor.role(), version = change.case.version, "contacts updated");

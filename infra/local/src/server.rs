@@ -68,12 +68,8 @@ pub fn allowed_methods(routes: &[Route], path: &str) -> Vec<String> {
 
 /// 405 for a path that exists without this method: `Allow` lists the methods it takes.
 fn method_not_allowed(method: &str, allowed: &[String], request_id: &str) -> Resp {
-    let p = Problem::new(
-        405,
-        "Method not allowed",
-        &format!("This address does not accept {method}. It accepts: {}.", allowed.join(", ")),
-    )
-    .for_request(request_id);
+    let p = Problem::new(405, "Method not allowed", &format!("This address does not accept {method}. It accepts: {}.", allowed.join(", ")))
+        .for_request(request_id);
     let mut resp = problem(p);
     if let Ok(v) = hyper::header::HeaderValue::from_str(&allowed.join(", ")) {
         resp.headers_mut().insert(hyper::header::ALLOW, v);

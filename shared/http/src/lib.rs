@@ -249,6 +249,30 @@ pub fn current(case: &cms_domain::case::Case) -> serde_json::Value {
     serde_json::to_value(case).unwrap_or_else(|_| serde_json::json!({ "id": case.id, "version": case.version }))
 }
 
+/// A case as this caller may see it in an answer to a change: as `GET /cases/{id}` shows it, the
+/// schools it came from left out, the safety-notes flag only as the warning for those who may read
+/// the notes, a possible duplicate only for the provider and the Ministry.
+pub fn case_for(actor: &Actor, case: &cms_domain::case::Case) -> serde_json::Value {
+    use cms_domain::access::{permits, CaseAction};
+    let mut v = current(case);
+    if let Some(obj) = v.as_object_mut() {
+        obj.remove("formerSchools");
+        obj.remove("hasSafetyNotes");
+        obj.insert("safetyWarning".into(), (case.has_safety_notes && permits(actor, case, CaseAction::ViewSafetyNotes)).into());
+        if !permits(actor, case, CaseAction::ViewUnshared) {
+            obj.remove("possibleDuplicateOf");
+        }
+    }
+    v
+}
+
+/// [`stale`] with the case as this caller may see it ([`case_for`]).
+pub fn stale_for(actor: &Actor, case: &cms_domain::case::Case) -> Problem {
+    let mut p = stale(case);
+    p = p.with_current(case_for(actor, case));
+    p
+}
+
 /// "Someone else changed it": the 409 for a version the case has moved on from, with the case as it is now.
 pub fn stale(case: &cms_domain::case::Case) -> Problem {
     Problem::conflict(&format!(
