@@ -155,6 +155,19 @@ async fn every_role_on_every_route() {
         assert_eq!(got.body["userId"], user, "{:?}", got.body);
         assert_eq!(got.body["can"]["makeRequests"], json!(school_role), "{user}");
 
+        // ---- the directory: everyone signed in; staff lists only for the organisation's own
+        // people, the providers that serve the school and the Ministry
+        let ministry = matches!(r, Rel::Cit | Rel::Oversight | Rel::Prosecutions) || user == demo::OTHER_REGIONAL;
+        let got = env.call(user, "GET", &format!("/schools/{}", demo::SCHOOL), None).await;
+        check("GET /schools/{id}", user, &got, 200);
+        let serves_1001 = matches!(user, demo::CASE_MANAGER | demo::PROVIDER_ADMIN);
+        assert_eq!(got.body.get("staff").is_some(), school == Some(demo::SCHOOL) || serves_1001 || ministry, "{user}: school staff list");
+        let got = env.call(user, "GET", "/providers", None).await;
+        check("GET /providers", user, &got, 200);
+        let got = env.call(user, "GET", &format!("/providers/{}", demo::SCHOOL_PROVIDER), None).await;
+        check("GET /providers/{id}", user, &got, 200);
+        assert_eq!(got.body.get("staff").is_some(), serves_1001 || ministry, "{user}: provider staff list");
+
         // ---- reads of the reference case
         let got = env.call(user, "GET", &c(""), None).await;
         check("GET /cases/{id}", user, &got, expect_case_route(user, true, 200));
@@ -197,6 +210,29 @@ async fn every_role_on_every_route() {
         let v = env.call(demo::NATIONAL, "GET", &format!("/cases/{target}"), None).await.body["version"].clone();
         let got = env.call(user, "POST", &format!("/cases/{target}/status"), Some(json!({"action": "transition", "version": v}))).await;
         check("POST /cases/{id}/status", user, &got, expect_case_route(user, status_ok, 200));
+
+        // keeping the case current: the contacts (school staff on the case and the provider) on the
+        // reference case; the School Primary Contact (Attendance Lead or provider) on a fresh one
+        let v = env.call(demo::NATIONAL, "GET", &c(""), None).await.body["version"].clone();
+        let contacts = json!({
+            "whanau": [{"name": "Matrix Caregiver", "phone": "021 555 0101"}],
+            "homeAddress": {"street": format!("{} Matrix Road", n + 1), "town": "Whangārei"},
+            "version": v,
+        });
+        let got = env.call(user, "PUT", &c("/contacts"), Some(contacts)).await;
+        check(
+            "PUT /cases/{id}/contacts",
+            user,
+            &got,
+            expect_case_route(user, matches!(r, Rel::SchoolStaff | Rel::PrimaryContact | Rel::Provider), 200),
+        );
+        let pc_ok = user == demo::LEAD || r == Rel::Provider;
+        let target = if fresh(pc_ok) { open_case(&env, &format!("Contact {}", tag(n))).await } else { case.clone() };
+        let v = env.call(demo::NATIONAL, "GET", &format!("/cases/{target}"), None).await.body["version"].clone();
+        let got = env
+            .call(user, "POST", &format!("/cases/{target}/primary-contact"), Some(json!({"userId": demo::PRIMARY_CONTACT_2, "version": v})))
+            .await;
+        check("POST /cases/{id}/primary-contact", user, &got, expect_case_route(user, pc_ok, 200));
 
         let got = env.call(user, "POST", &c("/comments"), Some(json!({"text": "matrix comment", "shared": true}))).await;
         check("POST /cases/{id}/comments", user, &got, expect_case_route(user, true, 201));
@@ -309,7 +345,7 @@ async fn every_role_on_every_route() {
         .map(|((route, user), (want, got))| format!("{route} as {user}: expected {want}, got {got}"))
         .collect();
     assert!(wrong.is_empty(), "{} of {} cells differ:\n{}", wrong.len(), table.len(), wrong.join("\n"));
-    assert_eq!(table.len(), USERS.len() * 25, "every route × every user was checked");
+    assert_eq!(table.len(), USERS.len() * 30, "every route × every user was checked");
 
     // refused callers changed nothing on the reference case except the allowed ones' additions
     let after = env.call(demo::NATIONAL, "GET", &format!("/cases/{case}"), None).await;

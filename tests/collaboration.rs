@@ -453,3 +453,95 @@ async fn an_object_that_breaks_the_rules_is_deleted_and_never_shown() {
     confirm(ev).await.expect("redelivery handled");
     assert_eq!(env.items().await, items);
 }
+
+#[tokio::test]
+async fn a_shared_meeting_record_is_emailed_to_the_primary_contact_and_an_unshared_one_is_not() {
+    let env = TestEnv::new("collab-meeting").await;
+    let case_id = allocated_case(&env).await;
+    assign(&env, &case_id).await;
+    let pc = email_of(demo::PRIMARY_CONTACT);
+    let today = cms_domain::nz_date(chrono::Utc::now()).to_string();
+    let record = |shared: bool, kind: &str| json!({"type": kind, "date": today, "attendees": ["Case Manager", "Dean"], "notes": "MEETING-NOTES private", "shared": shared});
+    let r = env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{case_id}/activities"), Some(record(false, "phone_call"))).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    env.drain().await;
+    let before = emails_for(&case_id).await.iter().filter(|(to, _, _)| to.contains(&pc)).count();
+    let r = env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{case_id}/activities"), Some(record(true, "school_meeting"))).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    env.drain().await;
+    let mails: Vec<_> = emails_for(&case_id).await.into_iter().filter(|(to, _, _)| to.contains(&pc)).collect();
+    assert_eq!(mails.len(), before + 1, "one email for the shared record only: {mails:?}");
+    let (_, subject, body) = mails.iter().find(|(_, s, _)| s.contains("record")).expect("the meeting email");
+    assert!(body.contains("a meeting with the school"), "{subject}: {body}");
+    assert!(!body.contains("MEETING-NOTES") && !body.contains(cms_tests::STUDENT_NAME), "no notes or student in the email");
+}
+
+#[tokio::test]
+async fn school_and_provider_keep_the_contacts_current_and_a_new_primary_contact_is_told() {
+    let env = TestEnv::new("collab-current").await;
+    let case_id = allocated_case(&env).await;
+    let path = format!("/cases/{case_id}/contacts");
+    let version = env.call(demo::LEAD, "GET", &format!("/cases/{case_id}"), None).await.body["version"].clone();
+    let contacts = json!({
+        "whanau": [{"name": "Mere Newcaregiver", "relationship": "aunt", "phone": "021 555 0199"}],
+        "homeAddress": {"street": "3 Rimu Road", "town": "Kaitaia", "postcode": "0410"},
+        "version": version,
+    });
+    // every problem at once, before anything is written
+    let r = env
+        .call(demo::LEAD, "PUT", &path, Some(json!({"whanau": [{"name": "Mere"}], "homeAddress": {"street": ""}, "version": version})))
+        .await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    assert!(r.body["errors"].as_array().unwrap().len() >= 2, "{:?}", r.body);
+    // without a version: 428; the Ministry may not; another school does not see the case
+    let mut unversioned = contacts.clone();
+    unversioned.as_object_mut().unwrap().remove("version");
+    assert_eq!(env.call(demo::LEAD, "PUT", &path, Some(unversioned)).await.status, 428);
+    assert_eq!(env.call(demo::NATIONAL, "PUT", &path, Some(contacts.clone())).await.status, 403);
+    assert_eq!(env.call(demo::OTHER_LEAD, "PUT", &path, Some(contacts.clone())).await.status, 404);
+    // the school updates them
+    let r = env.call(demo::OFFICE, "PUT", &path, Some(contacts.clone())).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["whanau"][0]["name"], "Mere Newcaregiver");
+    // the answer shows the case as the school's GET does: no system record of former schools, the
+    // safety flag only as the warning
+    assert!(r.body.get("formerSchools").is_none() && r.body.get("hasSafetyNotes").is_none(), "{:?}", r.body);
+    assert!(r.body.get("safetyWarning").is_some());
+    assert_eq!(r.body["version"].as_u64(), version.as_u64().map(|v| v + 1));
+    // the same body again is stale (the case moved on) — with the current case to reload
+    let r = env.call(demo::CASE_MANAGER, "PUT", &path, Some(contacts.clone())).await;
+    assert_eq!(r.status, 409, "{:?}", r.body);
+    let current = r.body["current"]["version"].clone();
+    // the provider sends the same values at the current version: nothing changes
+    let mut same = contacts.clone();
+    same["version"] = current.clone();
+    let r = env.call(demo::CASE_MANAGER, "PUT", &path, Some(same)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["version"], current, "unchanged values write nothing");
+    // the school sees which parts changed, not the old values
+    let t = timeline(&env, demo::LEAD, &case_id).await;
+    let entry = t.body["items"].as_array().unwrap().iter().find(|e| e["type"] == "contacts_updated").expect("on the timeline").clone();
+    assert_eq!(entry["fields"], json!(["whanau", "homeAddress"]));
+    assert!(!t.body.to_string().contains("Hinewai"), "the old whānau name is not repeated on the timeline");
+
+    // the School Primary Contact changes: Office Support may not, an ineligible person is refused
+    let pc_path = format!("/cases/{case_id}/primary-contact");
+    let v = env.call(demo::LEAD, "GET", &format!("/cases/{case_id}"), None).await.body["version"].clone();
+    let r = env.call(demo::OFFICE, "POST", &pc_path, Some(json!({"userId": demo::PRIMARY_CONTACT_2, "version": v}))).await;
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    for bad in [demo::OFFICE, demo::OTHER_CONTACT, "nobody-at-all"] {
+        let r = env.call(demo::LEAD, "POST", &pc_path, Some(json!({"userId": bad, "version": v}))).await;
+        assert_eq!(r.status, 400, "{bad}: {:?}", r.body);
+    }
+    let r = env.call(demo::LEAD, "POST", &pc_path, Some(json!({"userId": demo::PRIMARY_CONTACT_2, "version": v}))).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["primaryContact"], demo::PRIMARY_CONTACT_2);
+    env.drain().await;
+    let new_contact = email_of(demo::PRIMARY_CONTACT_2);
+    let told =
+        emails_for(&case_id).await.into_iter().any(|(to, subject, _)| to.contains(&new_contact) && subject.contains("Primary Contact"));
+    assert!(told, "the new School Primary Contact is emailed");
+    // the new contact sees the case; the former one no longer does
+    assert_eq!(env.call(demo::PRIMARY_CONTACT_2, "GET", &format!("/cases/{case_id}"), None).await.status, 200);
+    assert_eq!(env.call(demo::PRIMARY_CONTACT, "GET", &format!("/cases/{case_id}"), None).await.status, 404);
+}

@@ -395,3 +395,34 @@ async fn file_names_cannot_disguise_themselves_and_downloads_keep_macrons() {
     assert!(got.status().is_success());
     assert_eq!(got.bytes().await.unwrap().to_vec(), content);
 }
+
+/// Observed: `GET /referrals?status=submitted` was documented but always 400, and the documented
+/// `Location` header of a 201 was never sent.
+#[tokio::test]
+async fn submitted_requests_are_listed_and_a_new_request_has_a_location() {
+    let env = TestEnv::new("edge-submitted").await;
+    let headers = |user: &str| Some(env.claims_of(user));
+    let (draft, h, _) = env.call_reply(headers(demo::LEAD), "POST", "/referrals", vec![], Some(b"{}")).await;
+    assert_eq!(draft.status, 201);
+    let id = draft.body["id"].as_str().unwrap();
+    assert_eq!(h.get("location").and_then(|v| v.to_str().ok()), Some(format!("/referrals/{id}").as_str()));
+    let mut form = complete_form(demo::PRIMARY_CONTACT);
+    form["submit"] = json!(true);
+    let (made, h, _) = env.call_reply(headers(demo::LEAD), "POST", "/referrals", vec![], Some(form.to_string().as_bytes())).await;
+    assert_eq!(made.status, 201, "{:?}", made.body);
+    let rid = made.body["referral"]["id"].as_str().unwrap().to_string();
+    assert_eq!(h.get("location").and_then(|v| v.to_str().ok()), Some(format!("/referrals/{rid}").as_str()));
+
+    let listed = env.call(demo::LEAD, "GET", "/referrals?status=submitted", None).await;
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+    let ids: Vec<&str> = listed.body["items"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![rid.as_str()], "the submitted request, not the draft");
+    // drafts are still the default, and the submitted one is no longer among them
+    let drafts = env.call(demo::LEAD, "GET", "/referrals", None).await;
+    assert!(drafts.body["items"].as_array().unwrap().iter().all(|r| r["status"] == "draft"));
+    // another school's staff see none of them; a Primary Contact sees the one they are named on
+    assert!(env.call(demo::OTHER_LEAD, "GET", "/referrals?status=submitted", None).await.body["items"].as_array().unwrap().is_empty());
+    let theirs = env.call(demo::PRIMARY_CONTACT, "GET", "/referrals?status=submitted", None).await;
+    assert_eq!(theirs.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(env.call(demo::LEAD, "GET", "/referrals?status=nonsense", None).await.status, 400);
+}

@@ -598,6 +598,62 @@ async fn possible_duplicate_decisions_refuse_malformed_bodies() {
 }
 
 #[tokio::test]
+async fn contact_updates_refuse_malformed_bodies() {
+    let env = TestEnv::new("fz-contacts").await;
+    let id = queued_case(&env).await;
+    let v = version(&env, demo::LEAD, &id).await;
+    use Kind::*;
+    let bad_short = vec![long(201), long(10_000), json!("12\u{1b}[2J Kowhai Lane")];
+    let route = Route {
+        caller: Caller::User(demo::LEAD),
+        method: "PUT",
+        path: format!("/cases/{id}/contacts"),
+        valid: json!({
+            "whanau": [{"name": "Mere Newcaregiver", "relationship": "aunt", "phone": "021 555 0199"}],
+            "homeAddress": {"street": "3 Rimu Road", "town": "Kaitaia"},
+            "version": v,
+        }),
+        fields: vec![
+            field("/whanau", List, true, vec![json!([]), json!(vec![json!({"name": "Mere Example", "phone": "021 555 0101"}); 11])]),
+            field("/whanau/0", Obj, false, vec![]),
+            field("/whanau/0/name", Str, true, vec![long(10_000), long(121), json!("Tama\u{0}ti"), json!("R2D2 Unit")]),
+            field("/whanau/0/phone", Str, true, vec![json!("call me"), json!("12"), json!("1".repeat(30))]),
+            field("/whanau/0/relationship", Str, false, vec![long(201)]),
+            field("/homeAddress", Obj, true, vec![]),
+            field("/homeAddress/street", Str, true, bad_short.clone()),
+            field("/homeAddress/town", Str, true, bad_short),
+            field("/version", Int, true, vec![json!(999), json!(-1)]),
+        ],
+        objects: vec!["", "/whanau/0", "/homeAddress"],
+    };
+    fuzz(&env, "PUT /cases/{id}/contacts", route).await;
+}
+
+#[tokio::test]
+async fn primary_contact_changes_refuse_malformed_bodies() {
+    let env = TestEnv::new("fz-contact").await;
+    let id = queued_case(&env).await;
+    let v = version(&env, demo::LEAD, &id).await;
+    let route = Route {
+        caller: Caller::User(demo::LEAD),
+        method: "POST",
+        path: format!("/cases/{id}/primary-contact"),
+        valid: json!({"userId": demo::PRIMARY_CONTACT_2, "version": v}),
+        fields: vec![
+            field(
+                "/userId",
+                Kind::Str,
+                true,
+                vec![json!(""), json!("has space"), json!(demo::OFFICE), json!(demo::OTHER_CONTACT), long(10_000)],
+            ),
+            field("/version", Kind::Int, true, vec![json!(999)]),
+        ],
+        objects: vec![""],
+    };
+    fuzz(&env, "POST /cases/{id}/primary-contact", route).await;
+}
+
+#[tokio::test]
 async fn comments_refuse_malformed_bodies() {
     let env = TestEnv::new("fz-comment").await;
     let id = queued_case(&env).await;
@@ -744,6 +800,8 @@ fn every_write_route_is_fuzzed() {
         "POST /cases/{id}/safety-notes",
         "POST /cases/{id}/health",
         "POST /cases/{id}/possible-duplicate",
+        "PUT /cases/{id}/contacts",
+        "POST /cases/{id}/primary-contact",
     ];
     let template = cms_local::template::load_default().expect("template.yaml parses");
     let writes: Vec<String> = template

@@ -236,3 +236,55 @@ async fn events_left_in_an_outbox_are_published_by_the_sweep() {
     let again = run_on(&env, date(2026, 3, 6)).await;
     assert_eq!(again.outbox_found, 0);
 }
+
+/// Issue 11 (10): a draft left untouched is deleted after 90 days; a week before, the nightly job
+/// emails its author once (per save) with a link to the draft and no student details.
+#[tokio::test]
+async fn the_author_of_a_draft_about_to_expire_is_reminded_once() {
+    use cms_domain::ports::ReferralStore;
+    use cms_domain::referral::{Referral, ReferralForm, ReferralStatus, StudentForm};
+    let env = TestEnv::new("sched-drafts").await;
+    let today = date(2026, 9, 1);
+    let draft = |days_ago: i64, student: &str| {
+        let at = nz_time(today, 10) - chrono::Duration::days(days_ago);
+        Referral {
+            id: cms_domain::ids::ReferralId::new_ulid(),
+            school_id: cms_domain::ids::SchoolId::parse(cms_tests::demo::SCHOOL).unwrap(),
+            status: ReferralStatus::Draft,
+            form: ReferralForm {
+                student: Some(StudentForm { full_name: Some(student.into()), ..Default::default() }),
+                ..Default::default()
+            },
+            created_by: cms_domain::ids::UserId::parse(cms_tests::demo::LEAD).unwrap(),
+            created_at: at,
+            updated_at: at,
+            submitted_at: None,
+            case_id: None,
+            outcome: None,
+            version: 1,
+        }
+    };
+    let old = draft(84, "Reminder Testchild");
+    let fresh = draft(10, "Fresh Testchild");
+    env.store.create_referral(&old, &[]).await.unwrap();
+    env.store.create_referral(&fresh, &[]).await.unwrap();
+    let mailer = cms_aws::SesMailer::new(env.clients.sesv2.clone(), cms_local::resources::LOCAL_SENDER_EMAIL);
+    let clock = FixedClock(nz_time(today, 1));
+    let first = reopen_scheduler::remind_drafts(&env.store, &mailer, &clock, "http://portal.test").await.unwrap();
+    assert_eq!((first.due, first.sent, first.errors), (1, 1, 0), "{first:?}");
+    let second = reopen_scheduler::remind_drafts(&env.store, &mailer, &clock, "http://portal.test").await.unwrap();
+    assert_eq!(second.sent, 0, "reminded once per save");
+
+    let outbox: serde_json::Value =
+        reqwest::get(format!("{}/_local/outbox", std::env::var("AWS_ENDPOINT_URL").unwrap())).await.unwrap().json().await.unwrap();
+    let link = format!("http://portal.test/referrals/{}", old.id);
+    let mails: Vec<&serde_json::Value> =
+        outbox["messages"].as_array().unwrap().iter().filter(|m| m["body"].as_str().unwrap_or_default().contains(&link)).collect();
+    assert_eq!(mails.len(), 1, "one reminder for the old draft");
+    let lead = cms_local::seed::demo_user(cms_tests::demo::LEAD).unwrap().email;
+    assert_eq!(mails[0]["destinations"]["ToAddresses"][0], lead.as_str());
+    let body = mails[0]["body"].as_str().unwrap();
+    assert!(body.contains("7 September 2026"), "the date it will be deleted: {body}");
+    assert!(!body.contains("Reminder Testchild"), "no student details in the email");
+    assert!(!outbox.to_string().contains(&format!("/referrals/{}", fresh.id)), "a recent draft is not reminded");
+}

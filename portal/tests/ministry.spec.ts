@@ -109,15 +109,17 @@ test('the identity provider’s sign-in page is accessible', async ({ page }) =>
 });
 
 test('an ended session goes back to sign-in, saying why', async ({ page }) => {
+  const id = await caseInQueue(uniqueName('Session'));
   await signIn(page, 'national-1');
-  await expect(page.getByTestId('case-list')).toBeVisible();
+  await expect(page.locator('[data-testid="case-list"][aria-busy="false"]')).toBeVisible();
   // the token is no longer accepted (as when it expires): the API answers 401
   await page.evaluate(() => {
     const s = JSON.parse(sessionStorage.getItem('portal.session') ?? '{}');
     sessionStorage.setItem('portal.session', JSON.stringify({ ...s, token: `${s.token}x` }));
   });
   // mid-session, in the app: the next call's 401 ends the session
-  await page.locator('.case-card h3 a').first().click();
+  await page.getByLabel('Case reference').fill(id);
+  await page.getByRole('button', { name: 'Find the case' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Sign in to the Attendance Service Portal' })).toBeVisible();
   await expect(page.getByRole('alert')).toContainText('Your session has ended');
   // and on a fresh load too

@@ -64,10 +64,14 @@ pub enum CaseAction {
     AddHealth,
     /// Confirm or dismiss a possible duplicate (same name and date of birth, another NSN).
     ResolveDuplicate,
+    /// Update the whānau contacts and addresses ("keep relevant information on the case up to date").
+    UpdateWhanau,
+    /// Name another School Primary Contact (when the contact leaves the school, the case needs one).
+    ChangePrimaryContact,
 }
 
 impl CaseAction {
-    pub const ALL: [CaseAction; 13] = [
+    pub const ALL: [CaseAction; 15] = [
         CaseAction::View,
         CaseAction::ViewUnshared,
         CaseAction::Comment,
@@ -81,6 +85,8 @@ impl CaseAction {
         CaseAction::ViewHealth,
         CaseAction::AddHealth,
         CaseAction::ResolveDuplicate,
+        CaseAction::UpdateWhanau,
+        CaseAction::ChangePrimaryContact,
     ];
 }
 
@@ -154,6 +160,36 @@ pub fn permits(actor: &Actor, case: &Case, action: CaseAction) -> bool {
         ViewHealth => rel == Relation::ProviderStaff || matches!(role, Role::Cit | Role::Prosecutions),
         AddHealth => rel == Relation::ProviderStaff,
         ResolveDuplicate => rel == Relation::ProviderStaff || role == Role::Cit,
+        // the school staff on the case and the provider keep the contacts current
+        UpdateWhanau => matches!(rel, Relation::SchoolStaff | Relation::PrimaryContact | Relation::ProviderStaff),
+        // the school's Attendance Lead (who names the contact on a request) or the provider
+        ChangePrimaryContact => (rel == Relation::SchoolStaff && role == Role::AttendanceLead) || rel == Relation::ProviderStaff,
+    }
+}
+
+/// An organisation whose staff list someone asks for.
+#[derive(Debug, Clone, Copy)]
+pub enum Directory<'a> {
+    /// A school, with the providers that serve it (its catchment's provider and its In-School
+    /// Provision, if any).
+    School {
+        school: &'a SchoolId,
+        providers: [Option<&'a ProviderId>; 2],
+    },
+    Provider(&'a ProviderId),
+}
+
+/// Who may read an organisation's staff (names and roles, to name a Primary Contact or assign a
+/// Case Manager): its own people, the Ministry, and for a school the providers that serve it.
+pub fn can_read_staff(actor: &Actor, of: Directory<'_>) -> bool {
+    if actor.role().side() == crate::actor::Side::Ministry {
+        return true;
+    }
+    match of {
+        Directory::School { school, providers } => {
+            actor.school() == Some(school) || actor.provider().is_some_and(|p| providers.contains(&Some(p)))
+        }
+        Directory::Provider(p) => actor.provider() == Some(p),
     }
 }
 
@@ -278,6 +314,8 @@ pub fn matrix_markdown() -> String {
         (CaseAction::ViewHealth, "read health"),
         (CaseAction::AddHealth, "add health"),
         (CaseAction::ResolveDuplicate, "resolve duplicate"),
+        (CaseAction::UpdateWhanau, "update whānau"),
+        (CaseAction::ChangePrimaryContact, "change primary contact"),
     ];
     let mut out = String::from("| role (on their own case) |");
     for (_, n) in names {

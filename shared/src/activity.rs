@@ -223,12 +223,26 @@ pub fn record_activity(
         shared,
         TimelineKind::Activity { activity: input.kind.as_str().to_string(), date: input.date, attendees, notes },
     );
+    // the activity's type and whether it is shared (a shared one is emailed to the School
+    // Primary Contact, like a shared comment); never its notes or attendees
+    let event = EventEnvelope::new(
+        now,
+        DomainEvent::ActivityRecorded {
+            case_id: case.id.clone(),
+            case_type: case.case_type,
+            school_id: case.school_id.clone(),
+            provider_id: case.provider_id.clone(),
+            entry_id: entry.id.clone(),
+            activity: input.kind.as_str().to_string(),
+            author_side: actor.role().side(),
+            shared,
+        },
+    );
     Ok(CaseChange {
         case: next,
         expected_version: Some(case.version),
         timeline: vec![entry],
-        // No event: no consumer acts on an activity; the SLA clocks read the case's met-on dates.
-        events: Vec::new(),
+        events: vec![event],
         referral: None,
         markers: Vec::new(),
     })
@@ -386,7 +400,10 @@ pub(crate) mod tests {
         let ch = record_activity(&c, &cm, &input(ActivityType::SchoolMeeting, d(2026, 3, 6)), now(), today).unwrap();
         assert_eq!(ch.case.school_met_on, Some(d(2026, 3, 6)));
         assert_eq!(ch.case.whanau_met_on, None);
-        assert!(ch.events.is_empty());
+        // one event with the activity's type and the shared flag (not shared: no email follows)
+        assert!(
+            matches!(&ch.events[..], [e] if matches!(&e.event, DomainEvent::ActivityRecorded { activity, shared: false, .. } if activity == "school_meeting"))
+        );
         assert!(!ch.timeline[0].shared_with_school);
         // a later school meeting keeps the earlier date; an earlier one replaces it
         let later = record_activity(&ch.case, &cm, &input(ActivityType::SchoolMeeting, d(2026, 3, 9)), now(), today).unwrap();

@@ -272,6 +272,15 @@ pub enum TimelineKind {
         attendees: Vec<String>,
         notes: Option<String>,
     },
+    /// The whānau contacts or addresses were brought up to date (which parts; the values are on the case).
+    ContactsUpdated {
+        fields: Vec<String>,
+    },
+    /// Another School Primary Contact was named for the case.
+    PrimaryContactChanged {
+        from: Option<UserId>,
+        to: UserId,
+    },
     /// An SLA clock passed its due date without the meeting.
     SlaBreached {
         sla: crate::sla::SlaKind,

@@ -87,6 +87,22 @@ pub enum DomainEvent {
         author_side: Side,
         shared: bool,
     },
+    /// The provider recorded a meeting, call or visit (the activity's type, never its notes).
+    #[serde(rename_all = "camelCase")]
+    ActivityRecorded {
+        case_id: CaseId,
+        case_type: CaseType,
+        school_id: SchoolId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider_id: Option<ProviderId>,
+        entry_id: EntryId,
+        activity: String,
+        author_side: Side,
+        shared: bool,
+    },
+    /// Another School Primary Contact was named (they are told by email).
+    #[serde(rename_all = "camelCase")]
+    PrimaryContactChanged { case_id: CaseId, case_type: CaseType, school_id: SchoolId },
     #[serde(rename_all = "camelCase")]
     SlaBreached {
         case_id: CaseId,
@@ -126,6 +142,8 @@ impl DomainEvent {
             DomainEvent::StudentEnrolled { .. } => "StudentEnrolled",
             DomainEvent::CommentAdded { .. } => "CommentAdded",
             DomainEvent::FileAdded { .. } => "FileAdded",
+            DomainEvent::ActivityRecorded { .. } => "ActivityRecorded",
+            DomainEvent::PrimaryContactChanged { .. } => "PrimaryContactChanged",
             DomainEvent::SlaBreached { .. } => "SlaBreached",
         }
     }
@@ -141,6 +159,8 @@ impl DomainEvent {
             | DomainEvent::StudentEnrolled { case_id, .. }
             | DomainEvent::CommentAdded { case_id, .. }
             | DomainEvent::FileAdded { case_id, .. }
+            | DomainEvent::ActivityRecorded { case_id, .. }
+            | DomainEvent::PrimaryContactChanged { case_id, .. }
             | DomainEvent::SlaBreached { case_id, .. } => case_id,
         }
     }

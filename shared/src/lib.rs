@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod case;
 pub mod catchment;
 pub mod cit;
+pub mod details;
 pub mod enrol;
 pub mod events;
 pub mod files;

@@ -1,7 +1,8 @@
 //! Who is emailed about what, and what the email says.
 //!
-//! - The provider (or Ministry) shares a comment or file, or the case's status changes (allocated,
-//!   status changed, reopened) → the case's **School Primary Contact**.
+//! - The provider (or Ministry) shares a comment, file or meeting record, or the case's status
+//!   changes (allocated, status changed, reopened) → the case's **School Primary Contact**; a newly
+//!   named School Primary Contact is told they are now the contact.
 //! - The school adds a comment or file → the case's **Case Manager**; while the case has none, the
 //!   provider's queue mailbox.
 //! - Anything not shared with the school → nobody.
@@ -131,6 +132,21 @@ pub fn notice_for(event: &DomainEvent) -> Option<Notice> {
             }
             (_, false) => None,
         },
+        DomainEvent::ActivityRecorded { case_id, author_side: Side::Provider, shared: true, activity, .. } => {
+            let what = match activity.as_str() {
+                "school_meeting" => "a meeting with the school",
+                "whanau_meeting" => "a meeting with the student and whānau",
+                "phone_call" => "a phone call",
+                "home_visit" => "a home visit",
+                _ => "an activity",
+            };
+            Some(pc(case_id, "New record from the provider", format!("The provider recorded {what} on a case you are the School Primary Contact for.")))
+        }
+        DomainEvent::PrimaryContactChanged { case_id, .. } => Some(pc(
+            case_id,
+            "You are now the School Primary Contact for an attendance case",
+            "You have been named the School Primary Contact for an attendance case: the provider will keep you informed of its progress, and you can add comments and documents.".to_string(),
+        )),
         _ => None,
     }
 }
@@ -164,6 +180,23 @@ pub fn render(notice: &Notice, to: &str, portal_base_url: &str) -> Email {
     Email { to: to.to_string(), subject: notice.subject.clone(), body }
 }
 
+/// The reminder that a draft request will be deleted: to its author, with a link to the draft
+/// (no student details, as every email).
+pub fn draft_reminder(referral: &crate::referral::Referral, to: &str, portal_base_url: &str) -> Option<Email> {
+    let expires = crate::nz_date(referral.expires_at()?);
+    let link = format!("{}/referrals/{}", portal_base_url.trim_end_matches('/'), referral.id);
+    let body = format!(
+        "Kia ora,\n\nA draft request for support you started has not been changed for {} days. Unless it is submitted \
+         or saved again, it will be deleted on {} (drafts hold a child's details, so they are not kept for ever).\n\n\
+         Open the draft in the Attendance Service Portal:\n{link}\n\n\
+         For privacy this email does not include any student details; sign in to the portal to see them.\n\n\
+         Attendance Services (this mailbox is not monitored)\n",
+        crate::referral::DRAFT_TTL_DAYS - crate::referral::DRAFT_REMINDER_DAYS,
+        expires.format("%-d %B %Y"),
+    );
+    Some(Email { to: to.to_string(), subject: "Your draft request for support will be deleted in 7 days".into(), body })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +216,30 @@ mod tests {
             author_side: side,
             shared,
         }
+    }
+
+    #[test]
+    fn a_shared_meeting_record_and_a_new_primary_contact_are_emailed_to_the_contact() {
+        let activity = |shared: bool| DomainEvent::ActivityRecorded {
+            case_id: CaseId::parse("C1").unwrap(),
+            case_type: CaseType::Ca,
+            school_id: SchoolId::parse("1001").unwrap(),
+            provider_id: None,
+            entry_id: EntryId::parse("E1").unwrap(),
+            activity: "school_meeting".into(),
+            author_side: Side::Provider,
+            shared,
+        };
+        let n = notice_for(&activity(true)).expect("a shared meeting record is told");
+        assert_eq!(n.audience, Audience::PrimaryContact);
+        assert!(n.what.contains("a meeting with the school"), "{}", n.what);
+        assert_eq!(notice_for(&activity(false)), None, "an unshared record is not");
+        let changed = DomainEvent::PrimaryContactChanged {
+            case_id: CaseId::parse("C1").unwrap(),
+            case_type: CaseType::Ca,
+            school_id: SchoolId::parse("1001").unwrap(),
+        };
+        assert_eq!(notice_for(&changed).map(|n| n.audience), Some(Audience::PrimaryContact));
     }
 
     fn file(side: Side, shared: bool) -> DomainEvent {

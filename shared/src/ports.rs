@@ -54,17 +54,27 @@ pub trait ReferenceData: Send + Sync {
     async fn user(&self, id: &UserId) -> Result<Option<UserRecord>, StoreError>;
     /// A suburb or town by its [`crate::catchment::locality_key`].
     async fn locality(&self, key: &str) -> Result<Option<crate::catchment::Locality>, StoreError>;
+    /// The staff of a school or provider (its users), by user id.
+    async fn staff(&self, org_id: &str) -> Result<Vec<UserRecord>, StoreError>;
+    /// Every provider (catchment providers and In-School Provision), by id.
+    async fn providers(&self) -> Result<Vec<Provider>, StoreError>;
 }
 
 #[async_trait]
 pub trait ReferralStore: Send + Sync {
     /// Create a new request; fails with `Conflict` if the id exists.
-    async fn create_referral(&self, r: &Referral) -> Result<(), StoreError>;
+    async fn create_referral(&self, r: &Referral, markers: &[crate::case::Marker]) -> Result<(), StoreError>;
     /// Replace a draft, only if it is still a draft at `expected_version`.
     async fn update_draft(&self, r: &Referral, expected_version: u64) -> Result<(), StoreError>;
     async fn referral(&self, id: &ReferralId) -> Result<Option<Referral>, StoreError>;
     /// The school's drafts, newest first.
-    async fn drafts(&self, school: &SchoolId, limit: u32, cursor: Option<String>) -> Result<Page<Referral>, StoreError>;
+    async fn referrals(
+        &self,
+        school: &SchoolId,
+        status: crate::referral::ReferralStatus,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<Referral>, StoreError>;
     /// Delete a draft, only if it is still a draft (and at `expected_version` when given).
     async fn delete_draft(&self, id: &ReferralId, expected_version: Option<u64>) -> Result<(), StoreError>;
 }
@@ -123,6 +133,8 @@ pub trait DueStore: Send + Sync {
     /// due date is on or before `today`, earliest first. Index reads are eventually consistent:
     /// re-read a case before relying on it (a commit conditioned on its version does that).
     async fn due_cases(&self, shard: u32, today: NaiveDate, limit: u32, cursor: Option<String>) -> Result<Page<Case>, StoreError>;
+    /// One page of drafts whose expiry reminder is due on or before `today`, earliest first.
+    async fn drafts_to_remind(&self, today: NaiveDate, limit: u32, cursor: Option<String>) -> Result<Page<Referral>, StoreError>;
     /// One page of events still in an outbox (not confirmed published) that were written before
     /// `before`, oldest first, with their case.
     async fn stale_outbox(
@@ -165,7 +177,7 @@ pub trait EventBus: Send + Sync {
 #[async_trait]
 pub trait FileRecords: Send + Sync {
     /// Record a pending upload; `Conflict` if the id exists.
-    async fn create_file(&self, f: &crate::files::FileRecord) -> Result<(), StoreError>;
+    async fn create_file(&self, f: &crate::files::FileRecord, markers: &[crate::case::Marker]) -> Result<(), StoreError>;
     async fn file(&self, case: &CaseId, file_id: &crate::files::FileId) -> Result<Option<crate::files::FileRecord>, StoreError>;
     /// In one transaction: the case change and the file's new record, the record conditioned on
     /// still being pending (`Conflict` otherwise).

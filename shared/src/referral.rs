@@ -269,10 +269,22 @@ impl Referral {
 /// that nobody is using. Saving the draft again restarts the count.
 pub const DRAFT_TTL_DAYS: i64 = 90;
 
+/// Days before a draft expires that its author is reminded (once per save).
+pub const DRAFT_REMINDER_DAYS: i64 = 7;
+
 impl Referral {
     /// When the store may delete this request: drafts only, [`DRAFT_TTL_DAYS`] after the last save.
     pub fn expires_at(&self) -> Option<DateTime<Utc>> {
         (self.status == ReferralStatus::Draft).then(|| self.updated_at + chrono::Duration::days(DRAFT_TTL_DAYS))
+    }
+    /// The New Zealand date its author is reminded that the draft will expire: drafts only,
+    /// [`DRAFT_REMINDER_DAYS`] before [`Referral::expires_at`].
+    pub fn reminder_due_on(&self) -> Option<NaiveDate> {
+        self.expires_at().map(|t| crate::nz_date(t) - chrono::Duration::days(DRAFT_REMINDER_DAYS))
+    }
+    /// The once-only key of this draft's reminder: a later save makes a new one (and moves it).
+    pub fn reminder_key(&self) -> String {
+        format!("DRAFT-REMINDER#{}#{}", self.id, self.updated_at.timestamp_millis())
     }
 }
 
@@ -442,51 +454,7 @@ fn parse_fields(c: &mut Checker, f: &ReferralForm, today: NaiveDate) -> Parsed {
         _ => None,
     };
 
-    let whanau = match &f.whanau {
-        None => {
-            c.missing("whanau", "At least one whānau or caregiver");
-            None
-        }
-        Some(list) if list.is_empty() => {
-            c.missing("whanau", "At least one whānau or caregiver");
-            None
-        }
-        Some(list) if list.len() > 10 => {
-            c.err("whanau", "list at most 10 whānau or caregivers");
-            None
-        }
-        Some(list) => {
-            let mut out = Vec::new();
-            for (i, w) in list.iter().enumerate() {
-                let p = format!("whanau[{i}]");
-                let name = match w.name.as_deref() {
-                    None => {
-                        c.missing(&format!("{p}.name"), "The whānau member's name");
-                        None
-                    }
-                    Some(n) => PersonName::parse(n).map_err(|m| c.err(format!("{p}.name"), m)).ok(),
-                };
-                let relationship = c.optional_text(&format!("{p}.relationship"), w.relationship.as_ref(), MAX_SHORT);
-                let phone = match w.phone.as_deref().map(str::trim) {
-                    None | Some("") => None,
-                    Some(v) => parse_phone(v).map_err(|m| c.err(format!("{p}.phone"), m)).ok(),
-                };
-                let email = match w.email.as_deref().map(str::trim) {
-                    None | Some("") => None,
-                    Some(v) => parse_email(v).map_err(|m| c.err(format!("{p}.email"), m)).ok(),
-                };
-                let no_contact =
-                    w.phone.as_deref().is_none_or(|s| s.trim().is_empty()) && w.email.as_deref().is_none_or(|s| s.trim().is_empty());
-                if no_contact {
-                    c.missing(&format!("{p}.phone"), "A phone number or email address for this whānau member");
-                }
-                if let Some(name) = name {
-                    out.push(Whanau { name, relationship, phone, email });
-                }
-            }
-            Some(out)
-        }
-    };
+    let whanau = parse_whanau(c, f.whanau.as_ref());
 
     let home = c.address("homeAddress", "The home address", f.home_address.as_ref(), true);
     let alternative = c.address("alternativeAddress", "", f.alternative_address.as_ref(), false);
@@ -533,6 +501,56 @@ fn parse_fields(c: &mut Checker, f: &ReferralForm, today: NaiveDate) -> Parsed {
         single_class,
         primary_contact,
         allocation,
+    }
+}
+
+/// The whānau list of a form: at least one, at most ten, each with a name and a phone number or
+/// email address (a request and a later update check it the same way).
+pub(crate) fn parse_whanau(c: &mut Checker, list: Option<&Vec<WhanauForm>>) -> Option<Vec<Whanau>> {
+    match list {
+        None => {
+            c.missing("whanau", "At least one whānau or caregiver");
+            None
+        }
+        Some(list) if list.is_empty() => {
+            c.missing("whanau", "At least one whānau or caregiver");
+            None
+        }
+        Some(list) if list.len() > 10 => {
+            c.err("whanau", "list at most 10 whānau or caregivers");
+            None
+        }
+        Some(list) => {
+            let mut out = Vec::new();
+            for (i, w) in list.iter().enumerate() {
+                let p = format!("whanau[{i}]");
+                let name = match w.name.as_deref() {
+                    None => {
+                        c.missing(&format!("{p}.name"), "The whānau member's name");
+                        None
+                    }
+                    Some(n) => PersonName::parse(n).map_err(|m| c.err(format!("{p}.name"), m)).ok(),
+                };
+                let relationship = c.optional_text(&format!("{p}.relationship"), w.relationship.as_ref(), MAX_SHORT);
+                let phone = match w.phone.as_deref().map(str::trim) {
+                    None | Some("") => None,
+                    Some(v) => parse_phone(v).map_err(|m| c.err(format!("{p}.phone"), m)).ok(),
+                };
+                let email = match w.email.as_deref().map(str::trim) {
+                    None | Some("") => None,
+                    Some(v) => parse_email(v).map_err(|m| c.err(format!("{p}.email"), m)).ok(),
+                };
+                let no_contact =
+                    w.phone.as_deref().is_none_or(|s| s.trim().is_empty()) && w.email.as_deref().is_none_or(|s| s.trim().is_empty());
+                if no_contact {
+                    c.missing(&format!("{p}.phone"), "A phone number or email address for this whānau member");
+                }
+                if let Some(name) = name {
+                    out.push(Whanau { name, relationship, phone, email });
+                }
+            }
+            Some(out)
+        }
     }
 }
 

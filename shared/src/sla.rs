@@ -45,10 +45,15 @@ impl SlaKind {
 
 /// Where a clock stands.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(tag = "state", rename_all = "snake_case", rename_all_fields = "camelCase")]
 pub enum SlaState {
-    /// The meeting happened `on` this date; `met_late` if that was after the due date.
-    Met { on: NaiveDate, met_late: bool },
+    /// The meeting happened `on` this date; `metLate` if that was after the due date (camelCase
+    /// like the rest of the API).
+    Met {
+        on: NaiveDate,
+        #[serde(alias = "met_late")]
+        met_late: bool,
+    },
     /// Not yet met, and not yet overdue: due `by` this date (inclusive).
     Due { by: NaiveDate },
     /// Not met, and the `due` date has passed.
@@ -209,7 +214,7 @@ mod tests {
             json,
             serde_json::json!([
                 { "kind": "school_meeting", "due": "2026-03-12",
-                  "state": { "state": "met", "on": "2026-03-10", "met_late": false } },
+                  "state": { "state": "met", "on": "2026-03-10", "metLate": false } },
                 { "kind": "whanau_meeting", "due": "2026-03-19",
                   "state": { "state": "breached", "due": "2026-03-19" } },
             ])

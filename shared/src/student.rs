@@ -53,6 +53,14 @@ impl From<PersonName> for String {
     }
 }
 
+/// Does a student's name contain every word searched for (each the start of a word of the name),
+/// ignoring case and macrons: "wha" finds "Whānau Example", "ex wha" too; "nau" does not.
+pub fn name_matches(name: &PersonName, query: &PersonName) -> bool {
+    let n = name.normalised();
+    let words: Vec<&str> = n.split(' ').collect();
+    query.normalised().split(' ').filter(|w| !w.is_empty()).all(|q| words.iter().any(|w| w.starts_with(q)))
+}
+
 /// Parse a calendar date written exactly `YYYY-MM-DD` (four-digit year, two-digit month and day,
 /// nothing before or after): `2026-1-1`, `+2026-11-20` and ` 2026-11-20` are refused, so one date
 /// has one spelling everywhere it is stored or compared.
@@ -243,6 +251,10 @@ impl StudentKeys {
     pub fn identify(&self, nsn: &Nsn, name: &PersonName, dob: NaiveDate) -> StudentIdentity {
         StudentIdentity { nsn: Some(nsn.clone()), nsn_key: Some(self.nsn(nsn)), name_key: Some(self.name_dob(name, dob)) }
     }
+    /// Candidates by name and date of birth only (a search without the NSN).
+    pub fn name_dob_only(&self, name: &PersonName, dob: NaiveDate) -> StudentIdentity {
+        StudentIdentity { nsn: None, nsn_key: None, name_key: Some(self.name_dob(name, dob)) }
+    }
     /// A student known only by NSN (an ENROL enrolment report).
     pub fn nsn_only(&self, nsn: &Nsn) -> StudentIdentity {
         StudentIdentity { nsn: Some(nsn.clone()), nsn_key: Some(self.nsn(nsn)), name_key: None }
@@ -285,6 +297,17 @@ impl StudentIdentity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_search_matches_word_starts_ignoring_case_and_macrons() {
+        let n = |s: &str| PersonName::parse(s).unwrap();
+        let child = n("Whānau Example-Test");
+        assert!(name_matches(&child, &n("wha")));
+        assert!(name_matches(&child, &n("WHĀNAU")));
+        assert!(name_matches(&child, &n("ex wha")));
+        assert!(!name_matches(&child, &n("nau")), "the middle of a word is not a match");
+        assert!(!name_matches(&child, &n("wha smith")), "every word must match");
+    }
     use proptest::prelude::*;
     use sha2::Digest;
 

@@ -9,6 +9,13 @@
 //!   visit, recorded by the case's provider staff. A school meeting or whānau meeting stops the
 //!   matching SLA clock.
 //!
+//! - `PUT /cases/{id}/contacts` — `{whanau, homeAddress, alternativeAddress?, version}`: bring the
+//!   whānau contacts and addresses up to date (school staff on the case and the provider; checked
+//!   as on a request, every problem at once). 200 with the case; unchanged values write nothing.
+//! - `POST /cases/{id}/primary-contact` — `{userId, version}`: name another School Primary Contact
+//!   (the school's Attendance Lead or the provider); the new contact is emailed.
+//!   Both take the version the caller is looking at (`version` or `If-Match`; 409 when stale).
+//!
 //! A case the caller may not see is "not found". Every addition is one conditional transaction
 //! (the case's version, the entry, the outbox), retried on a concurrent change.
 
@@ -17,10 +24,12 @@ use cms_domain::access::can_view_case;
 use cms_domain::activity::{can_see_entry, comment, record_activity, ActivityError, ActivityInput, ActivityType};
 use cms_domain::actor::Actor;
 use cms_domain::case::{Case, CaseChange};
-use cms_domain::ids::CaseId;
+use cms_domain::details::{change_primary_contact, update_contacts, ContactsForm};
+use cms_domain::ids::{CaseId, UserId};
 use cms_domain::outbox::publish_committed;
-use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
 use cms_domain::referral::FieldError;
+use cms_http::idempotency::Idempotency;
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -35,13 +44,18 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
     cms_aws::case_services(sdk, env)
 }
 
-pub async fn handle<S: CaseStore + AuditLog, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: Request) -> Response<Body> {
+pub async fn handle<S: CaseStore + AuditLog + ReferenceData, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: Request) -> Response<Body> {
     cms_http::answer(&req, route(deps, &req)).await
 }
 
-async fn route<S: CaseStore + AuditLog, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: &Request) -> Result<Response<Body>, Problem> {
+async fn route<S: CaseStore + AuditLog + ReferenceData, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+) -> Result<Response<Body>, Problem> {
     let actor = cms_http::actor(req)?;
     match cms_http::route_key(req).as_str() {
+        "PUT /cases/{id}/contacts" => contacts(deps, req, &actor).await,
+        "POST /cases/{id}/primary-contact" => primary_contact(deps, req, &actor).await,
         "POST /cases/{id}/comments" => add_comment(deps, req, &actor).await,
         "POST /cases/{id}/activities" => add_activity(deps, req, &actor).await,
         "GET /cases/{id}/timeline" => timeline(deps, req, &actor).await,
@@ -81,11 +95,20 @@ async fn add_comment<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
     let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
     let body: CommentBody = cms_http::json_body(req)?;
     let text = body.text.ok_or_else(|| Problem::invalid_field("text", "enter the comment"))?;
-    let change = decide_and_commit(deps, &id, |case| comment(case, actor, &text, body.shared, deps.clock.now())).await?;
+    let idem = cms_http::idempotency::from_request(req, actor)?;
+    let respond = |change: &CaseChange| serde_json::to_value(&change.timeline[0]).unwrap_or_default();
+    let change = match decide_and_commit(deps, &id, idem.as_ref(), (201, &respond), |case| {
+        comment(case, actor, &text, body.shared, deps.clock.now())
+    })
+    .await?
+    {
+        Done::Fresh(change) => change,
+        Done::Replayed(resp) => return Ok(resp),
+    };
     let entry = &change.timeline[0];
     tracing::info!(case_id = %id, entry_id = %entry.id, role = %actor.role(), shared = entry.shared_with_school, "comment added");
     cms_http::audit_write(&deps.store, actor, &id, "case.comment.add", req, deps.clock.now()).await;
-    Ok(json(201, entry))
+    Ok(json(201, &respond(&change)))
 }
 
 async fn add_activity<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
@@ -113,35 +136,168 @@ async fn add_activity<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
         return Err(Problem::invalid(errors));
     };
     let input = ActivityInput { kind, date, attendees: body.attendees.unwrap_or_default(), notes: body.notes, shared: body.shared };
-    let change = decide_and_commit(deps, &id, |case| record_activity(case, actor, &input, deps.clock.now(), deps.clock.today_nz())).await?;
+    let idem = cms_http::idempotency::from_request(req, actor)?;
+    let respond = |change: &CaseChange| {
+        let mut out = serde_json::to_value(&change.timeline[0]).unwrap_or_default();
+        if let Some(o) = out.as_object_mut() {
+            o.insert("caseVersion".into(), json!(change.case.version));
+            o.insert("schoolMetOn".into(), json!(change.case.school_met_on));
+            o.insert("whanauMetOn".into(), json!(change.case.whanau_met_on));
+        }
+        out
+    };
+    let decide = |case: &Case| record_activity(case, actor, &input, deps.clock.now(), deps.clock.today_nz());
+    let change = match decide_and_commit(deps, &id, idem.as_ref(), (201, &respond), decide).await? {
+        Done::Fresh(change) => change,
+        Done::Replayed(resp) => return Ok(resp),
+    };
     let entry = &change.timeline[0];
     tracing::info!(case_id = %id, entry_id = %entry.id, activity = kind.as_str(), "activity recorded");
     cms_http::audit_write(&deps.store, actor, &id, "case.activity.add", req, deps.clock.now()).await;
-    let mut out = serde_json::to_value(entry).unwrap_or_default();
-    if let Some(o) = out.as_object_mut() {
-        o.insert("caseVersion".into(), json!(change.case.version));
-        o.insert("schoolMetOn".into(), json!(change.case.school_met_on));
-        o.insert("whanauMetOn".into(), json!(change.case.whanau_met_on));
+    Ok(json(201, &respond(&change)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct PrimaryContactBody {
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    version: Option<serde_json::Value>,
+}
+
+/// The case at the version the caller is looking at (404 unless visible, 409 when it moved on).
+async fn case_at<S: CaseStore>(store: &S, id: &CaseId, actor: &Actor, expected: u64) -> Result<Case, Problem> {
+    let case = match store.case(id).await.map_err(store_problem)? {
+        Some(c) if can_view_case(actor, &c) => c,
+        _ => return Err(Problem::not_found("case")),
+    };
+    if case.version != expected {
+        return Err(cms_http::stale_for(actor, &case));
     }
-    Ok(json(201, &out))
+    Ok(case)
+}
+
+/// Commit a change made against the caller's version: a concurrent change is theirs to see (409).
+async fn commit_at<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    actor: &Actor,
+    change: &CaseChange,
+) -> Result<Response<Body>, Problem> {
+    match deps.store.commit(change).await {
+        Ok(()) => {
+            publish_committed(&deps.store, &deps.bus, &change.case.id, &change.events).await;
+        }
+        Err(StoreError::Conflict) => {
+            return match deps.store.case(&change.case.id).await.map_err(store_problem)? {
+                Some(now) if can_view_case(actor, &now) => Err(cms_http::stale_for(actor, &now)),
+                _ => Err(Problem::not_found("case")),
+            }
+        }
+        Err(e) => return Err(store_problem(e)),
+    }
+    Ok(with_etag(json(200, &cms_http::case_for(actor, &change.case)), change.case.version))
+}
+
+fn with_etag(mut resp: Response<Body>, version: u64) -> Response<Body> {
+    if let Ok(v) = format!("\"{version}\"").parse() {
+        resp.headers_mut().insert("etag", v);
+    }
+    resp
+}
+
+async fn contacts<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let form: ContactsForm = cms_http::json_body(req)?;
+    let expected = cms_http::expected_version(req, form.version.as_ref())?;
+    let case = case_at(&deps.store, &id, actor, expected).await?;
+    let change = match update_contacts(&case, actor, &form, deps.clock.now()).map_err(activity_problem)? {
+        Some(change) => change,
+        None => return Ok(with_etag(json(200, &cms_http::case_for(actor, &case)), case.version)),
+    };
+    let resp = commit_at(deps, actor, &change).await?;
+    tracing::info!(case_id = %id, role = %actor.role(), version = change.case.version, "contacts updated");
+    cms_http::audit_write(&deps.store, actor, &id, "case.contacts.update", req, deps.clock.now()).await;
+    Ok(resp)
+}
+
+async fn primary_contact<S: CaseStore + AuditLog + ReferenceData, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let body: PrimaryContactBody = cms_http::json_body(req)?;
+    let expected = cms_http::expected_version(req, body.version.as_ref())?;
+    let case = case_at(&deps.store, &id, actor, expected).await?;
+    let not_staff = || Problem::invalid_field("userId", "must be an Attendance Lead or School Primary Contact of the student's school");
+    let user_id = match body.user_id.as_deref().map(str::trim) {
+        None | Some("") => return Err(Problem::invalid_field("userId", "is required: the user id of the new School Primary Contact")),
+        Some(u) => UserId::parse(u).map_err(|_| not_staff())?,
+    };
+    let user = deps.store.user(&user_id).await.map_err(store_problem)?;
+    let change = match user {
+        Some(u) => change_primary_contact(&case, actor, &u, deps.clock.now()).map_err(activity_problem)?,
+        // nobody by that id: still ask the policy first, so a refused caller learns nothing
+        None => {
+            if !cms_domain::access::permits(actor, &case, cms_domain::access::CaseAction::ChangePrimaryContact) {
+                return Err(activity_problem(ActivityError::NotPermitted(
+                    "Only the school's Attendance Lead or the case's provider can change its School Primary Contact.",
+                )));
+            }
+            return Err(not_staff());
+        }
+    };
+    let resp = commit_at(deps, actor, &change).await?;
+    tracing::info!(case_id = %id, role = %actor.role(), "primary contact changed");
+    cms_http::audit_write(&deps.store, actor, &id, "case.primary_contact.change", req, deps.clock.now()).await;
+    Ok(resp)
+}
+
+/// What [`decide_and_commit`] did: committed this change, or found that this `Idempotency-Key`
+/// already made it and gives its first answer again.
+enum Done {
+    Fresh(CaseChange),
+    Replayed(Response<Body>),
 }
 
 /// Read the case, decide, commit; on a concurrent change read again and decide again (an addition
-/// does not depend on what the other writer changed). Then publish what was committed.
+/// does not depend on what the other writer changed). Then publish what was committed. With an
+/// `Idempotency-Key`, its marker (and the answer `respond` gives, with `status`) is written in the
+/// same transaction, and a key already used answers as the first time.
 async fn decide_and_commit<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     id: &CaseId,
+    idem: Option<&Idempotency>,
+    (status, respond): (u16, &(dyn Fn(&CaseChange) -> serde_json::Value + Sync)),
     decide: impl Fn(&Case) -> Result<CaseChange, ActivityError>,
-) -> Result<CaseChange, Problem> {
-    for _attempt in 0..3 {
+) -> Result<Done, Problem> {
+    for attempt in 0..4 {
+        if let Some(i) = idem {
+            if let Some(resp) = i.replay(&deps.store).await? {
+                return Ok(Done::Replayed(resp));
+            }
+        }
+        if attempt == 3 {
+            break;
+        }
         let case = deps.store.case(id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("case"))?;
-        let change = decide(&case).map_err(activity_problem)?;
+        let mut change = decide(&case).map_err(activity_problem)?;
+        if let Some(i) = idem {
+            change.markers.push(i.marker(status, &respond(&change), deps.clock.now()));
+        }
         match deps.store.commit(&change).await {
             Ok(()) => {
                 // a failed publish leaves the events in the outbox for the sweeper; the entry is saved
                 publish_committed(&deps.store, &deps.bus, id, &change.events).await;
-                return Ok(change);
+                return Ok(Done::Fresh(change));
             }
+            // the version moved on, or the same key is being committed by a concurrent request
+            // (the next attempt finds its marker and answers as it did)
             Err(StoreError::Conflict) => continue,
             Err(e) => return Err(store_problem(e)),
         }

@@ -12,53 +12,86 @@
 //!   portal decides its menus from this; the API still checks every request)
 //! - `GET /cases/{id}/audit` — the case's audit trail and whether its hash chain verifies
 //!   (national and regional staff).
+//! - `GET /cases?q=` — search within the caller's own list: by NSN (exact, through the student's
+//!   key), or by name (accent- and case-insensitive, part of the name) — with `dateOfBirth`, an
+//!   exact name match through the name key in any scope; without it, over the caller's own list
+//!   (up to [`NAME_SCAN_LIMIT`] cases; Ministry-wide name searches need the date of birth).
+//! - The directory ([`directory`]): `GET /schools/{id}`, `GET /providers`, `GET /providers/{id}`.
 //!
 //! Every read is recorded in the case's audit trail before the data is returned (a list records
 //! `case.listed` for each case shown).
 
-use cms_aws::DynamoStore;
-use cms_domain::access::{can_view_case, list_scope, permits, sees_only_handover, status_filter, window, CaseAction};
+pub mod directory;
+
+use cms_aws::{DynamoStore, SecretsManagerStudentKeys};
+use cms_domain::access::{can_view_case, list_scope, permits, sees_only_handover, status_filter, window, CaseAction, ListScope};
+use cms_domain::actor::Actor;
 use cms_domain::case::{Case, CaseStatus};
 use cms_domain::ids::CaseId;
-use cms_domain::ports::{AuditLog, CaseListQuery, CaseStore, Clock, ReferenceData, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseListQuery, CaseStore, Clock, ReferenceData, StoreError, StudentKeySource, SystemClock};
 use cms_domain::sla::{sla_views, SlaState};
+use cms_domain::student::{name_matches, parse_date, Nsn, PersonName};
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-pub struct Deps<S, C> {
+/// A name search without a date of birth reads at most this many of the caller's cases.
+pub const NAME_SCAN_LIMIT: usize = 2000;
+
+pub struct Deps<S, C, K> {
     pub store: S,
     pub clock: C,
+    pub keys: K,
 }
 
-pub type AwsDeps = Deps<DynamoStore, SystemClock>;
+pub type AwsDeps = Deps<DynamoStore, SystemClock, SecretsManagerStudentKeys>;
 
 pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
-    Deps { store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &env.table_name), clock: SystemClock }
+    let secret = env.student_key_secret_id.clone().unwrap_or_else(|| "student-keys".into());
+    Deps {
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &env.table_name),
+        clock: SystemClock,
+        keys: SecretsManagerStudentKeys::new(aws_sdk_secretsmanager::Client::new(sdk), secret),
+    }
 }
 
-pub async fn handle<S: CaseStore + AuditLog + ReferenceData, C: Clock>(deps: &Deps<S, C>, req: Request) -> Response<Body> {
+pub async fn handle<S: CaseStore + AuditLog + ReferenceData, C: Clock, K: StudentKeySource>(
+    deps: &Deps<S, C, K>,
+    req: Request,
+) -> Response<Body> {
     cms_http::answer(&req, route(deps, &req)).await
 }
 
-async fn route<S: CaseStore + AuditLog + ReferenceData, C: Clock>(deps: &Deps<S, C>, req: &Request) -> Result<Response<Body>, Problem> {
+async fn route<S: CaseStore + AuditLog + ReferenceData, C: Clock, K: StudentKeySource>(
+    deps: &Deps<S, C, K>,
+    req: &Request,
+) -> Result<Response<Body>, Problem> {
     let actor = cms_http::actor(req)?;
     match cms_http::route_key(req).as_str() {
         "GET /me" => me(&deps.store, &actor).await,
+        "GET /schools/{id}" => directory::school(&deps.store, &actor, req).await,
+        "GET /providers" => directory::providers(&deps.store).await,
+        "GET /providers/{id}" => directory::provider(&deps.store, &actor, req).await,
         "GET /cases" => {
             let status = status_filter(cms_http::query(req, "status").as_deref()).map_err(|m| Problem::invalid_field("status", &m))?;
-            let q =
-                CaseListQuery { scope: list_scope(&actor), status, limit: cms_http::limit(req)?, cursor: cms_http::query(req, "cursor") };
-            let page = deps.store.list_cases(&q).await.map_err(store_problem)?;
+            let limit = cms_http::limit(req)?;
+            let (found, next) = match cms_http::query(req, "q") {
+                Some(q) => (search(deps, &actor, req, &q, status, limit as usize).await?, None),
+                None => {
+                    let q = CaseListQuery { scope: list_scope(&actor), status, limit, cursor: cms_http::query(req, "cursor") };
+                    let page = deps.store.list_cases(&q).await.map_err(store_problem)?;
+                    (page.items, page.next)
+                }
+            };
             // the index chose the rows; the policy still has the last word on each one
-            let visible: Vec<&Case> = page.items.iter().filter(|c| can_view_case(&actor, c)).collect();
+            let visible: Vec<&Case> = found.iter().filter(|c| can_view_case(&actor, c)).collect();
             let now = deps.clock.now();
             for c in &visible {
                 cms_http::audit_read(&deps.store, &actor, &c.id, "case.listed", req, now).await?;
             }
             let items: Vec<_> = visible.into_iter().map(summary).collect();
             tracing::info!(role = %actor.role(), count = items.len(), "cases listed");
-            Ok(json(200, &json!({ "items": items, "nextCursor": page.next })))
+            Ok(json(200, &json!({ "items": items, "nextCursor": next })))
         }
         "GET /cases/{id}" => {
             let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
@@ -71,7 +104,9 @@ async fn route<S: CaseStore + AuditLog + ReferenceData, C: Clock>(deps: &Deps<S,
                         return Ok(json(200, &handed_over_view(&actor, &c)));
                     }
                     let mut view = case_view(&c, deps.clock.today_nz());
+                    let names = names(&deps.store, &c).await?;
                     if let Some(obj) = view.as_object_mut() {
+                        obj.insert("names".into(), names);
                         // the warning, for those who may read the notes; the flag itself otherwise stays hidden
                         obj.remove("hasSafetyNotes");
                         obj.insert("safetyWarning".into(), json!(c.has_safety_notes && permits(&actor, &c, CaseAction::ViewSafetyNotes)));
@@ -111,6 +146,94 @@ async fn route<S: CaseStore + AuditLog + ReferenceData, C: Clock>(deps: &Deps<S,
         }
         _ => Err(Problem::method_not_allowed()),
     }
+}
+
+/// `GET /cases?q=`: the caller's cases for one student (NSN, or name and date of birth), or whose
+/// name contains the words searched for. The caller's own scope only; newest first.
+async fn search<S: CaseStore + ReferenceData, C, K: StudentKeySource>(
+    deps: &Deps<S, C, K>,
+    actor: &Actor,
+    req: &Request,
+    q: &str,
+    status: Option<CaseStatus>,
+    limit: usize,
+) -> Result<Vec<Case>, Problem> {
+    let q = q.trim();
+    let dob = cms_http::query(req, "dateOfBirth");
+    let keys = || async { deps.keys.keys().await.map_err(store_problem) };
+    let by_key = if q.bytes().all(|b| b.is_ascii_digit()) && !q.is_empty() {
+        let nsn = Nsn::parse(q).map_err(|m| Problem::invalid_field("q", m))?;
+        Some(keys().await?.nsn_only(&nsn))
+    } else {
+        let name = PersonName::parse(q)
+            .map_err(|_| Problem::invalid_field("q", "must be a National Student Number (digits only) or part of the student's name"))?;
+        match dob {
+            Some(d) => {
+                let dob = parse_date(&d).map_err(|m| Problem::invalid_field("dateOfBirth", m))?;
+                Some(keys().await?.name_dob_only(&name, dob))
+            }
+            None if list_scope(actor) == ListScope::National => {
+                return Err(Problem::invalid_field(
+                    "dateOfBirth",
+                    "is needed to search every case by name: give the student's date of birth as well, or search by NSN",
+                ))
+            }
+            None => return scan_by_name(deps, actor, &name, status, limit).await,
+        }
+    };
+    let who = by_key.expect("a key search");
+    let mut found = deps.store.cases_for_student(&who).await.map_err(store_problem)?;
+    found.retain(|c| status.is_none_or(|s| c.status == s) && can_view_case(actor, c));
+    found.reverse();
+    found.truncate(limit);
+    Ok(found)
+}
+
+/// A name search over the caller's own (school, provider or contact) list.
+async fn scan_by_name<S: CaseStore, C, K>(
+    deps: &Deps<S, C, K>,
+    actor: &Actor,
+    name: &PersonName,
+    status: Option<CaseStatus>,
+    limit: usize,
+) -> Result<Vec<Case>, Problem> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    let mut read = 0;
+    loop {
+        let q = CaseListQuery { scope: list_scope(actor), status, limit: 100, cursor: cursor.take() };
+        let page = deps.store.list_cases(&q).await.map_err(store_problem)?;
+        read += page.items.len();
+        out.extend(page.items.into_iter().filter(|c| name_matches(&c.student.full_name, name)));
+        match page.next {
+            Some(n) if out.len() < limit && read < NAME_SCAN_LIMIT => cursor = Some(n),
+            _ => break,
+        }
+    }
+    out.truncate(limit);
+    Ok(out)
+}
+
+/// Display names for the ids a case view carries (school, provider, Case Manager, Primary
+/// Contact): staff and organisations only, from the reference data.
+async fn names<S: ReferenceData>(store: &S, c: &Case) -> Result<serde_json::Value, Problem> {
+    let mut names = serde_json::Map::new();
+    if let Some(s) = store.school(&c.school_id).await.map_err(store_problem)? {
+        names.insert("school".into(), json!(s.name));
+    }
+    if let Some(p) = &c.provider_id {
+        if let Some(p) = store.provider(p).await.map_err(store_problem)? {
+            names.insert("provider".into(), json!(p.name));
+        }
+    }
+    for (field, user) in [("caseManager", &c.case_manager), ("primaryContact", &c.primary_contact)] {
+        if let Some(u) = user {
+            if let Some(u) = store.user(u).await.map_err(store_problem)? {
+                names.insert(field.into(), json!(u.display_name));
+            }
+        }
+    }
+    Ok(serde_json::Value::Object(names))
 }
 
 /// The caller as the portal needs them. The name comes from the user record (reference data).
@@ -217,7 +340,7 @@ fn summary(c: &Case) -> serde_json::Value {
     row
 }
 
-fn store_problem(e: StoreError) -> Problem {
+pub(crate) fn store_problem(e: StoreError) -> Problem {
     match e {
         StoreError::InvalidCursor => Problem::invalid_field("cursor", "is not a cursor this service issued; start from the first page"),
         other => {

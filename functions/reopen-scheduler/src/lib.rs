@@ -9,6 +9,8 @@
 //!    then left for the next run.
 //! 2. Sweeps the outbox: events committed more than a minute ago and still not confirmed published
 //!    (a publish that failed, a crash between commit and publish) are published and cleared.
+//! 3. [`remind_drafts`]: a draft untouched for 83 days (it expires at 90) — the `ByDue` index's
+//!    draft partition says which — gets one email to its author, once per save (a marker).
 //!
 //! Safe to run twice and to resume after a crash: a committed change moves the case's due date past
 //! today (or out of the index), so a second run finds nothing for it; whatever was not committed is
@@ -18,9 +20,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use cms_aws::{DynamoStore, EventBridgeBus};
 use cms_domain::audit::append_system;
+use cms_domain::case::Marker;
 use cms_domain::case::{Case, CaseChange};
 use cms_domain::outbox::publish_committed;
-use cms_domain::ports::{AuditLog, CaseStore, Clock, DueStore, EventBus, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, DueStore, EventBus, Mailer, ReferenceData, StoreError, SystemClock};
 use cms_domain::schedule::{self, SHARDS};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
@@ -78,8 +81,83 @@ pub struct Summary {
     pub outbox_published: u64,
 }
 
+/// What [`remind_drafts`] did (counts only).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reminders {
+    /// Drafts whose reminder is due (sent now or before).
+    pub due: u64,
+    pub sent: u64,
+    /// Reminders that could not be sent (left for the next run).
+    pub errors: u64,
+}
+
+/// Remind each draft's author, once per save, that the draft will expire in
+/// [`cms_domain::referral::DRAFT_REMINDER_DAYS`] days (with a link; no student details).
+pub async fn remind_drafts<S, M, C>(store: &S, mailer: &M, clock: &C, portal_base_url: &str) -> Result<Reminders, StoreError>
+where
+    S: CaseStore + DueStore + ReferenceData + cms_domain::ports::ReferralStore,
+    M: Mailer,
+    C: Clock,
+{
+    let today = clock.today_nz();
+    let mut out = Reminders::default();
+    let mut cursor = None;
+    loop {
+        let page = store.drafts_to_remind(today, 100, cursor.take()).await?;
+        for draft in page.items {
+            // the index is eventually consistent: only a draft still a draft, at that save
+            let Some(draft) = store.referral(&draft.id).await?.filter(|d| d.reminder_due_on().is_some_and(|d| d <= today)) else {
+                continue;
+            };
+            out.due += 1;
+            let key = draft.reminder_key();
+            if store.marker(&key).await?.is_some() {
+                continue;
+            }
+            let Some(author) = store.user(&draft.created_by).await? else {
+                tracing::warn!(referral_id = %draft.id, "draft reminder: its author is no longer a user");
+                continue;
+            };
+            let Some(email) = cms_domain::notification::draft_reminder(&draft, &author.email, portal_base_url) else { continue };
+            let expires_at = draft.expires_at().map(|t| t + chrono::Duration::days(30));
+            let marker = Marker { key: key.clone(), fingerprint: "draft-reminder".into(), answer: None, expires_at };
+            if !store.claim_marker(&marker).await? {
+                continue;
+            }
+            match mailer.send(&email).await {
+                Ok(()) => {
+                    out.sent += 1;
+                    tracing::info!(referral_id = %draft.id, "draft reminder sent");
+                }
+                Err(e) => {
+                    out.errors += 1;
+                    tracing::error!(referral_id = %draft.id, error = %e, "draft reminder not sent; left for the next run");
+                    let _ = store.release_marker(&key).await;
+                }
+            }
+        }
+        match page.next {
+            Some(n) => cursor = Some(n),
+            None => break Ok(out),
+        }
+    }
+}
+
+/// A reminders run that could not read its index, or left reminders unsent, is retried (safely:
+/// a reminder sent is marked).
+pub fn reminders_or_retry(r: Result<Reminders, StoreError>) -> Result<Reminders, SchedulerError> {
+    let r = r?;
+    if r.errors > 0 {
+        return Err(SchedulerError::RemindersLeft(r.errors));
+    }
+    Ok(r)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SchedulerError {
+    #[error("{0} draft reminder(s) could not be sent; they are left for the next run")]
+    RemindersLeft(u64),
     /// The due index or the outbox could not be read: the run could not see its work.
     #[error(transparent)]
     Store(#[from] StoreError),

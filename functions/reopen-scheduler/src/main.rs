@@ -10,9 +10,15 @@ async fn main() -> Result<(), Error> {
     let sdk = cms_aws::sdk_config().await;
     let deps = reopen_scheduler::aws_deps(&sdk, &env);
     deps.store.warm_up().await;
-    let deps = &deps;
+    let mailer = cms_aws::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), env.sender_email.clone().unwrap_or_default());
+    let portal = env.portal_base_url.clone().unwrap_or_else(|| "https://portal.attendance.education.govt.nz".to_string());
+    let (deps, mailer, portal) = (&deps, &mailer, portal.as_str());
     run(service_fn(move |ev: LambdaEvent<serde_json::Value>| async move {
-        reopen_scheduler::handle(deps, ev.payload).await.map_err(Error::from)
+        // the drafts' reminders do not depend on the cases' work: both run, each resumable
+        let reminders = reopen_scheduler::remind_drafts(&deps.store, mailer, &deps.clock, portal).await;
+        let summary = reopen_scheduler::handle(deps, ev.payload).await.map_err(Error::from)?;
+        let reminders = reopen_scheduler::reminders_or_retry(reminders)?;
+        Ok::<_, Error>(serde_json::json!({ "cases": summary, "draftReminders": reminders }))
     }))
     .await
 }

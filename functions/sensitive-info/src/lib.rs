@@ -89,18 +89,32 @@ where
         _ => return Err(Problem::method_not_allowed()),
     };
     let body: NoteBody = cms_http::json_body(req)?;
-    for attempt in 0..3 {
+    let idem = cms_http::idempotency::from_request(req, &actor)?;
+    for attempt in 0..4 {
+        // the same Idempotency-Key and request again (or committed meanwhile): its first answer
+        if let Some(i) = &idem {
+            if let Some(resp) = i.replay(&deps.store).await? {
+                return Ok(resp);
+            }
+        }
+        if attempt == 3 {
+            break;
+        }
         let current = if attempt == 0 {
             case.clone()
         } else {
             deps.store.case(&id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("case"))?
         };
-        let (change, note) =
+        let (mut change, note) =
             add_note(&current, &actor, kind, body.text.as_deref().unwrap_or_default(), deps.clock.now()).map_err(|e| match e {
                 SensitiveError::NotVisible => Problem::not_found("case"),
                 SensitiveError::NotPermitted => Problem::forbidden(&e.to_string()),
                 SensitiveError::Invalid => Problem::invalid_field("text", "must be 1 to 4000 characters of text"),
             })?;
+        let answer = json!({ "id": note.id, "kind": note.kind, "at": note.at, "caseVersion": change.case.version });
+        if let Some(i) = &idem {
+            change.markers.push(i.marker(201, &answer, deps.clock.now()));
+        }
         match deps.store.add_sensitive(&change, &note).await {
             Ok(()) => {
                 let action = match kind {
@@ -109,7 +123,7 @@ where
                 };
                 cms_http::audit_write(&deps.store, &actor, &case.id, action, req, deps.clock.now()).await;
                 tracing::info!(case_id = %case.id, kind = ?kind, "sensitive note added");
-                return Ok(json(201, &json!({ "id": note.id, "kind": note.kind, "at": note.at, "caseVersion": change.case.version })));
+                return Ok(json(201, &answer));
             }
             // a concurrent change of the case: the note is independent of it, so add it again on top
             Err(StoreError::Conflict) => continue,

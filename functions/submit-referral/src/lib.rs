@@ -77,7 +77,7 @@ where
     })?;
     match cms_http::route_key(req).as_str() {
         "POST /referrals" => create(deps, req, &actor, &school).await,
-        "GET /referrals" => list_drafts(deps, req, &actor, &school).await,
+        "GET /referrals" => list_requests(deps, req, &actor, &school).await,
         "GET /referrals/{id}" => {
             let r = load(deps, req, &actor).await?;
             if let Some(case_id) = &r.case_id {
@@ -103,7 +103,7 @@ where
                     version
                 }
             };
-            submit(deps, req, r, version, &actor).await
+            submit(deps, req, r, version, &actor, None).await
         }
         _ => Err(Problem::method_not_allowed()),
     }
@@ -160,6 +160,13 @@ where
     K: StudentKeySource,
 {
     let mut body = object(cms_http::json_body::<Value>(req)?)?;
+    // the same Idempotency-Key and request again: the first answer, nothing new created
+    let idem = cms_http::idempotency::from_request(req, actor)?;
+    if let Some(i) = &idem {
+        if let Some(resp) = i.replay(&deps.store).await? {
+            return Ok(resp);
+        }
+    }
     let submit_now = match body.remove("submit") {
         None => false,
         Some(Value::Bool(b)) => b,
@@ -190,36 +197,61 @@ where
         // nothing is written unless the submission is: the new request is created in the same
         // transaction as its case (version 0 = "does not exist yet"), so a refused request or a
         // lost race leaves no draft behind
+        let location = format!("/referrals/{}", referral.id);
         let unsaved = Referral { version: 0, ..referral };
-        return submit(deps, req, unsaved, None, actor).await;
+        return submit(deps, req, unsaved, None, actor, idem.as_ref()).await.map(|r| with_location(r, &location));
     }
-    deps.store.create_referral(&referral).await.map_err(store_problem)?;
+    let markers: Vec<_> = idem.iter().map(|i| i.marker(201, &json!(referral), now)).collect();
+    match deps.store.create_referral(&referral, &markers).await {
+        Ok(()) => {}
+        // the same key, committed by a concurrent request a moment ago
+        Err(StoreError::Conflict) if idem.is_some() => {
+            if let Some(resp) = idem.as_ref().expect("key").replay(&deps.store).await? {
+                return Ok(resp);
+            }
+            return Err(store_problem(StoreError::Conflict));
+        }
+        Err(e) => return Err(store_problem(e)),
+    }
     tracing::info!(referral_id = %referral.id, school_id = %school, "draft saved");
-    Ok(json(201, &referral))
+    Ok(with_location(json(201, &referral), &format!("/referrals/{}", referral.id)))
 }
 
-async fn list_drafts<S, B, C, K>(
+/// A 201's `Location`: where the new request can be read (`GET /referrals/{id}`).
+fn with_location(mut resp: Response<Body>, location: &str) -> Response<Body> {
+    if resp.status() == 201 {
+        if let Ok(v) = location.parse() {
+            resp.headers_mut().insert("location", v);
+        }
+    }
+    resp
+}
+
+async fn list_requests<S, B, C, K>(
     deps: &Deps<S, B, C, K>,
     req: &Request,
     actor: &Actor,
     school: &SchoolId,
 ) -> Result<Response<Body>, Problem>
 where
-    S: ReferralStore,
+    S: ReferralStore + AuditLog,
+    C: Clock,
 {
-    match cms_http::query(req, "status").as_deref() {
-        None | Some("draft") => {}
-        Some(_) => {
-            return Err(Problem::invalid_field(
-                "status",
-                "only draft requests can be listed here; submitted requests are cases (GET /cases)",
-            ))
+    let status = match cms_http::query(req, "status").as_deref() {
+        None | Some("draft") => ReferralStatus::Draft,
+        Some("submitted") => ReferralStatus::Submitted,
+        Some(_) => return Err(Problem::invalid_field("status", "must be draft or submitted")),
+    };
+    let limit = cms_http::limit(req)?;
+    let page = deps.store.referrals(school, status, limit, cms_http::query(req, "cursor")).await.map_err(store_problem)?;
+    // a Primary Contact lists only the requests they started or are named on (a page may be short)
+    let items: Vec<&Referral> = page.items.iter().filter(|r| can_read_referral(actor, r)).collect();
+    // a submitted request holds a child's details: each one listed is a read, on its case's record
+    for r in &items {
+        if let Some(case_id) = &r.case_id {
+            cms_http::audit_read(&deps.store, actor, case_id, "referral.listed", req, deps.clock.now()).await?;
         }
     }
-    let limit = cms_http::limit(req)?;
-    let page = deps.store.drafts(school, limit, cms_http::query(req, "cursor")).await.map_err(store_problem)?;
-    // a Primary Contact lists only the drafts they started or are named on (a page may be short)
-    let items: Vec<&Referral> = page.items.iter().filter(|r| can_read_referral(actor, r)).collect();
     Ok(json(200, &json!({ "items": items, "nextCursor": page.next })))
 }
 
@@ -336,6 +368,7 @@ async fn submit<S, B, C, K>(
     r: Referral,
     version: Option<u64>,
     actor: &Actor,
+    idem: Option<&cms_http::idempotency::Idempotency>,
 ) -> Result<Response<Body>, Problem>
 where
     S: CaseStore + ReferralStore + ReferenceData + AuditLog,
@@ -362,7 +395,7 @@ where
     let accepted = loop {
         attempts += 1;
         let record = student_record(deps, &who).await?;
-        let accepted = match intake::submit(&record, &who, &r, &valid, CaseId::new_ulid(), deps.clock.now(), actor) {
+        let mut accepted = match intake::submit(&record, &who, &r, &valid, CaseId::new_ulid(), deps.clock.now(), actor) {
             Ok(a) => a,
             // the active case may be this very request's, submitted a moment ago by a concurrent call
             Err(active) if r.version > 0 && active.referral_id.as_ref() == Some(&r.id) => {
@@ -372,9 +405,20 @@ where
             }
             Err(active) => return Err(already_active(&active)),
         };
+        if let Some(i) = idem {
+            // the answer this submission will give, remembered with it for the same key
+            let submitted = accepted.change.referral.as_ref().map(|(r, _)| r.clone()).unwrap_or_else(|| r.clone());
+            let (status, body) = answer_parts(&submitted, Some(&accepted.change.case));
+            accepted.change.markers.push(i.marker(status, &body, deps.clock.now()));
+        }
         match deps.store.commit(&accepted.change).await {
             Ok(()) => break accepted,
             Err(StoreError::Conflict) => {
+                if let Some(i) = idem {
+                    if let Some(resp) = i.replay(&deps.store).await? {
+                        return Ok(resp);
+                    }
+                }
                 let now = deps.store.referral(&r.id).await.map_err(store_problem)?;
                 match now {
                     Some(cur) if cur.status == ReferralStatus::Submitted => return replay(deps, &cur).await,
@@ -412,6 +456,11 @@ where
 
 /// The answer to a submitted request, the first time and every time after.
 fn answer(referral: &Referral, case: Option<&Case>) -> Response<Body> {
+    let (status, body) = answer_parts(referral, case);
+    json(status, &body)
+}
+
+fn answer_parts(referral: &Referral, case: Option<&Case>) -> (u16, Value) {
     let outcome = referral.outcome.unwrap_or(SubmitOutcome::Created);
     let message = match (outcome, case.map(|c| c.status)) {
         (SubmitOutcome::Created, _) => "Request submitted. The case is being allocated to the provider.",
@@ -438,9 +487,9 @@ fn answer(referral: &Referral, case: Option<&Case>) -> Response<Body> {
     };
     // received: nothing about the case the school cannot see
     let case = case.filter(|_| outcome != SubmitOutcome::Received);
-    json(
+    (
         status,
-        &json!({
+        json!({
             "referral": referral,
             "caseId": case.map(|c| &c.id),
             "caseStatus": case.map(|c| c.status.as_str()),

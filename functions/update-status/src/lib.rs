@@ -25,7 +25,7 @@ use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, Sto
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// What this handler needs from outside (the store, the bus, the clock).
 pub use cms_domain::ports::CaseServices as Deps;
@@ -100,20 +100,36 @@ where
         return Err(lifecycle_problem(LifecycleError::NotPermitted, actor, &case));
     }
     let body: StatusRequest = cms_http::json_body(req)?;
+    // a repeat of a change already made (same Idempotency-Key, same request): its first answer
+    let idem = cms_http::idempotency::from_request(req, actor)?;
+    if let Some(i) = &idem {
+        if let Some(resp) = i.replay(&deps.store).await? {
+            return Ok(resp);
+        }
+    }
     let action = parse_action(body.action.as_deref())?;
-    let expected = expected_version(req, body.version.as_ref())?;
+    let expected = cms_http::expected_version(req, body.version.as_ref())?;
     if expected != case.version {
-        return Err(stale(&case));
+        return Err(cms_http::stale(&case));
     }
     let cmd = command(deps, actor, action, body).await?;
     let now = deps.clock.now();
-    let change = lifecycle::decide(&case, actor, &cmd, now, deps.clock.today_nz()).map_err(|e| lifecycle_problem(e, actor, &case))?;
+    let mut change = lifecycle::decide(&case, actor, &cmd, now, deps.clock.today_nz()).map_err(|e| lifecycle_problem(e, actor, &case))?;
+    if let Some(i) = &idem {
+        change.markers.push(i.marker(200, &serde_json::to_value(&change.case).unwrap_or_default(), now));
+    }
     match deps.store.commit(&change).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
+            // the same key committed by a concurrent request: answer as it did
+            if let Some(i) = &idem {
+                if let Some(resp) = i.replay(&deps.store).await? {
+                    return Ok(resp);
+                }
+            }
             // someone else changed it between our read and our write: show them what it is now
             return match deps.store.case(&id).await.map_err(store_problem)? {
-                Some(current) if can_view_case(actor, &current) => Err(stale(&current)),
+                Some(current) if can_view_case(actor, &current) => Err(cms_http::stale(&current)),
                 _ => Err(Problem::not_found("case")),
             };
         }
@@ -145,40 +161,6 @@ fn parse_action(a: Option<&str>) -> Result<Action, Problem> {
         None => Err(Problem::invalid_field("action", &format!("is required: one of {}", names()))),
         Some(s) => Action::parse(s.trim()).ok_or_else(|| Problem::invalid_field("action", &format!("must be one of {}", names()))),
     }
-}
-
-/// The version the caller is looking at: the body's `version` or the `If-Match` header.
-fn expected_version(req: &Request, body: Option<&Value>) -> Result<u64, Problem> {
-    let from_body = match body {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(v.as_u64().ok_or_else(|| Problem::invalid_field("version", "must be the case's version: a whole number"))?),
-    };
-    let from_header = match req.headers().get("if-match") {
-        None => None,
-        Some(h) => Some(
-            parse_if_match(h.to_str().unwrap_or_default())
-                .ok_or_else(|| Problem::bad_request("The If-Match header must be the case's version, for example If-Match: \"3\"."))?,
-        ),
-    };
-    match (from_body, from_header) {
-        (Some(b), Some(h)) if b != h => Err(Problem::bad_request(
-            "The version in the body and the If-Match header differ; send the version of the case you are looking at once.",
-        )),
-        (Some(v), _) | (None, Some(v)) => Ok(v),
-        (None, None) => Err(Problem::new(
-            428,
-            "Version required",
-            "Send the version of the case you are looking at (\"version\" in the body, or an If-Match header) so that a change someone else made in the meantime is not overwritten.",
-        )),
-    }
-}
-
-/// `"3"`, `W/"3"` or `3`.
-fn parse_if_match(h: &str) -> Option<u64> {
-    let t = h.trim();
-    let t = t.strip_prefix("W/").unwrap_or(t);
-    let t = t.strip_prefix('"').and_then(|x| x.strip_suffix('"')).unwrap_or(t);
-    t.parse().ok()
 }
 
 fn refuse_field(field: &str, present: bool, action: Action) -> Result<(), Problem> {
@@ -274,26 +256,15 @@ fn unprocessable_field(field: &str, message: &str) -> Problem {
 }
 
 /// The case as the caller may see it, for a 409's `current`.
-fn current(case: &Case) -> Value {
-    serde_json::to_value(case).unwrap_or_else(|_| json!({ "id": case.id, "version": case.version }))
-}
-
-fn stale(case: &Case) -> Problem {
-    Problem::conflict(&format!(
-        "Someone else changed this case after you opened it: it is now {} (version {}). Reload it, check the change, and try again.",
-        case.status.as_str(),
-        case.version
-    ))
-    .with_current(current(case))
-}
-
 fn lifecycle_problem(e: LifecycleError, actor: &Actor, case: &Case) -> Problem {
     let msg = e.to_string();
     match e {
         LifecycleError::NotPermitted if can_view_case(actor, case) => Problem::forbidden(&msg),
         LifecycleError::NotPermitted => Problem::not_found("case"),
         LifecycleError::AssignOthersNotPermitted => Problem::forbidden(&msg),
-        LifecycleError::NotAllowedFrom { .. } | LifecycleError::NoChange(_) => Problem::conflict(&msg).with_current(current(case)),
+        LifecycleError::NotAllowedFrom { .. } | LifecycleError::NoChange(_) => {
+            Problem::conflict(&msg).with_current(cms_http::current(case))
+        }
         LifecycleError::UnknownCloseReason => Problem::invalid_field("reason", &msg),
         LifecycleError::NotACaseManagerHere => unprocessable_field("caseManagerId", &msg),
         LifecycleError::PauseConditionsNotMet(_) => {
@@ -318,15 +289,6 @@ fn store_problem(e: StoreError) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn if_match_forms() {
-        assert_eq!(parse_if_match("\"3\""), Some(3));
-        assert_eq!(parse_if_match("W/\"12\""), Some(12));
-        assert_eq!(parse_if_match(" 7 "), Some(7));
-        assert_eq!(parse_if_match("*"), None);
-        assert_eq!(parse_if_match("\"abc\""), None);
-    }
 
     #[test]
     fn notes_are_checked() {

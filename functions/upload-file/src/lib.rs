@@ -77,6 +77,12 @@ async fn route<S: CaseStore + FileRecords + AuditLog, F: FileStore, C: Clock>(
             if !missing.is_empty() {
                 return Err(Problem::invalid(missing));
             }
+            let idem = cms_http::idempotency::from_request(req, &actor)?;
+            if let Some(i) = &idem {
+                if let Some(resp) = i.replay(&deps.store).await? {
+                    return Ok(resp);
+                }
+            }
             let case = deps.store.case(&id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("case"))?;
             let now = deps.clock.now();
             let upload = UploadRequest {
@@ -92,19 +98,28 @@ async fn route<S: CaseStore + FileRecords + AuditLog, F: FileStore, C: Clock>(
                 .upload_form(&record.key, &record.content_type, MAX_FILE_BYTES, now, UPLOAD_FORM_TTL)
                 .await
                 .map_err(store_problem)?;
-            deps.store.create_file(&record).await.map_err(store_problem)?;
+            let fields: serde_json::Map<String, serde_json::Value> = form.fields.into_iter().map(|(k, v)| (k, v.into())).collect();
+            let answer = json!({
+                "fileId": record.file_id,
+                "status": "pending",
+                "sharedWithSchool": record.shared_with_school,
+                "upload": { "url": form.url, "fields": fields, "expiresAt": form.expires_at },
+            });
+            // with an Idempotency-Key, the same form again for the same request (until it expires)
+            let markers: Vec<_> = idem.iter().map(|i| i.marker(201, &answer, now)).collect();
+            match deps.store.create_file(&record, &markers).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict) if idem.is_some() => {
+                    if let Some(resp) = idem.as_ref().expect("key").replay(&deps.store).await? {
+                        return Ok(resp);
+                    }
+                    return Err(store_problem(StoreError::Conflict));
+                }
+                Err(e) => return Err(store_problem(e)),
+            }
             tracing::info!(case_id = %id, file_id = %record.file_id, role = %actor.role(), size = record.size, "upload form issued");
             cms_http::audit_write(&deps.store, &actor, &id, "case.file.request", req, now).await;
-            let fields: serde_json::Map<String, serde_json::Value> = form.fields.into_iter().map(|(k, v)| (k, v.into())).collect();
-            Ok(json(
-                201,
-                &json!({
-                    "fileId": record.file_id,
-                    "status": "pending",
-                    "sharedWithSchool": record.shared_with_school,
-                    "upload": { "url": form.url, "fields": fields, "expiresAt": form.expires_at },
-                }),
-            ))
+            Ok(json(201, &answer))
         }
         "GET /cases/{id}/files/{fileId}" => {
             let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;

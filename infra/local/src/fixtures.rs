@@ -159,7 +159,7 @@ pub async fn commit<S: CaseStore + ReferralStore + ?Sized>(store: &S, spec: &Cas
             draft.version = *draft_version;
             draft.submitted_at = None;
             draft.case_id = None;
-            store.create_referral(&draft).await?;
+            store.create_referral(&draft, &[]).await?;
         }
         store.commit(&ch).await?;
         if publish {

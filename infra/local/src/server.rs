@@ -108,6 +108,27 @@ pub fn find_route<'a>(routes: &'a [Route], method: &str, path: &str) -> Option<(
         .max_by_key(|(r, _)| (r.path.split('/').filter(|s| !s.starts_with('{')).count(), r.method != "ANY"))
 }
 
+/// The methods the routes take at `path`, sorted (empty: no route has this path). A method outside
+/// them is answered 405 with these in `Allow` (API Gateway's HttpApi answers its own 404 instead).
+pub fn allowed_methods(routes: &[Route], path: &str) -> Vec<String> {
+    let mut methods: Vec<String> =
+        routes.iter().filter(|r| r.method != "ANY" && match_route(&r.path, path).is_some()).map(|r| r.method.clone()).collect();
+    methods.sort();
+    methods.dedup();
+    methods
+}
+
+/// 405 for a path that exists without this method: `Allow` lists the methods it takes.
+fn method_not_allowed(method: &str, allowed: &[String], request_id: &str) -> Resp {
+    let p = Problem::new(405, "Method not allowed", &format!("This address does not accept {method}. It accepts: {}.", allowed.join(", ")))
+        .for_request(request_id);
+    let mut resp = problem(p);
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&allowed.join(", ")) {
+        resp.headers_mut().insert(hyper::header::ALLOW, v);
+    }
+    resp
+}
+
 fn bearer(headers: &hyper::HeaderMap) -> Option<&str> {
     let v = headers.get(hyper::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
@@ -149,6 +170,10 @@ async fn route(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: Socket
         return problem(Problem::new(404, "Not found", "There is no such route."));
     }
     let Some((route, params)) = find_route(&state.routes, &method, &path) else {
+        let allowed = allowed_methods(&state.routes, &path);
+        if !allowed.is_empty() {
+            return method_not_allowed(&method, &allowed, &request_id);
+        }
         return problem(Problem::new(404, "Not found", "There is no such route."));
     };
     let claims = if route.public {
@@ -319,5 +344,14 @@ mod tests {
         assert_eq!(p["id"], "x1");
         assert!(find_route(&routes, "DELETE", "/referrals/x1").is_none());
         assert!(find_route(&routes, "GET", "/nope").is_none());
+    }
+
+    #[test]
+    fn allowed_methods_are_those_of_every_route_at_the_path() {
+        let routes = vec![r("GET", "/referrals/{id}", "A"), r("PUT", "/referrals/{id}", "A"), r("POST", "/referrals/{id}/submit", "C")];
+        assert_eq!(allowed_methods(&routes, "/referrals/x1"), vec!["GET", "PUT"]);
+        assert_eq!(allowed_methods(&routes, "/referrals/x1/submit"), vec!["POST"]);
+        assert!(allowed_methods(&routes, "/referrals").is_empty());
+        assert!(allowed_methods(&routes, "/nope/x1").is_empty());
     }
 }

@@ -206,8 +206,48 @@ async fn real_functions_run_behind_the_gateway_and_the_poller() {
     let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
 }
 
+#[tokio::test]
+async fn a_method_an_address_does_not_take_is_405_with_allow() {
+    let tpl = cms_local::template::load_default().unwrap();
+    let idp = Arc::new(LocalIdp::ephemeral(cms_local::jwt::issuer_for(0)).unwrap());
+    let state = Arc::new(server::AppState::new(tpl.routes(), Registry::new(), idp.clone()));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (addr, task) = server::spawn(([127, 0, 0, 1], 0).into(), state, stop_rx).await.unwrap();
+    let base = format!("http://{addr}");
+    let token = idp.mint(&cms_local::seed::demo_user(demo::LEAD).unwrap(), Duration::from_secs(300));
+    // the address exists (POST only), the method does not: with or without a token
+    for t in [Some(token.as_str()), None] {
+        let (status, head, body) = http_raw(&base, "GET", "/referrals/r1/submit", t, None).await;
+        assert_eq!(status, 405, "{body}");
+        assert!(head.lines().any(|l| l.eq_ignore_ascii_case("allow: POST")), "{head}");
+        assert!(head.to_ascii_lowercase().contains("content-type: application/problem+json"), "{head}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["status"], 405);
+        assert_eq!(v["detail"], "This address does not accept GET. It accepts: POST.");
+        assert!(v["requestId"].as_str().is_some_and(|id| !id.is_empty()), "{body}");
+    }
+    // several methods, listed in the header and the text
+    let (status, head, body) = http_raw(&base, "PATCH", "/referrals/r1", Some(&token), None).await;
+    assert_eq!(status, 405, "{body}");
+    assert!(head.lines().any(|l| l.eq_ignore_ascii_case("allow: DELETE, GET, PUT")), "{head}");
+    assert!(body.contains("It accepts: DELETE, GET, PUT."), "{body}");
+    // an address that does not exist is still 404, with no Allow
+    let (status, head, _) = http_raw(&base, "GET", "/referrals/r1/nowhere", Some(&token), None).await;
+    assert_eq!(status, 404);
+    assert!(!head.lines().any(|l| l.to_ascii_lowercase().starts_with("allow:")), "{head}");
+
+    stop_tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), task).await.expect("the server stops").unwrap();
+}
+
 /// A minimal HTTP/1.1 client (one request per connection), enough for these checks.
 async fn http(base: &str, method: &str, path: &str, token: Option<&str>, body: Option<String>) -> (u16, String) {
+    let (status, _, body) = http_raw(base, method, path, token, body).await;
+    (status, body)
+}
+
+/// [`http`] with the response's status line and headers.
+async fn http_raw(base: &str, method: &str, path: &str, token: Option<&str>, body: Option<String>) -> (u16, String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = base.trim_start_matches("http://");
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -223,6 +263,6 @@ async fn http(base: &str, method: &str, path: &str, token: Option<&str>, body: O
     let _ = s.read_to_end(&mut out).await;
     let text = String::from_utf8_lossy(&out).to_string();
     let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    (status, body)
+    let (head, body) = text.split_once("\r\n\r\n").map(|(h, b)| (h.to_string(), b.to_string())).unwrap_or_default();
+    (status, head, body)
 }

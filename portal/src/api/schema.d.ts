@@ -126,6 +126,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/schools/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A school, its catchment, provider and In-School Provision
+         * @description Reference data for the forms: which provider a request from this school goes to, and whether the school has In-School Provision (the ISP choice). `staff` (names and roles, to name a School Primary Contact) is included for the school's own staff, the providers that serve it and the Ministry.
+         */
+        get: operations["getSchool"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every provider (catchment providers and In-School Provision) */
+        get: operations["listProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/providers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /** One provider and, for its own staff and the Ministry, its Case Managers */
+        get: operations["getProvider"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/cases/{id}": {
         parameters: {
             query?: never;
@@ -282,6 +340,50 @@ export interface paths {
          * @description Called by ENROL, not by portal users: no bearer token. Authenticated by the Enrol-Signature header (t=<unix seconds>,v1=<hex HMAC-SHA256 of "{t}.{raw body}">), within 5 minutes of now; the signature is checked first (an unsigned delivery is 401 whatever its body), then `Content-Type: application/json` (415), then the body (400). Exactly once per notification id: a repeat gets the same answer; the same id with a different body gets 409. See the README for the signing recipe.
          */
         post: operations["enrolDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cases/{id}/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Bring the whānau contacts and addresses up to date
+         * @description Replaces the case's whānau list and addresses (the guide: schools "keep relevant information on the case up to date"). School staff on the case and its provider; checked as on a request, every problem in one answer. Sending what the case already holds writes nothing (200). The timeline records which parts changed, shared with the school. Refused on a closed case (409).
+         */
+        put: operations["updateCaseContacts"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cases/{id}/primary-contact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Name another School Primary Contact
+         * @description The school's Attendance Lead or the case's provider names another School Primary Contact (an Attendance Lead or School Primary Contact of the student's school: see `GET /schools/{id}` `staff`). The new contact is emailed a link to the case.
+         */
+        post: operations["changePrimaryContact"];
         delete?: never;
         options?: never;
         head?: never;
@@ -496,53 +598,59 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         AuditTrail: {
-            caseId?: string;
-            entries?: {
-                seq?: number;
-                caseId?: string;
-                userId?: string;
-                role?: string;
-                organisation?: string;
-                action?: string;
-                requestId?: string;
+            caseId: string;
+            entries: {
+                /** Format: int64 */
+                seq: number;
+                caseId: string;
+                userId: string;
+                role: string;
+                organisation: string;
+                action: string;
+                requestId: string;
                 /** Format: date-time */
-                at?: string;
-                prevHash?: string;
-                hash?: string;
+                at: string;
+                prevHash: string;
+                hash: string;
             }[];
-            chain?: {
-                intact?: boolean;
+            /** @description `entries` (how many were checked) when intact, `problem` when broken. */
+            chain: {
+                intact: boolean;
                 entries?: number;
                 problem?: string;
             };
         };
+        /** @description Only the kinds the caller may read are present. */
         SensitiveParts: {
-            caseId?: string;
+            caseId: string;
             safetyNotes?: components["schemas"]["SensitiveNote"][];
             health?: components["schemas"]["SensitiveNote"][];
         };
         SensitiveNote: {
-            id?: string;
+            id: string;
             /** @enum {string} */
-            kind?: "safety_note" | "health";
-            text?: string;
+            kind: "safety_note" | "health";
+            text: string;
             /** Format: date-time */
-            at?: string;
-            by?: Record<string, never>;
+            at: string;
+            by: components["schemas"]["TimelineBy"];
         };
         NoteRequest: {
             text: string;
         };
         NoteAdded: {
-            id?: string;
-            kind?: string;
+            id: string;
+            /** @enum {string} */
+            kind: "safety_note" | "health";
             /** Format: date-time */
-            at?: string;
-            caseVersion?: number;
+            at: string;
+            /** Format: int64 */
+            caseVersion: number;
         };
+        /** @description A match has `suggestedProviderName`, `catchmentId` and `matchedLocality`; no match has `suggestedProviderId: null` and a `message`. */
         AllocationSuggestion: {
-            caseId?: string;
-            suggestedProviderId?: string | null;
+            caseId: string;
+            suggestedProviderId: string | null;
             suggestedProviderName?: string;
             catchmentId?: string;
             matchedLocality?: string;
@@ -551,16 +659,21 @@ export interface components {
         AllocateRequest: {
             /** @description The provider to allocate to; the suggestion when left out. */
             providerId?: string;
-            /** @description The case version you read; a stale one answers 409. */
+            /**
+             * Format: int64
+             * @description The case version you read; a stale one answers 409.
+             */
             version?: number;
         };
         CitCloseRequest: {
             reason: string;
+            /** Format: int64 */
             version?: number;
         };
         TransferRequest: {
             providerId: string;
             reason: string;
+            /** Format: int64 */
             version?: number;
         };
         EnrolDelivery: {
@@ -600,10 +713,11 @@ export interface components {
             /** Format: date */
             enrolledOn: string;
         };
+        /** @description `caseId` for a NEN (`case_created`, `recorded_on_active_case`), `casesUpdated` for an enrolment. */
         EnrolAnswer: {
-            notificationId?: string;
+            notificationId: string;
             /** @enum {string} */
-            outcome?: "case_created" | "recorded_on_active_case" | "enrolment_recorded";
+            outcome: "case_created" | "recorded_on_active_case" | "enrolment_recorded";
             caseId?: string;
             casesUpdated?: number;
         };
@@ -613,10 +727,13 @@ export interface components {
             type: string;
             title: string;
             status: number;
-            detail?: string;
+            detail: string;
             /** @description API Gateway's id of the request (the same id is in the log line about it): quote it to the service desk. */
-            requestId?: string;
+            requestId: string;
+            /** @description 400 only, at least one, every field problem at once. */
             errors?: components["schemas"]["FieldError"][];
+            /** @description 409 only: the record as it now is (e.g. `version`, `status`, `updatedAt`; a submitted request's `caseId`; the student's active case as `caseId` and `caseStatus`). */
+            current?: Record<string, never>;
         };
         FieldError: {
             /** @description JSON path of the field, e.g. `whanau[0].email`. */
@@ -727,10 +844,10 @@ export interface components {
         SubmitReferralResult: {
             referral: components["schemas"]["Referral"];
             caseId: string | null;
-            caseStatus?: components["schemas"]["CaseStatus"] | null;
+            caseStatus: components["schemas"]["CaseStatus"] | null;
             /** @enum {string} */
             outcome: "created" | "reopened" | "converted" | "received";
-            message?: string;
+            message: string;
         };
         UpdateStatusRequest: {
             /** @enum {string} */
@@ -763,10 +880,26 @@ export interface components {
             kind: "school_meeting" | "whanau_meeting";
             /** Format: date */
             due: string;
-            /** @description `met` (with `on`, `met_late`), `due` (with `by`) or `breached` (with `due`); a closed case shows `met` or `not_met` only. */
+            /** @description `met` (with `on`, and `metLate` when that was after `due`), `due` (with `by`) or `breached` (with `due`); a closed case shows `met` or `not_met` only. */
             state: {
                 /** @enum {string} */
-                state: "met" | "due" | "breached" | "not_met";
+                state: "met";
+                /** Format: date */
+                on: string;
+                metLate: boolean;
+            } | {
+                /** @enum {string} */
+                state: "due";
+                /** Format: date */
+                by: string;
+            } | {
+                /** @enum {string} */
+                state: "breached";
+                /** Format: date */
+                due: string;
+            } | {
+                /** @enum {string} */
+                state: "not_met";
             };
         };
         /** @enum {string} */
@@ -777,7 +910,7 @@ export interface components {
             status: components["schemas"]["ReferralStatus"];
             form: components["schemas"]["ReferralForm"];
             /** @description User id of the staff member who created the request. */
-            createdBy?: string;
+            createdBy: string;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -786,13 +919,18 @@ export interface components {
             submittedAt?: string;
             /** @description The case created (or reopened) by the submission. */
             caseId?: string;
+            /**
+             * @description Submitted requests only; what the submission did (as in `SubmitReferralResult`).
+             * @enum {string}
+             */
+            outcome?: "created" | "reopened" | "converted" | "received";
             /** Format: int64 */
             version: number;
         };
         ReferralPage: {
             items: components["schemas"]["Referral"][];
             /** @description Absent or null on the last page. */
-            nextCursor?: string | null;
+            nextCursor: string | null;
         };
         /** @enum {string} */
         CaseType: "CA" | "NEN";
@@ -841,6 +979,42 @@ export interface components {
                 assignCaseManagers: boolean;
             };
         };
+        ProviderRef: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            kind: "catchment" | "in_school_provision";
+            catchmentId: string;
+        };
+        /** @description A member of staff as a form needs them (no contact details). */
+        StaffMember: {
+            userId: string;
+            displayName: string;
+            /** @enum {string} */
+            role: "attendance_lead" | "school_primary_contact" | "office_support" | "case_manager" | "provider_admin" | "cit" | "regional" | "national" | "prosecutions";
+            /** @description Attendance Leads and School Primary Contacts may be named a case's School Primary Contact. */
+            canBePrimaryContact: boolean;
+        };
+        SchoolDirectory: {
+            id: string;
+            name: string;
+            regionId: string;
+            catchment: {
+                id: string;
+                name: string;
+            };
+            provider?: components["schemas"]["ProviderRef"];
+            inSchoolProvision?: components["schemas"]["ProviderRef"];
+            staff?: components["schemas"]["StaffMember"][];
+        };
+        ProviderDirectory: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            kind: "catchment" | "in_school_provision";
+            catchmentId: string;
+            staff?: components["schemas"]["StaffMember"][];
+        };
         /** @description What a former school sees of a case that moved to another school. */
         HandedOverCase: {
             id: string;
@@ -854,7 +1028,7 @@ export interface components {
             /** Format: int64 */
             version: number;
         };
-        /** @description A row of a case list. */
+        /** @description A row of a case list (absent values are left out, never null). */
         CaseSummary: {
             id: string;
             caseType: components["schemas"]["CaseType"];
@@ -879,13 +1053,16 @@ export interface components {
         CasePage: {
             items: components["schemas"]["CaseSummary"][];
             /** @description Absent or null on the last page. */
-            nextCursor?: string | null;
+            nextCursor: string | null;
         };
+        /** @description A case. `GET /cases/{id}` shows `sla` and `safetyWarning` (and `possibleDuplicateOf` to the provider and the Ministry only); the answers to changes (status, allocation, close, transfer, possible duplicate: provider and Ministry callers) show the case as stored, with `hasSafetyNotes`, `formerSchools` and `breached` instead. Absent values are left out, never null. */
         Case: {
             id: string;
             caseType: components["schemas"]["CaseType"];
             status: components["schemas"]["CaseStatus"];
             schoolId: string;
+            /** @description The Ministry region of the school. */
+            regionId?: string;
             catchmentId?: string;
             providerId?: string;
             /** @description User id of the assigned Case Manager. */
@@ -894,6 +1071,47 @@ export interface components {
             primaryContact?: string;
             allocationChoice?: components["schemas"]["AllocationChoice"];
             referralId?: string;
+            /** @description NEN cases only, what ENROL reported. */
+            nen?: {
+                notificationId: string;
+                /** Format: date */
+                lastDayOfAttendance: string;
+                withdrawalReason: string;
+                comments?: string;
+                /** @description The school ENROL reported the student enrolled at. */
+                enrolledAt?: string;
+                /** Format: date */
+                enrolledOn?: string;
+            };
+            /**
+             * Format: date
+             * @description When the Case Manager met the school (stops that SLA clock).
+             */
+            schoolMetOn?: string;
+            /**
+             * Format: date
+             * @description When the Case Manager met the student and whānau (stops that SLA clock).
+             */
+            whanauMetOn?: string;
+            /** @description Another case with the same name and date of birth and another NSN, to confirm or dismiss. */
+            possibleDuplicateOf?: string;
+            /**
+             * Format: date-time
+             * @description When the current school took the case over from another school.
+             */
+            schoolSince?: string;
+            /** @description `GET /cases/{id}`: safety notes exist and the caller may read them. */
+            safetyWarning?: boolean;
+            /** @description Answers to changes only; present (true) when safety notes exist. */
+            hasSafetyNotes?: boolean;
+            /** @description Answers to changes only; the schools the case moved away from, and when. */
+            formerSchools?: {
+                schoolId: string;
+                /** Format: date-time */
+                until: string;
+            }[];
+            /** @description Answers to changes only; the SLA clocks already reported as breached. */
+            breached?: ("school_meeting" | "whanau_meeting")[];
             student: components["schemas"]["CaseStudent"];
             whanau: components["schemas"]["Whanau"][];
             homeAddress?: components["schemas"]["Address"];
@@ -914,12 +1132,20 @@ export interface components {
             /** @enum {string} */
             closeReason?: "attending_regularly" | "engaged_with_school_support" | "chose_not_to_continue" | "closed_by_cit";
             pause?: components["schemas"]["PauseAttestation"];
+            /** @description GET /cases/{id} only. Display names for the ids above (staff and organisations, never the student). */
+            names?: {
+                school?: string;
+                provider?: string;
+                caseManager?: string;
+                primaryContact?: string;
+            };
             /** @description GET /cases/{id} only. The school-meeting and whānau-meeting clocks. */
             sla?: components["schemas"]["SlaView"][];
             /** Format: int64 */
             version: number;
         };
         CommentRequest: {
+            /** @description Trimmed; refused when only spaces or invisible characters, or with control characters other than newline, carriage return and tab. */
             text: string;
             /** @description Provider and Ministry staff only; school users' comments are always shared. */
             shared?: boolean;
@@ -927,14 +1153,17 @@ export interface components {
         ActivityRequest: {
             /** @enum {string} */
             type: "school_meeting" | "whanau_meeting" | "phone_call" | "home_visit" | "other";
-            /** Format: date */
+            /**
+             * Format: date
+             * @description Exactly YYYY-MM-DD, a New Zealand date from the day the case was referred to today (400 `date` otherwise: in the future, or before the referral).
+             */
             date: string;
             attendees?: string[];
             notes?: string;
             shared?: boolean;
         };
         /** @description One timeline entry; `type` says which, and each type has its own fields. */
-        TimelineEntry: components["schemas"]["TimelineCaseCreated"] | components["schemas"]["TimelineAllocated"] | components["schemas"]["TimelineStatusChanged"] | components["schemas"]["TimelineCaseManagerAssigned"] | components["schemas"]["TimelineTransferred"] | components["schemas"]["TimelineEnrolled"] | components["schemas"]["TimelineConvertedToCa"] | components["schemas"]["TimelineReopenedByRequest"] | components["schemas"]["TimelineNonEnrolmentNotified"] | components["schemas"]["TimelineSchoolChanged"] | components["schemas"]["TimelineLinkRequested"] | components["schemas"]["TimelinePossibleDuplicate"] | components["schemas"]["TimelineDuplicateResolved"] | components["schemas"]["TimelineComment"] | components["schemas"]["TimelineFile"] | components["schemas"]["TimelineActivity"] | components["schemas"]["TimelineSlaBreached"];
+        TimelineEntry: components["schemas"]["TimelineCaseCreated"] | components["schemas"]["TimelineAllocated"] | components["schemas"]["TimelineStatusChanged"] | components["schemas"]["TimelineCaseManagerAssigned"] | components["schemas"]["TimelineTransferred"] | components["schemas"]["TimelineEnrolled"] | components["schemas"]["TimelineConvertedToCa"] | components["schemas"]["TimelineReopenedByRequest"] | components["schemas"]["TimelineNonEnrolmentNotified"] | components["schemas"]["TimelineSchoolChanged"] | components["schemas"]["TimelineLinkRequested"] | components["schemas"]["TimelinePossibleDuplicate"] | components["schemas"]["TimelineContactsUpdated"] | components["schemas"]["TimelinePrimaryContactChanged"] | components["schemas"]["TimelineDuplicateResolved"] | components["schemas"]["TimelineComment"] | components["schemas"]["TimelineFile"] | components["schemas"]["TimelineActivity"] | components["schemas"]["TimelineSlaBreached"];
         /** @description The case was created (a CA request, or a NEN from ENROL). */
         TimelineCaseCreated: {
             id: string;
@@ -1115,6 +1344,37 @@ export interface components {
             referralId: string;
             schoolId: string;
         };
+        /** @description The whānau contacts or addresses were brought up to date (which parts; the values are on the case). */
+        TimelineContactsUpdated: {
+            id: string;
+            caseId: string;
+            /** Format: date-time */
+            at: string;
+            by: components["schemas"]["TimelineBy"];
+            sharedWithSchool: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "contacts_updated";
+            fields: ("whanau" | "homeAddress" | "alternativeAddress")[];
+        };
+        /** @description Another School Primary Contact was named. */
+        TimelinePrimaryContactChanged: {
+            id: string;
+            caseId: string;
+            /** Format: date-time */
+            at: string;
+            by: components["schemas"]["TimelineBy"];
+            sharedWithSchool: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "primary_contact_changed";
+            from?: string | null;
+            to: string;
+        };
         /** @description Another case has the same name and date of birth (another NSN). */
         TimelinePossibleDuplicate: {
             id: string;
@@ -1254,8 +1514,8 @@ export interface components {
             whanauMetOn: string | null;
         };
         TimelinePage: {
-            items?: components["schemas"]["TimelineEntry"][];
-            nextCursor?: string | null;
+            items: components["schemas"]["TimelineEntry"][];
+            nextCursor: string | null;
         };
         UploadRequest: {
             /** @description Stored in Unicode NFC. Refused when it is empty or invisible characters only, or contains `/`, `\`, control characters or direction-changing characters (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C), which can disguise a file's type. */
@@ -1266,23 +1526,24 @@ export interface components {
             shared?: boolean;
         };
         UploadForm: {
-            fileId?: string;
+            fileId: string;
             /** @enum {string} */
-            status?: "pending";
-            upload?: {
-                url?: string;
-                fields?: {
+            status: "pending";
+            sharedWithSchool: boolean;
+            upload: {
+                url: string;
+                fields: {
                     [key: string]: string;
                 };
                 /** Format: date-time */
-                expiresAt?: string;
+                expiresAt: string;
             };
         };
         DownloadLink: {
-            url?: string;
-            expiresInSeconds?: number;
-            fileName?: string;
-            contentType?: string;
+            url: string;
+            expiresInSeconds: number;
+            fileName: string;
+            contentType: string;
         };
     };
     responses: {
@@ -1292,6 +1553,35 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The `Idempotency-Key` was already used by this caller for a different request. */
+        IdempotencyKeyReused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The address exists but does not take this method (local API; deployed, HttpApi answers 404 `{"message":"Not Found"}` instead). No operation lists it: it is the answer for the methods an address does not have. */
+        MethodNotAllowed: {
+            headers: {
+                /** @description The methods the address takes, e.g. `DELETE, GET, PUT`. */
+                Allow?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://attendance.education.govt.nz/problems/method-not-allowed",
+                 *       "title": "Method not allowed",
+                 *       "status": 405,
+                 *       "detail": "This address does not accept GET. It accepts: POST.",
+                 *       "requestId": "01JQ7ZK3W5V8Y2N4M6P0R1S3T5"
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1390,6 +1680,8 @@ export interface components {
         Id: string;
         /** @description Page size. */
         Limit: number;
+        /** @description A key the client makes for this request (1-255 visible ASCII characters, e.g. a UUID). The same key and request again (a retry, a double click) gets the first answer again, with header `Idempotent-Replayed: true`, and nothing is created twice; the same key with another request is a 422. Keys are the caller's own and are remembered for 24 hours. */
+        IdempotencyKey: string;
         /** @description Opaque, signed cursor from the previous page's `nextCursor` of the same list (the same status; the same case's timeline). Anything else is a 400 `cursor` field error. */
         Cursor: string;
     };
@@ -1432,7 +1724,10 @@ export interface operations {
     createReferral: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key the client makes for this request (1-255 visible ASCII characters, e.g. a UUID). The same key and request again (a retry, a double click) gets the first answer again, with header `Idempotent-Replayed: true`, and nothing is created twice; the same key with another request is a 422. Keys are the caller's own and are remembered for 24 hours. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1654,6 +1949,10 @@ export interface operations {
         parameters: {
             query?: {
                 status?: components["schemas"]["CaseStatus"];
+                /** @description Search within the caller's own cases: a National Student Number (digits only, exact), or part of the student's name (the start of each word; case and macrons ignored). A name search without `dateOfBirth` reads the caller's own list (up to 2,000 cases); Ministry staff, whose list is every case, give `dateOfBirth` with a full name (or search by NSN). A search answers one page (no `nextCursor`), newest first. */
+                q?: string;
+                /** @description With a full name in `q`, the student's date of birth (YYYY-MM-DD) for an exact match. */
+                dateOfBirth?: string;
                 /** @description Page size. */
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque, signed cursor from the previous page's `nextCursor` of the same list (the same status; the same case's timeline). Anything else is a 400 `cursor` field error. */
@@ -1677,6 +1976,83 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getSchool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The school. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchoolDirectory"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The providers, by id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ProviderRef"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getProvider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The provider. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderDirectory"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -1710,6 +2086,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A key the client makes for this request (1-255 visible ASCII characters, e.g. a UUID). The same key and request again (a retry, a double click) gets the first answer again, with header `Idempotent-Replayed: true`, and nothing is created twice; the same key with another request is a 422. Keys are the caller's own and are remembered for 24 hours. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                 /** @description The case version being changed, e.g. `"3"` (instead of `version` in the body). */
                 "If-Match"?: string;
             };
@@ -1978,10 +2356,129 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    updateCaseContacts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The case version being changed, e.g. `"3"` (instead of `version` in the body). */
+                "If-Match"?: string;
+            };
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    whanau: components["schemas"]["WhanauForm"][];
+                    homeAddress: components["schemas"]["AddressForm"];
+                    alternativeAddress?: components["schemas"]["AddressForm"];
+                    /** Format: int64 */
+                    version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The case after the change (header `ETag` is its new version). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The case changed since `version` (the current case is in `current`), or it is closed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["TooLarge"];
+            /** @description Neither `version` nor `If-Match` was sent. */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    changePrimaryContact: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The case version being changed, e.g. `"3"` (instead of `version` in the body). */
+                "If-Match"?: string;
+            };
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    userId: string;
+                    /** Format: int64 */
+                    version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The case after the change (header `ETag` is its new version). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The case changed since `version` (the current case is in `current`), or it is closed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["TooLarge"];
+            /** @description Neither `version` nor `If-Match` was sent. */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
     addComment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key the client makes for this request (1-255 visible ASCII characters, e.g. a UUID). The same key and request again (a retry, a double click) gets the first answer again, with header `Idempotent-Replayed: true`, and nothing is created twice; the same key with another request is a 422. Keys are the caller's own and are remembered for 24 hours. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: components["parameters"]["Id"];
             };
@@ -2008,13 +2505,17 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            422: components["responses"]["IdempotencyKeyReused"];
             503: components["responses"]["Unavailable"];
         };
     };
     recordActivity: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key the client makes for this request (1-255 visible ASCII characters, e.g. a UUID). The same key and request again (a retry, a double click) gets the first answer again, with header `Idempotent-Replayed: true`, and nothing is created twice; the same key with another request is a 422. Keys are the caller's own and are remembered for 24 hours. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: components["parameters"]["Id"];
             };
@@ -2041,6 +2542,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            422: components["responses"]["IdempotencyKeyReused"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -2079,7 +2581,10 @@ export interface operations {
     requestUpload: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key the client makes for this request (1-255 visible ASCII characters, e.g. a UUID). The same key and request again (a retry, a double click) gets the first answer again, with header `Idempotent-Replayed: true`, and nothing is created twice; the same key with another request is a 422. Keys are the caller's own and are remembered for 24 hours. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: components["parameters"]["Id"];
             };
@@ -2106,6 +2611,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            422: components["responses"]["IdempotencyKeyReused"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -2191,7 +2697,10 @@ export interface operations {
     addSafetyNote: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key the client makes for this request (1-255 visible ASCII characters, e.g. a UUID). The same key and request again (a retry, a double click) gets the first answer again, with header `Idempotent-Replayed: true`, and nothing is created twice; the same key with another request is a 422. Keys are the caller's own and are remembered for 24 hours. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: components["parameters"]["Id"];
             };
@@ -2218,13 +2727,17 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            422: components["responses"]["IdempotencyKeyReused"];
             503: components["responses"]["Unavailable"];
         };
     };
     addHealthInformation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key the client makes for this request (1-255 visible ASCII characters, e.g. a UUID). The same key and request again (a retry, a double click) gets the first answer again, with header `Idempotent-Replayed: true`, and nothing is created twice; the same key with another request is a 422. Keys are the caller's own and are remembered for 24 hours. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: components["parameters"]["Id"];
             };
@@ -2251,6 +2764,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            422: components["responses"]["IdempotencyKeyReused"];
             503: components["responses"]["Unavailable"];
         };
     };

@@ -4,6 +4,7 @@ import { Checkbox, ErrorSummary, Notice, ProblemBanner, TextArea, errorsFor, fie
 import { ACTIVITY_LABEL, CLOSE_REASON, ROLE_LABEL, SLA_LABEL, STATUS_LABEL, formatDate, formatDateTime, isProvider, isSchool, slaText } from '../format';
 import { Link } from '../router';
 import { CitActions, ProviderActions, RecordActivity } from './CaseActions';
+import { ProviderName } from '../directory';
 
 type Sensitive = Schemas['SensitiveParts'];
 type HandedOver = Schemas['HandedOverCase'];
@@ -49,6 +50,13 @@ function describe(e: TimelineEntry): string {
       return `${ACTIVITY_LABEL[e.activity] ?? e.activity} on ${formatDate(e.date)}`;
     case 'sla_breached':
       return `${SLA_LABEL[e.sla]}: overdue (was due ${formatDate(e.due)})`;
+    case 'contacts_updated':
+      return `Contact details brought up to date (${e.fields.map((f) => ({ whanau: 'whānau', homeAddress: 'home address', alternativeAddress: 'alternative address' })[f] ?? f).join(', ')})`;
+    case 'primary_contact_changed':
+      return `School Primary Contact changed to ${e.to}`;
+    default:
+      // a kind of entry this version of the portal does not know yet
+      return 'Case updated';
   }
 }
 
@@ -472,7 +480,7 @@ export function CasePage({ me, id }: { me: Me; id: string }) {
         </div>
         <div>
           <dt>Provider</dt>
-          <dd>{kase.providerId ? `${kase.providerId}${kase.allocationChoice === 'in_school_provision' ? ' (In-School Provision)' : ''}` : 'Not allocated yet'}</dd>
+          <dd>{kase.providerId ? <><ProviderName id={kase.providerId} />{kase.allocationChoice === 'in_school_provision' ? ', In-School Provision' : ''}</> : 'Not allocated yet'}</dd>
         </div>
         <div>
           <dt>Case Manager</dt>

@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api, asProblem, type Case, type Me, type Problem, type Schemas } from '../api/client';
 import { Checkbox, ErrorSummary, Notice, ProblemBanner, Radios, Select, TextArea, TextInput, errorsFor, fieldMessage, type SummaryItem } from '../components';
 import { ACTIVITY_LABEL, CLOSE_REASON, STATUS_LABEL } from '../format';
+import { provider } from '../directory';
 
 type Action = Schemas['UpdateStatusRequest']['action'];
 type Attestation = Required<Schemas['PauseAttestation']>;
@@ -56,6 +57,12 @@ export function ProviderActions({ me, kase, onChanged }: { me: Me; kase: Case; o
   const [problem, setProblem] = useState<Problem | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // the provider's Case Managers (GET /providers/{id}), for the provider admin's choice
+  const [managers, setManagers] = useState<Schemas['StaffMember'][] | null>(me.role === 'provider_admin' ? null : []);
+  useEffect(() => {
+    if (me.role !== 'provider_admin' || !me.organisation.id) return;
+    void provider(me.organisation.id).then((p) => setManagers((p?.staff ?? []).filter((m) => m.role === 'case_manager')));
+  }, [me.role, me.organisation.id]);
   if (!available.length && !problem) return null;
   const shown = available.includes(action as Action) || !action ? available : [...available, action as Action];
 
@@ -64,7 +71,7 @@ export function ProviderActions({ me, kase, onChanged }: { me: Me; kase: Case; o
     setDone(null);
     const local = new Map<string, string>();
     if (!action) local.set('action', 'Choose what you want to do');
-    if (action === 'assign' && !caseManagerId.trim()) local.set('caseManagerId', 'Enter the user id of the Case Manager');
+    if (action === 'assign' && !caseManagerId.trim()) local.set('caseManagerId', 'Choose the Case Manager');
     if (action === 'close' && !reason) local.set('reason', 'Choose why the case is closing');
     setErrors(local);
     if (local.size) return;
@@ -112,16 +119,21 @@ export function ProviderActions({ me, kase, onChanged }: { me: Me; kase: Case; o
       {done && <Notice>{done}</Notice>}
       <form onSubmit={submit} noValidate>
         <Radios path="status.action" legend="What do you want to do?" value={action} onChange={setAction} error={err('action')} options={shown.map((a) => [a, ACTIONS[a]])} />
-        {action === 'assign' && (
-          <TextInput
+        {action === 'assign' && me.role === 'case_manager' && <p>The case will be assigned to you. A Case Manager may assign only themselves.</p>}
+        {action === 'assign' && me.role !== 'case_manager' && managers === null && <p role="status">Loading your Case Managers…</p>}
+        {action === 'assign' && me.role !== 'case_manager' && managers !== null && managers.length > 0 && (
+          <Select
             path="status.caseManagerId"
             label="Case Manager"
-            hint={me.role === 'case_manager' ? 'Your own user id assigns the case to you. A Case Manager may assign only themselves.' : 'The user id of a Case Manager at your provider, for example cm-p01.'}
             className="w-20"
             value={caseManagerId}
             onChange={setCm}
             error={err('caseManagerId')}
+            options={[['', 'Choose a Case Manager'], ...managers.map((m) => [m.userId, m.displayName] as [string, string])]}
           />
+        )}
+        {action === 'assign' && me.role !== 'case_manager' && managers !== null && managers.length === 0 && (
+          <TextInput path="status.caseManagerId" label="Case Manager" hint="The user id of a Case Manager at your provider, for example cm-p01." className="w-20" value={caseManagerId} onChange={setCm} error={err('caseManagerId')} />
         )}
         {action === 'close' && (
           <Radios

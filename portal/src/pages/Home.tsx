@@ -4,6 +4,7 @@ import { Notice, ProblemBanner, Select, TextInput } from '../components';
 import { allCases, oldestFirst, useLoad } from '../data';
 import { ROLE_LABEL, SLA_LABEL, STATUS_LABEL, STATUS_ORDER, ageText, formatDate, isProvider, isSchool, slaText } from '../format';
 import { Link, navigate } from '../router';
+import { ProviderName } from '../directory';
 
 /** SLA clocks for the open cases of a list (GET /cases/{id}; the list rows do not carry them). */
 function useSla(cases: CaseSummary[] | null): Map<string, Case['sla']> {
@@ -85,7 +86,9 @@ function CaseList({ cases, sla, showAge, label }: { cases: CaseSummary[]; sla: M
             {c.providerId && (
               <div>
                 <dt>Provider</dt>
-                <dd>{c.providerId}</dd>
+                <dd>
+                  <ProviderName id={c.providerId} />
+                </dd>
               </div>
             )}
             {c.caseManager && (

@@ -3,9 +3,10 @@ import { api, asProblem, type Case, type Me, type Problem, type SubmitResult } f
 import { Notice, ProblemBanner } from '../components';
 import { STATUS_LABEL } from '../format';
 import { Link } from '../router';
+import { ProviderName } from '../directory';
 
 /** What the form page hands over in history.state: ids and the outcome only, never the form. */
-export type OutcomeState = Pick<SubmitResult, 'caseId' | 'caseStatus' | 'outcome' | 'message'>;
+export type OutcomeState = Pick<SubmitResult, 'caseId' | 'outcome'> & Partial<Pick<SubmitResult, 'caseStatus' | 'message'>>;
 
 /** After submission: what happened to the request, which provider has it, what happens next. */
 export function OutcomePage({ me, id }: { me: Me; id: string }) {
@@ -62,7 +63,7 @@ export function OutcomePage({ me, id }: { me: Me; id: string }) {
           <h2>Who will support the ākonga</h2>
           {kase.providerId ? (
             <p data-testid="allocated-provider">
-              The case has been allocated to {isp ? 'your In-School Provision' : 'the catchment Attendance Service provider'}: <strong>{kase.providerId}</strong>. Status: {STATUS_LABEL[kase.status]}.
+              The case has been allocated to {isp ? 'your In-School Provision' : 'the catchment Attendance Service provider'}: <strong><ProviderName id={kase.providerId} /></strong>. Status: {STATUS_LABEL[kase.status]}.
             </p>
           ) : (
             <Notice>The case is being allocated to a provider. This usually takes a few seconds.</Notice>

@@ -1,6 +1,8 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { api, asProblem, type FieldError, type Me, type Problem, type ReferralForm } from '../api/client';
 import type { OutcomeState } from './Outcome';
+import { school } from '../directory';
+import type { Schemas } from '../api/client';
 import { ErrorSummary, Notice, ProblemBanner, Radios, Select, TextArea, TextInput, errorsFor, fieldMessage, type SummaryItem } from '../components';
 import { Link, navigate } from '../router';
 
@@ -131,6 +133,16 @@ export function ReferralPage({ me, id }: { me: Me; id?: string }) {
   // In-School Provision, and is remembered for the school in this browser
   const ispKey = `portal.isp.${me.organisation.id ?? ''}`;
   const [showIsp, setShowIspState] = useState(() => localStorage.getItem(ispKey) === '1');
+  // the school's directory entry: its In-School Provision and the staff who can be Primary Contact
+  const [dir, setDir] = useState<Schemas['SchoolDirectory'] | null>(null);
+  useEffect(() => {
+    if (!me.organisation.id) return;
+    void school(me.organisation.id).then((d) => {
+      setDir(d);
+      if (d?.inSchoolProvision) setShowIspState(true);
+    });
+  }, [me.organisation.id]);
+  const contacts = dir?.staff?.filter((m) => m.canBePrimaryContact) ?? [];
   const setShowIsp = (v: boolean) => {
     if (v) localStorage.setItem(ispKey, '1');
     setShowIspState(v);
@@ -371,7 +383,18 @@ export function ReferralPage({ me, id }: { me: Me; id?: string }) {
               ['single_class', 'A single class only'],
             ]}
           />
-          <TextInput
+          {contacts.length ? (
+            <Radios
+              path="primaryContactUserId"
+              legend="School Primary Contact"
+              hint="The staff member who will work with the provider’s Case Manager and get the emails about this case."
+              value={state.primaryContactUserId}
+              onChange={set('primaryContactUserId')}
+              error={err('primaryContactUserId')}
+              options={contacts.map((m) => [m.userId, m.displayName])}
+            />
+          ) : (
+            <TextInput
             path="primaryContactUserId"
             label="School Primary Contact"
             hint="The user id of the staff member who will work with the provider’s Case Manager (an Attendance Lead or School Primary Contact at your school)."
@@ -380,6 +403,7 @@ export function ReferralPage({ me, id }: { me: Me; id?: string }) {
             onChange={set('primaryContactUserId')}
             error={err('primaryContactUserId')}
           />
+          )}
           {showIsp && (
             <Radios
               path="allocation"
@@ -389,8 +413,8 @@ export function ReferralPage({ me, id }: { me: Me; id?: string }) {
               onChange={set('allocation')}
               error={err('allocation')}
               options={[
-                ['in_school_provision', 'Our In-School Provision'],
-                ['catchment', 'The catchment Attendance Service provider'],
+                ['in_school_provision', `Our In-School Provision${dir?.inSchoolProvision ? ` (${dir.inSchoolProvision.name})` : ''}`],
+                ['catchment', `The catchment Attendance Service provider${dir?.provider ? ` (${dir.provider.name})` : ''}`],
               ]}
             />
           )}

@@ -11,6 +11,11 @@ use cms_domain::case::Case;
 use cms_domain::events::EventEnvelope;
 use cms_domain::ids::CaseId;
 use cms_domain::ports::{DueStore, Page, StoreError};
+use cms_domain::referral::Referral;
+
+/// The `ByDue` partition of drafts by the date their author is reminded they will expire
+/// (`dueSk = <date>#<referralId>`, written by the draft item itself).
+pub(crate) const DRAFT_REMINDERS_PK: &str = "DRAFT-REMINDERS";
 use cms_domain::schedule;
 use std::collections::HashMap;
 
@@ -62,6 +67,26 @@ impl DueStore for DynamoStore {
             }
         }
         Ok(Page { items, next: encode(self, &list, out.last_evaluated_key) })
+    }
+
+    async fn drafts_to_remind(&self, today: NaiveDate, limit: u32, cursor: Option<String>) -> Result<Page<Referral>, StoreError> {
+        let list = "draft-reminders";
+        let out = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(index::BY_DUE)
+            .key_condition_expression("duePk = :pk AND dueSk <= :upto")
+            .expression_attribute_values(":pk", s(DRAFT_REMINDERS_PK))
+            .expression_attribute_values(":upto", s(schedule::due_sk_upper_bound(today)))
+            .scan_index_forward(true)
+            .limit(limit.clamp(1, 1000) as i32)
+            .set_exclusive_start_key(decode(self, list, cursor)?)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<Vec<Referral>, _>>()?;
+        Ok(Page { items, next: encode(self, list, out.last_evaluated_key) })
     }
 
     async fn stale_outbox(

@@ -78,6 +78,14 @@ pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError
     serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// The BySchool partition holding an organisation's users.
+fn staff_pk(org_id: &str) -> String {
+    format!("STAFF#{org_id}")
+}
+
+/// The BySchool partition holding every provider.
+const PROVIDERS_PK: &str = "DIRECTORY#providers";
+
 fn case_key(id: &CaseId) -> (String, String) {
     (format!("CASE#{id}"), "CASE".to_string())
 }
@@ -170,9 +178,16 @@ fn referral_item(r: &Referral) -> Result<Item, StoreError> {
     item.insert("PK".into(), s(format!("REFERRAL#{}", r.id)));
     item.insert("SK".into(), s("REFERRAL"));
     item.insert("entity".into(), s("referral"));
-    if r.status == ReferralStatus::Draft {
-        item.insert("schoolPk".into(), s(format!("SCHOOL#{}", r.school_id)));
-        item.insert("schoolSk".into(), s(format!("DRAFT#{}#{}", ts(r.updated_at), r.id)));
+    // the school's drafts (last saved first) and submitted requests (last submitted first)
+    item.insert("schoolPk".into(), s(format!("SCHOOL#{}", r.school_id)));
+    match (r.status, r.submitted_at) {
+        (ReferralStatus::Submitted, Some(at)) => item.insert("schoolSk".into(), s(format!("SUBMITTED#{}#{}", ts(at), r.id))),
+        _ => item.insert("schoolSk".into(), s(format!("DRAFT#{}#{}", ts(r.updated_at), r.id))),
+    };
+    // its author is reminded a week before it expires (the nightly job reads this partition)
+    if let Some(day) = r.reminder_due_on() {
+        item.insert("duePk".into(), s(crate::due::DRAFT_REMINDERS_PK));
+        item.insert("dueSk".into(), s(format!("{}#{}", day.format("%Y-%m-%d"), r.id)));
     }
     // an untouched draft expires (TTL); a submitted request is kept with its case
     if let Some(t) = r.expires_at() {
@@ -375,6 +390,42 @@ impl DynamoStore {
         Ok(out)
     }
 
+    /// Every item of an index partition, in sort-key order (all pages).
+    async fn index_all(&self, index: &str, pk_attr: &str, pk: String) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let (items, next) = self.query_page(index, pk_attr, pk.clone(), None, None, 500, start.take(), false).await?;
+            out.extend(items);
+            match next {
+                Some(k) => start = Some(k),
+                None => break Ok(out),
+            }
+        }
+    }
+
+    /// Create an item (its key must be free) and, in the same transaction, its once-only markers
+    /// (an `Idempotency-Key`'s): a taken key or marker is a conflict, and nothing is written.
+    pub(crate) async fn create_with_markers(&self, item: Item, markers: &[Marker]) -> Result<(), StoreError> {
+        if markers.is_empty() {
+            return if self.put_new(item).await? { Ok(()) } else { Err(StoreError::Conflict) };
+        }
+        let put = |i: Item| -> Result<TransactWriteItem, StoreError> {
+            let p = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(i))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok(TransactWriteItem::builder().put(p).build())
+        };
+        let mut writes = vec![put(item)?];
+        for m in markers {
+            writes.push(put(marker_item(m))?);
+        }
+        self.transact(writes).await
+    }
+
     /// Put an item only if its key is free: `Ok(false)` when it already exists (nothing written).
     pub(crate) async fn put_new(&self, item: Item) -> Result<bool, StoreError> {
         match self
@@ -420,6 +471,19 @@ impl DynamoStore {
             item.insert("PK".into(), s(pk));
             item.insert("SK".into(), s(sk));
             item.insert("entity".into(), s(sk.to_lowercase()));
+            // the directory: an organisation's staff and the list of providers, in their own
+            // partitions of the BySchool index (no case or draft partition starts this way)
+            match it {
+                ReferenceItem::User(x) => {
+                    item.insert("schoolPk".into(), s(staff_pk(&x.org_id)));
+                    item.insert("schoolSk".into(), s(format!("USER#{}", x.id)));
+                }
+                ReferenceItem::Provider(x) => {
+                    item.insert("schoolPk".into(), s(PROVIDERS_PK));
+                    item.insert("schoolSk".into(), s(format!("PROVIDER#{}", x.id)));
+                }
+                _ => {}
+            }
             let put = PutRequest::builder().set_item(Some(item)).build().map_err(|e| StoreError::Corrupt(e.to_string()))?;
             requests.push(WriteRequest::builder().put_request(put).build());
         }
@@ -498,16 +562,18 @@ impl ReferenceData for DynamoStore {
     async fn locality(&self, key: &str) -> Result<Option<Locality>, StoreError> {
         self.get(format!("LOCALITY#{key}"), "LOCALITY").await
     }
+    async fn staff(&self, org_id: &str) -> Result<Vec<UserRecord>, StoreError> {
+        self.index_all(index::BY_SCHOOL, "schoolPk", staff_pk(org_id)).await?.into_iter().map(from_item).collect()
+    }
+    async fn providers(&self) -> Result<Vec<Provider>, StoreError> {
+        self.index_all(index::BY_SCHOOL, "schoolPk", PROVIDERS_PK.to_string()).await?.into_iter().map(from_item).collect()
+    }
 }
 
 #[async_trait]
 impl ReferralStore for DynamoStore {
-    async fn create_referral(&self, r: &Referral) -> Result<(), StoreError> {
-        if self.put_new(referral_item(r)?).await? {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict)
-        }
+    async fn create_referral(&self, r: &Referral, markers: &[Marker]) -> Result<(), StoreError> {
+        self.create_with_markers(referral_item(r)?, markers).await
     }
 
     async fn update_draft(&self, r: &Referral, expected_version: u64) -> Result<(), StoreError> {
@@ -556,20 +622,21 @@ impl ReferralStore for DynamoStore {
         Ok(())
     }
 
-    async fn drafts(&self, school: &SchoolId, limit: u32, cursor: Option<String>) -> Result<Page<Referral>, StoreError> {
-        let list = format!("drafts|{school}");
+    async fn referrals(
+        &self,
+        school: &SchoolId,
+        status: ReferralStatus,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<Referral>, StoreError> {
+        let prefix = match status {
+            ReferralStatus::Draft => "DRAFT#",
+            ReferralStatus::Submitted => "SUBMITTED#",
+        };
+        let list = format!("{prefix}|{school}");
         let c = self.decode_cursor(&list, cursor.as_deref())?;
         let (items, next) = self
-            .query_page(
-                index::BY_SCHOOL,
-                "schoolPk",
-                format!("SCHOOL#{school}"),
-                Some(("schoolSk", "DRAFT#".into())),
-                None,
-                limit,
-                c.k,
-                true,
-            )
+            .query_page(index::BY_SCHOOL, "schoolPk", format!("SCHOOL#{school}"), Some(("schoolSk", prefix.into())), None, limit, c.k, true)
             .await?;
         let items = items.into_iter().map(from_item).collect::<Result<Vec<Referral>, _>>()?;
         Ok(Page { items, next: next.map(|k| self.encode_cursor(&list, &Cursor { s: 0, k: Some(k) })) })
@@ -816,19 +883,10 @@ impl CaseStore for DynamoStore {
         }
         let mut out: Vec<Case> = Vec::new();
         for (index, attr, key) in lookups {
-            let mut start = None;
-            loop {
-                let (items, next) =
-                    self.query_page(index, attr, format!("STUDENT#{}", key.as_str()), None, None, 100, start.take(), false).await?;
-                for i in items {
-                    let c: Case = from_item(i)?;
-                    if !out.iter().any(|o| o.id == c.id) {
-                        out.push(c);
-                    }
-                }
-                match next {
-                    Some(k) => start = Some(k),
-                    None => break,
+            for i in self.index_all(index, attr, format!("STUDENT#{}", key.as_str())).await? {
+                let c: Case = from_item(i)?;
+                if !out.iter().any(|o| o.id == c.id) {
+                    out.push(c);
                 }
             }
         }

@@ -37,12 +37,8 @@ fn put_if_pending(store: &DynamoStore, f: &FileRecord) -> Result<Put, StoreError
 
 #[async_trait]
 impl FileRecords for DynamoStore {
-    async fn create_file(&self, f: &FileRecord) -> Result<(), StoreError> {
-        if self.put_new(file_item(f)?).await? {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict)
-        }
+    async fn create_file(&self, f: &FileRecord, markers: &[cms_domain::case::Marker]) -> Result<(), StoreError> {
+        self.create_with_markers(file_item(f)?, markers).await
     }
 
     async fn file(&self, case: &CaseId, file_id: &FileId) -> Result<Option<FileRecord>, StoreError> {

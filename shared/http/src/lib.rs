@@ -4,6 +4,7 @@
 //! integration tests call handlers through it).
 
 pub mod apigw;
+pub mod idempotency;
 mod problem;
 
 pub use problem::Problem;
@@ -206,5 +207,92 @@ pub async fn audit_write<L: cms_domain::ports::AuditLog + ?Sized>(
     let record = cms_domain::audit::AuditRecord::by(actor, case_id, action, &request_id(req), now);
     if let Err(e) = log.append(record).await {
         tracing::error!(case_id = %case_id, action, error = %e, "AUDIT GAP: change committed but its audit entry was not written");
+    }
+}
+
+/// The version the caller is looking at: the body's `version` or the `If-Match` header.
+pub fn expected_version(req: &Request, body: Option<&serde_json::Value>) -> Result<u64, Problem> {
+    let from_body = match body {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(v.as_u64().ok_or_else(|| Problem::invalid_field("version", "must be the case's version: a whole number"))?),
+    };
+    let from_header = match req.headers().get("if-match") {
+        None => None,
+        Some(h) => Some(
+            parse_if_match(h.to_str().unwrap_or_default())
+                .ok_or_else(|| Problem::bad_request("The If-Match header must be the case's version, for example If-Match: \"3\"."))?,
+        ),
+    };
+    match (from_body, from_header) {
+        (Some(b), Some(h)) if b != h => Err(Problem::bad_request(
+            "The version in the body and the If-Match header differ; send the version of the case you are looking at once.",
+        )),
+        (Some(v), _) | (None, Some(v)) => Ok(v),
+        (None, None) => Err(Problem::new(
+            428,
+            "Version required",
+            "Send the version of the case you are looking at (\"version\" in the body, or an If-Match header) so that a change someone else made in the meantime is not overwritten.",
+        )),
+    }
+}
+
+/// `"3"`, `W/"3"` or `3`.
+pub fn parse_if_match(h: &str) -> Option<u64> {
+    let t = h.trim();
+    let t = t.strip_prefix("W/").unwrap_or(t);
+    let t = t.strip_prefix('"').and_then(|x| x.strip_suffix('"')).unwrap_or(t);
+    t.parse().ok()
+}
+
+/// A case as a 409 shows it (the state the caller should reload).
+pub fn current(case: &cms_domain::case::Case) -> serde_json::Value {
+    serde_json::to_value(case).unwrap_or_else(|_| serde_json::json!({ "id": case.id, "version": case.version }))
+}
+
+/// A case as this caller may see it in an answer to a change: as `GET /cases/{id}` shows it, the
+/// schools it came from left out, the safety-notes flag only as the warning for those who may read
+/// the notes, a possible duplicate only for the provider and the Ministry.
+pub fn case_for(actor: &Actor, case: &cms_domain::case::Case) -> serde_json::Value {
+    use cms_domain::access::{permits, CaseAction};
+    let mut v = current(case);
+    if let Some(obj) = v.as_object_mut() {
+        obj.remove("formerSchools");
+        obj.remove("hasSafetyNotes");
+        obj.insert("safetyWarning".into(), (case.has_safety_notes && permits(actor, case, CaseAction::ViewSafetyNotes)).into());
+        if !permits(actor, case, CaseAction::ViewUnshared) {
+            obj.remove("possibleDuplicateOf");
+        }
+    }
+    v
+}
+
+/// [`stale`] with the case as this caller may see it ([`case_for`]).
+pub fn stale_for(actor: &Actor, case: &cms_domain::case::Case) -> Problem {
+    let mut p = stale(case);
+    p = p.with_current(case_for(actor, case));
+    p
+}
+
+/// "Someone else changed it": the 409 for a version the case has moved on from, with the case as it is now.
+pub fn stale(case: &cms_domain::case::Case) -> Problem {
+    Problem::conflict(&format!(
+        "Someone else changed this case after you opened it: it is now {} (version {}). Reload it, check the change, and try again.",
+        case.status.as_str(),
+        case.version
+    ))
+    .with_current(current(case))
+}
+
+#[cfg(test)]
+mod if_match_tests {
+    use super::parse_if_match;
+
+    #[test]
+    fn if_match_forms() {
+        assert_eq!(parse_if_match("\"3\""), Some(3));
+        assert_eq!(parse_if_match("W/\"12\""), Some(12));
+        assert_eq!(parse_if_match(" 7 "), Some(7));
+        assert_eq!(parse_if_match("*"), None);
+        assert_eq!(parse_if_match("\"abc\""), None);
     }
 }

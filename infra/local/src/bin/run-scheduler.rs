@@ -34,7 +34,11 @@ async fn run() -> Result<String, String> {
     };
     let deps = reopen_scheduler::Deps { store: aws.store, bus: aws.bus, clock: FixedClock(now) };
     let summary = reopen_scheduler::run(&deps, &reopen_scheduler::Options::default()).await.map_err(|e| format!("the run failed: {e}"))?;
-    let json = serde_json::to_string_pretty(&summary).unwrap_or_default();
+    let mailer = cms_aws::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), cms_local::resources::LOCAL_SENDER_EMAIL);
+    let portal = std::env::var("PORTAL_BASE_URL").unwrap_or_else(|_| "http://127.0.0.1:3000".into());
+    let reminders =
+        reopen_scheduler::remind_drafts(&deps.store, &mailer, &deps.clock, &portal).await.map_err(|e| format!("draft reminders: {e}"))?;
+    let json = serde_json::to_string_pretty(&serde_json::json!({ "cases": summary, "draftReminders": reminders })).unwrap_or_default();
     if summary.errors > 0 {
         return Err(format!("{json}\n{} case(s) were left for the next run", summary.errors));
     }
