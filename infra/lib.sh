@@ -70,3 +70,75 @@ export_emulator_env() {
 nextest_or_test() {
   if cargo nextest --version >/dev/null 2>&1; then echo nextest; else echo test; fi
 }
+
+# The portal (portal/, Vite + React): `npm ci` when node_modules is missing or older than the
+# lockfile, `npm run build` when portal/dist is missing or older than any of its sources.
+PORTAL_DIR="${ROOT}/portal"
+ensure_portal_deps() {
+  command -v npm >/dev/null || { echo "the portal needs Node.js 20+ and npm (https://nodejs.org)" >&2; return 1; }
+  if [[ ! -f "$PORTAL_DIR/node_modules/.package-lock.json" || "$PORTAL_DIR/package-lock.json" -nt "$PORTAL_DIR/node_modules/.package-lock.json" ]]; then
+    echo "portal: npm ci ..." >&2
+    (cd "$PORTAL_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) >&2
+  fi
+}
+
+ensure_portal_built() {
+  ensure_portal_deps
+  local stamp="$PORTAL_DIR/dist/index.html"
+  if [[ -f "$stamp" ]] && [[ -z "$(find "$PORTAL_DIR/src" "$PORTAL_DIR/index.html" "$PORTAL_DIR/package-lock.json" \
+        "$PORTAL_DIR/vite.config.ts" "$ROOT/docs/openapi.yaml" -newer "$stamp" -print -quit 2>/dev/null)" ]]; then
+    return 0
+  fi
+  echo "portal: npm run build ..." >&2
+  (cd "$PORTAL_DIR" && npm run --silent build) >&2
+}
+
+# Debian's chromium for the browser tests (Playwright never downloads its own browsers here).
+ensure_chromium() {
+  CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  export CHROMIUM_PATH
+  [[ -x "$CHROMIUM_PATH" ]] && return 0
+  local sudo=""
+  [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
+  echo "installing chromium (apt-get) ..." >&2
+  $sudo apt-get install -y -q chromium >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; }
+  [[ -x "$CHROMIUM_PATH" ]] || { echo "chromium is not at $CHROMIUM_PATH" >&2; return 1; }
+}
+
+http_ok() {
+  python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" "$1" 2>/dev/null
+}
+
+# start_local_stack: local-api (portal + API + IdP) on free ports against the running emulator;
+# sets PORTAL_URL, API_URL and LOCAL_API_PID, and waits until both answer.
+LOCAL_API_PID=""
+start_local_stack() {
+  local portal_port api_port log="$ROOT/.local/local-api-test.log"
+  portal_port="$(free_port)"
+  api_port="$(free_port)"
+  cargo build -q -p cms-local --bin local-api
+  PORT="$portal_port" API_PORT="$api_port" LOCAL_TOKENS_FILE="$ROOT/.local/tokens-test.env" RUST_LOG=warn \
+    cargo run -q -p cms-local --bin local-api >"$log" 2>&1 &
+  LOCAL_API_PID=$!
+  export PORTAL_URL="http://127.0.0.1:$portal_port" API_URL="http://127.0.0.1:$api_port"
+  for _ in $(seq 1 300); do
+    if grep -q "Ctrl-C to stop" "$log" && http_ok "$PORTAL_URL/config.json" && http_ok "$API_URL/local-idp/jwks.json"; then
+      return 0
+    fi
+    if ! kill -0 "$LOCAL_API_PID" 2>/dev/null; then
+      echo "local-api exited; its log:" >&2
+      cat "$log" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+  echo "local-api did not come up; see $log" >&2
+  return 1
+}
+
+stop_local_stack() {
+  if [[ -n "${LOCAL_API_PID}" ]] && kill -0 "$LOCAL_API_PID" 2>/dev/null; then
+    kill -INT "$LOCAL_API_PID" 2>/dev/null || true
+    wait "$LOCAL_API_PID" 2>/dev/null || true
+  fi
+}

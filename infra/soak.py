@@ -372,7 +372,7 @@ def main():
     p.add_argument("--requests", type=int, default=20000)
     p.add_argument("--cases", type=int, default=500, help="cases seeded through the API before the mix")
     p.add_argument("--seed", type=int, default=12)
-    p.add_argument("--api", default=os.environ.get("API", "http://127.0.0.1:3000"))
+    p.add_argument("--api", default=os.environ.get("API", "http://127.0.0.1:3001"))
     p.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"))
     p.add_argument("--tokens", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".local", "tokens.env"))
     p.add_argument("--table", default=os.environ.get("TABLE_NAME", "local-cases"))

@@ -86,6 +86,12 @@ impl LocalIdp {
         &self.audience
     }
 
+    /// The public key as a JWK (RFC 7517), for the IdP's `jwks.json`.
+    pub fn jwk(&self) -> Value {
+        let (n, e) = rsa_public_components(&self.public_key).unwrap_or_default();
+        json!({ "kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid, "n": B64.encode(n), "e": B64.encode(e) })
+    }
+
     /// The claims a portal token carries for this user.
     pub fn claims_for(&self, user: &UserRecord, ttl: Duration) -> Map<String, Value> {
         let now = chrono::Utc::now().timestamp();
@@ -181,6 +187,33 @@ impl LocalIdp {
             })
             .collect())
     }
+}
+
+/// (n, e) of a DER PKCS#1 RSAPublicKey (`SEQUENCE { INTEGER n, INTEGER e }`), big-endian with no
+/// leading zero bytes.
+fn rsa_public_components(der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    fn tlv(b: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+        let (&t, rest) = b.split_first()?;
+        if t != tag {
+            return None;
+        }
+        let (&l, rest) = rest.split_first()?;
+        let (len, rest) = if l < 0x80 {
+            (l as usize, rest)
+        } else {
+            let n = (l & 0x7f) as usize;
+            if n == 0 || n > 4 || rest.len() < n {
+                return None;
+            }
+            (rest[..n].iter().fold(0usize, |a, &x| (a << 8) | x as usize), &rest[n..])
+        };
+        (rest.len() >= len).then(|| (&rest[..len], &rest[len..]))
+    }
+    let (seq, _) = tlv(der, 0x30)?;
+    let (n, rest) = tlv(seq, 0x02)?;
+    let (e, _) = tlv(rest, 0x02)?;
+    let strip = |x: &[u8]| x.iter().skip_while(|&&b| b == 0).copied().collect::<Vec<u8>>();
+    Some((strip(n), strip(e)))
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {

@@ -6,6 +6,8 @@
 pub mod audit_check;
 pub mod fixtures;
 pub mod jwt;
+pub mod oidc;
+pub mod portal;
 pub mod resources;
 pub mod seed;
 pub mod template;

@@ -3,6 +3,8 @@
 //! One access-log line per request (method, path, status, ms) — never bodies, tokens or queries.
 
 use crate::jwt::LocalIdp;
+use crate::oidc::Oidc;
+use crate::template::CorsDef;
 use crate::registry::Registry;
 use crate::template::Route;
 use cms_http::apigw::{match_route, ApiCall};
@@ -28,6 +30,56 @@ pub struct AppState {
     pub routes: Vec<Route>,
     pub registry: Registry,
     pub idp: Arc<LocalIdp>,
+    /// The IdP's OpenID Connect endpoints under `/local-idp` (the portal's sign-in), when served.
+    pub oidc: Option<Arc<Oidc>>,
+    /// The HttpApi's CorsConfiguration from template.yaml, applied as API Gateway does.
+    pub cors: Option<CorsDef>,
+}
+
+impl AppState {
+    /// The gateway alone: routes, handlers and token checks, no IdP pages and no CORS.
+    pub fn new(routes: Vec<Route>, registry: Registry, idp: Arc<LocalIdp>) -> AppState {
+        AppState { routes, registry, idp, oidc: None, cors: None }
+    }
+}
+
+/// API Gateway's CORS answer to a preflight (`OPTIONS` with `Origin` and
+/// `Access-Control-Request-Method`): the allowed lists when the origin, the method and every
+/// requested header are allowed; otherwise a 204 with no CORS headers, which the browser refuses.
+pub fn preflight(cors: &CorsDef, origin: &str, method: &str, request_headers: &str) -> Resp {
+    let mut b = hyper::Response::builder().status(204);
+    let allowed_origin = cors.allow_origins.iter().any(|o| o == "*" || o == origin);
+    let allowed_method = cors.allow_methods.iter().any(|m| m == "*" || m.eq_ignore_ascii_case(method));
+    let allowed_headers = request_headers
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .all(|h| cors.allow_headers.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(h)));
+    if allowed_origin && allowed_method && allowed_headers {
+        b = b
+            .header("access-control-allow-origin", origin)
+            .header("access-control-allow-methods", cors.allow_methods.join(","))
+            .header("access-control-allow-headers", cors.allow_headers.join(",").to_ascii_lowercase());
+        if let Some(age) = cors.max_age {
+            b = b.header("access-control-max-age", age.to_string());
+        }
+    }
+    b.header("vary", "Origin").body(Full::new(Bytes::new())).expect("valid response")
+}
+
+/// The CORS headers API Gateway adds to an actual response for an allowed origin.
+pub fn add_cors_headers(cors: &CorsDef, origin: Option<&str>, resp: &mut Resp) {
+    let Some(origin) = origin.filter(|o| cors.allow_origins.iter().any(|a| a == "*" || a == o)) else { return };
+    let h = resp.headers_mut();
+    if let Ok(v) = hyper::header::HeaderValue::from_str(origin) {
+        h.insert("access-control-allow-origin", v);
+    }
+    if !cors.expose_headers.is_empty() {
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&cors.expose_headers.join(",").to_ascii_lowercase()) {
+            h.insert("access-control-expose-headers", v);
+        }
+    }
+    h.append("vary", hyper::header::HeaderValue::from_static("Origin"));
 }
 
 type Resp = hyper::Response<Full<Bytes>>;
@@ -84,12 +136,39 @@ fn bearer(headers: &hyper::HeaderMap) -> Option<&str> {
 }
 
 async fn handle(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: SocketAddr) -> Resp {
+    let origin = req.headers().get(hyper::header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    if let (Some(cors), Some(o), Some(m), "OPTIONS") =
+        (&state.cors, &origin, header("access-control-request-method"), req.method().as_str())
+    {
+        return preflight(cors, o, &m, &header("access-control-request-headers").unwrap_or_default());
+    }
+    let cors = state.cors.clone();
+    let mut resp = route(state, req, peer).await;
+    if let Some(cors) = &cors {
+        add_cors_headers(cors, origin.as_deref(), &mut resp);
+    }
+    resp
+}
+
+async fn route(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: SocketAddr) -> Resp {
     // API Gateway's request id: in the gateway's own problems and in the function's
     let request_id = ulid::Ulid::new().to_string();
     let problem = |p: Problem| problem(p.for_request(&request_id));
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let raw_query = req.uri().query().unwrap_or_default().to_string();
+    if let Some(oidc) = state.oidc.clone().filter(|_| path.starts_with(crate::oidc::PREFIX)) {
+        let body = match Limited::new(req.into_body(), 64 * 1024).collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(_) => return problem(Problem::bad_request("The request body could not be read.")),
+        };
+        let jwks = crate::oidc::jwks(&state.idp);
+        if let Some(r) = oidc.handle(&method, &path, &raw_query, &body, &jwks) {
+            return r;
+        }
+        return problem(Problem::new(404, "Not found", "There is no such route."));
+    }
     let Some((route, params)) = find_route(&state.routes, &method, &path) else {
         let allowed = allowed_methods(&state.routes, &path);
         if !allowed.is_empty() {
@@ -220,6 +299,40 @@ mod tests {
 
     fn r(m: &str, p: &str, f: &str) -> Route {
         Route { method: m.into(), path: p.into(), function_logical_id: f.into(), public: false }
+    }
+
+    fn cors() -> CorsDef {
+        CorsDef {
+            allow_origins: vec!["http://127.0.0.1:3000".into()],
+            allow_methods: vec!["GET".into(), "POST".into(), "PUT".into(), "DELETE".into(), "OPTIONS".into()],
+            allow_headers: vec!["Authorization".into(), "Content-Type".into(), "If-Match".into(), "Idempotency-Key".into()],
+            expose_headers: vec!["ETag".into(), "Location".into()],
+            max_age: Some(600),
+        }
+    }
+
+    #[test]
+    fn preflight_allows_only_the_portal_origin_methods_and_headers() {
+        let ok = preflight(&cors(), "http://127.0.0.1:3000", "POST", "authorization, content-type, if-match");
+        assert_eq!(ok.status(), 204);
+        assert_eq!(ok.headers()["access-control-allow-origin"], "http://127.0.0.1:3000");
+        assert_eq!(ok.headers()["access-control-max-age"], "600");
+        assert!(ok.headers()["access-control-allow-headers"].to_str().unwrap().contains("if-match"));
+        for (origin, method, headers) in [
+            ("http://evil.example", "POST", "authorization"),
+            ("http://127.0.0.1:3000", "PATCH", ""),
+            ("http://127.0.0.1:3000", "GET", "x-custom"),
+        ] {
+            let r = preflight(&cors(), origin, method, headers);
+            assert_eq!(r.status(), 204);
+            assert!(r.headers().get("access-control-allow-origin").is_none(), "{origin} {method} {headers}");
+        }
+        let mut resp = hyper::Response::new(Full::new(Bytes::new()));
+        add_cors_headers(&cors(), Some("http://127.0.0.1:3000"), &mut resp);
+        assert_eq!(resp.headers()["access-control-expose-headers"], "etag,location");
+        let mut other = hyper::Response::new(Full::new(Bytes::new()));
+        add_cors_headers(&cors(), Some("http://evil.example"), &mut other);
+        assert!(other.headers().get("access-control-allow-origin").is_none());
     }
 
     #[test]

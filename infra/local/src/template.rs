@@ -129,6 +129,47 @@ pub fn load(path: &Path) -> Result<Template, String> {
     parse(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// The HttpApi's `CorsConfiguration`, as API Gateway applies it: the origins (a `!Ref` to a
+/// parameter resolved through `params`), methods, headers and max age.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CorsDef {
+    pub allow_origins: Vec<String>,
+    pub allow_methods: Vec<String>,
+    pub allow_headers: Vec<String>,
+    pub expose_headers: Vec<String>,
+    pub max_age: Option<u64>,
+}
+
+/// The first `AWS::Serverless::HttpApi`'s CORS configuration (`None` when it has none).
+pub fn http_api_cors(text: &str, params: &std::collections::HashMap<String, String>) -> Result<Option<CorsDef>, String> {
+    let doc: Value = serde_yaml::from_str(text).map_err(|e| format!("not YAML: {e}"))?;
+    let Some(resources) = get(&doc, "Resources").and_then(Value::as_mapping) else { return Ok(None) };
+    let Some(api) = resources.values().find(|r| get(r, "Type").and_then(Value::as_str) == Some("AWS::Serverless::HttpApi")) else {
+        return Ok(None);
+    };
+    let Some(cors) = get(api, "Properties").and_then(|p| get(p, "CorsConfiguration")) else { return Ok(None) };
+    let list = |name: &str| -> Result<Vec<String>, String> {
+        let Some(seq) = get(cors, name) else { return Ok(vec![]) };
+        let seq = seq.as_sequence().ok_or_else(|| format!("CorsConfiguration.{name} must be a list"))?;
+        seq.iter()
+            .map(|v| match v {
+                Value::Tagged(t) if t.tag == "!Ref" || t.tag == "Ref" => {
+                    let p = t.value.as_str().ok_or("!Ref must name a parameter")?;
+                    params.get(p).cloned().ok_or_else(|| format!("CorsConfiguration.{name}: no local value for parameter {p}"))
+                }
+                other => literal_str(other, name),
+            })
+            .collect()
+    };
+    Ok(Some(CorsDef {
+        allow_origins: list("AllowOrigins")?,
+        allow_methods: list("AllowMethods")?,
+        allow_headers: list("AllowHeaders")?,
+        expose_headers: list("ExposeHeaders")?,
+        max_age: get(cors, "MaxAge").and_then(Value::as_u64),
+    }))
+}
+
 fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     v.as_mapping().and_then(|m| m.get(key))
 }
@@ -289,6 +330,8 @@ pub fn parse(text: &str) -> Result<Template, String> {
                 bus = Some(id);
             }
             "AWS::Serverless::Function" => functions.push(function_def(&id, get(res, "Properties"))?),
+            // the portal's bucket is served from portal/dist locally (infra/local/src/portal.rs)
+            "AWS::S3::Bucket" if id.starts_with("Portal") => {}
             "AWS::S3::Bucket" => buckets.push(id),
             _ => {}
         }
@@ -444,6 +487,19 @@ mod tests {
             }
             other => panic!("AllowOrigins must be !Ref PortalBaseUrl, not {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_local_gateway_reads_cors_from_the_template() {
+        let text = std::fs::read_to_string(repo_root().join("template.yaml")).unwrap();
+        let params = std::collections::HashMap::from([("PortalBaseUrl".to_string(), "http://127.0.0.1:3000".to_string())]);
+        let c = http_api_cors(&text, &params).unwrap().expect("CorsConfiguration");
+        assert_eq!(c.allow_origins, vec!["http://127.0.0.1:3000"]);
+        assert!(c.allow_headers.iter().any(|h| h == "If-Match"));
+        assert!(c.expose_headers.iter().any(|h| h == "ETag"));
+        assert_eq!(c.max_age, Some(600));
+        // the parameter must have a local value
+        assert!(http_api_cors(&text, &Default::default()).unwrap_err().contains("PortalBaseUrl"));
     }
 
     #[test]

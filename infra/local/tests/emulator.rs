@@ -145,7 +145,7 @@ async fn local_gateway_authenticates_routes_and_caps_bodies() {
         });
         cms_http::json(200, &body)
     });
-    let state = Arc::new(server::AppState { routes: tpl.routes(), registry, idp: idp.clone() });
+    let state = Arc::new(server::AppState::new(tpl.routes(), registry, idp.clone()));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let (addr, task) = server::spawn(([127, 0, 0, 1], 0).into(), state, stop_rx).await.unwrap();
     let base = format!("http://{addr}");
@@ -183,7 +183,7 @@ async fn real_functions_run_behind_the_gateway_and_the_poller() {
     let env = env("fx").await;
     let registry = cms_local::registry::functions(&env.sdk, &env.env());
     let idp = Arc::new(LocalIdp::ephemeral(cms_local::jwt::issuer_for(0)).unwrap());
-    let state = Arc::new(server::AppState { routes: env.template.routes(), registry: registry.clone(), idp: idp.clone() });
+    let state = Arc::new(server::AppState::new(env.template.routes(), registry.clone(), idp.clone()));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let (addr, task) = server::spawn(([127, 0, 0, 1], 0).into(), state, stop_rx).await.unwrap();
     let base = format!("http://{addr}");

@@ -2,7 +2,7 @@
 //! identity provider, the functions' handlers behind a local API Gateway, and the event flow.
 //! Started by `infra/up`, which runs the emulator and sets the AWS_* variables.
 
-use cms_local::{jwt, poller, registry, resources, seed, server, template, LocalIdp};
+use cms_local::{jwt, oidc, poller, portal, registry, resources, seed, server, template, LocalIdp};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,10 +17,17 @@ fn env_name(id: &str) -> String {
 async fn run() -> Result<(), String> {
     let endpoint = std::env::var("AWS_ENDPOINT_URL")
         .map_err(|_| "AWS_ENDPOINT_URL is not set: start the emulator first (infra/up does both)".to_string())?;
-    let port: u16 = match std::env::var("PORT") {
-        Ok(p) => p.parse().map_err(|_| format!("PORT={p} is not a port number"))?,
-        Err(_) => 3000,
+    let port_var = |name: &str, default: u16| -> Result<u16, String> {
+        match std::env::var(name) {
+            Ok(p) => p.parse().map_err(|_| format!("{name}={p} is not a port number")),
+            Err(_) => Ok(default),
+        }
     };
+    // the portal on PORT (3000), the API and its identity provider beside it on API_PORT (3001)
+    let portal_port = port_var("PORT", 3000)?;
+    let port = port_var("API_PORT", 3001)?;
+    let portal_base = std::env::var("PORTAL_BASE_URL").unwrap_or_else(|_| format!("http://127.0.0.1:{portal_port}"));
+    let portal_base = portal_base.trim_end_matches('/').to_string();
     let tpl = template::load_default()?;
     let sdk = cms_aws::sdk_config().await;
     let clients = resources::Clients::new(&sdk);
@@ -32,7 +39,8 @@ async fn run() -> Result<(), String> {
 
     let key_path = jwt::default_key_path();
     let idp = Arc::new(LocalIdp::load_or_create(&key_path, jwt::issuer_for(port))?);
-    let env = res.env();
+    // email links go to the portal's case page: {PORTAL_BASE_URL}/cases/<id>
+    let env = cms_aws::Env { portal_base_url: Some(portal_base.clone()), ..res.env() };
     let registry = registry::functions(&sdk, &env);
     for f in &tpl.functions {
         let missing_http = !f.http_routes.is_empty() && registry.http(&f.logical_id).is_none();
@@ -43,14 +51,33 @@ async fn run() -> Result<(), String> {
     }
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let state = Arc::new(server::AppState { routes: tpl.routes(), registry: registry.clone(), idp: idp.clone() });
+    // CORS exactly as template.yaml's HttpApi has it, PortalBaseUrl being the local portal
+    let params = std::collections::HashMap::from([("PortalBaseUrl".to_string(), portal_base.clone())]);
+    let tpl_text = std::fs::read_to_string(template::default_path()).map_err(|e| format!("template.yaml: {e}"))?;
+    let cors = template::http_api_cors(&tpl_text, &params)?;
+    let redirect_uri = format!("{portal_base}/auth/callback");
+    let oidc = Arc::new(oidc::Oidc::new(idp.clone(), idp.audience(), vec![redirect_uri], seed::demo_users()));
+    let state = Arc::new(server::AppState { routes: tpl.routes(), registry: registry.clone(), idp: idp.clone(), oidc: Some(oidc), cors });
     let (addr, server_task) = server::spawn(SocketAddr::from(([127, 0, 0, 1], port)), state, stop_rx.clone())
         .await
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e} (set PORT to use another port)"))?;
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e} (set API_PORT to use another port)"))?;
+    let site = Arc::new(portal::PortalSite {
+        dist: portal::default_dist(),
+        config: portal::PortalConfig {
+            api_url: format!("http://{addr}"),
+            issuer: idp.issuer().to_string(),
+            client_id: idp.audience().to_string(),
+            extra_connect: vec![endpoint.clone()],
+        },
+    });
+    let (portal_addr, portal_task) = portal::spawn(SocketAddr::from(([127, 0, 0, 1], portal_port)), site, stop_rx.clone())
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{portal_port}: {e} (set PORT to use another port)"))?;
     let poller_task = tokio::spawn(poller::run(clients.sqs.clone(), res.rules.clone(), registry, stop_rx));
 
     let mut out = String::new();
     out.push_str("\nAttendance Services CMS - local environment\n");
+    out.push_str(&format!("  Portal:     http://{portal_addr}/   (sign in as any demo user below)\n"));
     out.push_str(&format!("  API:        http://{addr}\n"));
     out.push_str(&format!("  Emulator:   {endpoint}   (sent emails: {endpoint}/_local/outbox)\n"));
     out.push_str(&format!("  Outbox:     emails are recorded, not delivered: AWS_ENDPOINT_URL={endpoint} infra/outbox [case-id]\n"));
@@ -73,7 +100,10 @@ async fn run() -> Result<(), String> {
     for u in seed::demo_users() {
         exports.push_str(&format!("export TOKEN_{}={}\n", env_name(u.id.as_str()), idp.mint(&u, TOKEN_TTL)));
     }
-    let tokens_file = template::repo_root().join(".local/tokens.env");
+    // LOCAL_TOKENS_FILE: infra/test's own stack keeps clear of a running infra/up's file
+    let tokens_file = std::env::var_os("LOCAL_TOKENS_FILE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| template::repo_root().join(".local/tokens.env"));
     std::fs::write(&tokens_file, &exports).map_err(|e| format!("writing {}: {e}", tokens_file.display()))?;
     out.push_str(&exports);
     out.push_str("\nThe same lines are in .local/tokens.env: in another shell, `source .local/tokens.env`.\nTry:  curl -s -H \"Authorization: Bearer $TOKEN_LEAD_1001\" $API/cases\n\nCtrl-C to stop.\n");
@@ -85,6 +115,7 @@ async fn run() -> Result<(), String> {
     let _ = tokio::time::timeout(Duration::from_secs(5), async {
         let _ = server_task.await;
         let _ = poller_task.await;
+        let _ = portal_task.await;
     })
     .await;
     Ok(())

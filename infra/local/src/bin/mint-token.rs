@@ -1,6 +1,6 @@
 //! `mint-token <user-id> [--ttl-hours N]`: print a local token for any seeded user (read from the
 //! table, so it needs the emulator: AWS_ENDPOINT_URL, and TABLE_NAME, default `local-cases`).
-//! The issuer matches the local API on PORT (default 3000).
+//! The issuer matches the local API on API_PORT (default 3001).
 
 use cms_domain::ids::UserId;
 use cms_domain::ports::ReferenceData;
@@ -27,7 +27,7 @@ async fn run() -> Result<String, String> {
     if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
         return Err("AWS_ENDPOINT_URL is not set: point it at the running emulator (see infra/up's output)".into());
     }
-    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let port: u16 = std::env::var("API_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3001);
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "local-cases".into());
     let sdk = cms_aws::sdk_config().await;
     let store = cms_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table);

@@ -1,0 +1,174 @@
+import { expect } from '@playwright/test';
+import { birthDate, call, caseInQueue, expectAccessible, shot, signIn, tokenFor, uniqueName, test } from './support';
+
+test('provider admin: the queue oldest first with its age, assign a Case Manager', async ({ page }) => {
+  const older = uniqueName('Older');
+  const newer = uniqueName('Newer');
+  const a = await caseInQueue(older);
+  await caseInQueue(newer);
+  await signIn(page, 'admin-p01');
+  const queue = page.getByRole('list', { name: 'Provider Queue' });
+  await expect(queue.getByRole('link', { name: older })).toBeVisible();
+  const names = await queue.locator('.case-card h3').allTextContents();
+  expect(names.indexOf(older)).toBeLessThan(names.indexOf(newer));
+  await expect(queue.locator('.case-card').filter({ hasText: older })).toContainText(/\((today|\d+ days?) ago\)/);
+  await expectAccessible(page, 'provider home');
+  await shot(page, 'provider-queue');
+
+  await queue.getByRole('link', { name: older }).click();
+  await expect(page).toHaveURL(new RegExp(`/cases/${a}$`));
+  const work = page.getByRole('region', { name: 'Work the case' });
+  await work.getByRole('textbox', { name: 'Case Manager' }).fill('cm-p01');
+  await work.getByRole('button', { name: 'Save the change' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'The case is now Open' })).toBeVisible();
+  await expect(page.getByTestId('case-summary')).toContainText('cm-p01');
+  await expect(page.locator('.timeline')).toContainText('Case Manager cm-p01 assigned');
+});
+
+test('Case Manager workspace: meeting, comments shared or not, health information, transition, close', async ({ page }) => {
+  const name = uniqueName('Workspace');
+  const id = await caseInQueue(name);
+  await signIn(page, 'cm-p01');
+  await page.goto(`/cases/${id}`);
+  await expect(page.getByRole('heading', { level: 1, name: new RegExp(name) })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Service levels' })).toBeVisible();
+  await expect(page.getByText(/Case Manager meets the school/)).toBeVisible();
+  // a Case Manager assigns the case to themselves
+  const work = page.getByRole('region', { name: 'Work the case' });
+  await expect(work.getByRole('textbox', { name: 'Case Manager' })).toHaveValue('cm-p01');
+  await work.getByRole('button', { name: 'Save the change' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'The case is now Open' })).toBeVisible();
+
+  // it is now among the Case Manager's own cases on the home page
+  await page.getByRole('link', { name: 'Home' }).click();
+  await expect(page.getByRole('list', { name: 'Assigned to you' }).getByRole('link', { name })).toBeVisible();
+  await page.getByRole('list', { name: 'Assigned to you' }).getByRole('link', { name }).click();
+
+  // record the school meeting: its SLA clock stops
+  const rec = page.getByRole('region', { name: 'Record a meeting or call' });
+  await rec.getByLabel('What happened').selectOption('school_meeting');
+  await rec.getByLabel('Who attended (optional)').fill('Alex Example\nCasey Specimen');
+  await rec.getByLabel('Notes (optional)').fill('Agreed a plan with the school.');
+  await rec.getByRole('button', { name: 'Record it' }).click();
+  await expect(rec.getByRole('status')).toContainText('Meeting with the school recorded');
+  await expect(page.locator('.sla-ok').first()).toContainText('Met on');
+
+  // a private comment and a shared one
+  await page.getByLabel('Comment', { exact: true }).fill('Private note for the provider team.');
+  await page.getByRole('button', { name: 'Add comment' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'not shared with the school' })).toBeVisible();
+  await page.getByLabel('Comment', { exact: true }).fill('Shared: first hui went well.');
+  await page.getByLabel('Share this comment with the school').check();
+  await page.getByRole('button', { name: 'Add comment' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'shared with the school.' })).toBeVisible();
+  const tl = page.locator('.timeline li');
+  await expect(tl.filter({ hasText: 'Private note' })).toContainText('Not shared with school');
+  await expect(tl.filter({ hasText: 'first hui' })).toContainText('Shared with school');
+
+  // restricted information
+  await page.getByLabel('Add health information').fill('Asthma: inhaler at school.');
+  await page.getByRole('button', { name: 'Add health information' }).click();
+  await expect(page.locator('.sensitive')).toContainText('Asthma: inhaler at school.');
+  // a file kept from the school
+  await page.getByLabel('File', { exact: true }).setInputFiles({ name: 'Provider assessment.txt', mimeType: 'text/plain', buffer: Buffer.from('Internal.\n') });
+  await page.getByRole('button', { name: 'Upload file' }).click();
+  await expect(page.getByRole('button', { name: /Download Provider assessment\.txt/ })).toBeVisible({ timeout: 15_000 });
+  await expect(page.locator('.timeline li').filter({ hasText: 'Provider assessment.txt' })).toContainText('Not shared with school');
+  await expectAccessible(page, 'case workspace');
+  await shot(page, 'provider-case');
+
+  // the school sees the shared comment, not the private one nor the health information
+  const lead = await tokenFor('lead-1001');
+  const timeline = await call(lead, 'GET', `/cases/${id}/timeline`);
+  const texts = JSON.stringify(timeline.body);
+  expect(texts).toContain('first hui went well');
+  expect(texts).not.toContain('Private note');
+  await signIn(page, 'lead-1001');
+  await page.goto(`/cases/${id}`);
+  await expect(page.locator('.timeline')).toContainText('first hui went well');
+  await expect(page.locator('.timeline')).not.toContainText('Private note');
+  await expect(page.locator('.timeline')).not.toContainText('Provider assessment.txt');
+  await expect(page.locator('.sensitive')).not.toContainText('Asthma');
+
+  // transition, then close with a reason
+  await signIn(page, 'cm-p01');
+  await page.goto(`/cases/${id}`);
+  await work.getByLabel('Move to Transition').check();
+  await work.getByRole('button', { name: 'Save the change' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'The case is now Transition' })).toBeVisible();
+  await work.getByLabel('Close the case').check();
+  await work.getByRole('button', { name: 'Save the change' }).click();
+  await expect(work.getByRole('alert')).toContainText('Choose why the case is closing');
+  await work.getByLabel('Attending regularly').check();
+  await work.getByRole('button', { name: 'Save the change' }).click();
+  await expect(page.getByTestId('case-summary')).toContainText('Closed');
+  await expect(page.getByText('This case is closed. You can still read it.')).toBeVisible();
+
+  // closed cases are still readable by the school
+  await signIn(page, 'lead-1001');
+  await page.goto(`/cases/${id}`);
+  await expect(page.getByTestId('case-summary')).toContainText('Attending regularly');
+  await expect(page.locator('.timeline')).toContainText('first hui went well');
+});
+
+test('a change made by someone else meanwhile is shown, and the user’s choice is kept', async ({ page }) => {
+  const name = uniqueName('Conflict');
+  const id = await caseInQueue(name);
+  const admin = await tokenFor('admin-p01');
+  const before = await call(admin, 'GET', `/cases/${id}`);
+  const assigned = await call(admin, 'POST', `/cases/${id}/status`, { action: 'assign', caseManagerId: 'cm-p01' }, { 'if-match': `"${before.body.version}"` });
+  expect(assigned.status, JSON.stringify(assigned.body)).toBe(200);
+  const now = await call(admin, 'GET', `/cases/${id}`);
+  expect(now.body.status).toBe('open');
+
+  await signIn(page, 'cm-p01');
+  await page.goto(`/cases/${id}`);
+  const work = page.getByRole('region', { name: 'Work the case' });
+  await work.getByLabel('Close the case').check();
+  await work.getByLabel('Engaged with school support').check();
+  await work.getByLabel('Note (optional, not shown to the school)').fill('Closing after the review hui.');
+
+  // meanwhile the provider admin moves it to Transition
+  const moved = await call(admin, 'POST', `/cases/${id}/status`, { action: 'transition', version: now.body.version });
+  expect(moved.status).toBe(200);
+
+  await work.getByRole('button', { name: 'Save the change' }).click();
+  const alert = work.getByRole('alert').filter({ hasText: 'Someone else changed this case' });
+  await expect(alert).toBeVisible();
+  await expect(alert).toContainText('Your change was not made');
+  await expect(page.getByTestId('case-summary')).toContainText('Transition');
+  // what the user chose is still there
+  await expect(work.getByLabel('Close the case')).toBeChecked();
+  await expect(work.getByLabel('Engaged with school support')).toBeChecked();
+  await expect(work.getByLabel('Note (optional, not shown to the school)')).toHaveValue('Closing after the review hui.');
+  await expectAccessible(page, 'conflict message');
+  // and trying again now succeeds against the current version
+  await work.getByRole('button', { name: 'Save the change' }).click();
+  await expect(page.getByTestId('case-summary')).toContainText('Closed');
+});
+
+test('pause an under-six case with the four attestations, then reopen it', async ({ page }) => {
+  const name = uniqueName('Pepi');
+  const id = await caseInQueue(name, {
+    student: { fullName: name, dateOfBirth: birthDate(5, 60), nsn: String(Math.floor(100000000 + Math.random() * 899999999)), yearLevel: 1, international: false },
+  });
+  await signIn(page, 'cm-p01');
+  await page.goto(`/cases/${id}`);
+  const work = page.getByRole('region', { name: 'Work the case' });
+  await work.getByRole('button', { name: 'Save the change' }).click();
+  await expect(page.getByTestId('case-summary')).toContainText('Open');
+  await work.getByLabel('Pause the case (child under six, withdrawn)').check();
+  await work.getByLabel('The child has been located').check();
+  await work.getByLabel('The whānau have been contacted').check();
+  await work.getByRole('button', { name: 'Save the change' }).click();
+  // the API refuses with fewer than four: shown, nothing changed
+  await expect(work.getByRole('alert')).toBeVisible();
+  await expect(page.getByTestId('case-summary')).toContainText('Open');
+  await work.getByLabel('The child is safe, and the whānau made an informed choice').check();
+  await work.getByLabel('The child has been withdrawn from school').check();
+  await work.getByRole('button', { name: 'Save the change' }).click();
+  await expect(page.getByTestId('case-summary')).toContainText('Paused');
+  await work.getByLabel('Reopen the case').check();
+  await work.getByRole('button', { name: 'Save the change' }).click();
+  await expect(page.getByTestId('case-summary')).toContainText('Open');
+});
