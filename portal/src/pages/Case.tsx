@@ -482,20 +482,20 @@ export function CasePage({ me, id }: { me: Me; id: string }) {
         </div>
         <div>
           <dt>Provider</dt>
-          <dd>{kase.providerId ? `${kase.providerId}${kase.allocationChoice === 'in_school_provision' ? ' (In-School Provision)' : ''}` : 'Not allocated yet'}</dd>
+          <dd>{kase.providerId ? `${kase.names?.provider ? `${kase.names.provider} (${kase.providerId})` : kase.providerId}${kase.allocationChoice === 'in_school_provision' ? ' (In-School Provision)' : ''}` : 'Not allocated yet'}</dd>
         </div>
         <div>
           <dt>Case Manager</dt>
-          <dd>{kase.caseManager ?? 'Not assigned yet'}</dd>
+          <dd>{kase.caseManager ? (kase.names?.caseManager ?? kase.caseManager) : 'Not assigned yet'}</dd>
         </div>
         <div>
           <dt>School</dt>
-          <dd>{kase.schoolId}</dd>
+          <dd>{kase.names?.school ? `${kase.names.school} (${kase.schoolId})` : kase.schoolId}</dd>
         </div>
         {kase.primaryContact && (
           <div>
             <dt>School Primary Contact</dt>
-            <dd>{kase.primaryContact}</dd>
+            <dd>{kase.names?.primaryContact ?? kase.primaryContact}</dd>
           </div>
         )}
         <div>
