@@ -210,7 +210,7 @@ async fn real_functions_run_behind_the_gateway_and_the_poller() {
 async fn a_method_an_address_does_not_take_is_405_with_allow() {
     let tpl = cms_local::template::load_default().unwrap();
     let idp = Arc::new(LocalIdp::ephemeral(cms_local::jwt::issuer_for(0)).unwrap());
-    let state = Arc::new(server::AppState { routes: tpl.routes(), registry: Registry::new(), idp: idp.clone() });
+    let state = Arc::new(server::AppState::new(tpl.routes(), Registry::new(), idp.clone()));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let (addr, task) = server::spawn(([127, 0, 0, 1], 0).into(), state, stop_rx).await.unwrap();
     let base = format!("http://{addr}");
