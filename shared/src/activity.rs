@@ -145,14 +145,7 @@ pub fn comment(case: &Case, actor: &Actor, text: &str, shared: Option<bool>, now
             shared,
         },
     );
-    Ok(CaseChange {
-        case: case.bumped(now),
-        expected_version: Some(case.version),
-        timeline: vec![entry],
-        events: vec![event],
-        referral: None,
-        markers: Vec::new(),
-    })
+    Ok(CaseChange::of(case, case.bumped(now), vec![entry], vec![event]))
 }
 
 /// Record a meeting, call, visit or other activity (the case's provider staff only).
@@ -238,14 +231,7 @@ pub fn record_activity(
             shared,
         },
     );
-    Ok(CaseChange {
-        case: next,
-        expected_version: Some(case.version),
-        timeline: vec![entry],
-        events: vec![event],
-        referral: None,
-        markers: Vec::new(),
-    })
+    Ok(CaseChange::of(case, next, vec![entry], vec![event]))
 }
 
 #[cfg(test)]

@@ -342,6 +342,14 @@ pub enum CaseError {
     NotAwaitingAllocation(CaseStatus),
 }
 
+impl CaseChange {
+    /// The change that takes `case` to `next` (written only if `case` is still at its version),
+    /// with its timeline entries and events; no request, no markers.
+    pub fn of(case: &Case, next: Case, timeline: Vec<TimelineEntry>, events: Vec<EventEnvelope>) -> CaseChange {
+        CaseChange { case: next, expected_version: Some(case.version), timeline, events, referral: None, markers: Vec::new() }
+    }
+}
+
 impl Case {
     /// A case with only its identity, school and student: CA, awaiting allocation, version 1, every
     /// optional part empty. Constructors and fixtures fill in the rest with struct update syntax.

@@ -100,14 +100,7 @@ pub fn update_contacts(case: &Case, actor: &Actor, form: &ContactsForm, now: Dat
     next.home_address = Some(contacts.home_address);
     next.alternative_address = contacts.alternative_address;
     let entry = TimelineEntry::new(&case.id, now, By::actor(actor), true, TimelineKind::ContactsUpdated { fields });
-    Ok(Some(CaseChange {
-        case: next,
-        expected_version: Some(case.version),
-        timeline: vec![entry],
-        events: Vec::new(),
-        referral: None,
-        markers: Vec::new(),
-    }))
+    Ok(Some(CaseChange::of(case, next, vec![entry], Vec::new())))
 }
 
 /// Name `to` the case's School Primary Contact.
@@ -138,14 +131,7 @@ pub fn change_primary_contact(case: &Case, actor: &Actor, to: &UserRecord, now: 
         now,
         DomainEvent::PrimaryContactChanged { case_id: case.id.clone(), case_type: case.case_type, school_id: case.school_id.clone() },
     );
-    Ok(CaseChange {
-        case: next,
-        expected_version: Some(case.version),
-        timeline: vec![entry],
-        events: vec![event],
-        referral: None,
-        markers: Vec::new(),
-    })
+    Ok(CaseChange::of(case, next, vec![entry], vec![event]))
 }
 
 #[cfg(test)]

@@ -298,17 +298,7 @@ pub fn confirm(case: &Case, record: &FileRecord, object: Option<&ObjectInfo>, no
             shared: record.shared_with_school,
         },
     );
-    Verdict::Confirm {
-        change: CaseChange {
-            case: next,
-            expected_version: Some(case.version),
-            timeline: vec![entry],
-            events: vec![event],
-            referral: None,
-            markers: Vec::new(),
-        },
-        record: confirmed,
-    }
+    Verdict::Confirm { change: CaseChange::of(case, next, vec![entry], vec![event]), record: confirmed }
 }
 
 /// May this caller download this file? Only confirmed files of a case they may see; school users

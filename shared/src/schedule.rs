@@ -135,14 +135,7 @@ pub fn run_due(case: &Case, today: NaiveDate, now: DateTime<Utc>) -> Option<Case
     let mut breaches = 0;
     let mut change = match crate::lifecycle::auto_reopen(case, ReopenTrigger::TurnedSix, now, today) {
         Some(c) => c,
-        None => CaseChange {
-            case: case.clone(),
-            expected_version: Some(case.version),
-            timeline: Vec::new(),
-            events: Vec::new(),
-            referral: None,
-            markers: Vec::new(),
-        },
+        None => CaseChange::of(case, case.clone(), Vec::new(), Vec::new()),
     };
     if clocks_run(change.case.status) {
         for kind in SlaKind::ALL {

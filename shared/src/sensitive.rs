@@ -78,14 +78,7 @@ pub fn add_note(
     if kind == SensitiveKind::SafetyNote {
         next.has_safety_notes = true;
     }
-    let change = CaseChange {
-        case: next,
-        expected_version: Some(case.version),
-        timeline: Vec::new(),
-        events: Vec::new(),
-        referral: None,
-        markers: Vec::new(),
-    };
+    let change = CaseChange::of(case, next, Vec::new(), Vec::new());
     Ok((change, note))
 }
 

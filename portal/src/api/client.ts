@@ -9,8 +9,8 @@ export type Case = Schemas['Case'];
 export type CaseSummary = Schemas['CaseSummary'];
 export type CaseStatus = Schemas['CaseStatus'];
 export type Me = Schemas['Me'];
-/** A problem document; `current` (409) is the record as it now is. The portal's own have no requestId. */
-export type Problem = Omit<Schemas['Problem'], 'current' | 'detail' | 'requestId'> & { detail?: string; requestId?: string; current?: unknown };
+/** A problem document: the API's (with its request id), or one the portal makes itself (none). */
+export type Problem = Omit<Schemas['Problem'], 'requestId' | 'current'> & { requestId?: string; current?: unknown };
 export type FieldError = Schemas['FieldError'];
 export type TimelineEntry = Schemas['TimelineEntry'];
 export type Referral = Schemas['Referral'];

@@ -4,7 +4,6 @@ import { Checkbox, ErrorSummary, Notice, ProblemBanner, TextArea, errorsFor, fie
 import { ACTIVITY_LABEL, CLOSE_REASON, ROLE_LABEL, SLA_LABEL, STATUS_LABEL, formatDate, formatDateTime, isProvider, isSchool, slaText } from '../format';
 import { Link } from '../router';
 import { CitActions, ProviderActions, RecordActivity } from './CaseActions';
-import { ProviderName } from '../directory';
 
 type Sensitive = Schemas['SensitiveParts'];
 type HandedOver = Schemas['HandedOverCase'];
@@ -13,6 +12,12 @@ function who(by: TimelineEntry['by']): string {
   if (by.kind === 'system') return 'Attendance Services (automatic)';
   return `${by.userId} (${ROLE_LABEL[by.role as Me['role']] ?? by.role})`;
 }
+
+const CONTACT_FIELD: Record<'whanau' | 'homeAddress' | 'alternativeAddress', string> = {
+  whanau: 'whānau',
+  homeAddress: 'home address',
+  alternativeAddress: 'alternative address',
+};
 
 function describe(e: TimelineEntry): string {
   switch (e.type) {
@@ -40,6 +45,10 @@ function describe(e: TimelineEntry): string {
       return `School ${e.schoolId} asked for support for this ākonga`;
     case 'possible_duplicate':
       return `Possible duplicate of case ${e.of}`;
+    case 'contacts_updated':
+      return `Whānau contacts and addresses updated (${e.fields.map((f) => CONTACT_FIELD[f]).join(', ')})`;
+    case 'primary_contact_changed':
+      return `School Primary Contact changed to ${e.to}`;
     case 'duplicate_resolved':
       return `Possible duplicate of case ${e.of}: ${e.sameStudent ? 'the same ākonga' : 'a different ākonga'}`;
     case 'comment':
@@ -50,10 +59,6 @@ function describe(e: TimelineEntry): string {
       return `${ACTIVITY_LABEL[e.activity] ?? e.activity} on ${formatDate(e.date)}`;
     case 'sla_breached':
       return `${SLA_LABEL[e.sla]}: overdue (was due ${formatDate(e.due)})`;
-    case 'contacts_updated':
-      return `Contact details brought up to date (${e.fields.map((f) => ({ whanau: 'whānau', homeAddress: 'home address', alternativeAddress: 'alternative address' })[f] ?? f).join(', ')})`;
-    case 'primary_contact_changed':
-      return `School Primary Contact changed to ${e.to}`;
     default:
       // a kind of entry this version of the portal does not know yet
       return 'Case updated';
@@ -480,20 +485,20 @@ export function CasePage({ me, id }: { me: Me; id: string }) {
         </div>
         <div>
           <dt>Provider</dt>
-          <dd>{kase.providerId ? <><ProviderName id={kase.providerId} />{kase.allocationChoice === 'in_school_provision' ? ', In-School Provision' : ''}</> : 'Not allocated yet'}</dd>
+          <dd>{kase.providerId ? `${kase.names?.provider ? `${kase.names.provider} (${kase.providerId})` : kase.providerId}${kase.allocationChoice === 'in_school_provision' ? ' (In-School Provision)' : ''}` : 'Not allocated yet'}</dd>
         </div>
         <div>
           <dt>Case Manager</dt>
-          <dd>{kase.caseManager ?? 'Not assigned yet'}</dd>
+          <dd>{kase.caseManager ? (kase.names?.caseManager ?? kase.caseManager) : 'Not assigned yet'}</dd>
         </div>
         <div>
           <dt>School</dt>
-          <dd>{kase.schoolId}</dd>
+          <dd>{kase.names?.school ? `${kase.names.school} (${kase.schoolId})` : kase.schoolId}</dd>
         </div>
         {kase.primaryContact && (
           <div>
             <dt>School Primary Contact</dt>
-            <dd>{kase.primaryContact}</dd>
+            <dd>{kase.names?.primaryContact ?? kase.primaryContact}</dd>
           </div>
         )}
         <div>

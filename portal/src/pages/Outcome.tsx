@@ -27,7 +27,7 @@ export function OutcomePage({ me, id }: { me: Me; id: string }) {
         const { data, error, response } = await c.GET('/referrals/{id}', { params: { path: { id } } });
         if (error || !data) return setProblem(asProblem(error, response.status));
         caseId = data.caseId ?? null;
-        setResult({ caseId, outcome: caseId ? 'created' : 'received' });
+        setResult({ caseId, caseStatus: null, message: '', outcome: caseId ? 'created' : 'received' });
       }
       if (!caseId) return;
       // allocation follows the submission within a second or two: wait for the provider

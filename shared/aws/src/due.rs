@@ -37,24 +37,36 @@ fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
-#[async_trait]
-impl DueStore for DynamoStore {
-    async fn due_cases(&self, shard: u32, today: NaiveDate, limit: u32, cursor: Option<String>) -> Result<Page<Case>, StoreError> {
-        let list = format!("due|{shard}");
-        let out = self
-            .client()
+impl DynamoStore {
+    /// One page of a `ByDue` partition up to the end of `today`, earliest first.
+    async fn due_query(
+        &self,
+        pk: &str,
+        today: NaiveDate,
+        limit: u32,
+        start: Option<Item>,
+    ) -> Result<aws_sdk_dynamodb::operation::query::QueryOutput, StoreError> {
+        self.client()
             .query()
             .table_name(self.table())
             .index_name(index::BY_DUE)
             .key_condition_expression("duePk = :pk AND dueSk <= :upto")
-            .expression_attribute_values(":pk", s(schedule::due_pk(shard)))
+            .expression_attribute_values(":pk", s(pk))
             .expression_attribute_values(":upto", s(schedule::due_sk_upper_bound(today)))
             .scan_index_forward(true)
             .limit(limit.clamp(1, 1000) as i32)
-            .set_exclusive_start_key(decode(self, &list, cursor)?)
+            .set_exclusive_start_key(start)
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(unavailable)
+    }
+}
+
+#[async_trait]
+impl DueStore for DynamoStore {
+    async fn due_cases(&self, shard: u32, today: NaiveDate, limit: u32, cursor: Option<String>) -> Result<Page<Case>, StoreError> {
+        let list = format!("due|{shard}");
+        let out = self.due_query(&schedule::due_pk(shard), today, limit, decode(self, &list, cursor)?).await?;
         let mut items = Vec::new();
         for item in out.items.unwrap_or_default() {
             let pk = text(&item, "PK").unwrap_or_default().to_string();
@@ -71,20 +83,7 @@ impl DueStore for DynamoStore {
 
     async fn drafts_to_remind(&self, today: NaiveDate, limit: u32, cursor: Option<String>) -> Result<Page<Referral>, StoreError> {
         let list = "draft-reminders";
-        let out = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .index_name(index::BY_DUE)
-            .key_condition_expression("duePk = :pk AND dueSk <= :upto")
-            .expression_attribute_values(":pk", s(DRAFT_REMINDERS_PK))
-            .expression_attribute_values(":upto", s(schedule::due_sk_upper_bound(today)))
-            .scan_index_forward(true)
-            .limit(limit.clamp(1, 1000) as i32)
-            .set_exclusive_start_key(decode(self, list, cursor)?)
-            .send()
-            .await
-            .map_err(unavailable)?;
+        let out = self.due_query(DRAFT_REMINDERS_PK, today, limit, decode(self, list, cursor)?).await?;
         let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<Vec<Referral>, _>>()?;
         Ok(Page { items, next: encode(self, list, out.last_evaluated_key) })
     }
