@@ -489,7 +489,7 @@ export function CasePage({ me, id }: { me: Me; id: string }) {
         </div>
         <div>
           <dt>Case Manager</dt>
-          <dd>{kase.caseManager ? (kase.names?.caseManager ?? kase.caseManager) : 'Not assigned yet'}</dd>
+          <dd>{kase.caseManager ? (kase.names?.caseManager ? `${kase.names.caseManager} · ${kase.caseManager}` : kase.caseManager) : 'Not assigned yet'}</dd>
         </div>
         <div>
           <dt>School</dt>
@@ -498,7 +498,7 @@ export function CasePage({ me, id }: { me: Me; id: string }) {
         {kase.primaryContact && (
           <div>
             <dt>School Primary Contact</dt>
-            <dd>{kase.names?.primaryContact ?? kase.primaryContact}</dd>
+            <dd>{kase.names?.primaryContact ? `${kase.names.primaryContact} · ${kase.primaryContact}` : kase.primaryContact}</dd>
           </div>
         )}
         <div>
