@@ -60,7 +60,8 @@ pub fn pkce_s256_matches(verifier: &str, challenge: &str) -> bool {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
     let expected = B64.encode(digest.as_ref());
     // constant-time comparison of the two encodings
-    expected.len() == challenge.len() && aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), challenge.as_bytes()).is_ok()
+    expected.len() == challenge.len()
+        && aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), challenge.as_bytes()).is_ok()
 }
 
 /// A challenge is 43 base64url characters (a SHA-256 digest).
@@ -238,7 +239,10 @@ impl Oidc {
             }
             ("POST", "/token") => match self.exchange(&parse_form(body)) {
                 Ok(v) => json_resp(200, &v),
-                Err(e) => json_resp(if e.error == "invalid_client" { 401 } else { 400 }, &json!({"error": e.error, "error_description": e.description})),
+                Err(e) => json_resp(
+                    if e.error == "invalid_client" { 401 } else { 400 },
+                    &json!({"error": e.error, "error_description": e.description}),
+                ),
             },
             _ => json_resp(404, &json!({"error": "not_found"})),
         })
@@ -350,8 +354,12 @@ fn json_resp(status: u16, v: &Value) -> Resp {
 fn html(status: u16, s: &str) -> Resp {
     let mut r = base(status, "text/html; charset=utf-8", s.as_bytes().to_vec());
     r.headers_mut().insert("x-frame-options", hyper::header::HeaderValue::from_static("DENY"));
-    r.headers_mut()
-        .insert("content-security-policy", hyper::header::HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http://127.0.0.1:*; frame-ancestors 'none'"));
+    r.headers_mut().insert(
+        "content-security-policy",
+        hyper::header::HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http://127.0.0.1:*; frame-ancestors 'none'",
+        ),
+    );
     r
 }
 
@@ -506,12 +514,21 @@ mod tests {
         assert!(page.contains("value=\"lead-1001\""));
         assert!(page.contains("&quot;&gt;&lt;script&gt;"));
         assert!(!page.contains("\"><script>"));
-        let resp = o.handle("POST", "/local-idp/authorize", "", {
-            let mut q = auth_query();
-            q.insert("user".into(), "lead-1001".into());
-            Box::leak(form_urlencoded::Serializer::new(String::new()).extend_pairs(q.iter()).finish().into_bytes().into_boxed_slice())
-        }, &json!({}))
-        .unwrap();
+        let resp = o
+            .handle(
+                "POST",
+                "/local-idp/authorize",
+                "",
+                {
+                    let mut q = auth_query();
+                    q.insert("user".into(), "lead-1001".into());
+                    Box::leak(
+                        form_urlencoded::Serializer::new(String::new()).extend_pairs(q.iter()).finish().into_bytes().into_boxed_slice(),
+                    )
+                },
+                &json!({}),
+            )
+            .unwrap();
         assert_eq!(resp.status(), 303);
         let loc = resp.headers()[hyper::header::LOCATION].to_str().unwrap();
         assert!(loc.starts_with("http://127.0.0.1:3000/auth/callback?code="), "{loc}");

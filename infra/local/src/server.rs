@@ -4,8 +4,8 @@
 
 use crate::jwt::LocalIdp;
 use crate::oidc::Oidc;
-use crate::template::CorsDef;
 use crate::registry::Registry;
+use crate::template::CorsDef;
 use crate::template::Route;
 use cms_http::apigw::{match_route, ApiCall};
 use cms_http::Problem;
