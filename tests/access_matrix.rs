@@ -3,7 +3,7 @@
 //! leaks: a refused caller changes nothing and learns nothing (lists, case views and timelines never
 //! carry health information).
 
-use cms_tests::{complete_form, demo, post_form, Reply, TestEnv};
+use cms_tests::{complete_form, demo, open_case, post_form, Reply, TestEnv};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -63,22 +63,6 @@ fn school_of(user: &str) -> Option<&'static str> {
         demo::ISP_LEAD | demo::ISP_CONTACT | demo::ISP_OFFICE => Some(demo::ISP_SCHOOL),
         _ => None,
     }
-}
-
-/// A submitted, allocated, open CA case of school 1001 with contact-1001; returns (id, version).
-async fn open_case(env: &TestEnv, student: &str) -> String {
-    let mut form = complete_form(demo::PRIMARY_CONTACT);
-    form["student"]["fullName"] = json!(student);
-    form["student"]["nsn"] = json!(cms_tests::nsn_for(student, "2014-05-01"));
-    form["submit"] = json!(true);
-    let r = env.call(demo::LEAD, "POST", "/referrals", Some(form)).await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    let id = r.body["caseId"].as_str().unwrap().to_string();
-    env.drain().await;
-    let v = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{id}"), None).await.body["version"].clone();
-    let a = env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{id}/status"), Some(json!({"action": "assign", "version": v}))).await;
-    assert_eq!(a.status, 200, "{:?}", a.body);
-    id
 }
 
 async fn nen_case(env: &TestEnv, n: usize) -> String {

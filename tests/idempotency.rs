@@ -12,19 +12,9 @@ async fn send(env: &TestEnv, user: &str, method: &str, path: &str, key: &str, bo
     (reply, h.get("idempotent-replayed").is_some())
 }
 
-/// An allocated CA case of school 1001 with cm-p01 assigned (Open).
+/// An allocated CA case of school 1001 with cm-p01 assigned (Open), its events delivered.
 async fn open_case(env: &TestEnv, name: &str) -> String {
-    let mut form = complete_form(demo::PRIMARY_CONTACT);
-    form["student"]["fullName"] = json!(name);
-    form["student"]["nsn"] = json!(nsn_for(name, "2014-05-01"));
-    form["submit"] = json!(true);
-    let r = env.call(demo::LEAD, "POST", "/referrals", Some(form)).await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    let id = r.body["caseId"].as_str().unwrap().to_string();
-    env.drain().await;
-    let v = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{id}"), None).await.body["version"].clone();
-    let a = env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{id}/status"), Some(json!({"action": "assign", "version": v}))).await;
-    assert_eq!(a.status, 200, "{:?}", a.body);
+    let id = cms_tests::open_case(env, name).await;
     env.drain().await;
     id
 }

@@ -289,6 +289,25 @@ pub fn complete_form(primary_contact: &str) -> Value {
     })
 }
 
+/// A submitted CA case of school 1001 for `student` (contact-1001 its Primary Contact), allocated to
+/// P01 and assigned to cm-p01 (Open); the assignment's events are not yet delivered. Returns its id.
+pub async fn open_case(env: &TestEnv, student: &str) -> String {
+    let mut form = complete_form(demo::PRIMARY_CONTACT);
+    form["student"]["fullName"] = serde_json::json!(student);
+    form["student"]["nsn"] = serde_json::json!(nsn_for(student, "2014-05-01"));
+    form["submit"] = serde_json::json!(true);
+    let r = env.call(demo::LEAD, "POST", "/referrals", Some(form)).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let id = r.body["caseId"].as_str().unwrap().to_string();
+    env.drain().await;
+    let v = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{id}"), None).await.body["version"].clone();
+    let a = env
+        .call(demo::CASE_MANAGER, "POST", &format!("/cases/{id}/status"), Some(serde_json::json!({"action": "assign", "version": v})))
+        .await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    id
+}
+
 /// A fictional NSN for a fictional student, the same for the same name and date of birth (so a
 /// test names "the same student" by name and date of birth, and the request carries their NSN).
 pub fn nsn_for(name: &str, dob: &str) -> String {

@@ -202,16 +202,10 @@ where
         return submit(deps, req, unsaved, None, actor, idem.as_ref()).await.map(|r| with_location(r, &location));
     }
     let markers: Vec<_> = idem.iter().map(|i| i.marker(201, &json!(referral), now)).collect();
-    match deps.store.create_referral(&referral, &markers).await {
-        Ok(()) => {}
-        // the same key, committed by a concurrent request a moment ago
-        Err(StoreError::Conflict) if idem.is_some() => {
-            if let Some(resp) = idem.as_ref().expect("key").replay(&deps.store).await? {
-                return Ok(resp);
-            }
-            return Err(store_problem(StoreError::Conflict));
-        }
-        Err(e) => return Err(store_problem(e)),
+    let created = deps.store.create_referral(&referral, &markers).await;
+    // the same key, committed by a concurrent request a moment ago: its answer
+    if let Some(resp) = cms_http::idempotency::settle(idem.as_ref(), &deps.store, created, store_problem).await? {
+        return Ok(resp);
     }
     tracing::info!(referral_id = %referral.id, school_id = %school, "draft saved");
     Ok(with_location(json(201, &referral), &format!("/referrals/{}", referral.id)))

@@ -107,15 +107,9 @@ async fn route<S: CaseStore + FileRecords + AuditLog, F: FileStore, C: Clock>(
             });
             // with an Idempotency-Key, the same form again for the same request (until it expires)
             let markers: Vec<_> = idem.iter().map(|i| i.marker(201, &answer, now)).collect();
-            match deps.store.create_file(&record, &markers).await {
-                Ok(()) => {}
-                Err(StoreError::Conflict) if idem.is_some() => {
-                    if let Some(resp) = idem.as_ref().expect("key").replay(&deps.store).await? {
-                        return Ok(resp);
-                    }
-                    return Err(store_problem(StoreError::Conflict));
-                }
-                Err(e) => return Err(store_problem(e)),
+            let created = deps.store.create_file(&record, &markers).await;
+            if let Some(resp) = cms_http::idempotency::settle(idem.as_ref(), &deps.store, created, store_problem).await? {
+                return Ok(resp);
             }
             tracing::info!(case_id = %id, file_id = %record.file_id, role = %actor.role(), size = record.size, "upload form issued");
             cms_http::audit_write(&deps.store, &actor, &id, "case.file.request", req, now).await;

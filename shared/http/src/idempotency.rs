@@ -8,7 +8,7 @@
 use crate::Problem;
 use cms_domain::actor::Actor;
 use cms_domain::case::Marker;
-use cms_domain::ports::CaseStore;
+use cms_domain::ports::{CaseStore, StoreError};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -88,5 +88,24 @@ impl Idempotency {
                 Ok(Some(resp))
             }
         }
+    }
+}
+
+/// The outcome of a create that wrote this key's marker with it: `Ok(None)` when it was written;
+/// the first answer when it failed because a concurrent request with the same key made it first;
+/// otherwise the store's error as the caller maps it.
+pub async fn settle<S: CaseStore + ?Sized>(
+    idem: Option<&Idempotency>,
+    store: &S,
+    created: Result<(), StoreError>,
+    store_problem: impl Fn(StoreError) -> Problem,
+) -> Result<Option<Response<Body>>, Problem> {
+    match (created, idem) {
+        (Ok(()), _) => Ok(None),
+        (Err(StoreError::Conflict), Some(i)) => match i.replay(store).await? {
+            Some(resp) => Ok(Some(resp)),
+            None => Err(store_problem(StoreError::Conflict)),
+        },
+        (Err(e), _) => Err(store_problem(e)),
     }
 }
