@@ -1,11 +1,13 @@
 //! Issue 7: the audit trail. Every read and every write of a case, through the real handlers on the
-//! emulator, leaves an entry (who, role, organisation, action, request id, time; never the data) in
-//! the case's hash chain; national and regional staff read it; tampering with the table is detected
-//! by the chain check (`GET /cases/{id}/audit` and the `verify-audit` command's logic).
+//! emulator, leaves an entry (who, role, organisation, action, request id, time; never the data):
+//! a change in the case's hash chain, a read in the reader's read chain (a list page as one entry
+//! naming every case shown: issue 14, ADR 0012); national and regional staff read a case's trail;
+//! tampering with the table is detected by the chain checks (`GET /cases/{id}/audit` and the
+//! `verify-audit` command's logic).
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use cms_domain::ids::CaseId;
-use cms_domain::ports::CaseStore;
+use cms_domain::ports::{CaseStore, ReadLog};
 use cms_local::audit_check::{verify_all, verify_cases};
 use cms_local::resources::LOCAL_ENROL_SECRET;
 use cms_tests::{complete_form, demo, Reply, TestEnv, STUDENT_NAME};
@@ -48,11 +50,28 @@ async fn audit(env: &TestEnv, user: &str, case_id: &str) -> Reply {
     env.call(user, "GET", &format!("/cases/{case_id}/audit"), None).await
 }
 
-/// (userId, role, organisation, action) of each entry, in order.
+/// (userId, role, organisation, action) of each entry of the case's chain (its changes and what
+/// the system did), in order.
 fn rows(trail: &Value) -> Vec<(String, String, String, String)> {
-    trail["entries"]
+    rows_of(trail, "entries")
+}
+
+/// The same of each read of the case on its own, in time order.
+fn reads(trail: &Value) -> Vec<(String, String, String, String)> {
+    rows_of(trail, "reads")
+}
+
+/// Both: everything the case's audit view shows.
+fn everything(trail: &Value) -> Vec<(String, String, String, String)> {
+    let mut all = rows(trail);
+    all.extend(reads(trail));
+    all
+}
+
+fn rows_of(trail: &Value, part: &str) -> Vec<(String, String, String, String)> {
+    trail[part]
         .as_array()
-        .expect("entries")
+        .expect(part)
         .iter()
         .map(|e| {
             let f = |k: &str| e[k].as_str().unwrap_or_default().to_string();
@@ -103,7 +122,7 @@ async fn every_read_and_write_is_in_the_case_trail_and_tampering_is_detected() {
     env.drain().await; // the emails about the status change and the comment
 
     // refused reads and writes leave nothing in the trail
-    let before = rows(&ok(audit(&env, demo::NATIONAL, &ca).await, "audit").body).len();
+    let before = everything(&ok(audit(&env, demo::NATIONAL, &ca).await, "audit").body).len();
     for user in [demo::OTHER_LEAD, demo::OTHER_CASE_MANAGER, demo::OTHER_REGIONAL] {
         assert_eq!(env.call(user, "GET", &format!("/cases/{ca}"), None).await.status, 404, "{user}");
         assert_eq!(env.call(user, "GET", &format!("/cases/{ca}/timeline"), None).await.status, 404, "{user}");
@@ -136,36 +155,58 @@ async fn every_read_and_write_is_in_the_case_trail_and_tampering_is_detected() {
     assert_eq!(trail["chain"]["intact"], true, "{trail}");
     let all = rows(&trail);
     // the first audit read, the regional user's one allowed read (refusals add nothing), this read
-    assert_eq!(all.len(), before + 2, "refused calls were audited: {all:#?}");
-    // what people did, in order
+    assert_eq!(everything(&trail).len(), before + 2, "refused calls were audited: {:#?}", everything(&trail));
+    // what people changed, in order, in the case's chain
     let people: Vec<_> = all.iter().filter(|r| r.1 != "system").cloned().collect();
     let regional = format!("ministry:{}", demo::REGION);
     assert_eq!(
         people,
         vec![
             row(demo::LEAD, "attendance_lead", &school, "case.created"),
+            row(demo::CASE_MANAGER, "case_manager", &p01, "case.status.assign"),
+            row(demo::LEAD, "attendance_lead", &school, "case.comment.add"),
+        ],
+        "{all:#?}"
+    );
+    // who read it, in order (a list page that showed only this case is a read of it alone too)
+    let page_ids: Vec<String> = listed.body["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect();
+    let list_row = (page_ids.len() == 1).then(|| row(demo::CASE_MANAGER, "case_manager", &p01, "case.listed"));
+    assert_eq!(
+        reads(&trail),
+        [
             row(demo::LEAD, "attendance_lead", &school, "case.read"),
             row(demo::CASE_MANAGER, "case_manager", &p01, "case.read"),
             row(demo::PRIMARY_CONTACT, "school_primary_contact", &school, "case.read"),
             row(demo::NATIONAL, "national", "ministry", "case.read"),
             row(demo::REGIONAL, "regional", &regional, "case.read"),
-            row(demo::CASE_MANAGER, "case_manager", &p01, "case.listed"),
+        ]
+        .into_iter()
+        .chain(list_row)
+        .chain([
             row(demo::CASE_MANAGER, "case_manager", &p01, "case.read"),
-            row(demo::CASE_MANAGER, "case_manager", &p01, "case.status.assign"),
-            row(demo::LEAD, "attendance_lead", &school, "case.comment.add"),
             row(demo::CASE_MANAGER, "case_manager", &p01, "case.timeline.read"),
             row(demo::NATIONAL, "national", "ministry", "case.audit.read"),
             row(demo::REGIONAL, "regional", &regional, "case.audit.read"),
             row(demo::NATIONAL, "national", "ministry", "case.audit.read"),
-        ],
-        "{all:#?}"
+        ])
+        .collect::<Vec<_>>(),
+        "{trail:#}"
     );
+    // the list page is one entry of the Case Manager's read chain, naming this case among those shown
+    let mut list_reads = Vec::new();
+    for chain in env.store.read_chains().await.unwrap() {
+        list_reads.extend(env.store.read_chain(&chain).await.unwrap().into_iter().filter(|e| e.record.action == "case.listed"));
+    }
+    assert_eq!(list_reads.len(), 1, "one entry for the page: {list_reads:#?}");
+    let entry = &list_reads[0];
+    assert_eq!((entry.record.user_id.as_str(), entry.record.role.as_str()), (demo::CASE_MANAGER, "case_manager"));
+    assert_eq!(entry.record.case_ids.iter().map(|c| c.to_string()).collect::<Vec<_>>(), page_ids, "every case shown, in order");
     // what the system did: allocated after it was created, before the provider read it
     let pos = |action: &str, user: &str| all.iter().position(|r| r.3 == action && r.0 == user);
     let allocated = pos("case.allocated", "system:allocate").expect("allocation audited");
     assert_eq!(all[allocated].2, "system:allocate");
     assert!(pos("case.created", demo::LEAD).unwrap() < allocated);
-    assert!(allocated < pos("case.read", demo::CASE_MANAGER).unwrap());
+    assert!(allocated < pos("case.status.assign", demo::CASE_MANAGER).unwrap());
     assert!(pos("case.notified", "system:notify-primary-contact").is_some(), "{all:#?}");
     // each entry: sequence, request id and time, linked to the one before; never the data
     let entries = trail["entries"].as_array().unwrap();
@@ -180,6 +221,12 @@ async fn every_read_and_write_is_in_the_case_trail_and_tampering_is_detected() {
     }
     // an HTTP entry carries API Gateway's request id (the harness numbers them test-N)
     assert!(entries.iter().filter(|e| e["role"] != "system").all(|e| e["requestId"].as_str().unwrap().starts_with("test-")));
+    // each read: its chain and place in it, the request and the time, the one case it was of
+    for r in trail["reads"].as_array().unwrap() {
+        assert_eq!(r["caseIds"], json!([ca]), "{r}");
+        assert!(r["requestId"].as_str().unwrap().starts_with("test-"), "{r}");
+        assert!(r["chain"].as_str().is_some_and(|c| c.len() == 26) && r["seq"].as_u64().unwrap() >= 1, "{r}");
+    }
     let text = trail.to_string();
     for secret in [STUDENT_NAME, "Tamati", "Testchild", "2014-05-01", "Kowhai", "Hinewai", "021 555 0101", "Whānau hui"] {
         assert!(!text.contains(secret), "the audit trail contains {secret:?}");
@@ -207,11 +254,13 @@ async fn every_read_and_write_is_in_the_case_trail_and_tampering_is_detected() {
         nen_rows,
         vec![
             row("system:nen-webhook", "system", "system:nen-webhook", "case.created"),
-            row(demo::CIT, "cit", "ministry", "case.allocation.read"),
             row(demo::CIT, "cit", "ministry", "case.cit.allocate"),
             row(demo::CIT, "cit", "ministry", "case.cit.transfer"),
-            row(demo::NATIONAL, "national", "ministry", "case.audit.read"),
         ]
+    );
+    assert_eq!(
+        reads(&nen_trail),
+        vec![row(demo::CIT, "cit", "ministry", "case.allocation.read"), row(demo::NATIONAL, "national", "ministry", "case.audit.read")]
     );
     assert!(!nen_trail.to_string().contains("Auditchild") && !nen_trail.to_string().contains("Family moved"));
 
@@ -221,6 +270,47 @@ async fn every_read_and_write_is_in_the_case_trail_and_tampering_is_detected() {
     assert_eq!(report.cases, 2);
     assert_eq!(report.without_trail, 0);
     assert!(report.queries >= 7, "one query per status at least: {report:?}");
+    assert!(report.read_chains >= 1 && report.reads >= 13, "every read chain checked: {report:?}");
+
+    // ---- tampering with a read: hiding that the Primary Contact opened the case
+    let pc_read = trail["reads"].as_array().unwrap().iter().find(|r| r["userId"] == demo::PRIMARY_CONTACT).unwrap().clone();
+    let read_key = |r: &Value| -> std::collections::HashMap<String, AttributeValue> {
+        [
+            ("PK".to_string(), AttributeValue::S(format!("AUDIT#READS#{}", r["chain"].as_str().unwrap()))),
+            ("SK".to_string(), AttributeValue::S(format!("SEQ#{:020}", r["seq"].as_u64().unwrap()))),
+        ]
+        .into_iter()
+        .collect()
+    };
+    env.clients
+        .dynamodb
+        .update_item()
+        .table_name(&env.res.table_name)
+        .set_key(Some(read_key(&pc_read)))
+        .update_expression("SET userId = :u")
+        .expression_attribute_values(":u", AttributeValue::S(demo::LEAD.into()))
+        .condition_expression("attribute_exists(PK)")
+        .send()
+        .await
+        .expect("tampered read");
+    let t = ok(audit(&env, demo::NATIONAL, &ca).await, "audit after tampering with a read").body;
+    assert_eq!(t["chain"]["intact"], false, "{}", t["chain"]);
+    assert!(t["chain"]["problem"].as_str().unwrap().starts_with("read "), "{}", t["chain"]);
+    let report = verify_all(&env.store, 100).await.unwrap();
+    let chain = pc_read["chain"].as_str().unwrap().to_string();
+    let seq = pc_read["seq"].as_u64().unwrap();
+    assert_eq!(report.read_breaks, vec![(chain, cms_domain::audit::ChainBreak::Altered { seq })], "{report:?}");
+    // put it back, so what follows sees only the case chains' tampering
+    env.clients
+        .dynamodb
+        .update_item()
+        .table_name(&env.res.table_name)
+        .set_key(Some(read_key(&pc_read)))
+        .update_expression("SET userId = :u")
+        .expression_attribute_values(":u", AttributeValue::S(demo::PRIMARY_CONTACT.into()))
+        .send()
+        .await
+        .expect("restored read");
 
     // ---- tampering: change who did something in the middle of the CA chain
     let tampered_seq = 3u64;
@@ -267,29 +357,47 @@ async fn every_read_and_write_is_in_the_case_trail_and_tampering_is_detected() {
     assert_eq!(breaks, want);
 }
 
+/// Occupy the next place in the read chain that recorded the latest read of this case, so the
+/// next read that process records cannot be written.
+async fn block_next_read(env: &TestEnv, ca: &str) {
+    let last = env.store.reads_of(&case_id(ca)).await.unwrap().pop().expect("a read of the case");
+    let mut item: std::collections::HashMap<String, AttributeValue> = [
+        ("PK".to_string(), AttributeValue::S(format!("AUDIT#READS#{}", last.chain))),
+        ("SK".to_string(), AttributeValue::S(format!("SEQ#{:020}", last.seq + 1))),
+    ]
+    .into_iter()
+    .collect();
+    item.insert("seq".into(), AttributeValue::S("not a read".into()));
+    env.clients.dynamodb.put_item().table_name(&env.res.table_name).set_item(Some(item)).send().await.expect("put");
+}
+
 /// A read whose audit entry cannot be written is refused: the data is not returned. Forced here
-/// with an unreadable last link (the append must read it to chain the next entry). A change still
-/// stands when only its audit entry fails (it was committed first; the gap is logged).
+/// by taking the next place in the reader's chain. A change still stands when only its audit
+/// entry fails (it was committed first; the gap is logged).
 #[tokio::test]
 async fn a_read_that_cannot_be_audited_is_refused() {
     let env = TestEnv::new("audit-fail").await;
     let mut form = complete_form(demo::PRIMARY_CONTACT);
     form["submit"] = json!(true);
     let ca = ok(env.call(demo::LEAD, "POST", "/referrals", Some(form)).await, "submit").body["caseId"].as_str().unwrap().to_string();
-    ok(env.call(demo::LEAD, "GET", &format!("/cases/{ca}"), None).await, "read");
+    for (path, then) in [
+        (format!("/cases/{ca}"), format!("/cases/{ca}")),
+        (format!("/cases/{ca}/timeline"), format!("/cases/{ca}/timeline")),
+        (format!("/cases/{ca}"), "/cases".to_string()),
+    ] {
+        ok(env.call(demo::LEAD, "GET", &path, None).await, "read");
+        block_next_read(&env, &ca).await;
+        let r = env.call(demo::LEAD, "GET", &then, None).await;
+        assert_eq!(r.status, 503, "{then}: {:?}", r.body);
+        assert!(!r.body.to_string().contains(STUDENT_NAME));
+        assert!(r.body["title"].is_string(), "a problem body: {:?}", r.body);
+        // the reader starts a new chain: the next read is recorded and answered
+        assert_eq!(env.call(demo::LEAD, "GET", &then, None).await.status, 200, "{then}");
+    }
+    // the comment is saved even though its audit entry could not be written
     let mut item: std::collections::HashMap<String, AttributeValue> = audit_key(&ca, 99_999).into_iter().collect();
     item.insert("seq".into(), AttributeValue::S("not a number".into()));
     env.clients.dynamodb.put_item().table_name(&env.res.table_name).set_item(Some(item)).send().await.expect("put");
-
-    for path in [format!("/cases/{ca}"), format!("/cases/{ca}/timeline")] {
-        let r = env.call(demo::LEAD, "GET", &path, None).await;
-        assert_eq!(r.status, 503, "{path}: {:?}", r.body);
-        assert!(!r.body.to_string().contains(STUDENT_NAME));
-        assert!(r.body["title"].is_string(), "a problem body: {:?}", r.body);
-    }
-    let list = env.call(demo::LEAD, "GET", "/cases", None).await;
-    assert_eq!(list.status, 503, "{:?}", list.body);
-    // the comment is saved even though its audit entry could not be written
     let c = env.call(demo::LEAD, "POST", &format!("/cases/{ca}/comments"), Some(json!({"text": "Called the whānau."}))).await;
     assert_eq!(c.status, 201, "{:?}", c.body);
     let timeline = env.store.timeline(&case_id(&ca)).await.unwrap();
@@ -367,7 +475,7 @@ async fn files_and_the_nightly_job_are_audited() {
 
     let trail = ok(audit(&env, demo::NATIONAL, &ca).await, "audit").body;
     assert_eq!(trail["chain"]["intact"], true);
-    let all = rows(&trail);
+    let all = everything(&trail);
     let has = |user: &str, action: &str| all.iter().any(|r| r.0 == user && r.3 == action);
     assert!(has(demo::LEAD, "case.file.request"), "{all:#?}");
     assert!(has(demo::CASE_MANAGER, "case.file.request"), "{all:#?}");

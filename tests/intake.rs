@@ -3,7 +3,7 @@
 
 use cms_domain::case::TimelineKind;
 use cms_domain::ids::CaseId;
-use cms_domain::ports::{AuditLog, CaseStore, ReferenceData};
+use cms_domain::ports::{CaseStore, ReadLog, ReferenceData};
 use cms_local::resources::LOCAL_ENROL_SECRET;
 use cms_tests::{complete_form, demo, nsn_for, Reply, TestEnv, STUDENT_NAME};
 use nen_webhook::signature::sign;
@@ -283,7 +283,7 @@ async fn an_enrolment_hands_a_nen_case_to_the_enrolling_school() {
         assert_eq!(env.call(demo::OTHER_LEAD, "GET", &path, None).await.status, 404, "the school the student left: {path}");
     }
     // the read was audited for the enrolling school's Attendance Lead
-    let entries = env.store.entries(&CaseId::parse(id.clone()).unwrap()).await.unwrap();
+    let entries = env.store.reads_of(&CaseId::parse(id.clone()).unwrap()).await.unwrap();
     assert!(entries.iter().any(|e| e.record.user_id == demo::LEAD && e.record.action == "case.read"), "{entries:?}");
     // and the school converts it with its CA request
     let mut form = complete_form(demo::PRIMARY_CONTACT);
@@ -371,7 +371,7 @@ async fn a_primary_contact_reads_only_their_own_requests_and_each_read_is_audite
     assert_eq!(env.call(demo::PRIMARY_CONTACT_2, "GET", &format!("/cases/{case_id}"), None).await.status, 404);
     assert_eq!(env.call(demo::PRIMARY_CONTACT, "GET", &format!("/referrals/{rid}"), None).await.status, 200);
     assert_eq!(env.call(demo::OFFICE, "GET", &format!("/referrals/{rid}"), None).await.status, 200);
-    let entries = env.store.entries(&CaseId::parse(case_id).unwrap()).await.unwrap();
+    let entries = env.store.reads_of(&CaseId::parse(case_id).unwrap()).await.unwrap();
     let reads: Vec<&str> = entries.iter().filter(|e| e.record.action == "referral.read").map(|e| e.record.user_id.as_str()).collect();
     assert_eq!(reads, vec![demo::PRIMARY_CONTACT, demo::OFFICE], "{entries:?}");
 }

@@ -114,6 +114,8 @@ pub enum ChainBreak {
     Broken { seq: u64 },
     #[error("entry {seq} belongs to another case")]
     WrongCase { seq: u64 },
+    #[error("read {seq} of read chain {chain} does not match its hash: it was changed after it was written")]
+    ReadAltered { chain: String, seq: u64 },
 }
 
 /// Check a case's whole chain, in sequence order.
@@ -132,6 +134,139 @@ pub fn verify_chain(case_id: &CaseId, entries: &[AuditEntry]) -> Result<usize, C
             return Err(ChainBreak::Broken { seq: e.seq });
         }
         if digest(e.seq, &e.record, &e.prev_hash) != e.hash {
+            return Err(ChainBreak::Altered { seq: e.seq });
+        }
+        prev = Some(e);
+    }
+    Ok(entries.len())
+}
+
+/// A read: who saw which cases. One entry per request, naming every case it showed (a list page
+/// names each case on it), so a list costs one write whatever its length. Reads are not linked into
+/// the case's own chain (that holds the changes, written with them): each reader process keeps a
+/// chain of its own ([`ReadEntry::chain`]), linked the same way, so an entry altered or removed
+/// from the middle of a read chain is detected by [`verify_read_chain`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadRecord {
+    /// The cases shown, in the order shown (one for a read of a single case; none for an empty list).
+    pub case_ids: Vec<CaseId>,
+    pub user_id: String,
+    pub role: String,
+    pub organisation: String,
+    /// e.g. `case.read`, `case.listed`, `case.timeline.read`.
+    pub action: String,
+    pub request_id: String,
+    pub at: DateTime<Utc>,
+}
+
+impl ReadRecord {
+    pub fn by(actor: &Actor, case_ids: Vec<CaseId>, action: &str, request_id: &str, at: DateTime<Utc>) -> ReadRecord {
+        ReadRecord {
+            case_ids,
+            user_id: actor.user_id().to_string(),
+            role: actor.role().as_str().to_string(),
+            organisation: org_label(actor.org()),
+            action: action.to_string(),
+            request_id: request_id.to_string(),
+            at,
+        }
+    }
+
+    /// The single case this read was of, if it was of one case.
+    pub fn single_case(&self) -> Option<&CaseId> {
+        match self.case_ids.as_slice() {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+}
+
+/// One link of a read chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadEntry {
+    /// The read chain (one per reader process, started when it first records a read).
+    pub chain: String,
+    /// 1, 2, 3, … per chain, without gaps.
+    pub seq: u64,
+    #[serde(flatten)]
+    pub record: ReadRecord,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+fn read_digest(chain: &str, seq: u64, r: &ReadRecord, prev_hash: &str) -> String {
+    let ids: Vec<&str> = r.case_ids.iter().map(CaseId::as_str).collect();
+    let fields = [
+        chain.to_string(),
+        seq.to_string(),
+        ids.join(","),
+        r.user_id.clone(),
+        r.role.clone(),
+        r.organisation.clone(),
+        r.action.clone(),
+        r.request_id.clone(),
+        r.at.to_rfc3339_opts(SecondsFormat::Nanos, true),
+        prev_hash.to_string(),
+    ];
+    let mut h = Sha256::new();
+    for f in &fields {
+        h.update((f.len() as u64).to_be_bytes());
+        h.update(f.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where a read chain stands: the last link's sequence number and hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainHead {
+    pub chain: String,
+    pub seq: u64,
+    pub hash: String,
+}
+
+impl ChainHead {
+    /// A chain that has no entry yet.
+    pub fn start(chain: impl Into<String>) -> ChainHead {
+        ChainHead { chain: chain.into(), seq: 0, hash: GENESIS.to_string() }
+    }
+
+    /// The next link of this chain; the head moves on only once the store has it (see
+    /// [`ChainHead::advance`]).
+    pub fn next(&self, record: ReadRecord) -> ReadEntry {
+        let seq = self.seq + 1;
+        let hash = read_digest(&self.chain, seq, &record, &self.hash);
+        ReadEntry { chain: self.chain.clone(), seq, record, prev_hash: self.hash.clone(), hash }
+    }
+
+    pub fn advance(&mut self, written: &ReadEntry) {
+        self.seq = written.seq;
+        self.hash = written.hash.clone();
+    }
+}
+
+/// Whether a read entry still matches its own hash (an entry read on its own, out of its chain).
+pub fn read_entry_sound(e: &ReadEntry) -> bool {
+    read_digest(&e.chain, e.seq, &e.record, &e.prev_hash) == e.hash
+}
+
+/// Check a whole read chain, in sequence order.
+pub fn verify_read_chain(chain: &str, entries: &[ReadEntry]) -> Result<usize, ChainBreak> {
+    let mut prev: Option<&ReadEntry> = None;
+    for e in entries {
+        if e.chain != chain {
+            return Err(ChainBreak::WrongCase { seq: e.seq });
+        }
+        let want_seq = prev.map_or(1, |p| p.seq + 1);
+        if e.seq != want_seq {
+            return Err(ChainBreak::Gap { seq: e.seq, prev: want_seq - 1 });
+        }
+        let want_prev = prev.map_or(GENESIS, |p| p.hash.as_str());
+        if e.prev_hash != want_prev {
+            return Err(ChainBreak::Broken { seq: e.seq });
+        }
+        if !read_entry_sound(e) {
             return Err(ChainBreak::Altered { seq: e.seq });
         }
         prev = Some(e);
@@ -207,6 +342,57 @@ mod tests {
         rehashed[1].record.action = "case.deleted".into();
         rehashed[1].hash = digest(2, &rehashed[1].record, &rehashed[1].prev_hash);
         assert_eq!(verify_chain(&id, &rehashed), Err(ChainBreak::Broken { seq: 3 }));
+    }
+
+    fn read(i: u32, ids: &[&str]) -> ReadRecord {
+        ReadRecord {
+            case_ids: ids.iter().map(|s| CaseId::parse(*s).unwrap()).collect(),
+            user_id: format!("u{i}"),
+            role: "case_manager".into(),
+            organisation: "provider:P01".into(),
+            action: "case.listed".into(),
+            request_id: format!("r{i}"),
+            at: Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, i % 60).unwrap(),
+        }
+    }
+
+    fn read_chain(n: u32) -> Vec<ReadEntry> {
+        let mut head = ChainHead::start("R1");
+        (0..n)
+            .map(|i| {
+                let e = head.next(read(i, &["C1", "C2", "C3"]));
+                head.advance(&e);
+                e
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_read_chain_links_and_detects_tampering() {
+        let c = read_chain(4);
+        assert_eq!(verify_read_chain("R1", &c), Ok(4));
+        assert!(c.iter().all(read_entry_sound));
+        // a case taken out of what a list showed
+        let mut hidden = read_chain(4);
+        hidden[1].record.case_ids.remove(1);
+        assert_eq!(verify_read_chain("R1", &hidden), Err(ChainBreak::Altered { seq: 2 }));
+        assert!(!read_entry_sound(&hidden[1]));
+        let mut removed = read_chain(4);
+        removed.remove(2);
+        assert_eq!(verify_read_chain("R1", &removed), Err(ChainBreak::Gap { seq: 4, prev: 2 }));
+        // an entry moved to another chain
+        assert!(verify_read_chain("R2", &c).is_err());
+        // the order of the cases shown is part of the entry
+        let mut reordered = read_chain(1);
+        reordered[0].record.case_ids.swap(0, 2);
+        assert!(!read_entry_sound(&reordered[0]));
+    }
+
+    #[test]
+    fn a_single_case_read_names_its_case() {
+        assert_eq!(read(1, &["C9"]).single_case().map(CaseId::as_str), Some("C9"));
+        assert_eq!(read(1, &["C1", "C2"]).single_case(), None);
+        assert_eq!(read(1, &[]).single_case(), None);
     }
 
     proptest! {

@@ -167,6 +167,20 @@ pub trait AuditLog: Send + Sync {
     async fn entries(&self, case_id: &CaseId) -> Result<Vec<crate::audit::AuditEntry>, StoreError>;
 }
 
+/// Where reads are recorded: one entry per request naming every case shown, appended to the
+/// reader process's own chain with one write (see [`crate::audit::ReadRecord`]).
+#[async_trait]
+pub trait ReadLog: Send + Sync {
+    /// Record a read before its data is returned.
+    async fn record_read(&self, record: crate::audit::ReadRecord) -> Result<crate::audit::ReadEntry, StoreError>;
+    /// The reads of this case on its own (not the lists it appeared in), oldest first.
+    async fn reads_of(&self, case_id: &CaseId) -> Result<Vec<crate::audit::ReadEntry>, StoreError>;
+    /// Every read chain ever started, by id.
+    async fn read_chains(&self) -> Result<Vec<String>, StoreError>;
+    /// One read chain, in order.
+    async fn read_chain(&self, chain: &str) -> Result<Vec<crate::audit::ReadEntry>, StoreError>;
+}
+
 #[async_trait]
 pub trait EventBus: Send + Sync {
     /// Publish all or report failure (a partial failure is a failure: `FailedEntryCount` > 0).

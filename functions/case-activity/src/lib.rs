@@ -27,7 +27,7 @@ use cms_domain::case::{Case, CaseChange};
 use cms_domain::details::{change_primary_contact, update_contacts, ContactsForm};
 use cms_domain::ids::{CaseId, UserId};
 use cms_domain::outbox::publish_committed;
-use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReadLog, ReferenceData, StoreError, SystemClock};
 use cms_domain::referral::FieldError;
 use cms_http::idempotency::Idempotency;
 use cms_http::{json, Problem};
@@ -44,11 +44,14 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
     cms_aws::case_services(sdk, env)
 }
 
-pub async fn handle<S: CaseStore + AuditLog + ReferenceData, B: EventBus, C: Clock>(deps: &Deps<S, B, C>, req: Request) -> Response<Body> {
+pub async fn handle<S: CaseStore + AuditLog + ReadLog + ReferenceData, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: Request,
+) -> Response<Body> {
     cms_http::answer(&req, route(deps, &req)).await
 }
 
-async fn route<S: CaseStore + AuditLog + ReferenceData, B: EventBus, C: Clock>(
+async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     req: &Request,
 ) -> Result<Response<Body>, Problem> {
@@ -87,7 +90,7 @@ struct ActivityBody {
     shared: Option<bool>,
 }
 
-async fn add_comment<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
+async fn add_comment<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     req: &Request,
     actor: &Actor,
@@ -111,7 +114,7 @@ async fn add_comment<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
     Ok(json(201, &respond(&change)))
 }
 
-async fn add_activity<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
+async fn add_activity<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     req: &Request,
     actor: &Actor,
@@ -179,7 +182,7 @@ async fn case_at<S: CaseStore>(store: &S, id: &CaseId, actor: &Actor, expected: 
 }
 
 /// Commit a change made against the caller's version: a concurrent change is theirs to see (409).
-async fn commit_at<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
+async fn commit_at<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     actor: &Actor,
     change: &CaseChange,
@@ -206,7 +209,7 @@ fn with_etag(mut resp: Response<Body>, version: u64) -> Response<Body> {
     resp
 }
 
-async fn contacts<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
+async fn contacts<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     req: &Request,
     actor: &Actor,
@@ -225,7 +228,7 @@ async fn contacts<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
     Ok(resp)
 }
 
-async fn primary_contact<S: CaseStore + AuditLog + ReferenceData, B: EventBus, C: Clock>(
+async fn primary_contact<S: CaseStore + AuditLog + ReadLog + ReferenceData, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     req: &Request,
     actor: &Actor,
@@ -269,7 +272,7 @@ enum Done {
 /// does not depend on what the other writer changed). Then publish what was committed. With an
 /// `Idempotency-Key`, its marker (and the answer `respond` gives, with `status`) is written in the
 /// same transaction, and a key already used answers as the first time.
-async fn decide_and_commit<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
+async fn decide_and_commit<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     id: &CaseId,
     idem: Option<&Idempotency>,
@@ -305,7 +308,7 @@ async fn decide_and_commit<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
     Err(Problem::conflict("The case is being changed by someone else right now. Please try again."))
 }
 
-async fn timeline<S: CaseStore + AuditLog, B: EventBus, C: Clock>(
+async fn timeline<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     req: &Request,
     actor: &Actor,

@@ -18,8 +18,8 @@
 //!   (up to [`NAME_SCAN_LIMIT`] cases; Ministry-wide name searches need the date of birth).
 //! - The directory ([`directory`]): `GET /schools/{id}`, `GET /providers`, `GET /providers/{id}`.
 //!
-//! Every read is recorded in the case's audit trail before the data is returned (a list records
-//! `case.listed` for each case shown).
+//! Every read is recorded in the audit trail before the data is returned: a list page as one
+//! `case.listed` entry naming every case shown (docs/adr/0012-audit-reads-and-writes.md).
 
 pub mod directory;
 
@@ -28,7 +28,7 @@ use cms_domain::access::{can_view_case, list_scope, permits, sees_only_handover,
 use cms_domain::actor::Actor;
 use cms_domain::case::{Case, CaseStatus};
 use cms_domain::ids::CaseId;
-use cms_domain::ports::{AuditLog, CaseListQuery, CaseStore, Clock, ReferenceData, StoreError, StudentKeySource, SystemClock};
+use cms_domain::ports::{AuditLog, CaseListQuery, CaseStore, Clock, ReadLog, ReferenceData, StoreError, StudentKeySource, SystemClock};
 use cms_domain::sla::{sla_views, SlaState};
 use cms_domain::student::{name_matches, parse_date, Nsn, PersonName};
 use cms_http::{json, Problem};
@@ -55,14 +55,14 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
     }
 }
 
-pub async fn handle<S: CaseStore + AuditLog + ReferenceData, C: Clock, K: StudentKeySource>(
+pub async fn handle<S: CaseStore + AuditLog + ReadLog + ReferenceData, C: Clock, K: StudentKeySource>(
     deps: &Deps<S, C, K>,
     req: Request,
 ) -> Response<Body> {
     cms_http::answer(&req, route(deps, &req)).await
 }
 
-async fn route<S: CaseStore + AuditLog + ReferenceData, C: Clock, K: StudentKeySource>(
+async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData, C: Clock, K: StudentKeySource>(
     deps: &Deps<S, C, K>,
     req: &Request,
 ) -> Result<Response<Body>, Problem> {
@@ -85,10 +85,8 @@ async fn route<S: CaseStore + AuditLog + ReferenceData, C: Clock, K: StudentKeyS
             };
             // the index chose the rows; the policy still has the last word on each one
             let visible: Vec<&Case> = found.iter().filter(|c| can_view_case(&actor, c)).collect();
-            let now = deps.clock.now();
-            for c in &visible {
-                cms_http::audit_read(&deps.store, &actor, &c.id, "case.listed", req, now).await?;
-            }
+            let shown: Vec<CaseId> = visible.iter().map(|c| c.id.clone()).collect();
+            cms_http::audit_list(&deps.store, &actor, &shown, "case.listed", req, deps.clock.now()).await?;
             let items: Vec<_> = visible.into_iter().map(summary).collect();
             tracing::info!(role = %actor.role(), count = items.len(), "cases listed");
             Ok(json(200, &json!({ "items": items, "nextCursor": next })))
@@ -131,14 +129,23 @@ async fn route<S: CaseStore + AuditLog + ReferenceData, C: Clock, K: StudentKeyS
             }
             cms_http::audit_read(&deps.store, &actor, &case.id, "case.audit.read", req, deps.clock.now()).await?;
             let entries = deps.store.entries(&case.id).await.map_err(store_problem)?;
-            let verified = cms_domain::audit::verify_chain(&case.id, &entries);
+            let reads = deps.store.reads_of(&case.id).await.map_err(store_problem)?;
+            // the case's chain is checked link by link; each read on its own (its chain, with the
+            // other cases' reads and the lists, is checked by the verify-audit command)
+            let verified = cms_domain::audit::verify_chain(&case.id, &entries).and_then(|n| {
+                match reads.iter().find(|r| !cms_domain::audit::read_entry_sound(r)) {
+                    Some(bad) => Err(cms_domain::audit::ChainBreak::ReadAltered { chain: bad.chain.clone(), seq: bad.seq }),
+                    None => Ok(n),
+                }
+            });
             Ok(json(
                 200,
                 &json!({
                     "caseId": case.id,
                     "entries": entries,
+                    "reads": reads,
                     "chain": match &verified {
-                        Ok(n) => json!({ "intact": true, "entries": n }),
+                        Ok(n) => json!({ "intact": true, "entries": n, "reads": reads.len() }),
                         Err(b) => json!({ "intact": false, "problem": b.to_string() }),
                     },
                 }),

@@ -22,7 +22,7 @@ use cms_domain::cit::{self, CitError};
 use cms_domain::ids::{CaseId, ProviderId};
 use cms_domain::intake::{self, DuplicateError};
 use cms_domain::outbox::publish_committed;
-use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReadLog, ReferenceData, StoreError, SystemClock};
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -68,7 +68,7 @@ struct TransferBody {
 
 pub async fn handle<S, B, C>(deps: &Deps<S, B, C>, req: Request) -> Response<Body>
 where
-    S: CaseStore + ReferenceData + AuditLog,
+    S: CaseStore + ReferenceData + AuditLog + ReadLog,
     B: EventBus,
     C: Clock,
 {
@@ -97,7 +97,7 @@ fn cit_problem(e: CitError) -> Problem {
 
 async fn route<S, B, C>(deps: &Deps<S, B, C>, req: &Request) -> Result<Response<Body>, Problem>
 where
-    S: CaseStore + ReferenceData + AuditLog,
+    S: CaseStore + ReferenceData + AuditLog + ReadLog,
     B: EventBus,
     C: Clock,
 {
@@ -156,7 +156,7 @@ where
 /// The provider's staff or CIT: same student or not. Others who see the case 403, the rest 404.
 async fn resolve_duplicate<S, B, C>(deps: &Deps<S, B, C>, req: &Request, actor: &Actor) -> Result<Response<Body>, Problem>
 where
-    S: CaseStore + ReferenceData + AuditLog,
+    S: CaseStore + ReferenceData + AuditLog + ReadLog,
     B: EventBus,
     C: Clock,
 {
@@ -233,7 +233,7 @@ async fn commit<S, B, C>(
     audit_action: &str,
 ) -> Result<Response<Body>, Problem>
 where
-    S: CaseStore + AuditLog,
+    S: CaseStore + AuditLog + ReadLog,
     B: EventBus,
     C: Clock,
 {

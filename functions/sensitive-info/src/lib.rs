@@ -12,7 +12,7 @@
 use cms_aws::DynamoStore;
 use cms_domain::access::can_view_case;
 use cms_domain::ids::CaseId;
-use cms_domain::ports::{AuditLog, CaseStore, Clock, SensitiveStore, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, ReadLog, SensitiveStore, StoreError, SystemClock};
 use cms_domain::sensitive::{add_note, readable_kinds, SensitiveError, SensitiveKind};
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
@@ -38,7 +38,7 @@ struct NoteBody {
 
 pub async fn handle<S, C>(deps: &Deps<S, C>, req: Request) -> Response<Body>
 where
-    S: CaseStore + SensitiveStore + AuditLog,
+    S: CaseStore + SensitiveStore + AuditLog + ReadLog,
     C: Clock,
 {
     cms_http::answer(&req, route(deps, &req)).await
@@ -56,7 +56,7 @@ fn store_problem(e: StoreError) -> Problem {
 
 async fn route<S, C>(deps: &Deps<S, C>, req: &Request) -> Result<Response<Body>, Problem>
 where
-    S: CaseStore + SensitiveStore + AuditLog,
+    S: CaseStore + SensitiveStore + AuditLog + ReadLog,
     C: Clock,
 {
     let actor = cms_http::actor(req)?;

@@ -24,7 +24,9 @@ use cms_domain::case::{Case, CaseStatus};
 use cms_domain::ids::{CaseId, ReferralId, SchoolId};
 use cms_domain::intake::{self, StudentRecord};
 use cms_domain::outbox::publish_committed;
-use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, ReferralStore, StoreError, StudentKeySource, SystemClock};
+use cms_domain::ports::{
+    AuditLog, CaseStore, Clock, EventBus, ReadLog, ReferenceData, ReferralStore, StoreError, StudentKeySource, SystemClock,
+};
 use cms_domain::referral::{
     check_draft, validate_submission, Referral, ReferralForm, ReferralStatus, Rejection, SubmissionContext, SubmitOutcome, ValidReferral,
 };
@@ -56,7 +58,7 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
 
 pub async fn handle<S, B, C, K>(deps: &Deps<S, B, C, K>, req: Request) -> Response<Body>
 where
-    S: CaseStore + ReferralStore + ReferenceData + AuditLog,
+    S: CaseStore + ReferralStore + ReferenceData + AuditLog + ReadLog,
     B: EventBus,
     C: Clock,
     K: StudentKeySource,
@@ -66,7 +68,7 @@ where
 
 async fn route<S, B, C, K>(deps: &Deps<S, B, C, K>, req: &Request) -> Result<Response<Body>, Problem>
 where
-    S: CaseStore + ReferralStore + ReferenceData + AuditLog,
+    S: CaseStore + ReferralStore + ReferenceData + AuditLog + ReadLog,
     B: EventBus,
     C: Clock,
     K: StudentKeySource,
@@ -154,7 +156,7 @@ async fn known_school<S: ReferenceData>(store: &S, school: &SchoolId) -> Result<
 
 async fn create<S, B, C, K>(deps: &Deps<S, B, C, K>, req: &Request, actor: &Actor, school: &SchoolId) -> Result<Response<Body>, Problem>
 where
-    S: CaseStore + ReferralStore + ReferenceData + AuditLog,
+    S: CaseStore + ReferralStore + ReferenceData + AuditLog + ReadLog,
     B: EventBus,
     C: Clock,
     K: StudentKeySource,
@@ -228,7 +230,7 @@ async fn list_requests<S, B, C, K>(
     school: &SchoolId,
 ) -> Result<Response<Body>, Problem>
 where
-    S: ReferralStore + AuditLog,
+    S: ReferralStore + AuditLog + ReadLog,
     C: Clock,
 {
     let status = match cms_http::query(req, "status").as_deref() {
@@ -240,12 +242,9 @@ where
     let page = deps.store.referrals(school, status, limit, cms_http::query(req, "cursor")).await.map_err(store_problem)?;
     // a Primary Contact lists only the requests they started or are named on (a page may be short)
     let items: Vec<&Referral> = page.items.iter().filter(|r| can_read_referral(actor, r)).collect();
-    // a submitted request holds a child's details: each one listed is a read, on its case's record
-    for r in &items {
-        if let Some(case_id) = &r.case_id {
-            cms_http::audit_read(&deps.store, actor, case_id, "referral.listed", req, deps.clock.now()).await?;
-        }
-    }
+    // a submitted request holds a child's details: the page is one read naming each case listed
+    let shown: Vec<_> = items.iter().filter_map(|r| r.case_id.clone()).collect();
+    cms_http::audit_list(&deps.store, actor, &shown, "referral.listed", req, deps.clock.now()).await?;
     Ok(json(200, &json!({ "items": items, "nextCursor": page.next })))
 }
 
@@ -365,7 +364,7 @@ async fn submit<S, B, C, K>(
     idem: Option<&cms_http::idempotency::Idempotency>,
 ) -> Result<Response<Body>, Problem>
 where
-    S: CaseStore + ReferralStore + ReferenceData + AuditLog,
+    S: CaseStore + ReferralStore + ReferenceData + AuditLog + ReadLog,
     B: EventBus,
     C: Clock,
     K: StudentKeySource,

@@ -15,7 +15,7 @@ use cms_domain::files::{
     can_download, request_upload, FileError, FileId, UploadRequest, DOWNLOAD_URL_TTL, MAX_FILE_BYTES, UPLOAD_FORM_TTL,
 };
 use cms_domain::ids::CaseId;
-use cms_domain::ports::{AuditLog, CaseStore, Clock, FileRecords, FileStore, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, FileRecords, FileStore, ReadLog, StoreError, SystemClock};
 use cms_domain::referral::FieldError;
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
@@ -38,7 +38,10 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
     }
 }
 
-pub async fn handle<S: CaseStore + FileRecords + AuditLog, F: FileStore, C: Clock>(deps: &Deps<S, F, C>, req: Request) -> Response<Body> {
+pub async fn handle<S: CaseStore + FileRecords + AuditLog + ReadLog, F: FileStore, C: Clock>(
+    deps: &Deps<S, F, C>,
+    req: Request,
+) -> Response<Body> {
     cms_http::answer(&req, route(deps, &req)).await
 }
 
@@ -55,7 +58,7 @@ struct UploadBody {
     shared: Option<bool>,
 }
 
-async fn route<S: CaseStore + FileRecords + AuditLog, F: FileStore, C: Clock>(
+async fn route<S: CaseStore + FileRecords + AuditLog + ReadLog, F: FileStore, C: Clock>(
     deps: &Deps<S, F, C>,
     req: &Request,
 ) -> Result<Response<Body>, Problem> {

@@ -613,10 +613,27 @@ export interface components {
                 prevHash: string;
                 hash: string;
             }[];
-            /** @description `entries` (how many were checked) when intact, `problem` when broken. */
+            /** @description Each read of this case on its own (opening it, its timeline, files, sensitive information, allocation suggestion, request, audit trail), in time order. A read is an entry of the reader process's own hash chain (`chain`, `seq`), not of the case's; a list page is one entry naming every case it showed, checked with the chains by the verify-audit command (docs/adr/0012-audit-reads-and-writes.md). */
+            reads: {
+                chain: string;
+                /** Format: int64 */
+                seq: number;
+                caseIds: string[];
+                userId: string;
+                role: string;
+                organisation: string;
+                action: string;
+                requestId: string;
+                /** Format: date-time */
+                at: string;
+                prevHash: string;
+                hash: string;
+            }[];
+            /** @description `entries` (the case chain's links checked) and `reads` (reads checked against their own hash) when intact, `problem` when broken. */
             chain: {
                 intact: boolean;
                 entries?: number;
+                reads?: number;
                 problem?: string;
             };
         };

@@ -42,6 +42,8 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     cursors: CursorSigner,
+    /// This process's read chain (see `reads.rs`); shared by clones of the store.
+    reads: std::sync::Arc<tokio::sync::Mutex<Option<cms_domain::audit::ChainHead>>>,
 }
 
 /// One reference-data record, for seeding.
@@ -292,7 +294,11 @@ fn strings_to_key(k: &HashMap<String, String>) -> Item {
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         let table = table.into();
-        DynamoStore { client, cursors: CursorSigner::from_env(&table), table }
+        DynamoStore { client, cursors: CursorSigner::from_env(&table), table, reads: Default::default() }
+    }
+
+    pub(crate) fn read_head(&self) -> &tokio::sync::Mutex<Option<cms_domain::audit::ChainHead>> {
+        &self.reads
     }
 
     pub fn client(&self) -> &Client {
@@ -391,7 +397,7 @@ impl DynamoStore {
     }
 
     /// Every item of an index partition, in sort-key order (all pages).
-    async fn index_all(&self, index: &str, pk_attr: &str, pk: String) -> Result<Vec<Item>, StoreError> {
+    pub(crate) async fn index_all(&self, index: &str, pk_attr: &str, pk: String) -> Result<Vec<Item>, StoreError> {
         let mut out = Vec::new();
         let mut start = None;
         loop {

@@ -7,6 +7,7 @@ pub mod due;
 pub mod dynamo;
 pub mod eventbridge;
 pub mod files;
+pub mod reads;
 pub mod s3;
 pub mod sensitive;
 pub mod ses;

@@ -177,9 +177,9 @@ where
     span.in_scope(|| respond(req, result))
 }
 
-/// Record a read of a case in its audit trail before the data is returned. If the trail cannot
+/// Record a read of a case in the audit trail before the data is returned. If the trail cannot
 /// be written, the read is refused (503): no access to a child's record goes unaccounted.
-pub async fn audit_read<L: cms_domain::ports::AuditLog + ?Sized>(
+pub async fn audit_read<L: cms_domain::ports::ReadLog + ?Sized>(
     log: &L,
     actor: &Actor,
     case_id: &cms_domain::ids::CaseId,
@@ -187,9 +187,26 @@ pub async fn audit_read<L: cms_domain::ports::AuditLog + ?Sized>(
     req: &Request,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), Problem> {
-    let record = cms_domain::audit::AuditRecord::by(actor, case_id, action, &request_id(req), now);
-    log.append(record).await.map(|_| ()).map_err(|e| {
-        tracing::error!(case_id = %case_id, action, error = %e, "audit trail not written; read refused");
+    audit_list(log, actor, std::slice::from_ref(case_id), action, req, now).await
+}
+
+/// Record a read of several cases (a list page, search results) as one entry naming them all,
+/// before the data is returned; nothing is recorded when nothing is shown. Refused (503) when the
+/// trail cannot be written.
+pub async fn audit_list<L: cms_domain::ports::ReadLog + ?Sized>(
+    log: &L,
+    actor: &Actor,
+    case_ids: &[cms_domain::ids::CaseId],
+    action: &str,
+    req: &Request,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Problem> {
+    if case_ids.is_empty() {
+        return Ok(());
+    }
+    let record = cms_domain::audit::ReadRecord::by(actor, case_ids.to_vec(), action, &request_id(req), now);
+    log.record_read(record).await.map(|_| ()).map_err(|e| {
+        tracing::error!(cases = case_ids.len(), action, error = %e, "audit trail not written; read refused");
         Problem::unavailable()
     })
 }

@@ -1,5 +1,6 @@
 //! `verify-audit [<case-id>...]`: check the audit trail's hash chains, of the given cases or of
-//! every case (found status by status through the `ByStatus` index, never a Scan). Needs
+//! every case (found status by status through the `ByStatus` index, never a Scan) and every read
+//! chain (the reads and lists, see `cms_aws::reads`). Needs
 //! AWS_ENDPOINT_URL; TABLE_NAME defaults to the local environment's `local-cases`. Prints counts
 //! and each broken chain (case id and what is wrong, never any content); exits 1 when a chain is
 //! broken, 2 when the check could not run.
@@ -27,6 +28,18 @@ async fn run() -> Result<bool, String> {
         .map_err(|e| format!("the audit trail could not be read: {e}"))?;
     for (id, problem) in &report.breaks {
         println!("BROKEN  case {id}: {problem}");
+    }
+    for (chain, problem) in &report.read_breaks {
+        println!("BROKEN  read chain {chain}: {problem}");
+    }
+    if ids.is_empty() {
+        println!(
+            "{} read chain(s) checked ({} without entries), {} reads recorded, {} broken read chain(s)",
+            report.read_chains,
+            report.empty_read_chains,
+            report.reads,
+            report.read_breaks.len()
+        );
     }
     println!(
         "{} case(s) checked ({} index queries), {} audit entries, {} case(s) without an audit trail, {} broken chain(s)",

@@ -1,0 +1,100 @@
+//! The `ReadLog` port on DynamoDB. Each process (a Lambda instance, the local API) keeps one read
+//! chain, `AUDIT#READS#<chain> / SEQ#<20-digit seq>`, whose head it holds in memory: recording a
+//! read is one `PutItem` (conditioned on the key being free), never a read-then-write. A chain is
+//! registered when it starts (`AUDIT#READCHAINS / CHAIN#<chain>`), so a chain removed as a whole is
+//! missed by the verifier as a registered chain without entries. A read naming one case is also
+//! put in the `BySchool` index under `READS#<caseId>` so the case's audit view finds it; an entry
+//! naming several (a list page) names them in the entry only.
+//!
+//! When a write's outcome is unknown (an error after the request left), the head is dropped and
+//! the next read starts a new chain, so a chain never forks and never has a hole of its own making.
+
+use crate::dynamo::{from_item, index, s, to_item, ts, DynamoStore, Item};
+use async_trait::async_trait;
+use cms_domain::audit::{ChainHead, ReadEntry, ReadRecord};
+use cms_domain::ids::CaseId;
+use cms_domain::ports::{ReadLog, StoreError};
+
+const REGISTRY_PK: &str = "AUDIT#READCHAINS";
+
+fn chain_pk(chain: &str) -> String {
+    format!("AUDIT#READS#{chain}")
+}
+
+fn seq_sk(seq: u64) -> String {
+    format!("SEQ#{seq:020}")
+}
+
+fn reads_pk(case_id: &CaseId) -> String {
+    format!("READS#{case_id}")
+}
+
+fn entry_item(e: &ReadEntry) -> Result<Item, StoreError> {
+    let mut item: Item = to_item(e)?;
+    item.insert("PK".into(), s(chain_pk(&e.chain)));
+    item.insert("SK".into(), s(seq_sk(e.seq)));
+    item.insert("entity".into(), s("read"));
+    if let Some(case_id) = e.record.single_case() {
+        item.insert("schoolPk".into(), s(reads_pk(case_id)));
+        // nanoseconds: reads by different processes in the same millisecond keep their order
+        let at = e.record.at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+        item.insert("schoolSk".into(), s(format!("{at}#{}#{}", e.chain, seq_sk(e.seq))));
+    }
+    Ok(item)
+}
+
+impl DynamoStore {
+    /// Start a chain: a new id, registered before its first entry.
+    async fn start_read_chain(&self, at: chrono::DateTime<chrono::Utc>) -> Result<ChainHead, StoreError> {
+        let chain = ulid::Ulid::new().to_string();
+        let mut item = Item::new();
+        item.insert("PK".into(), s(REGISTRY_PK));
+        item.insert("SK".into(), s(format!("CHAIN#{chain}")));
+        item.insert("entity".into(), s("read-chain"));
+        item.insert("startedAt".into(), s(ts(at)));
+        if !self.put_new(item).await? {
+            return Err(StoreError::Conflict);
+        }
+        Ok(ChainHead::start(chain))
+    }
+}
+
+#[async_trait]
+impl ReadLog for DynamoStore {
+    async fn record_read(&self, record: ReadRecord) -> Result<ReadEntry, StoreError> {
+        let mut head = self.read_head().lock().await;
+        if head.is_none() {
+            *head = Some(self.start_read_chain(record.at).await?);
+        }
+        let Some(h) = head.as_mut() else { return Err(StoreError::Conflict) };
+        let entry = h.next(record);
+        match self.put_new(entry_item(&entry)?).await {
+            Ok(true) => {
+                h.advance(&entry);
+                Ok(entry)
+            }
+            // someone wrote into this process's chain, or the write's outcome is unknown: start afresh
+            Ok(false) => {
+                *head = None;
+                Err(StoreError::Conflict)
+            }
+            Err(e) => {
+                *head = None;
+                Err(e)
+            }
+        }
+    }
+
+    async fn reads_of(&self, case_id: &CaseId) -> Result<Vec<ReadEntry>, StoreError> {
+        self.index_all(index::BY_SCHOOL, "schoolPk", reads_pk(case_id)).await?.into_iter().map(from_item).collect()
+    }
+
+    async fn read_chains(&self) -> Result<Vec<String>, StoreError> {
+        let items = self.query_prefix(REGISTRY_PK.to_string(), "CHAIN#").await?;
+        Ok(items.into_iter().filter_map(|i| i.get("SK").and_then(|v| v.as_s().ok()?.strip_prefix("CHAIN#").map(str::to_string))).collect())
+    }
+
+    async fn read_chain(&self, chain: &str) -> Result<Vec<ReadEntry>, StoreError> {
+        self.query_prefix(chain_pk(chain), "SEQ#").await?.into_iter().map(from_item).collect()
+    }
+}
