@@ -338,6 +338,7 @@ class Soak:
         self.seed(cases)
         report["seedSeconds"] = round(time.time() - t, 1)
         rss["afterSeeding"] = self.rss()
+        items_after_seeding = self.emu.send("GET", "/_local/stats")[1].get("items")
         series = []
         t = time.time()
         last = 0
@@ -362,7 +363,8 @@ class Soak:
         case_p99 = pct(self.lat.get("GET /cases/{id}", []), 99)
         report["getCaseP99OverGetItemP99"] = round(case_p99 / pct(self.getitem, 99), 2) if case_p99 and self.getitem else None
         report["cases"] = {"school1001": len(self.cases), "otherSchools": len(self.other_cases), "nenOpen": len(self.nen_cases)}
-        report["emulator"] = {"queries": stats.get("queries"), "tracked": stats.get("tracked")}
+        report["emulator"] = {"queries": stats.get("queries"), "tracked": stats.get("tracked"),
+                              "itemsAfterSeeding": items_after_seeding, "itemsAtEnd": stats.get("items")}
         report["errors"] = {"count": len(self.errors), "first": self.errors[:10]}
         return report
 
