@@ -280,13 +280,8 @@ async fn cit_allocates_by_address_closes_and_transfers() {
 /// Put a case into a state through the domain and the store (as the handlers do).
 async fn commit(env: &TestEnv, change: cms_domain::case::CaseChange) -> Case {
     env.store.commit(&change).await.unwrap();
-    publish_committed(
-        &env.store,
-        &cms_aws::EventBridgeBus::new(env.clients.eventbridge.clone(), &env.res.bus_name),
-        &change.case.id,
-        &change.events,
-    )
-    .await;
+    publish_committed(&cms_aws::EventBridgeBus::new(env.clients.eventbridge.clone(), &env.res.bus_name), &change.case.id, &change.events)
+        .await;
     change.case
 }
 

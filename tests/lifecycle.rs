@@ -502,6 +502,7 @@ async fn a_nen_case_enrolled_at_the_school_becomes_its_ca_case() {
     }))
     .expect("a NEN case");
     let created = cms_domain::case::CaseChange {
+        audit: Vec::new(),
         case: nen,
         expected_version: None,
         timeline: vec![],

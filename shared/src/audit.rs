@@ -96,6 +96,31 @@ fn digest(seq: u64, r: &AuditRecord, prev_hash: &str) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Where a case's chain stands: its last link's sequence number and hash. The case item carries
+/// it, so a change's entry is linked and written in the change's own transaction, with no read of
+/// the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditHead {
+    pub seq: u64,
+    pub hash: String,
+}
+
+impl AuditEntry {
+    /// The chain's head once this entry is written.
+    pub fn head(&self) -> AuditHead {
+        AuditHead { seq: self.seq, hash: self.hash.clone() }
+    }
+}
+
+/// The next link after the chain's head (or the first of the chain).
+pub fn link_after(head: Option<&AuditHead>, record: AuditRecord) -> AuditEntry {
+    let seq = head.map_or(1, |h| h.seq + 1);
+    let prev_hash = head.map_or_else(|| GENESIS.to_string(), |h| h.hash.clone());
+    let hash = digest(seq, &record, &prev_hash);
+    AuditEntry { seq, record, prev_hash, hash }
+}
+
 /// The next link after `prev` (or the first of the chain).
 pub fn link(prev: Option<&AuditEntry>, record: AuditRecord) -> AuditEntry {
     let seq = prev.map_or(1, |p| p.seq + 1);
@@ -167,6 +192,19 @@ impl ReadRecord {
             user_id: actor.user_id().to_string(),
             role: actor.role().as_str().to_string(),
             organisation: org_label(actor.org()),
+            action: action.to_string(),
+            request_id: request_id.to_string(),
+            at,
+        }
+    }
+
+    /// What a system process (an event handler, the nightly job) read.
+    pub fn system(process: &str, case_ids: Vec<CaseId>, action: &str, request_id: &str, at: DateTime<Utc>) -> ReadRecord {
+        ReadRecord {
+            case_ids,
+            user_id: format!("system:{process}"),
+            role: "system".into(),
+            organisation: format!("system:{process}"),
             action: action.to_string(),
             request_id: request_id.to_string(),
             at,
@@ -272,6 +310,25 @@ pub fn verify_read_chain(chain: &str, entries: &[ReadEntry]) -> Result<usize, Ch
         prev = Some(e);
     }
     Ok(entries.len())
+}
+
+/// Record what a system process read of a case (in its process's read chain). The work is done,
+/// so a failure is logged loudly (ids only) and reported as `false`, never fatal.
+pub async fn record_system_read<L: crate::ports::ReadLog + ?Sized>(
+    log: &L,
+    process: &str,
+    case_id: &CaseId,
+    action: &str,
+    request_id: &str,
+    at: DateTime<Utc>,
+) -> bool {
+    match log.record_read(ReadRecord::system(process, vec![case_id.clone()], action, request_id, at)).await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::error!(case_id = %case_id, process, action, error = %e, "AUDIT GAP: audit entry not written");
+            false
+        }
+    }
 }
 
 /// Append what a system process (an event handler, the nightly job, the ENROL webhook) did to or
@@ -386,6 +443,15 @@ mod tests {
         let mut reordered = read_chain(1);
         reordered[0].record.case_ids.swap(0, 2);
         assert!(!read_entry_sound(&reordered[0]));
+    }
+
+    #[test]
+    fn linking_after_a_head_is_linking_after_its_entry() {
+        let c = chain(3);
+        let from_entry = link(c.last(), rec(9));
+        let from_head = link_after(Some(&c[2].head()), rec(9));
+        assert_eq!(from_entry, from_head);
+        assert_eq!(link_after(None, rec(0)), link(None, rec(0)));
     }
 
     #[test]

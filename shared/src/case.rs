@@ -124,6 +124,10 @@ pub struct Case {
     /// The keyed digest of name + date of birth: finds *candidate* duplicates only. As above.
     #[serde(default, skip_serializing)]
     pub name_key: Option<StudentKey>,
+    /// Where the case's audit chain stands (see [`crate::audit::AuditHead`]). Never serialised;
+    /// the store writes and reads it as its own attribute, and moves it on with each audited change.
+    #[serde(default, skip_serializing, rename = "auditHead")]
+    pub audit_head: Option<crate::audit::AuditHead>,
     /// A case that may be this student's too (name and date of birth agree, NSN does not): for the
     /// provider or CIT to confirm or dismiss.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -321,6 +325,10 @@ pub struct CaseChange {
     /// Once-only markers written in the same transaction (the write fails with a conflict if one
     /// already exists): idempotency of deliveries, "breach already reported", …
     pub markers: Vec<Marker>,
+    /// Who made the change and what it was, linked into the case's audit chain (in this order)
+    /// in the same transaction, after the head the case was read with (a concurrent change makes
+    /// it a conflict).
+    pub audit: Vec<crate::audit::AuditRecord>,
 }
 
 /// A once-only record: `key` is unique within the store (e.g. `ENROL#<notification id>`).
@@ -346,7 +354,21 @@ impl CaseChange {
     /// The change that takes `case` to `next` (written only if `case` is still at its version),
     /// with its timeline entries and events; no request, no markers.
     pub fn of(case: &Case, next: Case, timeline: Vec<TimelineEntry>, events: Vec<EventEnvelope>) -> CaseChange {
-        CaseChange { case: next, expected_version: Some(case.version), timeline, events, referral: None, markers: Vec::new() }
+        CaseChange {
+            case: next,
+            expected_version: Some(case.version),
+            timeline,
+            events,
+            referral: None,
+            markers: Vec::new(),
+            audit: Vec::new(),
+        }
+    }
+
+    /// This change, recorded in the case's audit trail as `record`.
+    pub fn audited(mut self, record: crate::audit::AuditRecord) -> CaseChange {
+        self.audit.push(record);
+        self
     }
 }
 
@@ -373,6 +395,7 @@ impl Case {
             has_safety_notes: false,
             student_key: None,
             name_key: None,
+            audit_head: None,
             possible_duplicate_of: None,
             school_since: None,
             former_schools: Vec::new(),
@@ -454,7 +477,15 @@ impl Case {
                 },
             ),
         ];
-        CaseChange { case, expected_version: None, timeline, events, referral: Some((submitted, referral.version)), markers: Vec::new() }
+        CaseChange {
+            audit: Vec::new(),
+            case,
+            expected_version: None,
+            timeline,
+            events,
+            referral: Some((submitted, referral.version)),
+            markers: Vec::new(),
+        }
     }
 
     /// Hand the case to its provider's queue (automatic CA allocation).
@@ -481,6 +512,14 @@ impl Case {
             now,
             DomainEvent::CaseAllocated { case_id: self.id.clone(), case_type: self.case_type, provider_id, catchment_id, route },
         )];
-        Ok(CaseChange { case, expected_version: Some(self.version), timeline, events, referral: None, markers: Vec::new() })
+        Ok(CaseChange {
+            audit: Vec::new(),
+            case,
+            expected_version: Some(self.version),
+            timeline,
+            events,
+            referral: None,
+            markers: Vec::new(),
+        })
     }
 }

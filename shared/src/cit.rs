@@ -108,7 +108,15 @@ pub fn allocate(case: &Case, actor: &Actor, provider: &Provider, now: DateTime<U
             route: AllocationRoute::Cit,
         },
     )];
-    Ok(CaseChange { case: next, expected_version: Some(case.version), timeline, events, referral: None, markers: Vec::new() })
+    Ok(CaseChange {
+        audit: Vec::new(),
+        case: next,
+        expected_version: Some(case.version),
+        timeline,
+        events,
+        referral: None,
+        markers: Vec::new(),
+    })
 }
 
 /// CIT closes a NEN case that does not need a provider.
@@ -141,7 +149,15 @@ pub fn close(case: &Case, actor: &Actor, why: &str, now: DateTime<Utc>) -> Resul
             reason: Some(CloseReason::ClosedByCit.as_str().into()),
         },
     )];
-    Ok(CaseChange { case: next, expected_version: Some(case.version), timeline, events, referral: None, markers: Vec::new() })
+    Ok(CaseChange {
+        audit: Vec::new(),
+        case: next,
+        expected_version: Some(case.version),
+        timeline,
+        events,
+        referral: None,
+        markers: Vec::new(),
+    })
 }
 
 /// CIT moves an active case to another provider. The new provider's queue receives it (a Case
@@ -200,7 +216,15 @@ pub fn transfer(case: &Case, actor: &Actor, to: &Provider, why: &str, now: DateT
             },
         ));
     }
-    Ok(CaseChange { case: next, expected_version: Some(case.version), timeline, events, referral: None, markers: Vec::new() })
+    Ok(CaseChange {
+        audit: Vec::new(),
+        case: next,
+        expected_version: Some(case.version),
+        timeline,
+        events,
+        referral: None,
+        markers: Vec::new(),
+    })
 }
 
 #[cfg(test)]

@@ -417,7 +417,7 @@ impl Case {
                 },
             ),
         ];
-        CaseChange { case, expected_version: None, timeline, events, referral: None, markers: Vec::new() }
+        CaseChange { audit: Vec::new(), case, expected_version: None, timeline, events, referral: None, markers: Vec::new() }
     }
 }
 
@@ -453,7 +453,15 @@ pub fn attach_nen(case: &Case, nen: &Nen, now: DateTime<Utc>) -> CaseChange {
             notification_id: nen.notification_id.clone(),
         },
     )];
-    CaseChange { case: case.bumped(now), expected_version: Some(case.version), timeline, events, referral: None, markers: Vec::new() }
+    CaseChange {
+        audit: Vec::new(),
+        case: case.bumped(now),
+        expected_version: Some(case.version),
+        timeline,
+        events,
+        referral: None,
+        markers: Vec::new(),
+    }
 }
 
 /// What an enrolment does to one of the student's cases: a paused case reopens (the child
@@ -518,7 +526,15 @@ pub fn on_enrolled(
             notification_id: e.notification_id.clone(),
         },
     )];
-    Some(CaseChange { case: next, expected_version: Some(case.version), timeline, events, referral: None, markers: Vec::new() })
+    Some(CaseChange {
+        audit: Vec::new(),
+        case: next,
+        expected_version: Some(case.version),
+        timeline,
+        events,
+        referral: None,
+        markers: Vec::new(),
+    })
 }
 
 #[cfg(test)]

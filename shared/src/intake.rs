@@ -209,6 +209,7 @@ pub fn link_request(case: &Case, referral: &Referral, valid: &ValidReferral, now
         TimelineKind::LinkRequested { referral_id: referral.id.clone(), school_id: valid.school_id.clone() },
     )];
     CaseChange {
+        audit: Vec::new(),
         events: vec![referral_submitted(referral, case, now)],
         case: case.bumped(now),
         expected_version: Some(case.version),
@@ -260,6 +261,7 @@ pub fn convert_nen(
     next.updated_at = now;
     next.version = case.version + 1;
     CaseChange {
+        audit: Vec::new(),
         case: next,
         expected_version: Some(case.version),
         timeline,
@@ -322,6 +324,7 @@ pub fn reopen_by_request(
         ),
     ];
     CaseChange {
+        audit: Vec::new(),
         case: next,
         expected_version: Some(case.version),
         timeline,
@@ -413,7 +416,15 @@ pub fn resolve_duplicate(case: &Case, actor: &Actor, same_student: bool, now: Da
     let of = case.possible_duplicate_of.clone().ok_or(DuplicateError::NotFlagged)?;
     let next = Case { possible_duplicate_of: None, ..case.bumped(now) };
     let timeline = vec![TimelineEntry::new(&case.id, now, By::actor(actor), false, TimelineKind::DuplicateResolved { of, same_student })];
-    Ok(CaseChange { case: next, expected_version: Some(case.version), timeline, events: Vec::new(), referral: None, markers: Vec::new() })
+    Ok(CaseChange {
+        audit: Vec::new(),
+        case: next,
+        expected_version: Some(case.version),
+        timeline,
+        events: Vec::new(),
+        referral: None,
+        markers: Vec::new(),
+    })
 }
 
 #[cfg(test)]

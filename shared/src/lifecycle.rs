@@ -310,7 +310,15 @@ pub fn decide(case: &Case, actor: &Actor, cmd: &Command, now: DateTime<Utc>, tod
     }
     next.updated_at = now;
     next.version = case.version + 1;
-    Ok(CaseChange { case: next, expected_version: Some(case.version), timeline, events, referral: None, markers: Vec::new() })
+    Ok(CaseChange {
+        audit: Vec::new(),
+        case: next,
+        expected_version: Some(case.version),
+        timeline,
+        events,
+        referral: None,
+        markers: Vec::new(),
+    })
 }
 
 pub(crate) fn status_event(case: &Case, to: CaseStatus, reason: Option<String>, now: DateTime<Utc>) -> EventEnvelope {
@@ -373,7 +381,15 @@ pub fn auto_reopen(case: &Case, trigger: ReopenTrigger, now: DateTime<Utc>, toda
         TimelineKind::StatusChanged { from: CaseStatus::Paused, to: CaseStatus::Open, reason: Some(reason.into()) },
     )];
     let events = vec![status_event(case, CaseStatus::Open, Some(reason.into()), now), reopen_event(case, trigger, now)];
-    Some(CaseChange { case: next, expected_version: Some(case.version), timeline, events, referral: None, markers: Vec::new() })
+    Some(CaseChange {
+        audit: Vec::new(),
+        case: next,
+        expected_version: Some(case.version),
+        timeline,
+        events,
+        referral: None,
+        markers: Vec::new(),
+    })
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub use cms_local::seed::demo;
 
 pub mod contract;
+pub mod counting;
 
 pub struct TestEnv {
     pub sdk: aws_config::SdkConfig,
@@ -63,6 +64,20 @@ impl TestEnv {
             spy_queue,
             requests: AtomicU64::new(0),
         }
+    }
+
+    /// Route these functions' AWS calls through a counting proxy (see [`counting`]), built afresh
+    /// like a cold start; the other functions keep calling the emulator directly.
+    pub async fn count_calls(&mut self, logical_ids: &[&str]) -> counting::CallCounter {
+        let upstream = std::env::var("AWS_ENDPOINT_URL").expect("the emulator's endpoint");
+        let counter = counting::CallCounter::start(&upstream).await;
+        let counted = cms_local::registry::functions(&counter.sdk().await, &self.res.env());
+        let mut registry = std::mem::take(&mut self.registry);
+        for id in logical_ids {
+            registry = registry.with_function_from(&counted, id);
+        }
+        self.registry = registry;
+        counter
     }
 
     /// The claims the HttpApi authorizer would pass for this seeded user (minted and verified).

@@ -8,7 +8,7 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use cms_aws::{DynamoStore, EventBridgeBus};
-use cms_domain::audit::append_system;
+use cms_domain::audit::AuditRecord;
 use cms_domain::case::{By, CaseStatus};
 use cms_domain::catchment::{allocate_ca, AllocationChoice};
 use cms_domain::events::{DomainEvent, EventEnvelope};
@@ -90,13 +90,14 @@ where
         let change = case
             .allocate(provider_id.clone(), catchment.id.clone(), route, deps.clock.now(), By::system("allocate"))
             .map_err(|e| AllocateError::Malformed(e.to_string()))?;
+        // the EventBridge event's id ties the entry to the delivery that made the change
+        let request_id = event.id.clone().unwrap_or_else(|| env.event_id.to_string());
+        let at = change.case.updated_at;
+        let change = change.audited(AuditRecord::system("allocate", &case_id, "case.allocated", &request_id, at));
         match deps.store.commit(&change).await {
             Ok(()) => {
                 tracing::info!(case_id = %case_id, provider_id = %provider_id, route = ?route, "case allocated");
-                // the EventBridge event's id ties the entry to the delivery that made the change
-                let request_id = event.id.clone().unwrap_or_else(|| env.event_id.to_string());
-                append_system(&deps.store, "allocate", &case_id, "case.allocated", &request_id, change.case.updated_at).await;
-                if !publish_committed(&deps.store, &deps.bus, &case_id, &change.events).await {
+                if !publish_committed(&deps.bus, &case_id, &change.events).await {
                     return Err(AllocateError::Publish);
                 }
                 return Ok(Outcome::Allocated { provider_id: provider_id.to_string() });

@@ -26,10 +26,10 @@ use cms_domain::actor::Actor;
 use cms_domain::case::{Case, CaseChange};
 use cms_domain::details::{change_primary_contact, update_contacts, ContactsForm};
 use cms_domain::ids::{CaseId, UserId};
-use cms_domain::outbox::publish_committed;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReadLog, ReferenceData, StoreError, SystemClock};
 use cms_domain::referral::FieldError;
 use cms_http::idempotency::Idempotency;
+use cms_http::usecase::{change_case, Basis, Change, Outcome};
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -100,17 +100,13 @@ async fn add_comment<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
     let text = body.text.ok_or_else(|| Problem::invalid_field("text", "enter the comment"))?;
     let idem = cms_http::idempotency::from_request(req, actor)?;
     let respond = |change: &CaseChange| serde_json::to_value(&change.timeline[0]).unwrap_or_default();
-    let change = match decide_and_commit(deps, &id, idem.as_ref(), (201, &respond), |case| {
-        comment(case, actor, &text, body.shared, deps.clock.now())
-    })
-    .await?
-    {
-        Done::Fresh(change) => change,
-        Done::Replayed(resp) => return Ok(resp),
+    let decide = |case: &Case| comment(case, actor, &text, body.shared, deps.clock.now()).map_err(activity_problem);
+    let change = match add(deps, req, actor, &id, "case.comment.add", idem.as_ref(), &respond, decide).await? {
+        Outcome::Done(change) => change,
+        Outcome::Replayed(resp) => return Ok(resp),
     };
     let entry = &change.timeline[0];
     tracing::info!(case_id = %id, entry_id = %entry.id, role = %actor.role(), shared = entry.shared_with_school, "comment added");
-    cms_http::audit_write(&deps.store, actor, &id, "case.comment.add", req, deps.clock.now()).await;
     Ok(json(201, &respond(&change)))
 }
 
@@ -149,14 +145,13 @@ async fn add_activity<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
         }
         out
     };
-    let decide = |case: &Case| record_activity(case, actor, &input, deps.clock.now(), deps.clock.today_nz());
-    let change = match decide_and_commit(deps, &id, idem.as_ref(), (201, &respond), decide).await? {
-        Done::Fresh(change) => change,
-        Done::Replayed(resp) => return Ok(resp),
+    let decide = |case: &Case| record_activity(case, actor, &input, deps.clock.now(), deps.clock.today_nz()).map_err(activity_problem);
+    let change = match add(deps, req, actor, &id, "case.activity.add", idem.as_ref(), &respond, decide).await? {
+        Outcome::Done(change) => change,
+        Outcome::Replayed(resp) => return Ok(resp),
     };
     let entry = &change.timeline[0];
     tracing::info!(case_id = %id, entry_id = %entry.id, activity = kind.as_str(), "activity recorded");
-    cms_http::audit_write(&deps.store, actor, &id, "case.activity.add", req, deps.clock.now()).await;
     Ok(json(201, &respond(&change)))
 }
 
@@ -181,25 +176,30 @@ async fn case_at<S: CaseStore>(store: &S, id: &CaseId, actor: &Actor, expected: 
     Ok(case)
 }
 
-/// Commit a change made against the caller's version: a concurrent change is theirs to see (409).
-async fn commit_at<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
+/// Commit a change made against the caller's version (decided on `case`, as read, and again on
+/// a retry that found the same version): a concurrent change is theirs to see (409).
+async fn commit_at<S: CaseStore, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
+    req: &Request,
     actor: &Actor,
-    change: &CaseChange,
+    case: Case,
+    expected: u64,
+    action: &str,
+    decide: impl Fn(&Case) -> Result<CaseChange, Problem>,
 ) -> Result<Response<Body>, Problem> {
-    match deps.store.commit(change).await {
-        Ok(()) => {
-            publish_committed(&deps.store, &deps.bus, &change.case.id, &change.events).await;
-        }
-        Err(StoreError::Conflict) => {
-            return match deps.store.case(&change.case.id).await.map_err(store_problem)? {
-                Some(now) if can_view_case(actor, &now) => Err(cms_http::stale_for(actor, &now)),
-                _ => Err(Problem::not_found("case")),
-            }
-        }
-        Err(e) => return Err(store_problem(e)),
+    let change = Change {
+        actor,
+        case_id: &case.id.clone(),
+        basis: Basis::Version(expected),
+        action,
+        idempotency: None,
+        answer: &|_| (200, serde_json::Value::Null),
+        loaded: Some(case),
+    };
+    match change_case(&deps.store, &deps.bus, &deps.clock, req, change, decide).await? {
+        Outcome::Done(change) => Ok(with_etag(json(200, &cms_http::case_for(actor, &change.case)), change.case.version)),
+        Outcome::Replayed(resp) => Ok(resp),
     }
-    Ok(with_etag(json(200, &cms_http::case_for(actor, &change.case)), change.case.version))
 }
 
 fn with_etag(mut resp: Response<Body>, version: u64) -> Response<Body> {
@@ -218,13 +218,17 @@ async fn contacts<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
     let form: ContactsForm = cms_http::json_body(req)?;
     let expected = cms_http::expected_version(req, form.version.as_ref())?;
     let case = case_at(&deps.store, &id, actor, expected).await?;
-    let change = match update_contacts(&case, actor, &form, deps.clock.now()).map_err(activity_problem)? {
-        Some(change) => change,
-        None => return Ok(with_etag(json(200, &cms_http::case_for(actor, &case)), case.version)),
+    if update_contacts(&case, actor, &form, deps.clock.now()).map_err(activity_problem)?.is_none() {
+        // nothing differs from what the case holds: no change, no new version
+        return Ok(with_etag(json(200, &cms_http::case_for(actor, &case)), case.version));
+    }
+    let decide = |c: &Case| {
+        update_contacts(c, actor, &form, deps.clock.now())
+            .map_err(activity_problem)?
+            .ok_or_else(|| Problem::conflict("The case was changed by someone else. Please try again."))
     };
-    let resp = commit_at(deps, actor, &change).await?;
-    tracing::info!(case_id = %id, role = %actor.role(), version = change.case.version, "contacts updated");
-    cms_http::audit_write(&deps.store, actor, &id, "case.contacts.update", req, deps.clock.now()).await;
+    let resp = commit_at(deps, req, actor, case, expected, "case.contacts.update", decide).await?;
+    tracing::info!(case_id = %id, role = %actor.role(), version = expected + 1, "contacts updated");
     Ok(resp)
 }
 
@@ -242,9 +246,8 @@ async fn primary_contact<S: CaseStore + AuditLog + ReadLog + ReferenceData, B: E
         None | Some("") => return Err(Problem::invalid_field("userId", "is required: the user id of the new School Primary Contact")),
         Some(u) => UserId::parse(u).map_err(|_| not_staff())?,
     };
-    let user = deps.store.user(&user_id).await.map_err(store_problem)?;
-    let change = match user {
-        Some(u) => change_primary_contact(&case, actor, &u, deps.clock.now()).map_err(activity_problem)?,
+    let u = match deps.store.user(&user_id).await.map_err(store_problem)? {
+        Some(u) => u,
         // nobody by that id: still ask the policy first, so a refused caller learns nothing
         None => {
             if !cms_domain::access::permits(actor, &case, cms_domain::access::CaseAction::ChangePrimaryContact) {
@@ -255,57 +258,28 @@ async fn primary_contact<S: CaseStore + AuditLog + ReadLog + ReferenceData, B: E
             return Err(not_staff());
         }
     };
-    let resp = commit_at(deps, actor, &change).await?;
+    let decide = |c: &Case| change_primary_contact(c, actor, &u, deps.clock.now()).map_err(activity_problem);
+    let resp = commit_at(deps, req, actor, case, expected, "case.primary_contact.change", decide).await?;
     tracing::info!(case_id = %id, role = %actor.role(), "primary contact changed");
-    cms_http::audit_write(&deps.store, actor, &id, "case.primary_contact.change", req, deps.clock.now()).await;
     Ok(resp)
 }
 
-/// What [`decide_and_commit`] did: committed this change, or found that this `Idempotency-Key`
-/// already made it and gives its first answer again.
-enum Done {
-    Fresh(CaseChange),
-    Replayed(Response<Body>),
-}
-
-/// Read the case, decide, commit; on a concurrent change read again and decide again (an addition
-/// does not depend on what the other writer changed). Then publish what was committed. With an
-/// `Idempotency-Key`, its marker (and the answer `respond` gives, with `status`) is written in the
-/// same transaction, and a key already used answers as the first time.
-async fn decide_and_commit<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
+/// An addition to the case (a comment, an activity): decided on whatever the case is now, with
+/// the request's `Idempotency-Key` honoured (see [`cms_http::usecase`]).
+#[allow(clippy::too_many_arguments)]
+async fn add<S: CaseStore, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
     id: &CaseId,
+    action: &str,
     idem: Option<&Idempotency>,
-    (status, respond): (u16, &(dyn Fn(&CaseChange) -> serde_json::Value + Sync)),
-    decide: impl Fn(&Case) -> Result<CaseChange, ActivityError>,
-) -> Result<Done, Problem> {
-    for attempt in 0..4 {
-        if let Some(i) = idem {
-            if let Some(resp) = i.replay(&deps.store).await? {
-                return Ok(Done::Replayed(resp));
-            }
-        }
-        if attempt == 3 {
-            break;
-        }
-        let case = deps.store.case(id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("case"))?;
-        let mut change = decide(&case).map_err(activity_problem)?;
-        if let Some(i) = idem {
-            change.markers.push(i.marker(status, &respond(&change), deps.clock.now()));
-        }
-        match deps.store.commit(&change).await {
-            Ok(()) => {
-                // a failed publish leaves the events in the outbox for the sweeper; the entry is saved
-                publish_committed(&deps.store, &deps.bus, id, &change.events).await;
-                return Ok(Done::Fresh(change));
-            }
-            // the version moved on, or the same key is being committed by a concurrent request
-            // (the next attempt finds its marker and answers as it did)
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(store_problem(e)),
-        }
-    }
-    Err(Problem::conflict("The case is being changed by someone else right now. Please try again."))
+    respond: &(dyn Fn(&CaseChange) -> serde_json::Value + Sync),
+    decide: impl Fn(&Case) -> Result<CaseChange, Problem>,
+) -> Result<Outcome, Problem> {
+    let answer = |c: &CaseChange| (201, respond(c));
+    let change = Change { actor, case_id: id, basis: Basis::Latest, action, idempotency: idem, answer: &answer, loaded: None };
+    change_case(&deps.store, &deps.bus, &deps.clock, req, change, decide).await
 }
 
 async fn timeline<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(

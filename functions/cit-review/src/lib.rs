@@ -237,9 +237,10 @@ where
     B: EventBus,
     C: Clock,
 {
+    let record = cms_http::audit_record(actor, &change.case.id, audit_action, req, deps.clock.now());
+    let change = change.audited(record);
     deps.store.commit(&change).await.map_err(store_problem)?;
     tracing::info!(case_id = %change.case.id, user_id = %actor.user_id(), action = what, "CIT decision");
-    cms_http::audit_write(&deps.store, actor, &change.case.id, audit_action, req, deps.clock.now()).await;
-    publish_committed(&deps.store, &deps.bus, &change.case.id, &change.events).await;
+    publish_committed(&deps.bus, &change.case.id, &change.events).await;
     Ok(json(200, &change.case))
 }

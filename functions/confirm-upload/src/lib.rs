@@ -125,19 +125,23 @@ where
                     Err(e) => return Err(e.into()),
                 }
             }
-            Verdict::Confirm { change, record } => match deps.store.commit_with_file(&change, &record).await {
-                Ok(()) => {
-                    tracing::info!(case_id = %case_id, file_id = %file_id, shared = record.shared_with_school, "uploaded file confirmed");
-                    append_system(&deps.store, PROCESS, &case_id, "case.file.confirmed", &request_id, change.case.updated_at).await;
-                    if !publish_committed(&deps.store, &deps.bus, &case_id, &change.events).await {
-                        return Err(ConfirmError::Publish);
+            Verdict::Confirm { change, record } => {
+                let at = change.case.updated_at;
+                let change =
+                    change.audited(cms_domain::audit::AuditRecord::system(PROCESS, &case_id, "case.file.confirmed", &request_id, at));
+                match deps.store.commit_with_file(&change, &record).await {
+                    Ok(()) => {
+                        tracing::info!(case_id = %case_id, file_id = %file_id, shared = record.shared_with_school, "uploaded file confirmed");
+                        if !publish_committed(&deps.bus, &case_id, &change.events).await {
+                            return Err(ConfirmError::Publish);
+                        }
+                        return Ok(Outcome::Confirmed { case_id: case_id.to_string(), file_id: file_id.to_string() });
                     }
-                    return Ok(Outcome::Confirmed { case_id: case_id.to_string(), file_id: file_id.to_string() });
+                    // the case changed meanwhile, or another delivery settled the file: read again
+                    Err(StoreError::Conflict) => continue,
+                    Err(e) => return Err(e.into()),
                 }
-                // the case changed meanwhile, or another delivery settled the file: read again
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(e.into()),
-            },
+            }
         }
     }
     Err(ConfirmError::Store(StoreError::Conflict))

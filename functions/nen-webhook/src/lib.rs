@@ -19,7 +19,7 @@ pub mod signature;
 
 use async_trait::async_trait;
 use cms_aws::{DynamoStore, EventBridgeBus, SecretsManagerStudentKeys};
-use cms_domain::audit::append_system;
+use cms_domain::audit::AuditRecord;
 use cms_domain::enrol::{self, delivery_marker, fingerprint, on_enrolled, receive_nen, Delivery, Notification};
 use cms_domain::ids::CaseId;
 use cms_domain::outbox::publish_committed;
@@ -234,6 +234,8 @@ where
                     json!({ "notificationId": nen.notification_id, "outcome": "recorded_on_active_case", "caseId": case_id })
                 };
                 change.markers.push(delivery_marker(&nen.notification_id, body, &answer));
+                let action = if created { "case.created" } else { "case.nen_recorded" };
+                let change = change.audited(AuditRecord::system(PROCESS, &case_id, action, &cms_http::request_id(req), now));
                 match deps.store.commit(&change).await {
                     Ok(()) => {}
                     Err(StoreError::Conflict) => {
@@ -244,10 +246,8 @@ where
                     }
                     Err(e) => return Err(store_problem(e)),
                 }
-                let action = if created { "case.created" } else { "case.nen_recorded" };
                 tracing::info!(notification_id = %nen.notification_id, case_id = %case_id, action, "NEN received");
-                append_system(&deps.store, PROCESS, &case_id, action, &cms_http::request_id(req), now).await;
-                publish_committed(&deps.store, &deps.bus, &case_id, &change.events).await;
+                publish_committed(&deps.bus, &case_id, &change.events).await;
                 return Ok(json(200, &answer));
             }
             Err(Problem::unavailable())
@@ -268,12 +268,12 @@ where
                 // decide again on a conflict (a concurrent change of the same case)
                 for _ in 0..3 {
                     let Some(change) = on_enrolled(&case, &e, region.clone(), now, deps.clock.today_nz()) else { break };
+                    let action = if change.case.status != case.status { "case.reopened" } else { "case.enrolled" };
+                    let change = change.audited(AuditRecord::system(PROCESS, &case.id, action, &cms_http::request_id(req), now));
                     match deps.store.commit(&change).await {
                         Ok(()) => {
                             updated += 1;
-                            let action = if change.case.status != case.status { "case.reopened" } else { "case.enrolled" };
-                            append_system(&deps.store, PROCESS, &case.id, action, &cms_http::request_id(req), now).await;
-                            publish_committed(&deps.store, &deps.bus, &case.id, &change.events).await;
+                            publish_committed(&deps.bus, &case.id, &change.events).await;
                             break;
                         }
                         Err(StoreError::Conflict) => match deps.store.case(&case.id).await.map_err(store_problem)? {

@@ -12,11 +12,11 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use cms_aws::{DynamoStore, SesMailer};
-use cms_domain::audit::append_system;
+use cms_domain::audit::record_system_read;
 use cms_domain::case::Marker;
 use cms_domain::events::EventEnvelope;
 use cms_domain::notification::{marker_key, notice_for, recipient, render, Audience, Recipient};
-use cms_domain::ports::{AuditLog, CaseStore, Clock, Mailer, ReferenceData, StoreError, SystemClock};
+use cms_domain::ports::{CaseStore, Clock, Mailer, ReadLog, ReferenceData, StoreError, SystemClock};
 
 /// The portal's origin when none is configured.
 pub const DEFAULT_PORTAL_BASE_URL: &str = "https://portal.attendance.education.govt.nz";
@@ -70,7 +70,7 @@ const MARKER_DAYS: i64 = 30;
 
 pub async fn handle<S, M, C>(deps: &Deps<S, M, C>, event: EventBridgeEvent<serde_json::Value>) -> Result<Outcome, NotifyError>
 where
-    S: CaseStore + ReferenceData + AuditLog,
+    S: CaseStore + ReferenceData + ReadLog,
     M: Mailer,
     C: Clock,
 {
@@ -127,7 +127,7 @@ where
     );
     // it read the case to find the recipient: that read is on the record, with the event's id
     let request_id = event.id.clone().unwrap_or_else(|| env.event_id.to_string());
-    append_system(&deps.store, "notify-primary-contact", &case_id, "case.notified", &request_id, deps.clock.now()).await;
+    record_system_read(&deps.store, "notify-primary-contact", &case_id, "case.notified", &request_id, deps.clock.now()).await;
     Ok(Outcome::Sent { audience: audience.as_str(), to_provider_queue: to_queue })
 }
 

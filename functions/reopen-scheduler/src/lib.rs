@@ -19,10 +19,10 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use cms_aws::{DynamoStore, EventBridgeBus};
-use cms_domain::audit::append_system;
+use cms_domain::audit::AuditRecord;
 use cms_domain::case::Marker;
 use cms_domain::case::{Case, CaseChange};
-use cms_domain::outbox::publish_committed;
+use cms_domain::outbox::publish_and_clear;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, DueStore, EventBus, Mailer, ReferenceData, StoreError, SystemClock};
 use cms_domain::schedule::{self, SHARDS};
 use futures::stream::{self, StreamExt};
@@ -275,20 +275,22 @@ where
     // the index copy may be stale: the version condition catches that, then we read it properly
     let mut change = schedule::run_due(&case, today, now);
     for attempt in 0..2 {
-        let Some(ch) = change.take() else { return r };
+        let Some(mut ch) = change.take() else { return r };
+        let (reopened, breaches) = counts(&ch);
+        if reopened {
+            ch = ch.audited(AuditRecord::system("reopen-scheduler", &id, "case.reopened", run_id, now));
+        }
+        if breaches > 0 {
+            ch = ch.audited(AuditRecord::system("reopen-scheduler", &id, "case.sla_breached", run_id, now));
+        }
         match deps.store.commit(&ch).await {
             Ok(()) => {
-                let (reopened, breaches) = counts(&ch);
                 r.due = true;
                 r.reopened = reopened;
                 r.breaches = breaches;
-                if reopened {
-                    append_system(&deps.store, "reopen-scheduler", &id, "case.reopened", run_id, now).await;
-                }
-                if breaches > 0 {
-                    append_system(&deps.store, "reopen-scheduler", &id, "case.sla_breached", run_id, now).await;
-                }
-                r.unpublished = !publish_committed(&deps.store, &deps.bus, &id, &ch.events).await;
+                // a batch job: it clears what it published itself (no one waits on it; the next night's
+                // sweep then finds nothing to publish again)
+                r.unpublished = !publish_and_clear(&deps.store, &deps.bus, &id, &ch.events).await;
                 return r;
             }
             Err(StoreError::Conflict) if attempt == 0 => {
@@ -335,7 +337,7 @@ where
             }
         }
         for (case_id, events) in groups {
-            if publish_committed(&deps.store, &deps.bus, &case_id, &events).await {
+            if publish_and_clear(&deps.store, &deps.bus, &case_id, &events).await {
                 sum.outbox_published += events.len() as u64;
             }
         }

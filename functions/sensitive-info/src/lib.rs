@@ -115,13 +115,13 @@ where
         if let Some(i) = &idem {
             change.markers.push(i.marker(201, &answer, deps.clock.now()));
         }
+        let action = match kind {
+            SensitiveKind::SafetyNote => "case.safety_note.add",
+            SensitiveKind::Health => "case.health.add",
+        };
+        let change = change.audited(cms_http::audit_record(&actor, &case.id, action, req, deps.clock.now()));
         match deps.store.add_sensitive(&change, &note).await {
             Ok(()) => {
-                let action = match kind {
-                    SensitiveKind::SafetyNote => "case.safety_note.add",
-                    SensitiveKind::Health => "case.health.add",
-                };
-                cms_http::audit_write(&deps.store, &actor, &case.id, action, req, deps.clock.now()).await;
                 tracing::info!(case_id = %case.id, kind = ?kind, "sensitive note added");
                 return Ok(json(201, &answer));
             }

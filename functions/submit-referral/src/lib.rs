@@ -387,7 +387,7 @@ where
     let mut attempts = 0;
     let accepted = loop {
         attempts += 1;
-        let record = student_record(deps, &who).await?;
+        let record = student_record(deps, &who, attempts > 1).await?;
         let mut accepted = match intake::submit(&record, &who, &r, &valid, CaseId::new_ulid(), deps.clock.now(), actor) {
             Ok(a) => a,
             // the active case may be this very request's, submitted a moment ago by a concurrent call
@@ -404,6 +404,8 @@ where
             let (status, body) = answer_parts(&submitted, Some(&accepted.change.case));
             accepted.change.markers.push(i.marker(status, &body, deps.clock.now()));
         }
+        let action = format!("case.{}", accepted.outcome.as_str());
+        accepted.change.audit = vec![cms_http::audit_record(actor, &accepted.change.case.id, &action, req, deps.clock.now())];
         match deps.store.commit(&accepted.change).await {
             Ok(()) => break accepted,
             Err(StoreError::Conflict) => {
@@ -440,9 +442,7 @@ where
     let change = &accepted.change;
     let case = &change.case;
     tracing::info!(referral_id = %r.id, case_id = %case.id, outcome = accepted.outcome.as_str(), "request submitted");
-    let action = format!("case.{}", accepted.outcome.as_str());
-    cms_http::audit_write(&deps.store, actor, &case.id, &action, req, deps.clock.now()).await;
-    publish_committed(&deps.store, &deps.bus, &case.id, &change.events).await;
+    publish_committed(&deps.bus, &case.id, &change.events).await;
     let referral = change.referral.as_ref().map(|(r, _)| r.clone()).unwrap_or(r);
     Ok(answer(&referral, Some(case)))
 }
@@ -513,10 +513,21 @@ async fn identify<S, B, C, K: StudentKeySource>(deps: &Deps<S, B, C, K>, valid: 
 
 /// What intake decides from: the student's active case (consistent), their earlier cases and
 /// candidates (indexes), and where ENROL last reported them enrolled.
-async fn student_record<S: CaseStore, B, C, K>(deps: &Deps<S, B, C, K>, who: &StudentIdentity) -> Result<StudentRecord, Problem> {
+/// What the domain decides from. The student's cases come from the indexes; the active-case item
+/// (read consistently: the authority) and ENROL's enrolment matter only for a student who has a
+/// case, so a first attempt for a student the index shows no case of skips them — if the index
+/// was behind, the commit's claim of the active-case item fails and the retry reads them (`full`).
+async fn student_record<S: CaseStore, B, C, K>(
+    deps: &Deps<S, B, C, K>,
+    who: &StudentIdentity,
+    full: bool,
+) -> Result<StudentRecord, Problem> {
     let Some(key) = &who.nsn_key else { return Ok(StudentRecord::default()) };
-    let active = deps.store.active_case(key).await.map_err(store_problem)?;
     let previous = deps.store.cases_for_student(who).await.map_err(store_problem)?;
+    if !full && !previous.iter().any(|c| c.student_key.as_ref() == Some(key)) {
+        return Ok(StudentRecord { active: None, previous, enrolled_at: None });
+    }
+    let active = deps.store.active_case(key).await.map_err(store_problem)?;
     let enrolled_at = deps.store.enrolment(key).await.map_err(store_problem)?;
     Ok(StudentRecord { active, previous, enrolled_at })
 }

@@ -18,10 +18,11 @@ use cms_aws::{DynamoStore, EventBridgeBus};
 use cms_domain::access::can_view_case;
 use cms_domain::actor::{Actor, Role};
 use cms_domain::case::Case;
+use cms_domain::case::CaseChange;
 use cms_domain::ids::{CaseId, UserId};
 use cms_domain::lifecycle::{self, Action, CloseReason, Command, LifecycleError, PauseAttestation};
-use cms_domain::outbox::publish_committed;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
+use cms_http::usecase::{change_case, Basis, Change, Outcome};
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -100,41 +101,25 @@ where
         return Err(lifecycle_problem(LifecycleError::NotPermitted, actor, &case));
     }
     let body: StatusRequest = cms_http::json_body(req)?;
-    // a repeat of a change already made (same Idempotency-Key, same request): its first answer
     let idem = cms_http::idempotency::from_request(req, actor)?;
-    if let Some(i) = &idem {
-        if let Some(resp) = i.replay(&deps.store).await? {
-            return Ok(resp);
-        }
-    }
     let action = parse_action(body.action.as_deref())?;
     let expected = cms_http::expected_version(req, body.version.as_ref())?;
-    if expected != case.version {
-        return Err(cms_http::stale(&case));
-    }
     let cmd = command(deps, actor, action, body).await?;
-    let now = deps.clock.now();
-    let mut change = lifecycle::decide(&case, actor, &cmd, now, deps.clock.today_nz()).map_err(|e| lifecycle_problem(e, actor, &case))?;
-    if let Some(i) = &idem {
-        change.markers.push(i.marker(200, &serde_json::to_value(&change.case).unwrap_or_default(), now));
-    }
-    match deps.store.commit(&change).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
-            // the same key committed by a concurrent request: answer as it did
-            if let Some(i) = &idem {
-                if let Some(resp) = i.replay(&deps.store).await? {
-                    return Ok(resp);
-                }
-            }
-            // someone else changed it between our read and our write: show them what it is now
-            return match deps.store.case(&id).await.map_err(store_problem)? {
-                Some(current) if can_view_case(actor, &current) => Err(cms_http::stale(&current)),
-                _ => Err(Problem::not_found("case")),
-            };
-        }
-        Err(e) => return Err(store_problem(e)),
-    }
+    let change = Change {
+        actor,
+        case_id: &id,
+        basis: Basis::Version(expected),
+        action: &format!("case.status.{}", action.as_str()),
+        idempotency: idem.as_ref(),
+        answer: &|c: &CaseChange| (200, serde_json::to_value(&c.case).unwrap_or_default()),
+        loaded: Some(case.clone()),
+    };
+    let decide =
+        |c: &Case| lifecycle::decide(c, actor, &cmd, deps.clock.now(), deps.clock.today_nz()).map_err(|e| lifecycle_problem(e, actor, c));
+    let change = match change_case(&deps.store, &deps.bus, &deps.clock, req, change, decide).await? {
+        Outcome::Done(change) => change,
+        Outcome::Replayed(resp) => return Ok(resp),
+    };
     let next = &change.case;
     tracing::info!(
         case_id = %next.id,
@@ -145,9 +130,6 @@ where
         version = next.version,
         "case status updated"
     );
-    let audit_action = format!("case.status.{}", action.as_str());
-    cms_http::audit_write(&deps.store, actor, &next.id, &audit_action, req, now).await;
-    publish_committed(&deps.store, &deps.bus, &next.id, &change.events).await;
     let mut resp = json(200, next);
     if let Ok(v) = format!("\"{}\"", next.version).parse() {
         resp.headers_mut().insert("etag", v);

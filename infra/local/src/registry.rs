@@ -64,6 +64,18 @@ impl Registry {
         self
     }
 
+    /// This registry with `logical_id`'s handler taken from `other` (e.g. the same function built
+    /// with another SDK configuration).
+    pub fn with_function_from(mut self, other: &Registry, logical_id: &str) -> Registry {
+        if let Some(f) = other.http.get(logical_id) {
+            self.http.insert(logical_id.to_string(), f.clone());
+        }
+        if let Some(f) = other.events.get(logical_id) {
+            self.events.insert(logical_id.to_string(), f.clone());
+        }
+        self
+    }
+
     pub fn http(&self, logical_id: &str) -> Option<&HttpFn> {
         self.http.get(logical_id)
     }
@@ -95,6 +107,7 @@ pub fn functions(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> Registry {
     let cit = Arc::new(cit_review::aws_deps(sdk, env));
     let sensitive = Arc::new(sensitive_info::aws_deps(sdk, env));
     let status = Arc::new(update_status::aws_deps(sdk, env));
+    let confirm_published = Arc::new(outbox_confirm::aws_store(sdk, env));
     Registry::new()
         .with_http("SubmitReferralFunction", move |req| {
             let d = submit.clone();
@@ -135,6 +148,10 @@ pub fn functions(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> Registry {
         .with_http("CitReviewFunction", move |req| {
             let d = cit.clone();
             async move { cit_review::handle(&*d, req).await }
+        })
+        .with_event("OutboxConfirmFunction", move |ev| {
+            let d = confirm_published.clone();
+            async move { outbox_confirm::handle(&*d, ev).await }
         })
         .with_event("AllocateFunction", move |ev| {
             let d = allocate.clone();

@@ -102,14 +102,17 @@ async fn drain_once_runs_handlers_and_keeps_failures_for_retry() {
                 Ok::<(), String>(())
             }
         });
+    // every case event also reaches the outbox's confirmation (ADR 0016): a no-op here
+    let confirm = |r: Registry| r.with_event("OutboxConfirmFunction", |_e| async { Ok::<(), String>(()) });
+    let ok = confirm(ok);
     put_case_created(&env, "CA", "c1").await;
     put_case_created(&env, "CA", "c2").await;
     put_case_created(&env, "NEN", "c3").await;
-    assert_eq!(env.drain(&ok).await.unwrap(), 2);
+    assert_eq!(env.drain(&ok).await.unwrap(), 2 + 3, "two allocations, three confirmations");
     assert_eq!(seen.load(Ordering::SeqCst), 2);
     assert_eq!(env.drain(&ok).await.unwrap(), 0, "handled messages are deleted");
 
-    let failing = Registry::new().with_event("AllocateFunction", |_e| async { Err::<(), _>("store unavailable") });
+    let failing = confirm(Registry::new().with_event("AllocateFunction", |_e| async { Err::<(), _>("store unavailable") }));
     put_case_created(&env, "CA", "c4").await;
     let err = env.drain(&failing).await.unwrap_err();
     assert!(err.contains("store unavailable"), "{err}");

@@ -44,6 +44,8 @@ pub struct DynamoStore {
     cursors: CursorSigner,
     /// This process's read chain (see `reads.rs`); shared by clones of the store.
     reads: std::sync::Arc<tokio::sync::Mutex<Option<cms_domain::audit::ChainHead>>>,
+    /// Reference data read recently (see `reference.rs`); shared by clones of the store.
+    refs: std::sync::Arc<crate::reference::ReferenceCache>,
 }
 
 /// One reference-data record, for seeding.
@@ -119,6 +121,9 @@ pub(crate) fn case_item(c: &Case) -> Result<Item, StoreError> {
     if let Some(k) = &c.name_key {
         item.insert("nameKey".into(), s(k.as_str()));
         item.insert("studentNamePk".into(), s(student_pk(k)));
+    }
+    if let Some(head) = &c.audit_head {
+        item.insert("auditHead".into(), crate::audit::head_value(head)?);
     }
     item.insert("statusPk".into(), s(format!("STATUS#{}", c.status.as_str())));
     item.insert("statusSk".into(), s(format!("{created}#{}", c.id)));
@@ -294,7 +299,7 @@ fn strings_to_key(k: &HashMap<String, String>) -> Item {
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         let table = table.into();
-        DynamoStore { client, cursors: CursorSigner::from_env(&table), table, reads: Default::default() }
+        DynamoStore { client, cursors: CursorSigner::from_env(&table), table, reads: Default::default(), refs: Default::default() }
     }
 
     pub(crate) fn read_head(&self) -> &tokio::sync::Mutex<Option<cms_domain::audit::ChainHead>> {
@@ -316,13 +321,35 @@ impl DynamoStore {
             p.table_name(&self.table).build().map_err(|e| StoreError::Corrupt(e.to_string()))
         };
         let mut writes = Vec::new();
-        let case_put = Put::builder().set_item(Some(case_item(&change.case)?));
+        let mut item = case_item(&change.case)?;
+        // the change's audit entries, linked after the head the case was read with: a concurrent
+        // audited change took that place first → the transaction is a conflict
+        let mut head = change.case.audit_head.clone();
+        for record in &change.audit {
+            let entry = cms_domain::audit::link_after(head.as_ref(), record.clone());
+            let p = Put::builder().set_item(Some(crate::audit::entry_item(&entry)?)).condition_expression("attribute_not_exists(PK)");
+            writes.push(TransactWriteItem::builder().put(build(p)?).build());
+            head = Some(entry.head());
+        }
+        if let Some(h) = &head {
+            item.insert("auditHead".into(), crate::audit::head_value(h)?);
+        }
+        let case_put = Put::builder().set_item(Some(item));
         let case_put = match change.expected_version {
             None => case_put.condition_expression("attribute_not_exists(PK)"),
-            Some(v) => case_put
-                .condition_expression("#v = :v")
-                .expression_attribute_names("#v", "version")
-                .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
+            // ... and on the audit head it was read with: an entry appended since (by a system
+            // process, which does not change the version) must not be overwritten
+            Some(v) => {
+                let p = case_put
+                    .expression_attribute_names("#v", "version")
+                    .expression_attribute_values(":v", AttributeValue::N(v.to_string()));
+                match &change.case.audit_head {
+                    Some(h) => p
+                        .condition_expression("#v = :v AND auditHead.seq = :seq")
+                        .expression_attribute_values(":seq", AttributeValue::N(h.seq.to_string())),
+                    None => p.condition_expression("#v = :v AND attribute_not_exists(auditHead)"),
+                }
+            }
         };
         writes.push(TransactWriteItem::builder().put(build(case_put)?).build());
         writes.extend(active_slot_write(&self.table, &change.case)?);
@@ -449,6 +476,31 @@ impl DynamoStore {
         }
     }
 
+    /// A reference-data record, from the cache when it was read recently.
+    async fn reference<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
+        let key = format!("{pk}|{sk}");
+        if let Some(item) = self.refs.get(&key) {
+            return from_item(item).map(Some);
+        }
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(pk))
+            .key("SK", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        match out.item {
+            Some(item) => {
+                self.refs.put(&key, &item);
+                from_item(item).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
     pub(crate) async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
         let out = self
             .client
@@ -554,19 +606,19 @@ impl DynamoStore {
 #[async_trait]
 impl ReferenceData for DynamoStore {
     async fn school(&self, id: &SchoolId) -> Result<Option<School>, StoreError> {
-        self.get(format!("SCHOOL#{id}"), "SCHOOL").await
+        self.reference(format!("SCHOOL#{id}"), "SCHOOL").await
     }
     async fn catchment(&self, id: &CatchmentId) -> Result<Option<Catchment>, StoreError> {
-        self.get(format!("CATCHMENT#{id}"), "CATCHMENT").await
+        self.reference(format!("CATCHMENT#{id}"), "CATCHMENT").await
     }
     async fn provider(&self, id: &ProviderId) -> Result<Option<Provider>, StoreError> {
-        self.get(format!("PROVIDER#{id}"), "PROVIDER").await
+        self.reference(format!("PROVIDER#{id}"), "PROVIDER").await
     }
     async fn user(&self, id: &UserId) -> Result<Option<UserRecord>, StoreError> {
-        self.get(format!("USER#{id}"), "USER").await
+        self.reference(format!("USER#{id}"), "USER").await
     }
     async fn locality(&self, key: &str) -> Result<Option<Locality>, StoreError> {
-        self.get(format!("LOCALITY#{key}"), "LOCALITY").await
+        self.reference(format!("LOCALITY#{key}"), "LOCALITY").await
     }
     async fn staff(&self, org_id: &str) -> Result<Vec<UserRecord>, StoreError> {
         self.index_all(index::BY_SCHOOL, "schoolPk", staff_pk(org_id)).await?.into_iter().map(from_item).collect()

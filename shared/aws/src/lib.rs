@@ -8,6 +8,7 @@ pub mod dynamo;
 pub mod eventbridge;
 pub mod files;
 pub mod reads;
+pub mod reference;
 pub mod s3;
 pub mod sensitive;
 pub mod ses;

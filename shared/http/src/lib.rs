@@ -6,6 +6,7 @@
 pub mod apigw;
 pub mod idempotency;
 mod problem;
+pub mod usecase;
 
 pub use problem::Problem;
 
@@ -209,6 +210,18 @@ pub async fn audit_list<L: cms_domain::ports::ReadLog + ?Sized>(
         tracing::error!(cases = case_ids.len(), action, error = %e, "audit trail not written; read refused");
         Problem::unavailable()
     })
+}
+
+/// What the caller did to a case, for its audit trail (written with the change: see
+/// [`cms_domain::case::CaseChange::audited`]).
+pub fn audit_record(
+    actor: &Actor,
+    case_id: &cms_domain::ids::CaseId,
+    action: &str,
+    req: &Request,
+    now: chrono::DateTime<chrono::Utc>,
+) -> cms_domain::audit::AuditRecord {
+    cms_domain::audit::AuditRecord::by(actor, case_id, action, &request_id(req), now)
 }
 
 /// Record a change to a case in its audit trail after it was committed. The change stands; a

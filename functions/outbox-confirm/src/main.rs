@@ -1,0 +1,18 @@
+//! Lambda runtime glue: build the clients once per cold start, then handle events.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    cms_aws::telemetry::init();
+    let env = cms_aws::Env::from_env()?;
+    let sdk = cms_aws::sdk_config().await;
+    let store = outbox_confirm::aws_store(&sdk, &env);
+    store.warm_up().await;
+    let store = &store;
+    run(service_fn(move |ev: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
+        outbox_confirm::handle(store, ev.payload).await.map(|_| ()).map_err(Error::from)
+    }))
+    .await
+}
