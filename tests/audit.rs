@@ -88,6 +88,13 @@ fn case_id(s: &str) -> CaseId {
     CaseId::parse(s).unwrap()
 }
 
+/// The key of a read chain's entry.
+fn read_key(chain: &str, seq: u64) -> std::collections::HashMap<String, AttributeValue> {
+    [("PK".to_string(), AttributeValue::S(format!("AUDIT#READS#{chain}"))), ("SK".to_string(), AttributeValue::S(format!("SEQ#{seq:020}")))]
+        .into_iter()
+        .collect()
+}
+
 fn audit_key(case: &str, seq: u64) -> [(String, AttributeValue); 2] {
     [("PK".into(), AttributeValue::S(format!("AUDIT#{case}"))), ("SK".into(), AttributeValue::S(format!("SEQ#{seq:020}")))]
 }
@@ -275,14 +282,7 @@ async fn every_read_and_write_is_in_the_case_trail_and_tampering_is_detected() {
 
     // ---- tampering with a read: hiding that the Primary Contact opened the case
     let pc_read = trail["reads"].as_array().unwrap().iter().find(|r| r["userId"] == demo::PRIMARY_CONTACT).unwrap().clone();
-    let read_key = |r: &Value| -> std::collections::HashMap<String, AttributeValue> {
-        [
-            ("PK".to_string(), AttributeValue::S(format!("AUDIT#READS#{}", r["chain"].as_str().unwrap()))),
-            ("SK".to_string(), AttributeValue::S(format!("SEQ#{:020}", r["seq"].as_u64().unwrap()))),
-        ]
-        .into_iter()
-        .collect()
-    };
+    let read_key = |r: &Value| read_key(r["chain"].as_str().unwrap(), r["seq"].as_u64().unwrap());
     env.clients
         .dynamodb
         .update_item()
@@ -362,12 +362,7 @@ async fn every_read_and_write_is_in_the_case_trail_and_tampering_is_detected() {
 /// next read that process records cannot be written.
 async fn block_next_read(env: &TestEnv, ca: &str) {
     let last = env.store.reads_of(&case_id(ca)).await.unwrap().pop().expect("a read of the case");
-    let mut item: std::collections::HashMap<String, AttributeValue> = [
-        ("PK".to_string(), AttributeValue::S(format!("AUDIT#READS#{}", last.chain))),
-        ("SK".to_string(), AttributeValue::S(format!("SEQ#{:020}", last.seq + 1))),
-    ]
-    .into_iter()
-    .collect();
+    let mut item = read_key(&last.chain, last.seq + 1);
     item.insert("seq".into(), AttributeValue::S("not a read".into()));
     env.clients.dynamodb.put_item().table_name(&env.res.table_name).set_item(Some(item)).send().await.expect("put");
 }

@@ -75,6 +75,16 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
+/// SHA-256 over the fields, each length-prefixed (so no two field lists hash alike), as hex.
+fn hash_fields(fields: &[String]) -> String {
+    let mut h = Sha256::new();
+    for f in fields {
+        h.update((f.len() as u64).to_be_bytes());
+        h.update(f.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn digest(seq: u64, r: &AuditRecord, prev_hash: &str) -> String {
     // a fixed, unambiguous serialisation: fields in order, each length-prefixed
     let fields = [
@@ -88,12 +98,7 @@ fn digest(seq: u64, r: &AuditRecord, prev_hash: &str) -> String {
         r.at.to_rfc3339_opts(SecondsFormat::Nanos, true),
         prev_hash.to_string(),
     ];
-    let mut h = Sha256::new();
-    for f in &fields {
-        h.update((f.len() as u64).to_be_bytes());
-        h.update(f.as_bytes());
-    }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hash_fields(&fields)
 }
 
 /// Where a case's chain stands: its last link's sequence number and hash. The case item carries
@@ -248,12 +253,7 @@ fn read_digest(chain: &str, seq: u64, r: &ReadRecord, prev_hash: &str) -> String
         r.at.to_rfc3339_opts(SecondsFormat::Nanos, true),
         prev_hash.to_string(),
     ];
-    let mut h = Sha256::new();
-    for f in &fields {
-        h.update((f.len() as u64).to_be_bytes());
-        h.update(f.as_bytes());
-    }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hash_fields(&fields)
 }
 
 /// Where a read chain stands: the last link's sequence number and hash.

@@ -108,15 +108,7 @@ pub fn allocate(case: &Case, actor: &Actor, provider: &Provider, now: DateTime<U
             route: AllocationRoute::Cit,
         },
     )];
-    Ok(CaseChange {
-        audit: Vec::new(),
-        case: next,
-        expected_version: Some(case.version),
-        timeline,
-        events,
-        referral: None,
-        markers: Vec::new(),
-    })
+    Ok(CaseChange::of(case, next, timeline, events))
 }
 
 /// CIT closes a NEN case that does not need a provider.
@@ -149,15 +141,7 @@ pub fn close(case: &Case, actor: &Actor, why: &str, now: DateTime<Utc>) -> Resul
             reason: Some(CloseReason::ClosedByCit.as_str().into()),
         },
     )];
-    Ok(CaseChange {
-        audit: Vec::new(),
-        case: next,
-        expected_version: Some(case.version),
-        timeline,
-        events,
-        referral: None,
-        markers: Vec::new(),
-    })
+    Ok(CaseChange::of(case, next, timeline, events))
 }
 
 /// CIT moves an active case to another provider. The new provider's queue receives it (a Case
@@ -216,15 +200,7 @@ pub fn transfer(case: &Case, actor: &Actor, to: &Provider, why: &str, now: DateT
             },
         ));
     }
-    Ok(CaseChange {
-        audit: Vec::new(),
-        case: next,
-        expected_version: Some(case.version),
-        timeline,
-        events,
-        referral: None,
-        markers: Vec::new(),
-    })
+    Ok(CaseChange::of(case, next, timeline, events))
 }
 
 #[cfg(test)]

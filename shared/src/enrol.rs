@@ -526,15 +526,7 @@ pub fn on_enrolled(
             notification_id: e.notification_id.clone(),
         },
     )];
-    Some(CaseChange {
-        audit: Vec::new(),
-        case: next,
-        expected_version: Some(case.version),
-        timeline,
-        events,
-        referral: None,
-        markers: Vec::new(),
-    })
+    Some(CaseChange::of(case, next, timeline, events))
 }
 
 #[cfg(test)]

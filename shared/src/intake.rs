@@ -416,15 +416,7 @@ pub fn resolve_duplicate(case: &Case, actor: &Actor, same_student: bool, now: Da
     let of = case.possible_duplicate_of.clone().ok_or(DuplicateError::NotFlagged)?;
     let next = Case { possible_duplicate_of: None, ..case.bumped(now) };
     let timeline = vec![TimelineEntry::new(&case.id, now, By::actor(actor), false, TimelineKind::DuplicateResolved { of, same_student })];
-    Ok(CaseChange {
-        audit: Vec::new(),
-        case: next,
-        expected_version: Some(case.version),
-        timeline,
-        events: Vec::new(),
-        referral: None,
-        markers: Vec::new(),
-    })
+    Ok(CaseChange::of(case, next, timeline, Vec::new()))
 }
 
 #[cfg(test)]

@@ -310,15 +310,7 @@ pub fn decide(case: &Case, actor: &Actor, cmd: &Command, now: DateTime<Utc>, tod
     }
     next.updated_at = now;
     next.version = case.version + 1;
-    Ok(CaseChange {
-        audit: Vec::new(),
-        case: next,
-        expected_version: Some(case.version),
-        timeline,
-        events,
-        referral: None,
-        markers: Vec::new(),
-    })
+    Ok(CaseChange::of(case, next, timeline, events))
 }
 
 pub(crate) fn status_event(case: &Case, to: CaseStatus, reason: Option<String>, now: DateTime<Utc>) -> EventEnvelope {
@@ -381,15 +373,7 @@ pub fn auto_reopen(case: &Case, trigger: ReopenTrigger, now: DateTime<Utc>, toda
         TimelineKind::StatusChanged { from: CaseStatus::Paused, to: CaseStatus::Open, reason: Some(reason.into()) },
     )];
     let events = vec![status_event(case, CaseStatus::Open, Some(reason.into()), now), reopen_event(case, trigger, now)];
-    Some(CaseChange {
-        audit: Vec::new(),
-        case: next,
-        expected_version: Some(case.version),
-        timeline,
-        events,
-        referral: None,
-        markers: Vec::new(),
-    })
+    Some(CaseChange::of(case, next, timeline, events))
 }
 
 #[cfg(test)]

@@ -482,17 +482,7 @@ impl DynamoStore {
         if let Some(item) = self.refs.get(&key) {
             return from_item(item).map(Some);
         }
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(pk))
-            .key("SK", s(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        match out.item {
+        match self.get_item(pk, sk).await? {
             Some(item) => {
                 self.refs.put(&key, &item);
                 from_item(item).map(Some)
@@ -502,6 +492,11 @@ impl DynamoStore {
     }
 
     pub(crate) async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
+        self.get_item(pk, sk).await?.map(from_item).transpose()
+    }
+
+    /// One item by its key, read consistently.
+    async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -512,7 +507,7 @@ impl DynamoStore {
             .send()
             .await
             .map_err(unavailable)?;
-        out.item.map(from_item).transpose()
+        Ok(out.item)
     }
 
     /// Write reference data (seeding), 25 items a call, retrying what DynamoDB leaves unprocessed.

@@ -34,7 +34,7 @@ pub enum Basis {
 /// What [`change_case`] did.
 pub enum Outcome {
     /// Committed (and published) this change.
-    Done(CaseChange),
+    Done(Box<CaseChange>),
     /// This `Idempotency-Key` already made the change: its first answer, again.
     Replayed(Response<Body>),
 }
@@ -99,7 +99,7 @@ where
             Ok(()) => {
                 // a failed publish leaves the events in the outbox for the sweeper; the change stands
                 publish_committed(bus, case_id, &next.events).await;
-                return Ok(Outcome::Done(next));
+                return Ok(Outcome::Done(Box::new(next)));
             }
             Err(StoreError::Conflict) => continue,
             Err(e) => return Err(unavailable(e)),
