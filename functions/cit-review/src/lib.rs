@@ -16,13 +16,13 @@
 use cms_aws::{DynamoStore, EventBridgeBus};
 use cms_domain::access::can_view_case;
 use cms_domain::actor::{Actor, Role};
-use cms_domain::case::Case;
+use cms_domain::case::{Case, CaseChange};
 use cms_domain::catchment::{Locality, Provider};
 use cms_domain::cit::{self, CitError};
 use cms_domain::ids::{CaseId, ProviderId};
 use cms_domain::intake::{self, DuplicateError};
-use cms_domain::outbox::publish_committed;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReadLog, ReferenceData, StoreError, SystemClock};
+use cms_http::usecase::{change_case, Basis, Change, Outcome};
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -129,14 +129,15 @@ where
                     }
                 },
             };
-            let change = cit::allocate(&case, &actor, &provider, deps.clock.now()).map_err(cit_problem)?;
-            commit(deps, req, &actor, change, "allocated", "case.cit.allocate").await
+            let decide = |c: &Case| cit::allocate(c, &actor, &provider, deps.clock.now()).map_err(cit_problem);
+            commit(deps, req, &actor, case, body.version, "allocated", "case.cit.allocate", decide).await
         }
         "POST /cases/{id}/close" => {
             let body: CloseBody = cms_http::json_body(req)?;
             check_version(&case, body.version)?;
-            let change = cit::close(&case, &actor, body.reason.as_deref().unwrap_or_default(), deps.clock.now()).map_err(cit_problem)?;
-            commit(deps, req, &actor, change, "closed", "case.cit.close").await
+            let reason = body.reason.as_deref().unwrap_or_default();
+            let decide = |c: &Case| cit::close(c, &actor, reason, deps.clock.now()).map_err(cit_problem);
+            commit(deps, req, &actor, case, body.version, "closed", "case.cit.close", decide).await
         }
         "POST /cases/{id}/transfer" => {
             let body: TransferBody = cms_http::json_body(req)?;
@@ -145,9 +146,9 @@ where
                 Some(p) => provider(&deps.store, &p).await?,
                 None => return Err(Problem::invalid_field("providerId", "is required: the provider to transfer to")),
             };
-            let change =
-                cit::transfer(&case, &actor, &to, body.reason.as_deref().unwrap_or_default(), deps.clock.now()).map_err(cit_problem)?;
-            commit(deps, req, &actor, change, "transferred", "case.cit.transfer").await
+            let reason = body.reason.as_deref().unwrap_or_default();
+            let decide = |c: &Case| cit::transfer(c, &actor, &to, reason, deps.clock.now()).map_err(cit_problem);
+            commit(deps, req, &actor, case, body.version, "transferred", "case.cit.transfer", decide).await
         }
         _ => Err(Problem::method_not_allowed()),
     }
@@ -170,12 +171,14 @@ where
         Problem::invalid_field("sameStudent", "is required: true when both cases are the same student, false when they are not")
     })?;
     check_version(&case, body.version)?;
-    let change = intake::resolve_duplicate(&case, actor, same, deps.clock.now()).map_err(|e| match e {
-        DuplicateError::NotPermitted => Problem::forbidden(&e.to_string()),
-        DuplicateError::NotFlagged => Problem::conflict(&e.to_string()),
-    })?;
+    let decide = |c: &Case| {
+        intake::resolve_duplicate(c, actor, same, deps.clock.now()).map_err(|e| match e {
+            DuplicateError::NotPermitted => Problem::forbidden(&e.to_string()),
+            DuplicateError::NotFlagged => Problem::conflict(&e.to_string()),
+        })
+    };
     let action = if same { "case.duplicate.confirmed" } else { "case.duplicate.dismissed" };
-    commit(deps, req, actor, change, "duplicate resolved", action).await
+    commit(deps, req, actor, case, body.version, "duplicate resolved", action, decide).await
 }
 
 fn check_version(case: &Case, version: Option<u64>) -> Result<(), Problem> {
@@ -224,23 +227,39 @@ fn suggestion_json(case: &Case, s: Option<(Locality, Provider)>) -> serde_json::
     }
 }
 
+/// Decide and commit through the one use case (cms_http::usecase): against the version the
+/// caller sent, if any (a moved version is theirs to see), else on the case as it is.
+#[allow(clippy::too_many_arguments)]
 async fn commit<S, B, C>(
     deps: &Deps<S, B, C>,
     req: &Request,
     actor: &Actor,
-    change: cms_domain::case::CaseChange,
+    case: Case,
+    version: Option<u64>,
     what: &str,
     audit_action: &str,
+    decide: impl Fn(&Case) -> Result<CaseChange, Problem>,
 ) -> Result<Response<Body>, Problem>
 where
-    S: CaseStore + AuditLog + ReadLog,
+    S: CaseStore,
     B: EventBus,
     C: Clock,
 {
-    let record = cms_http::audit_record(actor, &change.case.id, audit_action, req, deps.clock.now());
-    let change = change.audited(record);
-    deps.store.commit(&change).await.map_err(store_problem)?;
-    tracing::info!(case_id = %change.case.id, user_id = %actor.user_id(), action = what, "CIT decision");
-    publish_committed(&deps.bus, &change.case.id, &change.events).await;
-    Ok(json(200, &change.case))
+    let id = case.id.clone();
+    let change = Change {
+        actor,
+        case_id: &id,
+        basis: version.map_or(Basis::Latest, Basis::Version),
+        action: audit_action,
+        idempotency: None,
+        answer: &|_| (200, serde_json::Value::Null),
+        loaded: Some(case),
+    };
+    match change_case(&deps.store, &deps.bus, &deps.clock, req, change, decide).await? {
+        Outcome::Done(change) => {
+            tracing::info!(case_id = %change.case.id, user_id = %actor.user_id(), action = what, "CIT decision");
+            Ok(json(200, &change.case))
+        }
+        Outcome::Replayed(resp) => Ok(resp),
+    }
 }
