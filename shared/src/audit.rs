@@ -150,21 +150,46 @@ pub enum ChainBreak {
 
 /// Check a case's whole chain, in sequence order.
 pub fn verify_chain(case_id: &CaseId, entries: &[AuditEntry]) -> Result<usize, ChainBreak> {
-    let mut prev: Option<&AuditEntry> = None;
+    verify_links(entries, |e| &e.record.case_id == case_id, |e| digest(e.seq, &e.record, &e.prev_hash) == e.hash)
+}
+
+/// One link of either kind of chain, as the check sees it.
+trait Link {
+    fn seq(&self) -> u64;
+    fn prev_hash(&self) -> &str;
+    fn hash(&self) -> &str;
+}
+
+impl Link for AuditEntry {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+    fn prev_hash(&self) -> &str {
+        &self.prev_hash
+    }
+    fn hash(&self) -> &str {
+        &self.hash
+    }
+}
+
+/// The one chain check: each entry belongs to the chain, follows the one before without a gap,
+/// carries its hash, and matches its own hash (`sound`).
+fn verify_links<E: Link>(entries: &[E], belongs: impl Fn(&E) -> bool, sound: impl Fn(&E) -> bool) -> Result<usize, ChainBreak> {
+    let mut prev: Option<&E> = None;
     for e in entries {
-        if &e.record.case_id != case_id {
-            return Err(ChainBreak::WrongCase { seq: e.seq });
+        if !belongs(e) {
+            return Err(ChainBreak::WrongCase { seq: e.seq() });
         }
-        let want_seq = prev.map_or(1, |p| p.seq + 1);
-        if e.seq != want_seq {
-            return Err(ChainBreak::Gap { seq: e.seq, prev: want_seq - 1 });
+        let want_seq = prev.map_or(1, |p| p.seq() + 1);
+        if e.seq() != want_seq {
+            return Err(ChainBreak::Gap { seq: e.seq(), prev: want_seq - 1 });
         }
-        let want_prev = prev.map_or(GENESIS, |p| p.hash.as_str());
-        if e.prev_hash != want_prev {
-            return Err(ChainBreak::Broken { seq: e.seq });
+        let want_prev = prev.map_or(GENESIS, |p| p.hash());
+        if e.prev_hash() != want_prev {
+            return Err(ChainBreak::Broken { seq: e.seq() });
         }
-        if digest(e.seq, &e.record, &e.prev_hash) != e.hash {
-            return Err(ChainBreak::Altered { seq: e.seq });
+        if !sound(e) {
+            return Err(ChainBreak::Altered { seq: e.seq() });
         }
         prev = Some(e);
     }
@@ -291,25 +316,19 @@ pub fn read_entry_sound(e: &ReadEntry) -> bool {
 
 /// Check a whole read chain, in sequence order.
 pub fn verify_read_chain(chain: &str, entries: &[ReadEntry]) -> Result<usize, ChainBreak> {
-    let mut prev: Option<&ReadEntry> = None;
-    for e in entries {
-        if e.chain != chain {
-            return Err(ChainBreak::WrongCase { seq: e.seq });
-        }
-        let want_seq = prev.map_or(1, |p| p.seq + 1);
-        if e.seq != want_seq {
-            return Err(ChainBreak::Gap { seq: e.seq, prev: want_seq - 1 });
-        }
-        let want_prev = prev.map_or(GENESIS, |p| p.hash.as_str());
-        if e.prev_hash != want_prev {
-            return Err(ChainBreak::Broken { seq: e.seq });
-        }
-        if !read_entry_sound(e) {
-            return Err(ChainBreak::Altered { seq: e.seq });
-        }
-        prev = Some(e);
+    verify_links(entries, |e| e.chain == chain, read_entry_sound)
+}
+
+impl Link for ReadEntry {
+    fn seq(&self) -> u64 {
+        self.seq
     }
-    Ok(entries.len())
+    fn prev_hash(&self) -> &str {
+        &self.prev_hash
+    }
+    fn hash(&self) -> &str {
+        &self.hash
+    }
 }
 
 /// Record what a system process read of a case (in its process's read chain). The work is done,
@@ -322,8 +341,14 @@ pub async fn record_system_read<L: crate::ports::ReadLog + ?Sized>(
     request_id: &str,
     at: DateTime<Utc>,
 ) -> bool {
-    match log.record_read(ReadRecord::system(process, vec![case_id.clone()], action, request_id, at)).await {
-        Ok(_) => true,
+    let written = log.record_read(ReadRecord::system(process, vec![case_id.clone()], action, request_id, at)).await;
+    written_or_gap(written.map(|_| ()), process, case_id, action)
+}
+
+/// A system entry's outcome: `true` when written; otherwise logged as an audit gap (ids only).
+fn written_or_gap(written: Result<(), crate::ports::StoreError>, process: &str, case_id: &CaseId, action: &str) -> bool {
+    match written {
+        Ok(()) => true,
         Err(e) => {
             tracing::error!(case_id = %case_id, process, action, error = %e, "AUDIT GAP: audit entry not written");
             false
@@ -342,13 +367,8 @@ pub async fn append_system<L: crate::ports::AuditLog + ?Sized>(
     request_id: &str,
     at: DateTime<Utc>,
 ) -> bool {
-    match log.append(AuditRecord::system(process, case_id, action, request_id, at)).await {
-        Ok(_) => true,
-        Err(e) => {
-            tracing::error!(case_id = %case_id, process, action, error = %e, "AUDIT GAP: audit entry not written");
-            false
-        }
-    }
+    let written = log.append(AuditRecord::system(process, case_id, action, request_id, at)).await;
+    written_or_gap(written.map(|_| ()), process, case_id, action)
 }
 
 #[cfg(test)]

@@ -10,9 +10,17 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct ReferenceCache {
     items: Mutex<HashMap<String, (Instant, Item)>>,
+    /// [`ttl`], read once when the store is built (not on every lookup).
+    ttl: Duration,
+}
+
+impl Default for ReferenceCache {
+    fn default() -> Self {
+        ReferenceCache { items: Mutex::default(), ttl: ttl() }
+    }
 }
 
 /// How long a record read is kept.
@@ -26,13 +34,12 @@ const CAPACITY: usize = 20_000;
 
 impl ReferenceCache {
     pub(crate) fn get(&self, key: &str) -> Option<Item> {
-        let ttl = ttl();
         let items = self.items.lock().ok()?;
-        items.get(key).filter(|(at, _)| at.elapsed() < ttl).map(|(_, item)| item.clone())
+        items.get(key).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, item)| item.clone())
     }
 
     pub(crate) fn put(&self, key: &str, item: &Item) {
-        if ttl().is_zero() {
+        if self.ttl.is_zero() {
             return;
         }
         if let Ok(mut items) = self.items.lock() {
