@@ -509,6 +509,7 @@ async fn a_nen_case_enrolled_at_the_school_becomes_its_ca_case() {
         events: vec![],
         referral: None,
         markers: vec![],
+        attached: Vec::new(),
     };
     env.store.commit(&created).await.expect("NEN case stored");
 

@@ -88,3 +88,11 @@ async fn allocate_retries_a_case_created_for_a_case_it_cannot_find() {
     assert!(matches!(r, Err(allocate::AllocateError::CaseMissing(_))), "{r:?}");
     assert_eq!(env.items().await, before);
 }
+
+#[test]
+fn the_typed_routes_are_the_template_routes() {
+    let template: std::collections::BTreeSet<String> =
+        template::load_default().unwrap().routes().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    let typed: std::collections::BTreeSet<String> = cms_http::Route::ALL.iter().map(|r| r.key().to_string()).collect();
+    assert_eq!(typed, template, "cms_http::Route and template.yaml's routes differ");
+}

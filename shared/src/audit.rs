@@ -356,21 +356,6 @@ fn written_or_gap(written: Result<(), crate::ports::StoreError>, process: &str, 
     }
 }
 
-/// Append what a system process (an event handler, the nightly job, the ENROL webhook) did to or
-/// read of a case. The work it records is already done, so a failure is logged loudly (ids only)
-/// for the operators and reported as `false`, never fatal.
-pub async fn append_system<L: crate::ports::AuditLog + ?Sized>(
-    log: &L,
-    process: &str,
-    case_id: &CaseId,
-    action: &str,
-    request_id: &str,
-    at: DateTime<Utc>,
-) -> bool {
-    let written = log.append(AuditRecord::system(process, case_id, action, request_id, at)).await;
-    written_or_gap(written.map(|_| ()), process, case_id, action)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -329,6 +329,19 @@ pub struct CaseChange {
     /// in the same transaction, after the head the case was read with (a concurrent change makes
     /// it a conflict).
     pub audit: Vec<crate::audit::AuditRecord>,
+    /// Items of the case's own written in the same transaction (a safety note, a confirmed file).
+    pub attached: Vec<Attached>,
+}
+
+/// An item that belongs to the case and is written with a change to it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attached {
+    /// A new safety note or health note (it must not exist yet).
+    Note(crate::sensitive::SensitiveNote),
+    /// A file record settled by this change (written only while the stored record is pending).
+    File(crate::files::FileRecord),
+    /// A new file record, pending its upload (it must not exist yet).
+    NewFile(crate::files::FileRecord),
 }
 
 /// A once-only record: `key` is unique within the store (e.g. `ENROL#<notification id>`).
@@ -362,7 +375,14 @@ impl CaseChange {
             referral: None,
             markers: Vec::new(),
             audit: Vec::new(),
+            attached: Vec::new(),
         }
+    }
+
+    /// This change, with `item` written in the same transaction.
+    pub fn attach(mut self, item: Attached) -> CaseChange {
+        self.attached.push(item);
+        self
     }
 
     /// This change, recorded in the case's audit trail as `record`.
@@ -485,6 +505,7 @@ impl Case {
             events,
             referral: Some((submitted, referral.version)),
             markers: Vec::new(),
+            attached: Vec::new(),
         }
     }
 
@@ -520,6 +541,7 @@ impl Case {
             events,
             referral: None,
             markers: Vec::new(),
+            attached: Vec::new(),
         })
     }
 }

@@ -417,7 +417,16 @@ impl Case {
                 },
             ),
         ];
-        CaseChange { audit: Vec::new(), case, expected_version: None, timeline, events, referral: None, markers: Vec::new() }
+        CaseChange {
+            audit: Vec::new(),
+            case,
+            expected_version: None,
+            timeline,
+            events,
+            referral: None,
+            markers: Vec::new(),
+            attached: Vec::new(),
+        }
     }
 }
 
@@ -461,6 +470,7 @@ pub fn attach_nen(case: &Case, nen: &Nen, now: DateTime<Utc>) -> CaseChange {
         events,
         referral: None,
         markers: Vec::new(),
+        attached: Vec::new(),
     }
 }
 

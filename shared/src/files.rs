@@ -232,7 +232,7 @@ pub fn request_upload(case: &Case, actor: &Actor, req: &UploadRequest, now: Date
 /// What to do with an object S3 reports created.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
-    /// Matches the record: write the change and the confirmed record together.
+    /// Matches the record: write the change, which carries the confirmed record, in one transaction.
     Confirm { change: CaseChange, record: FileRecord },
     /// Breaks the rules: delete the object and store the rejected record.
     Reject { record: FileRecord, reason: &'static str },
@@ -298,7 +298,8 @@ pub fn confirm(case: &Case, record: &FileRecord, object: Option<&ObjectInfo>, no
             shared: record.shared_with_school,
         },
     );
-    Verdict::Confirm { change: CaseChange::of(case, next, vec![entry], vec![event]), record: confirmed }
+    let change = CaseChange::of(case, next, vec![entry], vec![event]).attach(crate::case::Attached::File(confirmed.clone()));
+    Verdict::Confirm { change, record: confirmed }
 }
 
 /// May this caller download this file? Only confirmed files of a case they may see; school users

@@ -216,6 +216,7 @@ pub fn link_request(case: &Case, referral: &Referral, valid: &ValidReferral, now
         timeline,
         referral: Some(submitted(referral, None, SubmitOutcome::Received, now)),
         markers: Vec::new(),
+        attached: Vec::new(),
     }
 }
 
@@ -268,6 +269,7 @@ pub fn convert_nen(
         events,
         referral: Some(submitted(referral, Some(&case.id), SubmitOutcome::Converted, now)),
         markers: Vec::new(),
+        attached: Vec::new(),
     }
 }
 
@@ -331,6 +333,7 @@ pub fn reopen_by_request(
         events,
         referral: Some(submitted(referral, Some(&case.id), SubmitOutcome::Reopened, now)),
         markers: Vec::new(),
+        attached: Vec::new(),
     }
 }
 

@@ -28,6 +28,7 @@ pub mod sensitive;
 pub mod sla;
 pub mod student;
 pub mod text;
+pub mod usecase;
 
 use chrono::{DateTime, NaiveDate, Utc};
 

@@ -145,11 +145,10 @@ pub trait DueStore: Send + Sync {
     ) -> Result<Page<(CaseId, EventEnvelope)>, StoreError>;
 }
 
-/// Safety notes and health information, apart from the case (see [`crate::sensitive`]).
+/// Safety notes and health information, apart from the case (see [`crate::sensitive`]); a new note
+/// is written with its case change ([`crate::case::Attached::Note`]).
 #[async_trait]
 pub trait SensitiveStore: Send + Sync {
-    /// Write the note with its case change, atomically.
-    async fn add_sensitive(&self, change: &CaseChange, note: &crate::sensitive::SensitiveNote) -> Result<(), StoreError>;
     /// The case's notes of one kind, oldest first.
     async fn sensitive_notes(
         &self,
@@ -161,8 +160,6 @@ pub trait SensitiveStore: Send + Sync {
 /// The append-only, hash-chained audit trail (see [`crate::audit`]).
 #[async_trait]
 pub trait AuditLog: Send + Sync {
-    /// Append to the case's chain (retrying on a concurrent append).
-    async fn append(&self, record: crate::audit::AuditRecord) -> Result<crate::audit::AuditEntry, StoreError>;
     /// The case's whole chain, in order.
     async fn entries(&self, case_id: &CaseId) -> Result<Vec<crate::audit::AuditEntry>, StoreError>;
 }
@@ -187,17 +184,21 @@ pub trait EventBus: Send + Sync {
     async fn publish(&self, events: &[EventEnvelope]) -> Result<(), BusError>;
 }
 
+/// The bus of an operation whose changes emit no events (a safety note): anything it is asked to
+/// publish stays in the case's outbox for the nightly sweep, which has a real bus.
+pub struct NoEvents;
+
+#[async_trait]
+impl EventBus for NoEvents {
+    async fn publish(&self, events: &[EventEnvelope]) -> Result<(), BusError> {
+        Err(BusError(format!("{} event(s) from an operation without a bus", events.len())))
+    }
+}
+
 /// File records (`CASE#<id> / FILE#<fileId>`): pending until the object-created event confirms them.
 #[async_trait]
 pub trait FileRecords: Send + Sync {
-    /// Record a pending upload; `Conflict` if the id exists.
-    async fn create_file(&self, f: &crate::files::FileRecord, markers: &[crate::case::Marker]) -> Result<(), StoreError>;
     async fn file(&self, case: &CaseId, file_id: &crate::files::FileId) -> Result<Option<crate::files::FileRecord>, StoreError>;
-    /// In one transaction: the case change and the file's new record, the record conditioned on
-    /// still being pending (`Conflict` otherwise).
-    async fn commit_with_file(&self, change: &CaseChange, f: &crate::files::FileRecord) -> Result<(), StoreError>;
-    /// Replace a pending record (e.g. with its rejected state); `Conflict` if it is no longer pending.
-    async fn settle_file(&self, f: &crate::files::FileRecord) -> Result<(), StoreError>;
 }
 
 /// The object store holding case files (S3).

@@ -78,7 +78,7 @@ pub fn add_note(
     if kind == SensitiveKind::SafetyNote {
         next.has_safety_notes = true;
     }
-    let change = CaseChange::of(case, next, Vec::new(), Vec::new());
+    let change = CaseChange::of(case, next, Vec::new(), Vec::new()).attach(crate::case::Attached::Note(note.clone()));
     Ok((change, note))
 }
 

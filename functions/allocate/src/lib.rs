@@ -12,8 +12,9 @@ use cms_domain::audit::AuditRecord;
 use cms_domain::case::{By, CaseStatus};
 use cms_domain::catchment::{allocate_ca, AllocationChoice};
 use cms_domain::events::{DomainEvent, EventEnvelope};
-use cms_domain::outbox::{flush_pending, publish_committed};
+use cms_domain::outbox::flush_pending;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
+use cms_domain::usecase::{commit_change, Failed, Publish, Ran, Step};
 
 /// What this handler needs from outside (the store, the bus, the clock).
 pub use cms_domain::ports::CaseServices as Deps;
@@ -63,49 +64,52 @@ where
         DomainEvent::CaseCreated { case_id, allocation, .. } => (case_id.clone(), allocation.unwrap_or(AllocationChoice::Catchment)),
         _ => return Ok(Outcome::Ignored),
     };
-    for _attempt in 0..3 {
-        let case = deps.store.case(&case_id).await?.ok_or_else(|| AllocateError::CaseMissing(case_id.to_string()))?;
+    // the EventBridge event's id ties the audit entry to the delivery that made the change
+    let request_id = event.id.clone().unwrap_or_else(|| env.event_id.to_string());
+    let (case_id, request_id) = (&case_id, &request_id);
+    let ran = commit_change(&deps.store, &deps.bus, Publish::Committed, |_| async move {
+        let case = deps.store.case(case_id).await?.ok_or_else(|| AllocateError::CaseMissing(case_id.to_string()))?;
         if case.status != CaseStatus::AwaitingAllocation {
-            tracing::info!(case_id = %case_id, event_id = %env.event_id, "already allocated; redelivery ignored");
-            if !flush_pending(&deps.store, &deps.bus, &case_id).await? {
-                return Err(AllocateError::Publish);
-            }
-            return Ok(Outcome::AlreadyDone);
+            return Ok(Step::Stop(None));
         }
-        let school = deps
-            .store
-            .school(&case.school_id)
-            .await?
-            .ok_or_else(|| AllocateError::ReferenceMissing(format!("school {}", case.school_id)))?;
-        let catchment = deps
-            .store
-            .catchment(&school.catchment_id)
-            .await?
-            .ok_or_else(|| AllocateError::ReferenceMissing(format!("catchment {}", school.catchment_id)))?;
+        let school = deps.store.school(&case.school_id).await?;
+        let school = school.ok_or_else(|| AllocateError::ReferenceMissing(format!("school {}", case.school_id)))?;
+        let catchment = deps.store.catchment(&school.catchment_id).await?;
+        let catchment = catchment.ok_or_else(|| AllocateError::ReferenceMissing(format!("catchment {}", school.catchment_id)))?;
         let choice = case.allocation_choice.unwrap_or(choice);
         let (provider_id, route) = allocate_ca(&school, &catchment, choice).map_err(|e| AllocateError::ReferenceMissing(e.to_string()))?;
         if deps.store.provider(&provider_id).await?.is_none() {
-            return Err(AllocateError::ReferenceMissing(format!("provider {provider_id}")));
+            return Err(AllocateError::ReferenceMissing(format!("provider {provider_id}")).into());
         }
         let change = case
             .allocate(provider_id.clone(), catchment.id.clone(), route, deps.clock.now(), By::system("allocate"))
             .map_err(|e| AllocateError::Malformed(e.to_string()))?;
-        // the EventBridge event's id ties the entry to the delivery that made the change
-        let request_id = event.id.clone().unwrap_or_else(|| env.event_id.to_string());
         let at = change.case.updated_at;
-        let change = change.audited(AuditRecord::system("allocate", &case_id, "case.allocated", &request_id, at));
-        match deps.store.commit(&change).await {
-            Ok(()) => {
-                tracing::info!(case_id = %case_id, provider_id = %provider_id, route = ?route, "case allocated");
-                if !publish_committed(&deps.bus, &case_id, &change.events).await {
-                    return Err(AllocateError::Publish);
-                }
-                return Ok(Outcome::Allocated { provider_id: provider_id.to_string() });
+        let change = change.audited(AuditRecord::system("allocate", case_id, "case.allocated", request_id, at));
+        Ok(Step::commit(change, Some(provider_id)))
+    })
+    .await
+    .map_err(|f| f.into_error(|| AllocateError::Store(StoreError::Conflict), AllocateError::Store))?;
+    match ran {
+        Ran::Committed { answer: Some(provider_id), published, .. } => {
+            tracing::info!(case_id = %case_id, provider_id = %provider_id, "case allocated");
+            if !published {
+                return Err(AllocateError::Publish);
             }
-            // a concurrent delivery got there first: read again and decide again
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
+            Ok(Outcome::Allocated { provider_id: provider_id.to_string() })
+        }
+        _ => {
+            tracing::info!(case_id = %case_id, event_id = %env.event_id, "already allocated; redelivery ignored");
+            if !flush_pending(&deps.store, &deps.bus, case_id).await? {
+                return Err(AllocateError::Publish);
+            }
+            Ok(Outcome::AlreadyDone)
         }
     }
-    Err(AllocateError::Store(StoreError::Conflict))
+}
+
+impl From<AllocateError> for Failed<AllocateError> {
+    fn from(e: AllocateError) -> Self {
+        Failed::Refused(e)
+    }
 }

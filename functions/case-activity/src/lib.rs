@@ -20,7 +20,6 @@
 //! (the case's version, the entry, the outbox), retried on a concurrent change.
 
 use cms_aws::{DynamoStore, EventBridgeBus};
-use cms_domain::access::can_view_case;
 use cms_domain::activity::{can_see_entry, comment, record_activity, ActivityError, ActivityInput, ActivityType};
 use cms_domain::actor::Actor;
 use cms_domain::case::{Case, CaseChange};
@@ -29,7 +28,8 @@ use cms_domain::ids::{CaseId, UserId};
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReadLog, ReferenceData, StoreError, SystemClock};
 use cms_domain::referral::FieldError;
 use cms_http::idempotency::Idempotency;
-use cms_http::usecase::{change_case, Basis, Change, Outcome};
+use cms_http::usecase::{change_case, visible, Basis, Change, Outcome};
+use cms_http::Route;
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -56,12 +56,12 @@ async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData, B: EventBus, C
     req: &Request,
 ) -> Result<Response<Body>, Problem> {
     let actor = cms_http::actor(req)?;
-    match cms_http::route_key(req).as_str() {
-        "PUT /cases/{id}/contacts" => contacts(deps, req, &actor).await,
-        "POST /cases/{id}/primary-contact" => primary_contact(deps, req, &actor).await,
-        "POST /cases/{id}/comments" => add_comment(deps, req, &actor).await,
-        "POST /cases/{id}/activities" => add_activity(deps, req, &actor).await,
-        "GET /cases/{id}/timeline" => timeline(deps, req, &actor).await,
+    match Route::of(req) {
+        Some(Route::EditContacts) => contacts(deps, req, &actor).await,
+        Some(Route::ChoosePrimaryContact) => primary_contact(deps, req, &actor).await,
+        Some(Route::AddComment) => add_comment(deps, req, &actor).await,
+        Some(Route::AddActivity) => add_activity(deps, req, &actor).await,
+        Some(Route::CaseTimeline) => timeline(deps, req, &actor).await,
         _ => Err(Problem::method_not_allowed()),
     }
 }
@@ -166,10 +166,7 @@ struct PrimaryContactBody {
 
 /// The case at the version the caller is looking at (404 unless visible, 409 when it moved on).
 async fn case_at<S: CaseStore>(store: &S, id: &CaseId, actor: &Actor, expected: u64) -> Result<Case, Problem> {
-    let case = match store.case(id).await.map_err(store_problem)? {
-        Some(c) if can_view_case(actor, &c) => c,
-        _ => return Err(Problem::not_found("case")),
-    };
+    let case = visible(store, actor, id, None).await?;
     if case.version != expected {
         return Err(cms_http::stale_for(actor, &case));
     }
@@ -289,10 +286,7 @@ async fn timeline<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
 ) -> Result<Response<Body>, Problem> {
     let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
     let limit = cms_http::limit(req)?;
-    let case = match deps.store.case(&id).await.map_err(store_problem)? {
-        Some(c) if can_view_case(actor, &c) => c,
-        _ => return Err(Problem::not_found("case")),
-    };
+    let case = visible(&deps.store, actor, &id, None).await?;
     // School users see only shared entries: keep reading until the page is full or the timeline
     // ends, asking each time for no more than the room left (so the cursor never skips an entry).
     let mut items = Vec::new();
@@ -306,6 +300,7 @@ async fn timeline<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
             break;
         }
     }
+    // recorded once the page is read (a refused request, e.g. a bad cursor, shows nothing)
     cms_http::audit_read(&deps.store, actor, &id, "case.timeline.read", req, deps.clock.now()).await?;
     tracing::info!(case_id = %id, role = %actor.role(), count = items.len(), "timeline read");
     Ok(json(200, &json!({ "items": items, "nextCursor": cursor })))

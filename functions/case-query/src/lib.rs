@@ -31,6 +31,8 @@ use cms_domain::ids::CaseId;
 use cms_domain::ports::{AuditLog, CaseListQuery, CaseStore, Clock, ReadLog, ReferenceData, StoreError, StudentKeySource, SystemClock};
 use cms_domain::sla::{sla_views, SlaState};
 use cms_domain::student::{name_matches, parse_date, Nsn, PersonName};
+use cms_http::usecase::read_case;
+use cms_http::Route;
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -67,12 +69,12 @@ async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData, C: Clock, K: S
     req: &Request,
 ) -> Result<Response<Body>, Problem> {
     let actor = cms_http::actor(req)?;
-    match cms_http::route_key(req).as_str() {
-        "GET /me" => me(&deps.store, &actor).await,
-        "GET /schools/{id}" => directory::school(&deps.store, &actor, req).await,
-        "GET /providers" => directory::providers(&deps.store).await,
-        "GET /providers/{id}" => directory::provider(&deps.store, &actor, req).await,
-        "GET /cases" => {
+    match Route::of(req) {
+        Some(Route::Me) => me(&deps.store, &actor).await,
+        Some(Route::School) => directory::school(&deps.store, &actor, req).await,
+        Some(Route::Providers) => directory::providers(&deps.store).await,
+        Some(Route::Provider) => directory::provider(&deps.store, &actor, req).await,
+        Some(Route::ListCases) => {
             let status = status_filter(cms_http::query(req, "status").as_deref()).map_err(|m| Problem::invalid_field("status", &m))?;
             let limit = cms_http::limit(req)?;
             let (found, next) = match cms_http::query(req, "q") {
@@ -91,43 +93,33 @@ async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData, C: Clock, K: S
             tracing::info!(role = %actor.role(), count = items.len(), "cases listed");
             Ok(json(200, &json!({ "items": items, "nextCursor": next })))
         }
-        "GET /cases/{id}" => {
+        Some(Route::GetCase) => {
             let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
-            match deps.store.case(&id).await.map_err(store_problem)? {
-                Some(c) if can_view_case(&actor, &c) => {
-                    cms_http::audit_read(&deps.store, &actor, &c.id, "case.read", req, deps.clock.now()).await?;
-                    tracing::info!(case_id = %c.id, role = %actor.role(), "case viewed");
-                    if sees_only_handover(&actor, &c) {
-                        // a school the case moved away from: what it referred, nothing current
-                        return Ok(json(200, &handed_over_view(&actor, &c)));
-                    }
-                    let mut view = case_view(&c, deps.clock.today_nz());
-                    let names = names(&deps.store, &c).await?;
-                    if let Some(obj) = view.as_object_mut() {
-                        obj.insert("names".into(), names);
-                        // the warning, for those who may read the notes; the flag itself otherwise stays hidden
-                        obj.remove("hasSafetyNotes");
-                        obj.insert("safetyWarning".into(), json!(c.has_safety_notes && permits(&actor, &c, CaseAction::ViewSafetyNotes)));
-                        // a possible duplicate names another case: for the provider and the Ministry only
-                        if !permits(&actor, &c, CaseAction::ViewUnshared) {
-                            obj.remove("possibleDuplicateOf");
-                        }
-                    }
-                    Ok(json(200, &view))
+            let c = read_case(&deps.store, &actor, &id, None, "case.read", req, deps.clock.now()).await?;
+            tracing::info!(case_id = %c.id, role = %actor.role(), "case viewed");
+            if sees_only_handover(&actor, &c) {
+                // a school the case moved away from: what it referred, nothing current
+                return Ok(json(200, &handed_over_view(&actor, &c)));
+            }
+            let mut view = case_view(&c, deps.clock.today_nz());
+            let names = names(&deps.store, &c).await?;
+            if let Some(obj) = view.as_object_mut() {
+                obj.insert("names".into(), names);
+                // the warning, for those who may read the notes; the flag itself otherwise stays hidden
+                obj.remove("hasSafetyNotes");
+                obj.insert("safetyWarning".into(), json!(c.has_safety_notes && permits(&actor, &c, CaseAction::ViewSafetyNotes)));
+                // a possible duplicate names another case: for the provider and the Ministry only
+                if !permits(&actor, &c, CaseAction::ViewUnshared) {
+                    obj.remove("possibleDuplicateOf");
                 }
-                _ => Err(Problem::not_found("case")),
             }
+            Ok(json(200, &view))
         }
-        "GET /cases/{id}/audit" => {
+        Some(Route::CaseAudit) => {
             let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
-            let case = match deps.store.case(&id).await.map_err(store_problem)? {
-                Some(c) if can_view_case(&actor, &c) => c,
-                _ => return Err(Problem::not_found("case")),
-            };
-            if !permits(&actor, &case, CaseAction::ViewAudit) {
-                return Err(Problem::forbidden("Only national and regional Ministry staff can read a case's audit trail."));
-            }
-            cms_http::audit_read(&deps.store, &actor, &case.id, "case.audit.read", req, deps.clock.now()).await?;
+            let only_ministry = "Only national and regional Ministry staff can read a case's audit trail.";
+            let require = Some((CaseAction::ViewAudit, only_ministry));
+            let case = read_case(&deps.store, &actor, &id, require, "case.audit.read", req, deps.clock.now()).await?;
             let entries = deps.store.entries(&case.id).await.map_err(store_problem)?;
             let reads = deps.store.reads_of(&case.id).await.map_err(store_problem)?;
             // the case's chain is checked link by link; each read on its own (its chain, with the

@@ -14,7 +14,6 @@
 //! The CIT queue itself is `GET /cases?status=cit_review` (case-query), oldest first.
 
 use cms_aws::{DynamoStore, EventBridgeBus};
-use cms_domain::access::can_view_case;
 use cms_domain::actor::{Actor, Role};
 use cms_domain::case::{Case, CaseChange};
 use cms_domain::catchment::{Locality, Provider};
@@ -22,7 +21,8 @@ use cms_domain::cit::{self, CitError};
 use cms_domain::ids::{CaseId, ProviderId};
 use cms_domain::intake::{self, DuplicateError};
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReadLog, ReferenceData, StoreError, SystemClock};
-use cms_http::usecase::{change_case, Basis, Change, Outcome};
+use cms_http::usecase::{change_case, visible, Basis, Change, Outcome};
+use cms_http::Route;
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -102,7 +102,7 @@ where
     C: Clock,
 {
     let actor = cms_http::actor(req)?;
-    if cms_http::route_key(req) == "POST /cases/{id}/possible-duplicate" {
+    if Route::of(req) == Some(Route::ResolveDuplicate) {
         return resolve_duplicate(deps, req, &actor).await;
     }
     // CIT operations: every other role is refused before anything is read
@@ -111,13 +111,13 @@ where
     }
     let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
     let case = deps.store.case(&id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("case"))?;
-    match cms_http::route_key(req).as_str() {
-        "GET /cases/{id}/allocation" => {
+    match Route::of(req) {
+        Some(Route::AllocationView) => {
             cms_http::audit_read(&deps.store, &actor, &case.id, "case.allocation.read", req, deps.clock.now()).await?;
             let suggestion = suggest(&deps.store, &case).await?;
             Ok(json(200, &suggestion_json(&case, suggestion)))
         }
-        "POST /cases/{id}/allocation" => {
+        Some(Route::Allocate) => {
             let body: AllocationBody = cms_http::optional_json_body(req)?.unwrap_or_default();
             check_version(&case, body.version)?;
             let provider = match body.provider_id {
@@ -132,14 +132,14 @@ where
             let decide = |c: &Case| cit::allocate(c, &actor, &provider, deps.clock.now()).map_err(cit_problem);
             commit(deps, req, &actor, case, body.version, "allocated", "case.cit.allocate", decide).await
         }
-        "POST /cases/{id}/close" => {
+        Some(Route::CitClose) => {
             let body: CloseBody = cms_http::json_body(req)?;
             check_version(&case, body.version)?;
             let reason = body.reason.as_deref().unwrap_or_default();
             let decide = |c: &Case| cit::close(c, &actor, reason, deps.clock.now()).map_err(cit_problem);
             commit(deps, req, &actor, case, body.version, "closed", "case.cit.close", decide).await
         }
-        "POST /cases/{id}/transfer" => {
+        Some(Route::Transfer) => {
             let body: TransferBody = cms_http::json_body(req)?;
             check_version(&case, body.version)?;
             let to = match body.provider_id {
@@ -162,10 +162,7 @@ where
     C: Clock,
 {
     let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
-    let case = match deps.store.case(&id).await.map_err(store_problem)? {
-        Some(c) if can_view_case(actor, &c) => c,
-        _ => return Err(Problem::not_found("case")),
-    };
+    let case = visible(&deps.store, actor, &id, None).await?;
     let body: DuplicateBody = cms_http::json_body(req)?;
     let same = body.same_student.ok_or_else(|| {
         Problem::invalid_field("sameStudent", "is required: true when both cases are the same student, false when they are not")

@@ -11,11 +11,13 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use cms_aws::{DynamoStore, EventBridgeBus, S3FileStore};
-use cms_domain::audit::append_system;
+use cms_domain::audit::AuditRecord;
+use cms_domain::case::{Attached, CaseChange};
 use cms_domain::files::{confirm, parse_object_key, FileStatus, Verdict};
 use cms_domain::ids::EventId;
-use cms_domain::outbox::{flush_pending, publish_committed};
+use cms_domain::outbox::flush_pending;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, FileRecords, FileStore, StoreError, SystemClock};
+use cms_domain::usecase::{commit_change, Failed, Publish, Ran, Step};
 
 /// How this process is named in the audit trail.
 const PROCESS: &str = "confirm-upload";
@@ -91,58 +93,78 @@ where
     };
     // the EventBridge event's id ties the audit entry to the delivery
     let request_id = event.id.clone().unwrap_or_else(|| EventId::new_ulid().to_string());
-    for _attempt in 0..3 {
-        let (case, record) = match (deps.store.case(&case_id).await?, deps.store.file(&case_id, &file_id).await?) {
+    let (case_id, file_id, request_id) = (&case_id, &file_id, &request_id);
+    let ran = commit_change(&deps.store, &deps.bus, Publish::Committed, |_| async move {
+        let (case, record) = match (deps.store.case(case_id).await?, deps.store.file(case_id, file_id).await?) {
             (Some(c), Some(r)) => (c, r),
-            _ => {
-                deps.files.delete(key).await?;
-                tracing::warn!(case_id = %case_id, file_id = %file_id, "object without a pending record deleted");
-                return Ok(Outcome::Rejected { reason: "no_record".into() });
-            }
+            _ => return Ok(Step::Stop(Found::NoRecord)),
         };
         let object = deps.files.head(key).await?;
-        match confirm(&case, &record, object.as_ref(), deps.clock.now()) {
+        Ok(match confirm(&case, &record, object.as_ref(), deps.clock.now()) {
             Verdict::AlreadySettled => {
-                if record.status == FileStatus::Rejected && object.is_some() {
-                    deps.files.delete(key).await?;
-                }
-                if !flush_pending(&deps.store, &deps.bus, &case_id).await? {
-                    return Err(ConfirmError::Publish);
-                }
-                tracing::info!(case_id = %case_id, file_id = %file_id, "already settled; redelivery ignored");
-                return Ok(Outcome::AlreadySettled);
+                Step::Stop(Found::Settled { rejected_but_stored: record.status == FileStatus::Rejected && object.is_some() })
             }
             Verdict::Reject { record, reason } => {
-                // delete first: if marking fails, the retry finds the object gone and rejects again
+                // delete first: if recording fails, the retry finds the object gone and rejects again
                 deps.files.delete(key).await?;
-                match deps.store.settle_file(&record).await {
-                    Ok(()) => {
-                        tracing::warn!(case_id = %case_id, file_id = %file_id, reason, "uploaded file rejected and deleted");
-                        append_system(&deps.store, PROCESS, &case_id, "case.file.rejected", &request_id, deps.clock.now()).await;
-                        return Ok(Outcome::Rejected { reason: reason.to_string() });
-                    }
-                    Err(StoreError::Conflict) => continue,
-                    Err(e) => return Err(e.into()),
-                }
+                let change = CaseChange::of(&case, case.clone(), Vec::new(), Vec::new()).attach(Attached::File(record));
+                let change = change.audited(AuditRecord::system(PROCESS, case_id, "case.file.rejected", request_id, deps.clock.now()));
+                Step::commit(change, Found::Rejected { reason })
             }
             Verdict::Confirm { change, record } => {
                 let at = change.case.updated_at;
-                let change =
-                    change.audited(cms_domain::audit::AuditRecord::system(PROCESS, &case_id, "case.file.confirmed", &request_id, at));
-                match deps.store.commit_with_file(&change, &record).await {
-                    Ok(()) => {
-                        tracing::info!(case_id = %case_id, file_id = %file_id, shared = record.shared_with_school, "uploaded file confirmed");
-                        if !publish_committed(&deps.bus, &case_id, &change.events).await {
-                            return Err(ConfirmError::Publish);
-                        }
-                        return Ok(Outcome::Confirmed { case_id: case_id.to_string(), file_id: file_id.to_string() });
-                    }
-                    // the case changed meanwhile, or another delivery settled the file: read again
-                    Err(StoreError::Conflict) => continue,
-                    Err(e) => return Err(e.into()),
-                }
+                let change = change.audited(AuditRecord::system(PROCESS, case_id, "case.file.confirmed", request_id, at));
+                Step::commit(change, Found::Confirmed { shared: record.shared_with_school })
             }
+        })
+    })
+    .await
+    .map_err(|f| f.into_error(|| ConfirmError::Store(StoreError::Conflict), ConfirmError::Store))?;
+    let settled = match ran {
+        Ran::Committed { answer: Found::Rejected { reason }, .. } => {
+            tracing::warn!(case_id = %case_id, file_id = %file_id, reason, "uploaded file rejected and deleted");
+            return Ok(Outcome::Rejected { reason: reason.to_string() });
         }
+        Ran::Committed { answer, published, .. } => {
+            let shared = matches!(answer, Found::Confirmed { shared: true });
+            tracing::info!(case_id = %case_id, file_id = %file_id, shared, "uploaded file confirmed");
+            if !published {
+                return Err(ConfirmError::Publish);
+            }
+            return Ok(Outcome::Confirmed { case_id: case_id.to_string(), file_id: file_id.to_string() });
+        }
+        Ran::Stopped(Found::NoRecord) => {
+            deps.files.delete(key).await?;
+            tracing::warn!(case_id = %case_id, file_id = %file_id, "object without a pending record deleted");
+            return Ok(Outcome::Rejected { reason: "no_record".into() });
+        }
+        Ran::Stopped(Found::Settled { rejected_but_stored }) => rejected_but_stored,
+        Ran::Stopped(Found::Confirmed { .. } | Found::Rejected { .. }) => false,
+    };
+    if settled {
+        deps.files.delete(key).await?;
     }
-    Err(ConfirmError::Store(StoreError::Conflict))
+    if !flush_pending(&deps.store, &deps.bus, case_id).await? {
+        return Err(ConfirmError::Publish);
+    }
+    tracing::info!(case_id = %case_id, file_id = %file_id, "already settled; redelivery ignored");
+    Ok(Outcome::AlreadySettled)
+}
+
+/// What an attempt found.
+enum Found {
+    /// The object matched its record: confirmed (shared with the school or not).
+    Confirmed { shared: bool },
+    /// No case or no pending record for the key: not ours to keep.
+    NoRecord,
+    /// The object broke the rules: deleted, and the record rejected.
+    Rejected { reason: &'static str },
+    /// Already confirmed or rejected (a redelivery); a rejected object still stored is deleted again.
+    Settled { rejected_but_stored: bool },
+}
+
+impl From<ConfirmError> for Failed<ConfirmError> {
+    fn from(e: ConfirmError) -> Self {
+        Failed::Refused(e)
+    }
 }

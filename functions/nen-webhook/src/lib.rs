@@ -22,8 +22,10 @@ use cms_aws::{DynamoStore, EventBridgeBus, SecretsManagerStudentKeys};
 use cms_domain::audit::AuditRecord;
 use cms_domain::enrol::{self, delivery_marker, fingerprint, on_enrolled, receive_nen, Delivery, Notification};
 use cms_domain::ids::CaseId;
-use cms_domain::outbox::publish_committed;
-use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, StudentKeySource, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StudentKeySource, SystemClock};
+use cms_domain::usecase::{commit_change, Publish, Ran, Step};
+use cms_http::usecase::unavailable;
+use cms_http::Route;
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
@@ -134,11 +136,6 @@ where
 /// How this process is named in the audit trail.
 const PROCESS: &str = "nen-webhook";
 
-fn store_problem(e: StoreError) -> Problem {
-    tracing::error!(error = %e, "store failure");
-    Problem::unavailable()
-}
-
 /// The marker key of a notification id.
 fn key_of(notification_id: &str) -> String {
     format!("ENROL#{notification_id}")
@@ -154,15 +151,14 @@ fn is_json(req: &Request) -> bool {
 }
 
 /// A repeat of a delivery: the stored answer, or a conflict if the body differs.
-fn repeat(stored: (String, Option<String>), fp: &str) -> Result<Response<Body>, Problem> {
+fn repeat(stored: (String, Option<String>), fp: &str) -> Result<Value, Problem> {
     let (stored_fp, answer) = stored;
     if stored_fp != fp {
         return Err(Problem::conflict(
             "This notification id was already used for a different notification. Use a new id for a new notification.",
         ));
     }
-    let answer: Value = answer.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or(json!({}));
-    Ok(json(200, &answer))
+    Ok(answer.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or(json!({})))
 }
 
 async fn receive<S, B, C, K, I>(deps: &Deps<S, B, C, K, I>, req: &Request) -> Result<Response<Body>, Problem>
@@ -173,7 +169,7 @@ where
     K: SigningSecrets,
     I: StudentKeySource,
 {
-    if cms_http::route_key(req) != "POST /enrol/events" {
+    if Route::of(req) != Some(Route::EnrolEvents) {
         return Err(Problem::method_not_allowed());
     }
     let body = cms_http::body_bytes(req)?;
@@ -210,25 +206,31 @@ where
     let notification = enrol::parse(&delivery, now, deps.clock.today_nz()).map_err(Problem::invalid)?;
     let fp = fingerprint(body);
     let key = key_of(notification.id());
-    if let Some(stored) = deps.store.marker(&key).await.map_err(store_problem)? {
+    if let Some(stored) = deps.store.marker(&key).await.map_err(unavailable)? {
         tracing::info!(notification_id = %notification.id(), "repeated delivery");
-        return repeat(stored, &fp);
+        return repeat(stored, &fp).map(|a| json(200, &a));
     }
     match notification {
         Notification::NonEnrolment(nen) => {
-            let keys = deps.keys.keys().await.map_err(store_problem)?;
+            let keys = deps.keys.keys().await.map_err(unavailable)?;
             let who = nen.identity(&keys);
             let key = who.nsn_key.clone().ok_or_else(Problem::unavailable)?;
             // decide again on a conflict: another change to the student's active case, or a
             // concurrent delivery of the same id (then answer as it did)
-            for _ in 0..3 {
-                let active = deps.store.active_case(&key).await.map_err(store_problem)?;
-                let mut change = receive_nen(active.as_ref(), &nen, &who, CaseId::new_ulid(), now);
+            let (nen, who, key, fp) = (&nen, &who, &key, &fp);
+            let ran = commit_change(&deps.store, &deps.bus, Publish::Committed, |n| async move {
+                if n > 0 {
+                    if let Some(stored) = deps.store.marker(&key_of(&nen.notification_id)).await? {
+                        return Ok(Step::Stop(repeat(stored, fp)));
+                    }
+                }
+                let active = deps.store.active_case(key).await?;
+                let mut change = receive_nen(active.as_ref(), nen, who, CaseId::new_ulid(), now);
                 let case_id = change.case.id.clone();
                 let created = change.expected_version.is_none();
                 let answer = if created {
                     // regional staff see the cases of their region's schools
-                    change.case.region_id = deps.store.school(&nen.last_school_id).await.map_err(store_problem)?.map(|s| s.region_id);
+                    change.case.region_id = deps.store.school(&nen.last_school_id).await?.map(|s| s.region_id);
                     json!({ "notificationId": nen.notification_id, "outcome": "case_created", "caseId": case_id })
                 } else {
                     json!({ "notificationId": nen.notification_id, "outcome": "recorded_on_active_case", "caseId": case_id })
@@ -236,60 +238,63 @@ where
                 change.markers.push(delivery_marker(&nen.notification_id, body, &answer));
                 let action = if created { "case.created" } else { "case.nen_recorded" };
                 let change = change.audited(AuditRecord::system(PROCESS, &case_id, action, &cms_http::request_id(req), now));
-                match deps.store.commit(&change).await {
-                    Ok(()) => {}
-                    Err(StoreError::Conflict) => {
-                        if let Some(stored) = deps.store.marker(&key_of(&nen.notification_id)).await.map_err(store_problem)? {
-                            return repeat(stored, &fp);
-                        }
-                        continue;
-                    }
-                    Err(e) => return Err(store_problem(e)),
-                }
-                tracing::info!(notification_id = %nen.notification_id, case_id = %case_id, action, "NEN received");
-                publish_committed(&deps.bus, &case_id, &change.events).await;
-                return Ok(json(200, &answer));
+                Ok(Step::commit(change, Ok(answer)))
+            })
+            .await
+            // ENROL retries a 503 later; a 409 would say its notification is wrong
+            .map_err(|f| f.into_error(Problem::unavailable, unavailable))?;
+            if let Ran::Committed { change, .. } = &ran {
+                let action = change.audit.first().map(|a| a.action.as_str()).unwrap_or_default();
+                tracing::info!(notification_id = %nen.notification_id, case_id = %change.case.id, action, "NEN received");
             }
-            Err(Problem::unavailable())
+            Ok(json(200, &ran.answer()?))
         }
         Notification::StudentEnrolled(e) => {
-            let keys = deps.keys.keys().await.map_err(store_problem)?;
+            let keys = deps.keys.keys().await.map_err(unavailable)?;
             let who = keys.nsn_only(&e.nsn);
             let key = who.nsn_key.clone().ok_or_else(Problem::unavailable)?;
             // remembered first: a closed case may be reopened by a request from this school
-            deps.store.record_enrolment(&key, &e.school_id, e.enrolled_on).await.map_err(store_problem)?;
-            let region = deps.store.school(&e.school_id).await.map_err(store_problem)?.map(|s| s.region_id);
+            deps.store.record_enrolment(&key, &e.school_id, e.enrolled_on).await.map_err(unavailable)?;
+            let region = deps.store.school(&e.school_id).await.map_err(unavailable)?.map(|s| s.region_id);
             let mut updated = 0;
-            for candidate in deps.store.cases_for_student(&who).await.map_err(store_problem)? {
+            for candidate in deps.store.cases_for_student(&who).await.map_err(unavailable)? {
                 if candidate.student_key.as_ref() != Some(&key) {
                     continue;
                 }
-                let mut case = candidate;
                 // decide again on a conflict (a concurrent change of the same case)
-                for _ in 0..3 {
-                    let Some(change) = on_enrolled(&case, &e, region.clone(), now, deps.clock.today_nz()) else { break };
-                    let action = if change.case.status != case.status { "case.reopened" } else { "case.enrolled" };
-                    let change = change.audited(AuditRecord::system(PROCESS, &case.id, action, &cms_http::request_id(req), now));
-                    match deps.store.commit(&change).await {
-                        Ok(()) => {
-                            updated += 1;
-                            publish_committed(&deps.bus, &case.id, &change.events).await;
-                            break;
-                        }
-                        Err(StoreError::Conflict) => match deps.store.case(&case.id).await.map_err(store_problem)? {
-                            Some(c) => case = c,
-                            None => break,
-                        },
-                        Err(err) => return Err(store_problem(err)),
+                let (e, region, id) = (&e, &region, &candidate.id.clone());
+                let mut first = Some(candidate);
+                let ran = commit_change(&deps.store, &deps.bus, Publish::Committed, |n| {
+                    let held = if n == 0 { first.take() } else { None };
+                    async move {
+                        let case = match held {
+                            Some(c) => c,
+                            None => match deps.store.case(id).await? {
+                                Some(c) => c,
+                                None => return Ok(Step::Stop(())),
+                            },
+                        };
+                        let Some(change) = on_enrolled(&case, e, region.clone(), now, deps.clock.today_nz()) else {
+                            return Ok(Step::Stop(()));
+                        };
+                        let action = if change.case.status != case.status { "case.reopened" } else { "case.enrolled" };
+                        Ok(Step::commit(
+                            change.audited(AuditRecord::system(PROCESS, &case.id, action, &cms_http::request_id(req), now)),
+                            (),
+                        ))
                     }
+                })
+                .await
+                .map_err(|f| f.into_error(Problem::unavailable, unavailable))?;
+                if let Ran::Committed { .. } = ran {
+                    updated += 1;
                 }
             }
             let answer = json!({ "notificationId": e.notification_id, "outcome": "enrolment_recorded", "casesUpdated": updated });
             let marker = delivery_marker(&e.notification_id, body, &answer);
-            if !deps.store.claim_marker(&marker).await.map_err(store_problem)? {
-                let stored =
-                    deps.store.marker(&key_of(&e.notification_id)).await.map_err(store_problem)?.ok_or_else(Problem::unavailable)?;
-                return repeat(stored, &fp);
+            if !deps.store.claim_marker(&marker).await.map_err(unavailable)? {
+                let stored = deps.store.marker(&key_of(&e.notification_id)).await.map_err(unavailable)?.ok_or_else(Problem::unavailable)?;
+                return repeat(stored, &fp).map(|a| json(200, &a));
             }
             tracing::info!(notification_id = %e.notification_id, cases_updated = updated, "enrolment recorded");
             Ok(json(200, &answer))

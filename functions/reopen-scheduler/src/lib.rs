@@ -25,6 +25,7 @@ use cms_domain::case::{Case, CaseChange};
 use cms_domain::outbox::publish_and_clear;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, DueStore, EventBus, Mailer, ReferenceData, StoreError, SystemClock};
 use cms_domain::schedule::{self, SHARDS};
+use cms_domain::usecase::{commit_change, Failed, Publish, Ran, Step};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
@@ -271,45 +272,52 @@ where
     C: Clock,
 {
     let mut r = CaseResult::default();
-    let id = case.id.clone();
+    let id = &case.id.clone();
+    let retried = &std::sync::atomic::AtomicBool::new(false);
     // the index copy may be stale: the version condition catches that, then we read it properly
-    let mut change = schedule::run_due(&case, today, now);
-    for attempt in 0..2 {
-        let Some(mut ch) = change.take() else { return r };
-        let (reopened, breaches) = counts(&ch);
-        if reopened {
-            ch = ch.audited(AuditRecord::system("reopen-scheduler", &id, "case.reopened", run_id, now));
-        }
-        if breaches > 0 {
-            ch = ch.audited(AuditRecord::system("reopen-scheduler", &id, "case.sla_breached", run_id, now));
-        }
-        match deps.store.commit(&ch).await {
-            Ok(()) => {
-                r.due = true;
-                r.reopened = reopened;
-                r.breaches = breaches;
-                // a batch job: it clears what it published itself (no one waits on it; the next night's
-                // sweep then finds nothing to publish again)
-                r.unpublished = !publish_and_clear(&deps.store, &deps.bus, &id, &ch.events).await;
-                return r;
-            }
-            Err(StoreError::Conflict) if attempt == 0 => {
-                r.retried = true;
-                match deps.store.case(&id).await {
-                    Ok(Some(fresh)) => change = schedule::run_due(&fresh, today, now),
-                    Ok(None) => return r,
-                    Err(e) => {
-                        tracing::warn!(case_id = %id, error = %e, "case could not be re-read; left for the next run");
-                        r.failed = true;
-                        return r;
+    let mut first = Some(case);
+    // a batch job: it clears what it published itself (no one waits on it; the next night's sweep
+    // then finds nothing to publish again)
+    let ran = commit_change(&deps.store, &deps.bus, Publish::AndClear, |n| {
+        let held = if n == 0 { first.take() } else { None };
+        async move {
+            let case = match held {
+                Some(c) => c,
+                None => {
+                    retried.store(true, std::sync::atomic::Ordering::Relaxed);
+                    match deps.store.case(id).await? {
+                        Some(c) => c,
+                        None => return Ok(Step::Stop(())),
                     }
                 }
+            };
+            let Some(mut ch) = schedule::run_due(&case, today, now) else { return Ok(Step::Stop(())) };
+            let (reopened, breaches) = counts(&ch);
+            if reopened {
+                ch = ch.audited(AuditRecord::system("reopen-scheduler", id, "case.reopened", run_id, now));
             }
-            Err(e) => {
-                tracing::warn!(case_id = %id, error = %e, "case could not be updated; left for the next run");
-                r.failed = true;
-                return r;
+            if breaches > 0 {
+                ch = ch.audited(AuditRecord::system("reopen-scheduler", id, "case.sla_breached", run_id, now));
             }
+            Ok::<_, Failed<()>>(Step::commit(ch, ()))
+        }
+    })
+    .await;
+    r.retried = retried.load(std::sync::atomic::Ordering::Relaxed);
+    match ran {
+        Ok(Ran::Committed { change, published, .. }) => {
+            (r.reopened, r.breaches) = counts(&change);
+            r.due = true;
+            r.unpublished = !published;
+        }
+        Ok(Ran::Stopped(())) => {}
+        Err(f) => {
+            let why = match f {
+                Failed::Store(e) => e.to_string(),
+                _ => "changed by someone else on every attempt".into(),
+            };
+            tracing::warn!(case_id = %id, error = %why, "case could not be updated; left for the next run");
+            r.failed = true;
         }
     }
     r

@@ -10,14 +10,16 @@
 //! emails or logs.
 
 use cms_aws::DynamoStore;
-use cms_domain::access::can_view_case;
+use cms_domain::case::{Attached, Case, CaseChange};
 use cms_domain::ids::CaseId;
-use cms_domain::ports::{AuditLog, CaseStore, Clock, ReadLog, SensitiveStore, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, NoEvents, ReadLog, SensitiveStore, StoreError, SystemClock};
 use cms_domain::sensitive::{add_note, readable_kinds, SensitiveError, SensitiveKind};
+use cms_http::usecase::{change_case, visible, Basis, Change, Outcome};
+use cms_http::Route;
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 pub struct Deps<S, C> {
     pub store: S,
@@ -61,12 +63,9 @@ where
 {
     let actor = cms_http::actor(req)?;
     let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
-    let case = match deps.store.case(&id).await.map_err(store_problem)? {
-        Some(c) if can_view_case(&actor, &c) => c,
-        _ => return Err(Problem::not_found("case")),
-    };
-    let kind = match cms_http::route_key(req).as_str() {
-        "GET /cases/{id}/sensitive" => {
+    let case = visible(&deps.store, &actor, &id, None).await?;
+    let kind = match Route::of(req) {
+        Some(Route::ReadSensitive) => {
             let kinds = readable_kinds(&actor, &case);
             if kinds.is_empty() {
                 return Err(Problem::forbidden("Your role cannot read safety notes or health information."));
@@ -84,51 +83,50 @@ where
             }
             return Ok(json(200, &out));
         }
-        "POST /cases/{id}/safety-notes" => SensitiveKind::SafetyNote,
-        "POST /cases/{id}/health" => SensitiveKind::Health,
+        Some(Route::AddSafetyNote) => SensitiveKind::SafetyNote,
+        Some(Route::AddHealth) => SensitiveKind::Health,
         _ => return Err(Problem::method_not_allowed()),
     };
     let body: NoteBody = cms_http::json_body(req)?;
     let idem = cms_http::idempotency::from_request(req, &actor)?;
-    for attempt in 0..4 {
-        // the same Idempotency-Key and request again (or committed meanwhile): its first answer
-        if let Some(i) = &idem {
-            if let Some(resp) = i.replay(&deps.store).await? {
-                return Ok(resp);
-            }
+    let action = match kind {
+        SensitiveKind::SafetyNote => "case.safety_note.add",
+        SensitiveKind::Health => "case.health.add",
+    };
+    let change = Change {
+        actor: &actor,
+        case_id: &id,
+        // a note is independent of the rest of the case: added on top of whatever it now is
+        basis: Basis::Latest,
+        action,
+        idempotency: idem.as_ref(),
+        answer: &|c: &CaseChange| (201, answer(c)),
+        loaded: Some(case),
+    };
+    let decide = |c: &Case| {
+        add_note(c, &actor, kind, body.text.as_deref().unwrap_or_default(), deps.clock.now()).map(|(change, _)| change).map_err(|e| match e
+        {
+            SensitiveError::NotVisible => Problem::not_found("case"),
+            SensitiveError::NotPermitted => Problem::forbidden(&e.to_string()),
+            SensitiveError::Invalid => Problem::invalid_field("text", "must be 1 to 4000 characters of text"),
+        })
+    };
+    match change_case(&deps.store, &NoEvents, &deps.clock, req, change, decide).await? {
+        Outcome::Done(change) => {
+            tracing::info!(case_id = %id, kind = ?kind, "sensitive note added");
+            Ok(json(201, &answer(&change)))
         }
-        if attempt == 3 {
-            break;
-        }
-        let current = if attempt == 0 {
-            case.clone()
-        } else {
-            deps.store.case(&id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("case"))?
-        };
-        let (mut change, note) =
-            add_note(&current, &actor, kind, body.text.as_deref().unwrap_or_default(), deps.clock.now()).map_err(|e| match e {
-                SensitiveError::NotVisible => Problem::not_found("case"),
-                SensitiveError::NotPermitted => Problem::forbidden(&e.to_string()),
-                SensitiveError::Invalid => Problem::invalid_field("text", "must be 1 to 4000 characters of text"),
-            })?;
-        let answer = json!({ "id": note.id, "kind": note.kind, "at": note.at, "caseVersion": change.case.version });
-        if let Some(i) = &idem {
-            change.markers.push(i.marker(201, &answer, deps.clock.now()));
-        }
-        let action = match kind {
-            SensitiveKind::SafetyNote => "case.safety_note.add",
-            SensitiveKind::Health => "case.health.add",
-        };
-        let change = change.audited(cms_http::audit_record(&actor, &case.id, action, req, deps.clock.now()));
-        match deps.store.add_sensitive(&change, &note).await {
-            Ok(()) => {
-                tracing::info!(case_id = %case.id, kind = ?kind, "sensitive note added");
-                return Ok(json(201, &answer));
-            }
-            // a concurrent change of the case: the note is independent of it, so add it again on top
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(store_problem(e)),
-        }
+        Outcome::Replayed(resp) => Ok(resp),
     }
-    Err(Problem::conflict("The case is being changed by someone else right now. Please try again."))
+}
+
+/// The answer to an added note: its id, kind and time, and the case's new version (never its text).
+fn answer(c: &CaseChange) -> Value {
+    match c.attached.iter().find_map(|a| match a {
+        Attached::Note(n) => Some(n),
+        _ => None,
+    }) {
+        Some(n) => json!({ "id": n.id, "kind": n.kind, "at": n.at, "caseVersion": c.case.version }),
+        None => json!({ "caseVersion": c.case.version }),
+    }
 }

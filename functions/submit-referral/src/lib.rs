@@ -23,7 +23,6 @@ use cms_domain::actor::Actor;
 use cms_domain::case::{Case, CaseStatus};
 use cms_domain::ids::{CaseId, ReferralId, SchoolId};
 use cms_domain::intake::{self, StudentRecord};
-use cms_domain::outbox::publish_committed;
 use cms_domain::ports::{
     AuditLog, CaseStore, Clock, EventBus, ReadLog, ReferenceData, ReferralStore, StoreError, StudentKeySource, SystemClock,
 };
@@ -31,6 +30,9 @@ use cms_domain::referral::{
     check_draft, validate_submission, Referral, ReferralForm, ReferralStatus, Rejection, SubmissionContext, SubmitOutcome, ValidReferral,
 };
 use cms_domain::student::StudentIdentity;
+use cms_domain::usecase::{commit_change, Publish, Ran, Step};
+use cms_http::usecase::failed;
+use cms_http::Route;
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
@@ -77,10 +79,10 @@ where
     let school = can_make_requests(&actor).cloned().ok_or_else(|| {
         Problem::forbidden("Only school staff (Attendance Lead, School Primary Contact or Office Support) can make requests for support.")
     })?;
-    match cms_http::route_key(req).as_str() {
-        "POST /referrals" => create(deps, req, &actor, &school).await,
-        "GET /referrals" => list_requests(deps, req, &actor, &school).await,
-        "GET /referrals/{id}" => {
+    match Route::of(req) {
+        Some(Route::CreateReferral) => create(deps, req, &actor, &school).await,
+        Some(Route::ListReferrals) => list_requests(deps, req, &actor, &school).await,
+        Some(Route::GetReferral) => {
             let r = load(deps, req, &actor).await?;
             if let Some(case_id) = &r.case_id {
                 // a submitted request carries the child's details: audited like a case read
@@ -88,9 +90,9 @@ where
             }
             Ok(json(200, &r))
         }
-        "PUT /referrals/{id}" => edit(deps, req, &actor).await,
-        "DELETE /referrals/{id}" => delete_draft(deps, req, &actor).await,
-        "POST /referrals/{id}/submit" => {
+        Some(Route::EditReferral) => edit(deps, req, &actor).await,
+        Some(Route::DeleteReferral) => delete_draft(deps, req, &actor).await,
+        Some(Route::SubmitReferral) => {
             let r = load(deps, req, &actor).await?;
             let version = match cms_http::optional_json_body::<Value>(req)? {
                 None => None,
@@ -384,19 +386,34 @@ where
     // The domain decides from the student's active-case item (read consistently), their earlier
     // cases and ENROL's enrolment. The change is conditioned on the versions it read and claims the
     // student's active-case item, so a concurrent change means: read, decide again.
-    let mut attempts = 0;
-    let accepted = loop {
-        attempts += 1;
-        let record = student_record(deps, &who, attempts > 1).await?;
-        let mut accepted = match intake::submit(&record, &who, &r, &valid, CaseId::new_ulid(), deps.clock.now(), actor) {
+    let (r, who, valid) = (&r, &who, &valid);
+    let ran = commit_change(&deps.store, &deps.bus, Publish::Committed, |n| async move {
+        if n > 0 {
+            // the same key, committed by a concurrent request a moment ago: its answer
+            if let Some(i) = idem {
+                if let Some(resp) = i.replay(&deps.store).await? {
+                    return Ok(Step::Stop(Some(resp)));
+                }
+            }
+            match deps.store.referral(&r.id).await.map_err(store_problem)? {
+                Some(cur) if cur.status == ReferralStatus::Submitted => return Ok(Step::Stop(Some(replay(deps, &cur).await?))),
+                Some(cur) if cur.version != r.version => return Err(stale(&cur).into()),
+                // a request submitted as it is created (version 0) exists nowhere else
+                None if r.version != 0 => return Err(Problem::not_found("request for support").into()),
+                // the request is as it was: the student's cases changed meanwhile
+                _ => {}
+            }
+        }
+        let record = student_record(deps, who, n > 0).await?;
+        let mut accepted = match intake::submit(&record, who, r, valid, CaseId::new_ulid(), deps.clock.now(), actor) {
             Ok(a) => a,
             // the active case may be this very request's, submitted a moment ago by a concurrent call
             Err(active) if r.version > 0 && active.referral_id.as_ref() == Some(&r.id) => {
                 let cur =
                     deps.store.referral(&r.id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("request for support"))?;
-                return replay(deps, &cur).await;
+                return Ok(Step::Stop(Some(replay(deps, &cur).await?)));
             }
-            Err(active) => return Err(already_active(&active)),
+            Err(active) => return Err(already_active(&active).into()),
         };
         if let Some(i) = idem {
             // the answer this submission will give, remembered with it for the same key
@@ -405,45 +422,20 @@ where
             accepted.change.markers.push(i.marker(status, &body, deps.clock.now()));
         }
         let action = format!("case.{}", accepted.outcome.as_str());
-        accepted.change.audit = vec![cms_http::audit_record(actor, &accepted.change.case.id, &action, req, deps.clock.now())];
-        match deps.store.commit(&accepted.change).await {
-            Ok(()) => break accepted,
-            Err(StoreError::Conflict) => {
-                if let Some(i) = idem {
-                    if let Some(resp) = i.replay(&deps.store).await? {
-                        return Ok(resp);
-                    }
-                }
-                let now = deps.store.referral(&r.id).await.map_err(store_problem)?;
-                match now {
-                    Some(cur) if cur.status == ReferralStatus::Submitted => return replay(deps, &cur).await,
-                    Some(cur) if cur.version != r.version => return Err(stale(&cur)),
-                    // a request submitted as it is created (version 0) exists nowhere else: the
-                    // student's cases changed meanwhile
-                    None if r.version == 0 && attempts < 3 => continue,
-                    None if r.version == 0 => {
-                        return Err(Problem::conflict(
-                            "This student's case was being changed by someone else at the same moment. Submit the request again.",
-                        ))
-                    }
-                    None => return Err(Problem::not_found("request for support")),
-                    // the request is as it was: the student's cases changed meanwhile
-                    Some(_) if attempts < 3 => continue,
-                    Some(_) => {
-                        return Err(Problem::conflict(
-                            "This student's case was being changed by someone else at the same moment. Submit the request again.",
-                        ))
-                    }
-                }
-            }
-            Err(e) => return Err(store_problem(e)),
-        }
+        let record = cms_http::audit_record(actor, &accepted.change.case.id, &action, req, deps.clock.now());
+        let change = accepted.change.audited(record);
+        Ok(Step::commit(change, None))
+    })
+    .await
+    .map_err(|f| failed(f, "This student's case was being changed by someone else at the same moment. Submit the request again."))?;
+    let change = match ran {
+        Ran::Committed { change, .. } => change,
+        Ran::Stopped(resp) => return Ok(resp.unwrap_or_else(|| Response::new(Body::Empty))),
     };
-    let change = &accepted.change;
     let case = &change.case;
-    tracing::info!(referral_id = %r.id, case_id = %case.id, outcome = accepted.outcome.as_str(), "request submitted");
-    publish_committed(&deps.bus, &case.id, &change.events).await;
-    let referral = change.referral.as_ref().map(|(r, _)| r.clone()).unwrap_or(r);
+    let outcome = change.audit.first().map(|a| a.action.as_str()).unwrap_or_default();
+    tracing::info!(referral_id = %r.id, case_id = %case.id, outcome, "request submitted");
+    let referral = change.referral.as_ref().map(|(r, _)| r.clone()).unwrap_or_else(|| r.clone());
     Ok(answer(&referral, Some(case)))
 }
 

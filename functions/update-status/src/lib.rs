@@ -22,7 +22,8 @@ use cms_domain::case::CaseChange;
 use cms_domain::ids::{CaseId, UserId};
 use cms_domain::lifecycle::{self, Action, CloseReason, Command, LifecycleError, PauseAttestation};
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
-use cms_http::usecase::{change_case, Basis, Change, Outcome};
+use cms_http::usecase::{change_case, visible, Basis, Change, Outcome};
+use cms_http::Route;
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -56,8 +57,8 @@ where
     C: Clock,
 {
     let actor = cms_http::actor(req)?;
-    match cms_http::route_key(req).as_str() {
-        "POST /cases/{id}/status" => update(deps, req, &actor).await,
+    match Route::of(req) {
+        Some(Route::ChangeStatus) => update(deps, req, &actor).await,
         _ => Err(Problem::method_not_allowed()),
     }
 }
@@ -92,10 +93,7 @@ where
     C: Clock,
 {
     let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
-    let case = match deps.store.case(&id).await.map_err(store_problem)? {
-        Some(c) if can_view_case(actor, &c) => c,
-        _ => return Err(Problem::not_found("case")),
-    };
+    let case = visible(&deps.store, actor, &id, None).await?;
     // who may act at all, before anything about the body is said
     if !lifecycle::may_act(actor, &case) {
         return Err(lifecycle_problem(LifecycleError::NotPermitted, actor, &case));

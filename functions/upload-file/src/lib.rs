@@ -11,12 +11,16 @@
 //! Logs carry ids only: file names may name a child.
 
 use cms_aws::{DynamoStore, S3FileStore};
+use cms_domain::case::{Attached, Case, CaseChange};
 use cms_domain::files::{
     can_download, request_upload, FileError, FileId, UploadRequest, DOWNLOAD_URL_TTL, MAX_FILE_BYTES, UPLOAD_FORM_TTL,
 };
 use cms_domain::ids::CaseId;
+use cms_domain::ports::NoEvents;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, FileRecords, FileStore, ReadLog, StoreError, SystemClock};
 use cms_domain::referral::FieldError;
+use cms_http::usecase::{change_case, visible, Basis, Change, Outcome};
+use cms_http::Route;
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -63,8 +67,8 @@ async fn route<S: CaseStore + FileRecords + AuditLog + ReadLog, F: FileStore, C:
     req: &Request,
 ) -> Result<Response<Body>, Problem> {
     let actor = cms_http::actor(req)?;
-    match cms_http::route_key(req).as_str() {
-        "POST /cases/{id}/files" => {
+    match Route::of(req) {
+        Some(Route::RequestUpload) => {
             let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
             let body: UploadBody = cms_http::json_body(req)?;
             let mut missing = Vec::new();
@@ -86,7 +90,7 @@ async fn route<S: CaseStore + FileRecords + AuditLog + ReadLog, F: FileStore, C:
                     return Ok(resp);
                 }
             }
-            let case = deps.store.case(&id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("case"))?;
+            let case = visible(&deps.store, &actor, &id, None).await?;
             let now = deps.clock.now();
             let upload = UploadRequest {
                 file_name: body.file_name.unwrap_or_default(),
@@ -108,17 +112,30 @@ async fn route<S: CaseStore + FileRecords + AuditLog + ReadLog, F: FileStore, C:
                 "sharedWithSchool": record.shared_with_school,
                 "upload": { "url": form.url, "fields": fields, "expiresAt": form.expires_at },
             });
-            // with an Idempotency-Key, the same form again for the same request (until it expires)
-            let markers: Vec<_> = idem.iter().map(|i| i.marker(201, &answer, now)).collect();
-            let created = deps.store.create_file(&record, &markers).await;
-            if let Some(resp) = cms_http::idempotency::settle(idem.as_ref(), &deps.store, created, store_problem).await? {
+            // the pending record, with its audit entry, on the case as it is (its version unchanged:
+            // nothing of the case changes until the file is confirmed); with an Idempotency-Key, the
+            // same form again for the same request (until it expires)
+            let change = Change {
+                actor: &actor,
+                case_id: &id,
+                basis: Basis::Latest,
+                action: "case.file.request",
+                idempotency: idem.as_ref(),
+                answer: &|_: &CaseChange| (201, answer.clone()),
+                loaded: Some(case),
+            };
+            let decide = |c: &Case| {
+                // the rules again on the case as it now is; the record (and its form) stay the first
+                request_upload(c, &actor, &upload, now).map_err(file_problem)?;
+                Ok(CaseChange::of(c, c.clone(), Vec::new(), Vec::new()).attach(Attached::NewFile(record.clone())))
+            };
+            if let Outcome::Replayed(resp) = change_case(&deps.store, &NoEvents, &deps.clock, req, change, decide).await? {
                 return Ok(resp);
             }
             tracing::info!(case_id = %id, file_id = %record.file_id, role = %actor.role(), size = record.size, "upload form issued");
-            cms_http::audit_write(&deps.store, &actor, &id, "case.file.request", req, now).await;
             Ok(json(201, &answer))
         }
-        "GET /cases/{id}/files/{fileId}" => {
+        Some(Route::DownloadFile) => {
             let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
             let file_id = cms_http::path_id(req, "fileId", FileId::parse, "file")?;
             let case = deps.store.case(&id).await.map_err(store_problem)?;

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, SecondsFormat, Utc};
 use cms_domain::access::ListScope;
-use cms_domain::case::{Case, CaseChange, CaseStatus, Marker, TimelineEntry};
+use cms_domain::case::{Attached, Case, CaseChange, CaseStatus, Marker, TimelineEntry};
 use cms_domain::catchment::{locality_key, Catchment, Locality, Provider, School};
 use cms_domain::events::EventEnvelope;
 use cms_domain::ids::{CaseId, CatchmentId, EventId, ProviderId, ReferralId, SchoolId, UserId};
@@ -314,8 +314,8 @@ impl DynamoStore {
         &self.table
     }
 
-    /// The writes of one [`CaseChange`] (case, timeline, outbox, markers, request), for a
-    /// transaction that may carry more items (see `files.rs`).
+    /// The writes of one [`CaseChange`] (audit entries, case, active-case slot, timeline, outbox,
+    /// markers, attached items, request), for one transaction.
     pub(crate) fn change_writes(&self, change: &CaseChange) -> Result<Vec<TransactWriteItem>, StoreError> {
         let build = |p: aws_sdk_dynamodb::types::builders::PutBuilder| {
             p.table_name(&self.table).build().map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -364,6 +364,14 @@ impl DynamoStore {
         for m in &change.markers {
             let p = Put::builder().set_item(Some(marker_item(m))).condition_expression("attribute_not_exists(PK)");
             writes.push(TransactWriteItem::builder().put(build(p)?).build());
+        }
+        for a in &change.attached {
+            let put = match a {
+                Attached::Note(note) => crate::sensitive::note_put(self, &change.case.id, note)?,
+                Attached::File(f) => crate::files::put_if_pending(self, f)?,
+                Attached::NewFile(f) => crate::files::put_new_record(self, f)?,
+            };
+            writes.push(TransactWriteItem::builder().put(put).build());
         }
         if let Some((referral, expected)) = &change.referral {
             let p = Put::builder().set_item(Some(referral_item(referral)?));

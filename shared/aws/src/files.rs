@@ -2,10 +2,9 @@
 //! object-created event settles them (confirmed with the case change in one transaction, or
 //! rejected).
 
-use crate::dynamo::{s, to_item, unavailable, DynamoStore, Item};
+use crate::dynamo::{s, to_item, DynamoStore, Item};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use cms_domain::case::CaseChange;
+use aws_sdk_dynamodb::types::Put;
 use cms_domain::files::{FileId, FileRecord};
 use cms_domain::ids::CaseId;
 use cms_domain::ports::{FileRecords, StoreError};
@@ -24,7 +23,7 @@ fn file_item(f: &FileRecord) -> Result<Item, StoreError> {
 }
 
 /// A put of `f` that succeeds only while the stored record is still pending.
-fn put_if_pending(store: &DynamoStore, f: &FileRecord) -> Result<Put, StoreError> {
+pub(crate) fn put_if_pending(store: &DynamoStore, f: &FileRecord) -> Result<Put, StoreError> {
     Put::builder()
         .table_name(store.table())
         .set_item(Some(file_item(f)?))
@@ -35,37 +34,20 @@ fn put_if_pending(store: &DynamoStore, f: &FileRecord) -> Result<Put, StoreError
         .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// A put of a new record `f` (it must not exist yet).
+pub(crate) fn put_new_record(store: &DynamoStore, f: &FileRecord) -> Result<Put, StoreError> {
+    Put::builder()
+        .table_name(store.table())
+        .set_item(Some(file_item(f)?))
+        .condition_expression("attribute_not_exists(PK)")
+        .build()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 #[async_trait]
 impl FileRecords for DynamoStore {
-    async fn create_file(&self, f: &FileRecord, markers: &[cms_domain::case::Marker]) -> Result<(), StoreError> {
-        self.create_with_markers(file_item(f)?, markers).await
-    }
-
     async fn file(&self, case: &CaseId, file_id: &FileId) -> Result<Option<FileRecord>, StoreError> {
         let (pk, sk) = file_key(case, file_id);
         self.get(pk, &sk).await
-    }
-
-    async fn commit_with_file(&self, change: &CaseChange, f: &FileRecord) -> Result<(), StoreError> {
-        let mut writes = self.change_writes(change)?;
-        writes.push(TransactWriteItem::builder().put(put_if_pending(self, f)?).build());
-        self.transact(writes).await
-    }
-
-    async fn settle_file(&self, f: &FileRecord) -> Result<(), StoreError> {
-        self.client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(file_item(f)?))
-            .condition_expression("#st = :pending")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":pending", AttributeValue::S("pending".into()))
-            .send()
-            .await
-            .map_err(|e| match e.as_service_error() {
-                Some(se) if se.is_conditional_check_failed_exception() => StoreError::Conflict,
-                _ => unavailable(e),
-            })?;
-        Ok(())
     }
 }

@@ -6,9 +6,11 @@
 pub mod apigw;
 pub mod idempotency;
 mod problem;
+pub mod routes;
 pub mod usecase;
 
 pub use problem::Problem;
+pub use routes::Route;
 
 use cms_domain::actor::{Actor, Org, Role};
 use cms_domain::ids::{ProviderId, RegionId, SchoolId, UserId};
@@ -222,22 +224,6 @@ pub fn audit_record(
     now: chrono::DateTime<chrono::Utc>,
 ) -> cms_domain::audit::AuditRecord {
     cms_domain::audit::AuditRecord::by(actor, case_id, action, &request_id(req), now)
-}
-
-/// Record a change to a case in its audit trail after it was committed. The change stands; a
-/// failure here is logged loudly (ids only) for the operators.
-pub async fn audit_write<L: cms_domain::ports::AuditLog + ?Sized>(
-    log: &L,
-    actor: &Actor,
-    case_id: &cms_domain::ids::CaseId,
-    action: &str,
-    req: &Request,
-    now: chrono::DateTime<chrono::Utc>,
-) {
-    let record = cms_domain::audit::AuditRecord::by(actor, case_id, action, &request_id(req), now);
-    if let Err(e) = log.append(record).await {
-        tracing::error!(case_id = %case_id, action, error = %e, "AUDIT GAP: change committed but its audit entry was not written");
-    }
 }
 
 /// The version the caller is looking at: the body's `version` or the `If-Match` header.

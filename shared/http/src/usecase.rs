@@ -11,16 +11,15 @@
 
 use crate::idempotency::Idempotency;
 use crate::{stale_for, Problem};
-use cms_domain::access::can_view_case;
+use cms_domain::access::{can_view_case, permits, CaseAction};
 use cms_domain::actor::Actor;
 use cms_domain::case::{Case, CaseChange};
 use cms_domain::ids::CaseId;
-use cms_domain::outbox::publish_committed;
-use cms_domain::ports::{CaseStore, Clock, EventBus, StoreError};
+use cms_domain::ports::{CaseStore, Clock, EventBus, ReadLog, StoreError};
+use cms_domain::usecase::{commit_change, Failed, Publish, Ran, Step};
 use lambda_http::{Body, Request, Response};
 
-/// Tries of one change before "being changed by someone else right now".
-pub const ATTEMPTS: usize = 3;
+pub use cms_domain::usecase::ATTEMPTS;
 
 /// What the change is made against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +53,8 @@ pub struct Change<'a> {
 }
 
 /// Load, authorise, decide, commit (with the audit entry and any idempotency marker), retry,
-/// publish. `decide` returns the change or the problem to answer with; it runs again on a retry.
+/// publish: [`cms_domain::usecase::commit_change`] for a caller. `decide` returns the change or
+/// the problem to answer with; it runs again on a retry.
 pub async fn change_case<S, B, C>(
     store: &S,
     bus: &B,
@@ -69,46 +69,90 @@ where
     C: Clock + ?Sized,
 {
     let Change { actor, case_id, basis, action, idempotency, answer, mut loaded } = change;
-    for _ in 0..ATTEMPTS {
-        if let Some(i) = idempotency {
-            if let Some(resp) = i.replay(store).await? {
-                return Ok(Outcome::Replayed(resp));
+    let decide = &decide;
+    let ran = commit_change(store, bus, Publish::Committed, |n| {
+        let held = if n == 0 { loaded.take() } else { None };
+        async move {
+            if let Some(i) = idempotency {
+                if let Some(resp) = i.replay(store).await? {
+                    return Ok(Step::Stop(Some(resp)));
+                }
             }
-        }
-        let found = match loaded.take() {
-            Some(c) => Some(c),
-            None => store.case(case_id).await.map_err(unavailable)?,
-        };
-        let case = match found {
-            Some(c) if can_view_case(actor, &c) => c,
-            _ => return Err(Problem::not_found("case")),
-        };
-        if let Basis::Version(v) = basis {
-            if case.version != v {
-                return Err(stale_for(actor, &case));
+            let case = visible(store, actor, case_id, held).await?;
+            if let Basis::Version(v) = basis {
+                if case.version != v {
+                    return Err(stale_for(actor, &case).into());
+                }
             }
-        }
-        let now = clock.now();
-        let mut next = decide(&case)?;
-        if let Some(i) = idempotency {
-            let (status, body) = answer(&next);
-            next.markers.push(i.marker(status, &body, now));
-        }
-        let next = next.audited(crate::audit_record(actor, case_id, action, req, now));
-        match store.commit(&next).await {
-            Ok(()) => {
-                // a failed publish leaves the events in the outbox for the sweeper; the change stands
-                publish_committed(bus, case_id, &next.events).await;
-                return Ok(Outcome::Done(Box::new(next)));
+            let now = clock.now();
+            let mut next = decide(&case)?;
+            if let Some(i) = idempotency {
+                let (status, body) = answer(&next);
+                next.markers.push(i.marker(status, &body, now));
             }
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(unavailable(e)),
+            Ok(Step::commit(next.audited(crate::audit_record(actor, case_id, action, req, now)), None))
         }
-    }
-    Err(Problem::conflict("The case is being changed by someone else right now. Please try again."))
+    })
+    .await
+    .map_err(|f| failed(f, BUSY))?;
+    Ok(match ran {
+        Ran::Committed { change, .. } => Outcome::Done(change),
+        Ran::Stopped(resp) => Outcome::Replayed(resp.unwrap_or_else(|| Response::new(Body::Empty))),
+    })
 }
 
-fn unavailable(e: StoreError) -> Problem {
+/// The case, if it exists and this caller may see it (`held`: as the caller already read it);
+/// "not found" otherwise, the same for both.
+pub async fn visible<S: CaseStore + ?Sized>(store: &S, actor: &Actor, case_id: &CaseId, held: Option<Case>) -> Result<Case, Problem> {
+    let found = match held {
+        Some(c) => Some(c),
+        None => store.case(case_id).await.map_err(unavailable)?,
+    };
+    match found {
+        Some(c) if can_view_case(actor, &c) => Ok(c),
+        _ => Err(Problem::not_found("case")),
+    }
+}
+
+/// The one way to read a case for a caller: the case if it exists and they may see it (404
+/// otherwise), and, when `require` names an action, only if the access policy permits it (403 with
+/// its words); the read is recorded in the audit trail before anything is returned (503 if it
+/// cannot be).
+pub async fn read_case<S: CaseStore + ReadLog + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    case_id: &CaseId,
+    require: Option<(CaseAction, &str)>,
+    action: &str,
+    req: &Request,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Case, Problem> {
+    let case = visible(store, actor, case_id, None).await?;
+    if let Some((needed, refusal)) = require {
+        if !permits(actor, &case, needed) {
+            return Err(Problem::forbidden(refusal));
+        }
+    }
+    crate::audit_read(store, actor, case_id, action, req, now).await?;
+    Ok(case)
+}
+
+/// What a caller is told when every attempt met a concurrent change.
+pub const BUSY: &str = "The case is being changed by someone else right now. Please try again.";
+
+/// The problem for a use case that did not end: its own, "busy" (in `busy`'s words), or the store.
+pub fn failed(f: Failed<Problem>, busy: &str) -> Problem {
+    f.into_error(|| Problem::conflict(busy), unavailable)
+}
+
+impl From<Problem> for Failed<Problem> {
+    fn from(p: Problem) -> Self {
+        Failed::Refused(p)
+    }
+}
+
+/// A store failure, logged (ids only), as the 503 the caller sees.
+pub fn unavailable(e: StoreError) -> Problem {
     tracing::error!(error = %e, "store failure");
     Problem::unavailable()
 }
