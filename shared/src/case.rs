@@ -367,9 +367,14 @@ impl CaseChange {
     /// The change that takes `case` to `next` (written only if `case` is still at its version),
     /// with its timeline entries and events; no request, no markers.
     pub fn of(case: &Case, next: Case, timeline: Vec<TimelineEntry>, events: Vec<EventEnvelope>) -> CaseChange {
+        CaseChange { expected_version: Some(case.version), ..CaseChange::created(next, timeline, events) }
+    }
+
+    /// The change that creates `case` (written only if it does not exist yet).
+    pub fn created(case: Case, timeline: Vec<TimelineEntry>, events: Vec<EventEnvelope>) -> CaseChange {
         CaseChange {
-            case: next,
-            expected_version: Some(case.version),
+            case,
+            expected_version: None,
             timeline,
             events,
             referral: None,
@@ -497,16 +502,7 @@ impl Case {
                 },
             ),
         ];
-        CaseChange {
-            audit: Vec::new(),
-            case,
-            expected_version: None,
-            timeline,
-            events,
-            referral: Some((submitted, referral.version)),
-            markers: Vec::new(),
-            attached: Vec::new(),
-        }
+        CaseChange { referral: Some((submitted, referral.version)), ..CaseChange::created(case, timeline, events) }
     }
 
     /// Hand the case to its provider's queue (automatic CA allocation).

@@ -417,16 +417,7 @@ impl Case {
                 },
             ),
         ];
-        CaseChange {
-            audit: Vec::new(),
-            case,
-            expected_version: None,
-            timeline,
-            events,
-            referral: None,
-            markers: Vec::new(),
-            attached: Vec::new(),
-        }
+        CaseChange::created(case, timeline, events)
     }
 }
 

@@ -80,6 +80,18 @@ impl<E> Failed<E> {
     }
 }
 
+/// The case as the caller already holds it (attempt 0), else as the store has it now.
+pub async fn held_or_read<S: CaseStore + ?Sized>(
+    store: &S,
+    id: &crate::ids::CaseId,
+    held: Option<crate::case::Case>,
+) -> Result<Option<crate::case::Case>, StoreError> {
+    match held {
+        Some(c) => Ok(Some(c)),
+        None => store.case(id).await,
+    }
+}
+
 /// Who clears the published events from the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Publish {

@@ -23,7 +23,7 @@ use cms_domain::audit::AuditRecord;
 use cms_domain::enrol::{self, delivery_marker, fingerprint, on_enrolled, receive_nen, Delivery, Notification};
 use cms_domain::ids::CaseId;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StudentKeySource, SystemClock};
-use cms_domain::usecase::{commit_change, Publish, Ran, Step};
+use cms_domain::usecase::{commit_change, held_or_read, Publish, Ran, Step};
 use cms_http::usecase::unavailable;
 use cms_http::Route;
 use cms_http::{json, Problem};
@@ -267,13 +267,7 @@ where
                 let ran = commit_change(&deps.store, &deps.bus, Publish::Committed, |n| {
                     let held = if n == 0 { first.take() } else { None };
                     async move {
-                        let case = match held {
-                            Some(c) => c,
-                            None => match deps.store.case(id).await? {
-                                Some(c) => c,
-                                None => return Ok(Step::Stop(())),
-                            },
-                        };
+                        let Some(case) = held_or_read(&deps.store, id, held).await? else { return Ok(Step::Stop(())) };
                         let Some(change) = on_enrolled(&case, e, region.clone(), now, deps.clock.today_nz()) else {
                             return Ok(Step::Stop(()));
                         };

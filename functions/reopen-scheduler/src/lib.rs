@@ -25,7 +25,7 @@ use cms_domain::case::{Case, CaseChange};
 use cms_domain::outbox::publish_and_clear;
 use cms_domain::ports::{AuditLog, CaseStore, Clock, DueStore, EventBus, Mailer, ReferenceData, StoreError, SystemClock};
 use cms_domain::schedule::{self, SHARDS};
-use cms_domain::usecase::{commit_change, Failed, Publish, Ran, Step};
+use cms_domain::usecase::{commit_change, held_or_read, Failed, Publish, Ran, Step};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
@@ -281,16 +281,10 @@ where
     let ran = commit_change(&deps.store, &deps.bus, Publish::AndClear, |n| {
         let held = if n == 0 { first.take() } else { None };
         async move {
-            let case = match held {
-                Some(c) => c,
-                None => {
-                    retried.store(true, std::sync::atomic::Ordering::Relaxed);
-                    match deps.store.case(id).await? {
-                        Some(c) => c,
-                        None => return Ok(Step::Stop(())),
-                    }
-                }
-            };
+            if held.is_none() {
+                retried.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            let Some(case) = held_or_read(&deps.store, id, held).await? else { return Ok(Step::Stop(())) };
             let Some(mut ch) = schedule::run_due(&case, today, now) else { return Ok(Step::Stop(())) };
             let (reopened, breaches) = counts(&ch);
             if reopened {
