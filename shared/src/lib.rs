@@ -19,6 +19,8 @@ pub mod files;
 pub mod ids;
 pub mod intake;
 pub mod lifecycle;
+#[cfg(any(test, feature = "memory"))]
+pub mod memory;
 pub mod notification;
 pub mod outbox;
 pub mod ports;

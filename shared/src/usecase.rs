@@ -132,3 +132,170 @@ where
     }
     Err(Failed::Busy)
 }
+
+#[cfg(test)]
+mod tests {
+    //! The pipeline on the in-memory adapters: milliseconds, no emulator.
+    use super::*;
+    use crate::audit::AuditRecord;
+    use crate::case::{Case, CaseStatus, CaseStudent};
+    use crate::events::{DomainEvent, EventEnvelope};
+    use crate::ids::{CaseId, SchoolId};
+    use crate::memory::{MemoryBus, MemoryStore};
+    use crate::ports::{AuditLog, CaseStore};
+    use crate::student::PersonName;
+    use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 2, 1, 0, 0).unwrap()
+    }
+
+    fn id() -> CaseId {
+        CaseId::parse("C1").unwrap()
+    }
+
+    async fn stored_case(store: &MemoryStore) -> Case {
+        let student = CaseStudent {
+            full_name: PersonName::parse("Test Student").unwrap(),
+            date_of_birth: NaiveDate::from_ymd_opt(2015, 3, 1).unwrap(),
+            nsn: None,
+            year_level: None,
+        };
+        let case = Case::bare(id(), SchoolId::parse("1001").unwrap(), student, now());
+        let created =
+            CaseChange::created(case, Vec::new(), Vec::new()).audited(AuditRecord::system("test", &id(), "case.created", "r0", now()));
+        store.commit(&created).await.unwrap();
+        store.case(&id()).await.unwrap().unwrap()
+    }
+
+    /// The change a status update would make: the next version, an event, its audit entry.
+    fn to_queue(case: &Case, who: &str) -> CaseChange {
+        let mut next = case.bumped(now());
+        next.status = CaseStatus::ProviderQueue;
+        let event = EventEnvelope::new(
+            now(),
+            DomainEvent::CaseStatusChanged {
+                case_id: case.id.clone(),
+                case_type: case.case_type,
+                school_id: case.school_id.clone(),
+                provider_id: None,
+                from: case.status,
+                to: next.status,
+                reason: None,
+            },
+        );
+        CaseChange::of(case, next, Vec::new(), vec![event]).audited(AuditRecord::system(who, &case.id, "case.status", "r1", now()))
+    }
+
+    #[tokio::test]
+    async fn a_change_is_committed_with_its_audit_entry_and_published() {
+        let (store, bus) = (MemoryStore::new(), MemoryBus::default());
+        stored_case(&store).await;
+        let ran = commit_change(&store, &bus, Publish::Committed, |_| async {
+            let case = store.case(&id()).await?.unwrap();
+            Ok::<_, Failed<()>>(Step::commit(to_queue(&case, "us"), "done"))
+        })
+        .await
+        .unwrap();
+        let Ran::Committed { change, answer, published } = ran else { panic!("not committed") };
+        assert_eq!((answer, published, change.case.version), ("done", true, 2));
+        let entries = store.entries(&id()).await.unwrap();
+        assert_eq!(entries.iter().map(|e| e.record.action.as_str()).collect::<Vec<_>>(), ["case.created", "case.status"]);
+        assert_eq!(store.case(&id()).await.unwrap().unwrap().audit_head.map(|h| h.seq), Some(entries[1].seq));
+        assert_eq!(bus.published.lock().unwrap().len(), 1);
+        // the event stays in the outbox until the bus's delivery confirms it (ADR 0016)
+        assert_eq!(store.pending_events(&id()).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_concurrent_change_is_decided_again_on_the_case_as_it_now_is() {
+        let (store, bus) = (MemoryStore::new(), MemoryBus::default());
+        stored_case(&store).await;
+        let tries = AtomicUsize::new(0);
+        let ran = commit_change(&store, &bus, Publish::Committed, |n| {
+            let (store, tries) = (&store, &tries);
+            async move {
+                tries.fetch_add(1, Ordering::Relaxed);
+                let case = store.case(&id()).await?.unwrap();
+                if n == 0 {
+                    // someone else commits between this attempt's read and its commit
+                    store.commit(&to_queue(&case, "someone-else")).await?;
+                }
+                Ok::<_, Failed<()>>(Step::commit(to_queue(&case, "us"), case.version))
+            }
+        })
+        .await
+        .unwrap();
+        let Ran::Committed { answer: decided_on, .. } = ran else { panic!("not committed") };
+        assert_eq!((tries.load(Ordering::Relaxed), decided_on), (2, 2), "decided again on version 2");
+        let s = store.snapshot();
+        assert_eq!((s.commits, s.conflicts), (3, 1));
+        assert_eq!(s.cases[&id()].version, 3);
+        let who: Vec<String> = s.audit[&id()].iter().map(|e| e.record.user_id.clone()).collect();
+        assert_eq!(who, ["system:test", "system:someone-else", "system:us"]);
+    }
+
+    #[tokio::test]
+    async fn after_three_conflicts_it_is_busy_and_nothing_of_it_is_written() {
+        let (store, bus) = (MemoryStore::new(), MemoryBus::default());
+        stored_case(&store).await;
+        let tries = AtomicUsize::new(0);
+        let ran = commit_change(&store, &bus, Publish::Committed, |_| {
+            let (store, tries) = (&store, &tries);
+            async move {
+                tries.fetch_add(1, Ordering::Relaxed);
+                let case = store.case(&id()).await?.unwrap();
+                store.commit(&to_queue(&case, "someone-else")).await?;
+                Ok::<_, Failed<()>>(Step::commit(to_queue(&case, "us"), ()))
+            }
+        })
+        .await;
+        assert!(matches!(ran, Err(Failed::Busy)));
+        assert_eq!(tries.load(Ordering::Relaxed), ATTEMPTS);
+        let s = store.snapshot();
+        assert!(s.audit[&id()].iter().all(|e| e.record.user_id != "system:us"), "an entry of the refused change was written");
+        assert_eq!(bus.published.lock().unwrap().len(), 0, "the refused change published");
+    }
+
+    #[tokio::test]
+    async fn a_stop_or_a_refusal_writes_and_publishes_nothing() {
+        let (store, bus) = (MemoryStore::new(), MemoryBus::default());
+        stored_case(&store).await;
+        let before = store.snapshot();
+        let stopped = commit_change(&store, &bus, Publish::Committed, |_| async { Ok::<_, Failed<()>>(Step::Stop("already done")) }).await;
+        assert!(matches!(stopped, Ok(Ran::Stopped("already done"))));
+        let refused =
+            commit_change(&store, &bus, Publish::Committed, |_| async { Err::<Step<()>, _>(Failed::Refused("not allowed")) }).await;
+        assert!(matches!(refused, Err(Failed::Refused("not allowed"))));
+        let after = store.snapshot();
+        assert_eq!((after.commits, after.cases[&id()].version), (before.commits, before.cases[&id()].version));
+        assert!(bus.published.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_failed_publish_leaves_the_events_in_the_outbox_and_the_change_stands() {
+        let (store, bus) = (MemoryStore::new(), MemoryBus::default());
+        stored_case(&store).await;
+        bus.failing.store(true, Ordering::Relaxed);
+        let ran = commit_change(&store, &bus, Publish::AndClear, |_| async {
+            let case = store.case(&id()).await?.unwrap();
+            Ok::<_, Failed<()>>(Step::commit(to_queue(&case, "us"), ()))
+        })
+        .await
+        .unwrap();
+        assert!(matches!(ran, Ran::Committed { published: false, .. }));
+        assert_eq!(store.case(&id()).await.unwrap().unwrap().version, 2);
+        assert_eq!(store.pending_events(&id()).await.unwrap().len(), 1, "the event was lost");
+        // once the bus works, a batch job's publish clears what it published
+        bus.failing.store(false, Ordering::Relaxed);
+        let ran = commit_change(&store, &bus, Publish::AndClear, |_| async {
+            let case = store.case(&id()).await?.unwrap();
+            Ok::<_, Failed<()>>(Step::commit(to_queue(&case, "us"), ()))
+        })
+        .await
+        .unwrap();
+        assert!(matches!(ran, Ran::Committed { published: true, .. }));
+        assert_eq!(store.pending_events(&id()).await.unwrap().len(), 1, "only the earlier, unpublished event is left");
+    }
+}
