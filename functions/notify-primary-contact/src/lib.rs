@@ -33,7 +33,7 @@ pub type AwsDeps = Deps<DynamoStore, SesMailer, SystemClock>;
 pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
     Deps {
         store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &env.table_name),
-        mailer: SesMailer::new(aws_sdk_sesv2::Client::new(sdk), env.sender_email.clone().unwrap_or_default()),
+        mailer: SesMailer::from_env(sdk, env),
         clock: SystemClock,
         portal_base_url: env.portal_base_url.clone().unwrap_or_else(|| DEFAULT_PORTAL_BASE_URL.to_string()),
     }

@@ -10,7 +10,7 @@ async fn main() -> Result<(), Error> {
     let sdk = cms_aws::sdk_config().await;
     let deps = reopen_scheduler::aws_deps(&sdk, &env);
     deps.store.warm_up().await;
-    let mailer = cms_aws::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), env.sender_email.clone().unwrap_or_default());
+    let mailer = cms_aws::SesMailer::from_env(&sdk, &env);
     let portal = env.portal_base_url.clone().unwrap_or_else(|| "https://portal.attendance.education.govt.nz".to_string());
     let (deps, mailer, portal) = (&deps, &mailer, portal.as_str());
     run(service_fn(move |ev: LambdaEvent<serde_json::Value>| async move {

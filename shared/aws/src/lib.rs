@@ -37,6 +37,8 @@ pub struct Env {
     pub sender_email: Option<String>,
     /// The portal's base URL, for links in emails (`PORTAL_BASE_URL`).
     pub portal_base_url: Option<String>,
+    /// The SES configuration set emails are sent with (`SES_CONFIGURATION_SET`).
+    pub ses_configuration_set: Option<String>,
 }
 
 impl Env {
@@ -50,6 +52,7 @@ impl Env {
             student_key_secret_id: opt("STUDENT_KEY_SECRET_ID"),
             bucket_name: opt("BUCKET_NAME"),
             sender_email: opt("SENDER_EMAIL"),
+            ses_configuration_set: opt("SES_CONFIGURATION_SET"),
             portal_base_url: opt("PORTAL_BASE_URL"),
         })
     }

@@ -11,11 +11,26 @@ use cms_domain::ports::{MailError, Mailer};
 pub struct SesMailer {
     client: aws_sdk_sesv2::Client,
     from: String,
+    /// The SES configuration set every email is sent with (`SES_CONFIGURATION_SET`): its event
+    /// destination records bounces and complaints.
+    configuration_set: Option<String>,
 }
 
 impl SesMailer {
     pub fn new(client: aws_sdk_sesv2::Client, from: impl Into<String>) -> SesMailer {
-        SesMailer { client, from: from.into() }
+        SesMailer { client, from: from.into(), configuration_set: None }
+    }
+
+    /// Send every email with this configuration set (`None`: without one).
+    pub fn with_configuration_set(mut self, set: Option<String>) -> SesMailer {
+        self.configuration_set = set;
+        self
+    }
+
+    /// The mailer a function's environment describes: `SENDER_EMAIL` and `SES_CONFIGURATION_SET`.
+    pub fn from_env(sdk: &aws_config::SdkConfig, env: &crate::Env) -> SesMailer {
+        SesMailer::new(aws_sdk_sesv2::Client::new(sdk), env.sender_email.clone().unwrap_or_default())
+            .with_configuration_set(env.ses_configuration_set.clone())
     }
 }
 
@@ -31,6 +46,7 @@ impl Mailer for SesMailer {
         self.client
             .send_email()
             .from_email_address(&self.from)
+            .set_configuration_set_name(self.configuration_set.clone())
             .destination(Destination::builder().to_addresses(&email.to).build())
             .content(EmailContent::builder().simple(message).build())
             .send()
