@@ -10,7 +10,12 @@
 - data is kept: Retain on the table, the data buckets, the secrets and every log group, and the
   table's deletion protection on; every function's Architectures is the Architecture parameter;
   every email sender gets SES_CONFIGURATION_SET; the case-files bucket is the template's first
-  non-portal bucket (infra/local uses the first one for case files).
+  non-portal bucket (infra/local uses the first one for case files);
+- only the functions are Lambda binaries: every function is built by cargo-lambda
+  (BuildMethod rust-cargolambda) with BuildProperties Binary naming the [[bin]] of a crate under
+  functions/ (never a local tool of infra/local), every such crate is some function's Binary, and
+  the workspace's default-members (what `cargo lambda build` in the root builds, and whose
+  features a function's build shares) are the functions and the shared crates only.
 
 Stdlib + PyYAML (.venv-tools). `python infra/template_policy.py [template.yaml]` prints each problem
 and exits 1 if there is one. `--self-test` first breaks a copy of the template in each way above and
@@ -18,8 +23,10 @@ checks that each is caught (infra/lint runs both).
 """
 
 import copy
+import glob
 import os
 import sys
+import tomllib
 
 import yaml
 
@@ -158,8 +165,55 @@ def alarms_on(tpl, namespace, metric, dimension, matches):
     return found
 
 
+def cargo_workspace(root=ROOT):
+    """The root manifest's default-members, and each crate under functions/ with its [[bin]] names."""
+    with open(os.path.join(root, "Cargo.toml"), "rb") as f:
+        ws = tomllib.load(f)["workspace"]
+    crates = {}
+    for manifest in sorted(glob.glob(os.path.join(root, "functions", "*", "Cargo.toml"))):
+        with open(manifest, "rb") as f:
+            m = tomllib.load(f)
+        crates[os.path.relpath(os.path.dirname(manifest), root)] = [b["name"] for b in m.get("bin", [])]
+    return {"default_members": ws.get("default-members"), "function_crates": crates}
+
+
+def lambda_binaries(functions, cargo):
+    """Only the functions' binaries are Lambdas, each built on its own; the local tools never."""
+    problems = []
+    bins = {b for names in cargo["function_crates"].values() for b in names}
+    used = set()
+    for fn, r in functions.items():
+        meta = r.get("Metadata") or {}
+        binary = (meta.get("BuildProperties") or {}).get("Binary")
+        if meta.get("BuildMethod") != "rust-cargolambda":
+            problems.append(f"{fn}: Metadata BuildMethod must be rust-cargolambda (got {meta.get('BuildMethod')!r})")
+        if not binary:
+            problems.append(f"{fn}: no Metadata BuildProperties Binary: cargo-lambda would build every binary of the workspace")
+        elif binary not in bins:
+            problems.append(f"{fn}: Binary {binary!r} is not the binary of a crate under functions/")
+        else:
+            used.add(binary)
+    for crate, names in cargo["function_crates"].items():
+        if not names:
+            problems.append(f"{crate}: no [[bin]]")
+        for b in names:
+            if b not in used:
+                problems.append(f"{crate}: binary {b!r} is no function's Binary in the template")
+    members = cargo["default_members"]
+    if members is None:
+        problems.append("Cargo.toml: no [workspace] default-members: cargo-lambda in the root would build the local tools too")
+    else:
+        extra = [m for m in members if not (m.startswith("functions/") or m == "shared" or m.startswith("shared/"))]
+        if extra:
+            problems.append(f"Cargo.toml: default-members must be the functions and shared crates only, not {extra}")
+        missing = [c for c in cargo["function_crates"] if c not in members]
+        if missing:
+            problems.append(f"Cargo.toml: default-members lacks {missing}")
+    return problems
+
+
 # ---------------------------------------------------------------- checks
-def check(tpl):
+def check(tpl, cargo=None):
     problems = []
     res = tpl["Resources"]
     functions = of_type(tpl, "AWS::Serverless::Function")
@@ -265,6 +319,9 @@ def check(tpl):
     buckets = [lid for lid in of_type(tpl, "AWS::S3::Bucket") if not lid.startswith("Portal")]
     if not buckets or buckets[0] != "FilesBucket":
         problems.append(f"FilesBucket must be the first non-portal bucket (infra/local's case-files bucket), not {buckets[:1]}")
+
+    # -- only the functions are Lambda binaries
+    problems += lambda_binaries(functions, cargo or cargo_workspace())
     return problems
 
 
@@ -312,6 +369,12 @@ def self_test(tpl):
                     dlc["Type"] = "SQS"
                     return
 
+    def local_tool_as_lambda(t):
+        t["Resources"][fns[0]]["Metadata"]["BuildProperties"]["Binary"] = "local-api"
+
+    def no_binary(t):
+        del t["Resources"][fns[0]]["Metadata"]["BuildProperties"]["Binary"]
+
     cases = [
         (f"{fns[0]}'s Errors alarm removed", drop(*errors_alarm), f"{fns[0]}: no Errors alarm"),
         (f"{dlq}'s alarm removed", drop(*dlq_alarms), f"{dlq}: no alarm"),
@@ -319,6 +382,8 @@ def self_test(tpl):
         ("the audit Deny's condition no longer AUDIT#*", weaken_deny, "may write to DynamoDB but no Deny"),
         ("case-query allowed UpdateItem", read_side_writes_cases, f"{READ_SIDE}: the read side may write only PutItem"),
         ("a dead-letter queue left to SAM", sam_made_dlq, "DeadLetterConfig queue left to SAM"),
+        (f"{fns[0]} built from a local tool (local-api)", local_tool_as_lambda, "is not the binary of a crate under functions/"),
+        (f"{fns[0]} without a Binary", no_binary, "no Metadata BuildProperties Binary"),
     ]
     failures = []
     for what, breaks, expect in cases:
@@ -327,7 +392,12 @@ def self_test(tpl):
         found = check(broken)
         if not any(expect in p for p in found):
             failures.append(f"self-test: {what}: not caught (expected a problem containing {expect!r}; got {found})")
-    return failures, len(cases)
+    # the workspace: the local tools among the default members
+    cargo = cargo_workspace()
+    wide = dict(cargo, default_members=(cargo["default_members"] or []) + ["infra/local"])
+    if not any("default-members must be the functions and shared crates only" in p for p in check(tpl, wide)):
+        failures.append("self-test: infra/local in default-members: not caught")
+    return failures, len(cases) + 1
 
 
 def main(argv):
