@@ -9,7 +9,7 @@ async fn main() -> Result<(), Error> {
     let env = cms_aws::Env::from_env()?;
     let sdk = cms_aws::sdk_config().await;
     let deps = allocate::aws_deps(&sdk, &env);
-    deps.store.warm_up().await;
+    cms_aws::warm_up_in_background(&deps.store);
     let deps = &deps;
     run(service_fn(move |ev: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
         allocate::handle(deps, ev.payload).await.map(|_| ()).map_err(Error::from)

@@ -10,7 +10,7 @@ async fn main() -> Result<(), Error> {
     let env = cms_aws::Env::from_env()?;
     let sdk = cms_aws::sdk_config().await;
     let deps = nen_webhook::aws_deps(&sdk, &env);
-    deps.store.warm_up().await;
+    cms_aws::warm_up_in_background(&deps.store);
     if let Err(e) = deps.secrets.secrets().await {
         tracing::error!(error = %e, "signing secrets not readable at start-up; will retry per request");
     }

@@ -12,7 +12,7 @@ async fn main() -> Result<(), Error> {
     }
     let sdk = cms_aws::sdk_config().await;
     let deps = notify_primary_contact::aws_deps(&sdk, &env);
-    deps.store.warm_up().await;
+    cms_aws::warm_up_in_background(&deps.store);
     let deps = &deps;
     run(service_fn(move |ev: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
         notify_primary_contact::handle(deps, ev.payload).await.map(|_| ()).map_err(Error::from)

@@ -9,7 +9,7 @@ async fn main() -> Result<(), Error> {
     let env = cms_aws::Env::from_env()?;
     let sdk = cms_aws::sdk_config().await;
     let store = outbox_confirm::aws_store(&sdk, &env);
-    store.warm_up().await;
+    cms_aws::warm_up_in_background(&store);
     let store = &store;
     run(service_fn(move |ev: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
         outbox_confirm::handle(store, ev.payload).await.map(|_| ()).map_err(Error::from)

@@ -9,7 +9,7 @@ async fn main() -> Result<(), Error> {
     let env = cms_aws::Env::from_env()?;
     let sdk = cms_aws::sdk_config().await;
     let deps = reopen_scheduler::aws_deps(&sdk, &env);
-    deps.store.warm_up().await;
+    cms_aws::warm_up_in_background(&deps.store);
     let mailer = cms_aws::SesMailer::from_env(&sdk, &env);
     let portal = env.portal_base_url.clone().unwrap_or_else(|| "https://portal.attendance.education.govt.nz".to_string());
     let (deps, mailer, portal) = (&deps, &mailer, portal.as_str());

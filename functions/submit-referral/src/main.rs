@@ -8,7 +8,7 @@ async fn main() -> Result<(), Error> {
     let env = cms_aws::Env::from_env()?;
     let sdk = cms_aws::sdk_config().await;
     let deps = submit_referral::aws_deps(&sdk, &env);
-    deps.store.warm_up().await;
+    cms_aws::warm_up_in_background(&deps.store);
     let deps = &deps;
     run(service_fn(move |req: Request| async move { Ok::<_, Error>(submit_referral::handle(deps, req).await) })).await
 }

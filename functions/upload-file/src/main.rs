@@ -11,7 +11,7 @@ async fn main() -> Result<(), Error> {
     }
     let sdk = cms_aws::sdk_config().await;
     let deps = upload_file::aws_deps(&sdk, &env);
-    deps.store.warm_up().await;
+    cms_aws::warm_up_in_background(&deps.store);
     let deps = &deps;
     run(service_fn(move |req: Request| async move { Ok::<_, Error>(upload_file::handle(deps, req).await) })).await
 }

@@ -64,6 +64,16 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
 }
 
+/// Open the store's first connection (credentials resolved, the endpoint, a connection in the
+/// pool) in the background while the runtime asks for the first event, instead of before it: a
+/// cold start's first request no longer waits for this extra round trip, and an instance started
+/// ahead of its first event (provisioned or proactive) still has it done (ADR 0018). Errors are
+/// ignored, as the warm-up's always were: the first real call reports its own.
+pub fn warm_up_in_background(store: &DynamoStore) {
+    let store = store.clone();
+    tokio::spawn(async move { store.warm_up().await });
+}
+
 /// The AWS adapters most functions need, built once per cold start.
 pub fn case_services(
     sdk: &aws_config::SdkConfig,
