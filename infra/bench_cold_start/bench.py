@@ -92,8 +92,14 @@ class Runtime:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        self.server.handle_error = lambda *_: None  # a killed process's dropped connection
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.address = "127.0.0.1:%d" % self.server.server_address[1]
+
+    def close(self):
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
 
     def arm(self, event, request_id):
         with self.lock:
@@ -146,6 +152,7 @@ class Recorder:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        self.server.handle_error = lambda *_: None  # a killed process's dropped connection
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
 
@@ -202,13 +209,11 @@ def main():
 
     fixture = json.load(open(a.fixture))
     endpoint = os.environ["AWS_ENDPOINT_URL"]
-    runtime = Runtime()
     ports = os.path.join(a.root, "infra/bench_cold_start")
     evs = events(a.root, fixture)
     base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_LAMBDA")}
     base.update(fixture["env"])
     base.update({
-        "AWS_LAMBDA_RUNTIME_API": runtime.address,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/bench",
@@ -225,7 +230,10 @@ def main():
         make, check = evs[fn]
         i = run_no[0]
         run_no[0] += 1
-        env = dict(base, AWS_ENDPOINT_URL=endpoint_url, AWS_LAMBDA_FUNCTION_NAME=fn)
+        # a Runtime API of its own for each process: a killed process's late second request for
+        # an event never meets the next process's event
+        runtime = Runtime()
+        env = dict(base, AWS_ENDPOINT_URL=endpoint_url, AWS_LAMBDA_FUNCTION_NAME=fn, AWS_LAMBDA_RUNTIME_API=runtime.address)
         if lang == "rust":
             cmd, cwd = [os.path.join(a.rust_dir, fn)], a.root
         else:
@@ -239,6 +247,7 @@ def main():
             time.sleep(1)
         p.kill()
         p.wait()
+        runtime.close()
         if not ok:
             sys.exit("%s (%s): no answer within 60 s (log: .local/bench-cold-start.log)" % (fn, lang))
         kind, path, body = runtime.answer
