@@ -12,9 +12,9 @@
 use cms_aws::DynamoStore;
 use cms_domain::case::{Attached, Case, CaseChange};
 use cms_domain::ids::CaseId;
-use cms_domain::ports::{AuditLog, CaseStore, Clock, NoEvents, ReadLog, SensitiveStore, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, NoEvents, ReadLog, SensitiveStore, SystemClock};
 use cms_domain::sensitive::{add_note, readable_kinds, SensitiveError, SensitiveKind};
-use cms_http::usecase::{change_case, visible, Basis, Change, Outcome};
+use cms_http::usecase::{change_case, unavailable, visible, Basis, Change, Outcome};
 use cms_http::Route;
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
@@ -46,16 +46,6 @@ where
     cms_http::answer(&req, route(deps, &req)).await
 }
 
-fn store_problem(e: StoreError) -> Problem {
-    match e {
-        StoreError::Conflict => Problem::conflict("The case was changed by someone else at the same moment. Please try again."),
-        other => {
-            tracing::error!(error = %other, "store failure");
-            Problem::unavailable()
-        }
-    }
-}
-
 async fn route<S, C>(deps: &Deps<S, C>, req: &Request) -> Result<Response<Body>, Problem>
 where
     S: CaseStore + SensitiveStore + AuditLog + ReadLog,
@@ -74,7 +64,7 @@ where
             let mut out = serde_json::Map::new();
             out.insert("caseId".into(), json!(case.id));
             for k in kinds {
-                let notes = deps.store.sensitive_notes(&case.id, k).await.map_err(store_problem)?;
+                let notes = deps.store.sensitive_notes(&case.id, k).await.map_err(unavailable)?;
                 let key = match k {
                     SensitiveKind::SafetyNote => "safetyNotes",
                     SensitiveKind::Health => "health",
