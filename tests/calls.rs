@@ -55,7 +55,11 @@ async fn each_operation_stays_within_its_aws_call_budget() {
     for i in 0..2 {
         env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{}", ids[i]), None).await;
         let calls = counter.take();
-        if i == 1 {
+        if i == 0 {
+            // the first read of this instance: the names (school, provider, Case Manager, Primary
+            // Contact) are not kept yet and come in one BatchGetItem, not four GetItems
+            check("GET /cases/{id} (names not yet kept)", calls, 3);
+        } else {
             check("GET /cases/{id}", calls, 2);
         }
     }

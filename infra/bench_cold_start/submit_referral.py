@@ -16,50 +16,16 @@ import datetime
 import hashlib
 import hmac
 import json
-import os
-import struct
 import unicodedata
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-TABLE = os.environ["TABLE_NAME"]
-BUS = os.environ["EVENT_BUS_NAME"]
-SECRET_ID = os.environ.get("STUDENT_KEY_SECRET_ID") or "student-keys"
-GENESIS = "0" * 64
+from common import BUS, GENESIS, SECRET_ID, TABLE, answer, ddb, from_item, hash_fields, references, secrets, to_item, ulid_like
 
-ddb = boto3.client("dynamodb")
 events = boto3.client("events")
-secrets = boto3.client("secretsmanager")
-# the warm-up GetItem. The Rust main runs it in the background (cms_aws::warm_up_in_background);
-# here it is made at import, as a Python function would: a boto3 call from a thread started
-# during the handler module's import can deadlock on the import lock (seen here, intermittently)
-ddb.get_item(TableName=TABLE, Key={"PK": {"S": "WARMUP"}, "SK": {"S": "WARMUP"}})
-
-_de = TypeDeserializer()
-_ser = TypeSerializer()
-_refs = {}
 _keys = None
 SCHOOL_ROLES = ("attendance_lead", "school_primary_contact", "office_support")
 REQUIRED = ("student", "whanau", "homeAddress", "reason", "actionsTaken", "absencePattern", "primaryContactUserId")
-
-
-def from_item(item):
-    return {k: _de.deserialize(v) for k, v in item.items()}
-
-
-def to_item(d):
-    return {k: _ser.serialize(v) for k, v in d.items() if v is not None}
-
-
-def reference(pk, sk):
-    key = pk + "|" + sk
-    if key not in _refs:
-        out = ddb.get_item(TableName=TABLE, Key={"PK": {"S": pk}, "SK": {"S": sk}}, ConsistentRead=True)
-        if "Item" not in out:
-            return None
-        _refs[key] = from_item(out["Item"])
-    return _refs[key]
 
 
 def student_keys():
@@ -90,27 +56,8 @@ def index_all(index, attr, pk):
             return out
 
 
-def hash_fields(fields):
-    h = hashlib.sha256()
-    for f in fields:
-        b = f.encode()
-        h.update(struct.pack(">Q", len(b)))
-        h.update(b)
-    return h.hexdigest()
-
-
-def ulid_like():
-    return os.urandom(16).hex().upper()[:26]
-
-
 def ts(t):
     return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def answer(status, body, headers=None):
-    h = {"content-type": "application/json"}
-    h.update(headers or {})
-    return {"statusCode": status, "headers": h, "body": json.dumps(body, default=str)}
 
 
 def problem(status, title, detail=None):
@@ -129,10 +76,12 @@ def handler(event, context):
     if not isinstance(body, dict) or body.pop("submit", False) is not True:
         return problem(400, "this port answers submissions only")
     missing = [f for f in REQUIRED if not body.get(f)]
-    school = reference("SCHOOL#" + org, "SCHOOL")
+    pc = "USER#" + str(body.get("primaryContactUserId") or "")
+    found = references([("SCHOOL#" + org, "SCHOOL")] + ([(pc, "USER")] if body.get("primaryContactUserId") else []))
+    school = found.get("SCHOOL#" + org)
     if school is None:
         return problem(422, "Unknown school")
-    contact = reference("USER#" + body["primaryContactUserId"], "USER")
+    contact = found.get(pc)
     student = body.get("student") or {}
     if missing or contact is None or contact.get("orgId") != org or not student.get("nsn", "").isdigit():
         return problem(422, "The request is not complete", {"missing": missing})

@@ -46,8 +46,45 @@ pub struct CaseListQuery {
     pub cursor: Option<String>,
 }
 
+/// The reference records one answer needs, asked for together ([`ReferenceData::lookup`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Wanted {
+    pub schools: Vec<SchoolId>,
+    pub providers: Vec<ProviderId>,
+    pub users: Vec<UserId>,
+}
+
+/// What [`ReferenceData::lookup`] found: a record asked for and not found is simply absent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Found {
+    pub schools: std::collections::HashMap<SchoolId, School>,
+    pub providers: std::collections::HashMap<ProviderId, Provider>,
+    pub users: std::collections::HashMap<UserId, UserRecord>,
+}
+
 #[async_trait]
 pub trait ReferenceData: Send + Sync {
+    /// Several records at once: the DynamoDB adapter reads what it does not already keep in one
+    /// round trip (the names a case view shows, a submission's school and Primary Contact).
+    async fn lookup(&self, wanted: &Wanted) -> Result<Found, StoreError> {
+        let mut found = Found::default();
+        for id in &wanted.schools {
+            if let Some(x) = self.school(id).await? {
+                found.schools.insert(id.clone(), x);
+            }
+        }
+        for id in &wanted.providers {
+            if let Some(x) = self.provider(id).await? {
+                found.providers.insert(id.clone(), x);
+            }
+        }
+        for id in &wanted.users {
+            if let Some(x) = self.user(id).await? {
+                found.users.insert(id.clone(), x);
+            }
+        }
+        Ok(found)
+    }
     async fn school(&self, id: &SchoolId) -> Result<Option<School>, StoreError>;
     async fn catchment(&self, id: &CatchmentId) -> Result<Option<Catchment>, StoreError>;
     async fn provider(&self, id: &ProviderId) -> Result<Option<Provider>, StoreError>;

@@ -25,7 +25,7 @@ use cms_domain::actor::Actor;
 use cms_domain::case::{Case, CaseChange};
 use cms_domain::details::{change_primary_contact, update_contacts, ContactsForm};
 use cms_domain::ids::{CaseId, UserId};
-use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReadLog, ReferenceData, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReadLog, ReferenceData, SystemClock};
 use cms_domain::referral::FieldError;
 use cms_http::idempotency::Idempotency;
 use cms_http::usecase::{change_case, visible, Basis, Change, Outcome};
@@ -243,7 +243,7 @@ async fn primary_contact<S: CaseStore + AuditLog + ReadLog + ReferenceData, B: E
         None | Some("") => return Err(Problem::invalid_field("userId", "is required: the user id of the new School Primary Contact")),
         Some(u) => UserId::parse(u).map_err(|_| not_staff())?,
     };
-    let u = match deps.store.user(&user_id).await.map_err(store_problem)? {
+    let u = match deps.store.user(&user_id).await? {
         Some(u) => u,
         // nobody by that id: still ask the policy first, so a refused caller learns nothing
         None => {
@@ -293,7 +293,7 @@ async fn timeline<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
     let mut cursor = cms_http::query(req, "cursor");
     for _ in 0..20 {
         let want = limit - items.len() as u32;
-        let page = deps.store.timeline_page(&id, want, cursor.take()).await.map_err(store_problem)?;
+        let page = deps.store.timeline_page(&id, want, cursor.take()).await?;
         items.extend(page.items.into_iter().filter(|e| can_see_entry(actor, &case, e)));
         cursor = page.next;
         if cursor.is_none() || items.len() as u32 >= limit {
@@ -312,16 +312,5 @@ fn activity_problem(e: ActivityError) -> Problem {
         ActivityError::NotPermitted(m) => Problem::forbidden(m),
         ActivityError::Closed(m) => Problem::conflict(m),
         ActivityError::Invalid(errors) => Problem::invalid(errors),
-    }
-}
-
-fn store_problem(e: StoreError) -> Problem {
-    match e {
-        StoreError::InvalidCursor => Problem::invalid_field("cursor", "is not a cursor this service issued; start from the first page"),
-        StoreError::Conflict => Problem::conflict("The case was changed by someone else. Please try again."),
-        other => {
-            tracing::error!(error = %other, "store failure");
-            Problem::unavailable()
-        }
     }
 }

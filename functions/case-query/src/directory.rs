@@ -19,14 +19,14 @@ use serde_json::{json, Value};
 
 pub async fn school<S: ReferenceData>(store: &S, actor: &Actor, req: &Request) -> Result<Response<Body>, Problem> {
     let id = cms_http::path_id(req, "id", SchoolId::parse, "school")?;
-    let school = store.school(&id).await.map_err(super::store_problem)?.ok_or_else(|| Problem::not_found("school"))?;
-    let catchment = store.catchment(&school.catchment_id).await.map_err(super::store_problem)?;
+    let school = store.school(&id).await?.ok_or_else(|| Problem::not_found("school"))?;
+    let catchment = store.catchment(&school.catchment_id).await?;
     let provider = match &catchment {
-        Some(c) => store.provider(&c.provider_id).await.map_err(super::store_problem)?,
+        Some(c) => store.provider(&c.provider_id).await?,
         None => None,
     };
     let isp = match &school.isp_provider_id {
-        Some(p) => store.provider(p).await.map_err(super::store_problem)?,
+        Some(p) => store.provider(p).await?,
         None => None,
     };
     let mut body = json!({
@@ -50,13 +50,13 @@ pub async fn school<S: ReferenceData>(store: &S, actor: &Actor, req: &Request) -
 }
 
 pub async fn providers<S: ReferenceData>(store: &S) -> Result<Response<Body>, Problem> {
-    let all = store.providers().await.map_err(super::store_problem)?;
+    let all = store.providers().await?;
     Ok(json(200, &json!({ "items": all.iter().map(provider_ref).collect::<Vec<_>>() })))
 }
 
 pub async fn provider<S: ReferenceData>(store: &S, actor: &Actor, req: &Request) -> Result<Response<Body>, Problem> {
     let id = cms_http::path_id(req, "id", ProviderId::parse, "provider")?;
-    let p = store.provider(&id).await.map_err(super::store_problem)?.ok_or_else(|| Problem::not_found("provider"))?;
+    let p = store.provider(&id).await?.ok_or_else(|| Problem::not_found("provider"))?;
     let mut body = provider_ref(&p);
     if can_read_staff(actor, Directory::Provider(&p.id)) {
         body["staff"] = staff_list(store, p.id.as_str()).await?;
@@ -70,7 +70,7 @@ fn provider_ref(p: &Provider) -> Value {
 
 /// Names and roles (no email addresses): enough to choose someone.
 async fn staff_list<S: ReferenceData>(store: &S, org: &str) -> Result<Value, Problem> {
-    let staff = store.staff(org).await.map_err(super::store_problem)?;
+    let staff = store.staff(org).await?;
     Ok(json!(staff.iter().map(person).collect::<Vec<_>>()))
 }
 

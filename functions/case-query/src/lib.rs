@@ -28,7 +28,7 @@ use cms_domain::access::{can_view_case, list_scope, permits, sees_only_handover,
 use cms_domain::actor::Actor;
 use cms_domain::case::{Case, CaseStatus};
 use cms_domain::ids::CaseId;
-use cms_domain::ports::{AuditLog, CaseListQuery, CaseStore, Clock, ReadLog, ReferenceData, StoreError, StudentKeySource, SystemClock};
+use cms_domain::ports::{AuditLog, CaseListQuery, CaseStore, Clock, ReadLog, ReferenceData, StudentKeySource, SystemClock, Wanted};
 use cms_domain::sla::{sla_views, SlaState};
 use cms_domain::student::{name_matches, parse_date, Nsn, PersonName};
 use cms_http::usecase::read_case;
@@ -81,7 +81,7 @@ async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData, C: Clock, K: S
                 Some(q) => (search(deps, &actor, req, &q, status, limit as usize).await?, None),
                 None => {
                     let q = CaseListQuery { scope: list_scope(&actor), status, limit, cursor: cms_http::query(req, "cursor") };
-                    let page = deps.store.list_cases(&q).await.map_err(store_problem)?;
+                    let page = deps.store.list_cases(&q).await?;
                     (page.items, page.next)
                 }
             };
@@ -120,8 +120,8 @@ async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData, C: Clock, K: S
             let only_ministry = "Only national and regional Ministry staff can read a case's audit trail.";
             let require = Some((CaseAction::ViewAudit, only_ministry));
             let case = read_case(&deps.store, &actor, &id, require, "case.audit.read", req, deps.clock.now()).await?;
-            let entries = deps.store.entries(&case.id).await.map_err(store_problem)?;
-            let reads = deps.store.reads_of(&case.id).await.map_err(store_problem)?;
+            let entries = deps.store.entries(&case.id).await?;
+            let reads = deps.store.reads_of(&case.id).await?;
             // the case's chain is checked link by link; each read on its own (its chain, with the
             // other cases' reads and the lists, is checked by the verify-audit command)
             let verified = cms_domain::audit::verify_chain(&case.id, &entries).and_then(|n| {
@@ -159,7 +159,7 @@ async fn search<S: CaseStore + ReferenceData, C, K: StudentKeySource>(
 ) -> Result<Vec<Case>, Problem> {
     let q = q.trim();
     let dob = cms_http::query(req, "dateOfBirth");
-    let keys = || async { deps.keys.keys().await.map_err(store_problem) };
+    let keys = || async { deps.keys.keys().await.map_err(Problem::from) };
     let by_key = if q.bytes().all(|b| b.is_ascii_digit()) && !q.is_empty() {
         let nsn = Nsn::parse(q).map_err(|m| Problem::invalid_field("q", m))?;
         Some(keys().await?.nsn_only(&nsn))
@@ -181,7 +181,7 @@ async fn search<S: CaseStore + ReferenceData, C, K: StudentKeySource>(
         }
     };
     let who = by_key.expect("a key search");
-    let mut found = deps.store.cases_for_student(&who).await.map_err(store_problem)?;
+    let mut found = deps.store.cases_for_student(&who).await?;
     found.retain(|c| status.is_none_or(|s| c.status == s) && can_view_case(actor, c));
     found.reverse();
     found.truncate(limit);
@@ -201,7 +201,7 @@ async fn scan_by_name<S: CaseStore, C, K>(
     let mut read = 0;
     loop {
         let q = CaseListQuery { scope: list_scope(actor), status, limit: 100, cursor: cursor.take() };
-        let page = deps.store.list_cases(&q).await.map_err(store_problem)?;
+        let page = deps.store.list_cases(&q).await?;
         read += page.items.len();
         out.extend(page.items.into_iter().filter(|c| name_matches(&c.student.full_name, name)));
         match page.next {
@@ -216,20 +216,20 @@ async fn scan_by_name<S: CaseStore, C, K>(
 /// Display names for the ids a case view carries (school, provider, Case Manager, Primary
 /// Contact): staff and organisations only, from the reference data.
 async fn names<S: ReferenceData>(store: &S, c: &Case) -> Result<serde_json::Value, Problem> {
+    // one lookup (one round trip for whatever this instance does not already keep)
+    let users: Vec<_> = [&c.case_manager, &c.primary_contact].into_iter().flatten().cloned().collect();
+    let wanted = Wanted { schools: vec![c.school_id.clone()], providers: c.provider_id.iter().cloned().collect(), users };
+    let found = store.lookup(&wanted).await?;
     let mut names = serde_json::Map::new();
-    if let Some(s) = store.school(&c.school_id).await.map_err(store_problem)? {
+    if let Some(s) = found.schools.get(&c.school_id) {
         names.insert("school".into(), json!(s.name));
     }
-    if let Some(p) = &c.provider_id {
-        if let Some(p) = store.provider(p).await.map_err(store_problem)? {
-            names.insert("provider".into(), json!(p.name));
-        }
+    if let Some(p) = c.provider_id.as_ref().and_then(|p| found.providers.get(p)) {
+        names.insert("provider".into(), json!(p.name));
     }
     for (field, user) in [("caseManager", &c.case_manager), ("primaryContact", &c.primary_contact)] {
-        if let Some(u) = user {
-            if let Some(u) = store.user(u).await.map_err(store_problem)? {
-                names.insert(field.into(), json!(u.display_name));
-            }
+        if let Some(u) = user.as_ref().and_then(|u| found.users.get(u)) {
+            names.insert(field.into(), json!(u.display_name));
         }
     }
     Ok(serde_json::Value::Object(names))
@@ -238,7 +238,7 @@ async fn names<S: ReferenceData>(store: &S, c: &Case) -> Result<serde_json::Valu
 /// The caller as the portal needs them. The name comes from the user record (reference data).
 async fn me<S: ReferenceData>(store: &S, actor: &cms_domain::actor::Actor) -> Result<Response<Body>, Problem> {
     use cms_domain::actor::{Org, Role};
-    let user = store.user(actor.user_id()).await.map_err(store_problem)?;
+    let user = store.user(actor.user_id()).await?;
     let (kind, id, region) = match actor.org() {
         Org::School(s) => ("school", Some(s.to_string()), None),
         Org::Provider(p) => ("provider", Some(p.to_string()), None),
@@ -337,14 +337,4 @@ fn summary(c: &Case) -> serde_json::Value {
         }
     }
     row
-}
-
-pub(crate) fn store_problem(e: StoreError) -> Problem {
-    match e {
-        StoreError::InvalidCursor => Problem::invalid_field("cursor", "is not a cursor this service issued; start from the first page"),
-        other => {
-            tracing::error!(error = %other, "store failure");
-            Problem::unavailable()
-        }
-    }
 }

@@ -20,7 +20,7 @@ use cms_domain::catchment::{Locality, Provider};
 use cms_domain::cit::{self, CitError};
 use cms_domain::ids::{CaseId, ProviderId};
 use cms_domain::intake::{self, DuplicateError};
-use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReadLog, ReferenceData, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReadLog, ReferenceData, SystemClock};
 use cms_http::usecase::{change_case, visible, Basis, Change, Outcome};
 use cms_http::Route;
 use cms_http::{json, Problem};
@@ -75,16 +75,6 @@ where
     cms_http::answer(&req, route(deps, &req)).await
 }
 
-fn store_problem(e: StoreError) -> Problem {
-    match e {
-        StoreError::Conflict => Problem::conflict("The case was changed by someone else. Reload it and try again."),
-        other => {
-            tracing::error!(error = %other, "store failure");
-            Problem::unavailable()
-        }
-    }
-}
-
 fn cit_problem(e: CitError) -> Problem {
     match e {
         CitError::NotCit => Problem::forbidden(&e.to_string()),
@@ -110,7 +100,7 @@ where
         return Err(Problem::forbidden("Only the Central Investigations Team can allocate, close or transfer cases here."));
     }
     let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
-    let case = deps.store.case(&id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("case"))?;
+    let case = deps.store.case(&id).await?.ok_or_else(|| Problem::not_found("case"))?;
     match Route::of(req) {
         Some(Route::AllocationView) => {
             cms_http::audit_read(&deps.store, &actor, &case.id, "case.allocation.read", req, deps.clock.now()).await?;
@@ -188,19 +178,15 @@ fn check_version(case: &Case, version: Option<u64>) -> Result<(), Problem> {
 
 async fn provider<S: ReferenceData>(store: &S, id: &str) -> Result<Provider, Problem> {
     let pid = ProviderId::parse(id).map_err(|_| Problem::invalid_field("providerId", "is not a provider id"))?;
-    store
-        .provider(&pid)
-        .await
-        .map_err(store_problem)?
-        .ok_or_else(|| Problem::invalid_field("providerId", "no provider with that id exists"))
+    store.provider(&pid).await?.ok_or_else(|| Problem::invalid_field("providerId", "no provider with that id exists"))
 }
 
 /// The first locality of the student's address that maps to a catchment, and its provider.
 async fn suggest<S: ReferenceData>(store: &S, case: &Case) -> Result<Option<(Locality, Provider)>, Problem> {
     for key in cit::locality_candidates(case) {
-        if let Some(loc) = store.locality(&key).await.map_err(store_problem)? {
-            if let Some(c) = store.catchment(&loc.catchment_id).await.map_err(store_problem)? {
-                if let Some(p) = store.provider(&c.provider_id).await.map_err(store_problem)? {
+        if let Some(loc) = store.locality(&key).await? {
+            if let Some(c) = store.catchment(&loc.catchment_id).await? {
+                if let Some(p) = store.provider(&c.provider_id).await? {
                     return Ok(Some((loc, p)));
                 }
             }

@@ -24,7 +24,7 @@ use cms_domain::case::{Case, CaseStatus};
 use cms_domain::ids::{CaseId, ReferralId, SchoolId};
 use cms_domain::intake::{self, StudentRecord};
 use cms_domain::ports::{
-    AuditLog, CaseStore, Clock, EventBus, ReadLog, ReferenceData, ReferralStore, StoreError, StudentKeySource, SystemClock,
+    AuditLog, CaseStore, Clock, EventBus, ReadLog, ReferenceData, ReferralStore, StoreError, StudentKeySource, SystemClock, Wanted,
 };
 use cms_domain::referral::{
     check_draft, validate_submission, Referral, ReferralForm, ReferralStatus, Rejection, SubmissionContext, SubmitOutcome, ValidReferral,
@@ -135,25 +135,16 @@ fn form_from(body: serde_json::Map<String, Value>) -> Result<ReferralForm, Probl
     })
 }
 
-fn store_problem(e: StoreError) -> Problem {
-    match e {
-        StoreError::Conflict => Problem::conflict("This request was changed by someone else. Reload it and try again."),
-        StoreError::InvalidCursor => Problem::invalid_field("cursor", "is not a cursor this service issued; start from the first page"),
-        other => {
-            tracing::error!(error = %other, "store failure");
-            Problem::unavailable()
-        }
-    }
+async fn known_school<S: ReferenceData>(store: &S, school: &SchoolId) -> Result<cms_domain::catchment::School, Problem> {
+    store.school(school).await?.ok_or_else(|| unknown_school(school))
 }
 
-async fn known_school<S: ReferenceData>(store: &S, school: &SchoolId) -> Result<cms_domain::catchment::School, Problem> {
-    store.school(school).await.map_err(store_problem)?.ok_or_else(|| {
-        Problem::new(
-            422,
-            "Unknown school",
-            &format!("School {school} is not set up in the Attendance Service CMS. Contact the Ministry's service desk."),
-        )
-    })
+fn unknown_school(school: &SchoolId) -> Problem {
+    Problem::new(
+        422,
+        "Unknown school",
+        &format!("School {school} is not set up in the Attendance Service CMS. Contact the Ministry's service desk."),
+    )
 }
 
 async fn create<S, B, C, K>(deps: &Deps<S, B, C, K>, req: &Request, actor: &Actor, school: &SchoolId) -> Result<Response<Body>, Problem>
@@ -208,7 +199,7 @@ where
     let markers: Vec<_> = idem.iter().map(|i| i.marker(201, &json!(referral), now)).collect();
     let created = deps.store.create_referral(&referral, &markers).await;
     // the same key, committed by a concurrent request a moment ago: its answer
-    if let Some(resp) = cms_http::idempotency::settle(idem.as_ref(), &deps.store, created, store_problem).await? {
+    if let Some(resp) = cms_http::idempotency::settle(idem.as_ref(), &deps.store, created, Problem::from).await? {
         return Ok(resp);
     }
     tracing::info!(referral_id = %referral.id, school_id = %school, "draft saved");
@@ -241,7 +232,7 @@ where
         Some(_) => return Err(Problem::invalid_field("status", "must be draft or submitted")),
     };
     let limit = cms_http::limit(req)?;
-    let page = deps.store.referrals(school, status, limit, cms_http::query(req, "cursor")).await.map_err(store_problem)?;
+    let page = deps.store.referrals(school, status, limit, cms_http::query(req, "cursor")).await?;
     // a Primary Contact lists only the requests they started or are named on (a page may be short)
     let items: Vec<&Referral> = page.items.iter().filter(|r| can_read_referral(actor, r)).collect();
     // a submitted request holds a child's details: the page is one read naming each case listed
@@ -255,7 +246,7 @@ where
     S: ReferralStore,
 {
     let id = cms_http::path_id(req, "id", ReferralId::parse, "request for support")?;
-    match deps.store.referral(&id).await.map_err(store_problem)? {
+    match deps.store.referral(&id).await? {
         Some(r) if can_read_referral(actor, &r) => Ok(r),
         _ => Err(Problem::not_found("request for support")),
     }
@@ -290,14 +281,14 @@ where
         Ok(()) => Ok(json(200, &updated)),
         Err(StoreError::Conflict) => {
             // someone else saved or submitted it in between: say which
-            let now = deps.store.referral(&current.id).await.map_err(store_problem)?;
+            let now = deps.store.referral(&current.id).await?;
             match now {
                 Some(r) if r.status == ReferralStatus::Submitted => Err(read_only(&r)),
                 Some(r) => Err(stale(&r)),
                 None => Err(Problem::not_found("request for support")),
             }
         }
-        Err(e) => Err(store_problem(e)),
+        Err(e) => Err(Problem::from(e)),
     }
 }
 
@@ -322,12 +313,12 @@ where
             tracing::info!(referral_id = %current.id, "draft deleted");
             Ok(Response::builder().status(204).body(Body::Empty).unwrap_or_default())
         }
-        Err(StoreError::Conflict) => match deps.store.referral(&current.id).await.map_err(store_problem)? {
+        Err(StoreError::Conflict) => match deps.store.referral(&current.id).await? {
             Some(r) if r.status == ReferralStatus::Submitted => Err(read_only(&r)),
             Some(r) => Err(stale(&r)),
             None => Err(Problem::not_found("request for support")),
         },
-        Err(e) => Err(store_problem(e)),
+        Err(e) => Err(Problem::from(e)),
     }
 }
 
@@ -336,21 +327,19 @@ fn stale(current: &Referral) -> Problem {
         .with_current(json!({ "version": current.version, "updatedAt": current.updated_at }))
 }
 
-async fn validate<S, B, C, K>(
-    deps: &Deps<S, B, C, K>,
-    r: &Referral,
-    school: &cms_domain::catchment::School,
-) -> Result<cms_domain::referral::ValidReferral, Problem>
+/// Check a request for submission against its school and the Primary Contact it names, both read
+/// in one lookup.
+async fn validate<S, B, C, K>(deps: &Deps<S, B, C, K>, r: &Referral) -> Result<cms_domain::referral::ValidReferral, Problem>
 where
     S: ReferenceData,
     C: Clock,
 {
     let pc_id = r.form.primary_contact_user_id.as_deref().and_then(|u| cms_domain::ids::UserId::parse(u).ok());
-    let pc = match &pc_id {
-        Some(id) => deps.store.user(id).await.map_err(store_problem)?,
-        None => None,
-    };
-    let ctx = SubmissionContext { school, primary_contact: pc.as_ref(), today: deps.clock.today_nz() };
+    let wanted = Wanted { schools: vec![r.school_id.clone()], providers: Vec::new(), users: pc_id.iter().cloned().collect() };
+    let found = deps.store.lookup(&wanted).await?;
+    let school = found.schools.get(&r.school_id).ok_or_else(|| unknown_school(&r.school_id))?;
+    let pc = pc_id.as_ref().and_then(|id| found.users.get(id));
+    let ctx = SubmissionContext { school, primary_contact: pc, today: deps.clock.today_nz() };
     validate_submission(&r.form, &ctx).map_err(|rej| match rej {
         Rejection::Invalid(errors) => Problem::invalid(errors),
         Rejection::NotAppropriate(why) => Problem::not_appropriate(why.message()),
@@ -380,8 +369,7 @@ where
             return Err(stale(&r));
         }
     }
-    let school = known_school(&deps.store, &r.school_id).await?;
-    let valid = validate(deps, &r, &school).await?;
+    let valid = validate(deps, &r).await?;
     let who = identify(deps, &valid).await?;
     // The domain decides from the student's active-case item (read consistently), their earlier
     // cases and ENROL's enrolment. The change is conditioned on the versions it read and claims the
@@ -395,7 +383,7 @@ where
                     return Ok(Step::Stop(Some(resp)));
                 }
             }
-            match deps.store.referral(&r.id).await.map_err(store_problem)? {
+            match deps.store.referral(&r.id).await? {
                 Some(cur) if cur.status == ReferralStatus::Submitted => return Ok(Step::Stop(Some(replay(deps, &cur).await?))),
                 Some(cur) if cur.version != r.version => return Err(stale(&cur).into()),
                 // a request submitted as it is created (version 0) exists nowhere else
@@ -409,8 +397,7 @@ where
             Ok(a) => a,
             // the active case may be this very request's, submitted a moment ago by a concurrent call
             Err(active) if r.version > 0 && active.referral_id.as_ref() == Some(&r.id) => {
-                let cur =
-                    deps.store.referral(&r.id).await.map_err(store_problem)?.ok_or_else(|| Problem::not_found("request for support"))?;
+                let cur = deps.store.referral(&r.id).await?.ok_or_else(|| Problem::not_found("request for support"))?;
                 return Ok(Step::Stop(Some(replay(deps, &cur).await?)));
             }
             Err(active) => return Err(already_active(&active).into()),
@@ -490,7 +477,7 @@ where
     S: CaseStore,
 {
     let case = match &r.case_id {
-        Some(id) => deps.store.case(id).await.map_err(store_problem)?,
+        Some(id) => deps.store.case(id).await?,
         None => None,
     };
     Ok(answer(r, case.as_ref()))
@@ -498,7 +485,7 @@ where
 
 /// The student's keys (keyed HMAC of the NSN, and of name + date of birth for candidates).
 async fn identify<S, B, C, K: StudentKeySource>(deps: &Deps<S, B, C, K>, valid: &ValidReferral) -> Result<StudentIdentity, Problem> {
-    let keys = deps.keys.keys().await.map_err(store_problem)?;
+    let keys = deps.keys.keys().await?;
     let s = &valid.student;
     Ok(keys.identify(&s.nsn, &s.full_name, s.date_of_birth))
 }
@@ -515,12 +502,12 @@ async fn student_record<S: CaseStore, B, C, K>(
     full: bool,
 ) -> Result<StudentRecord, Problem> {
     let Some(key) = &who.nsn_key else { return Ok(StudentRecord::default()) };
-    let previous = deps.store.cases_for_student(who).await.map_err(store_problem)?;
+    let previous = deps.store.cases_for_student(who).await?;
     if !full && !previous.iter().any(|c| c.student_key.as_ref() == Some(key)) {
         return Ok(StudentRecord { active: None, previous, enrolled_at: None });
     }
-    let active = deps.store.active_case(key).await.map_err(store_problem)?;
-    let enrolled_at = deps.store.enrolment(key).await.map_err(store_problem)?;
+    let active = deps.store.active_case(key).await?;
+    let enrolled_at = deps.store.enrolment(key).await?;
     Ok(StudentRecord { active, previous, enrolled_at })
 }
 

@@ -21,7 +21,7 @@ use cms_domain::case::Case;
 use cms_domain::case::CaseChange;
 use cms_domain::ids::{CaseId, UserId};
 use cms_domain::lifecycle::{self, Action, CloseReason, Command, LifecycleError, PauseAttestation};
-use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReferenceData, SystemClock};
 use cms_http::usecase::{change_case, visible, Basis, Change, Outcome};
 use cms_http::Route;
 use cms_http::{json, Problem};
@@ -192,8 +192,7 @@ where
             let user = deps
                 .store
                 .user(&id)
-                .await
-                .map_err(store_problem)?
+                .await?
                 .ok_or_else(|| unprocessable_field("caseManagerId", "is not a user of the Attendance Service Portal"))?;
             Command::Assign { case_manager: user }
         }
@@ -253,16 +252,6 @@ fn lifecycle_problem(e: LifecycleError, actor: &Actor, case: &Case) -> Problem {
             p
         }
         _ => refused(&msg),
-    }
-}
-
-fn store_problem(e: StoreError) -> Problem {
-    match e {
-        StoreError::Conflict => Problem::conflict("This case was changed by someone else. Reload it and try again."),
-        other => {
-            tracing::error!(error = %other, "store failure");
-            Problem::unavailable()
-        }
     }
 }
 

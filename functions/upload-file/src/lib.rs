@@ -17,7 +17,7 @@ use cms_domain::files::{
 };
 use cms_domain::ids::CaseId;
 use cms_domain::ports::NoEvents;
-use cms_domain::ports::{AuditLog, CaseStore, Clock, FileRecords, FileStore, ReadLog, StoreError, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, FileRecords, FileStore, ReadLog, SystemClock};
 use cms_domain::referral::FieldError;
 use cms_http::usecase::{change_case, visible, Basis, Change, Outcome};
 use cms_http::Route;
@@ -100,11 +100,7 @@ async fn route<S: CaseStore + FileRecords + AuditLog + ReadLog, F: FileStore, C:
             };
             let record = request_upload(&case, &actor, &upload, now).map_err(file_problem)?;
             // the form first: if it cannot be made, nothing is recorded
-            let form = deps
-                .files
-                .upload_form(&record.key, &record.content_type, MAX_FILE_BYTES, now, UPLOAD_FORM_TTL)
-                .await
-                .map_err(store_problem)?;
+            let form = deps.files.upload_form(&record.key, &record.content_type, MAX_FILE_BYTES, now, UPLOAD_FORM_TTL).await?;
             let fields: serde_json::Map<String, serde_json::Value> = form.fields.into_iter().map(|(k, v)| (k, v.into())).collect();
             let answer = json!({
                 "fileId": record.file_id,
@@ -138,9 +134,9 @@ async fn route<S: CaseStore + FileRecords + AuditLog + ReadLog, F: FileStore, C:
         Some(Route::DownloadFile) => {
             let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
             let file_id = cms_http::path_id(req, "fileId", FileId::parse, "file")?;
-            let case = deps.store.case(&id).await.map_err(store_problem)?;
+            let case = deps.store.case(&id).await?;
             let record = match &case {
-                Some(_) => deps.store.file(&id, &file_id).await.map_err(store_problem)?,
+                Some(_) => deps.store.file(&id, &file_id).await?,
                 None => None,
             };
             let (Some(case), Some(record)) = (case, record) else {
@@ -150,7 +146,7 @@ async fn route<S: CaseStore + FileRecords + AuditLog + ReadLog, F: FileStore, C:
                 return Err(Problem::not_found("file"));
             }
             cms_http::audit_read(&deps.store, &actor, &id, "case.file.read", req, deps.clock.now()).await?;
-            let url = deps.files.download_url(&record.key, &record.file_name, DOWNLOAD_URL_TTL).await.map_err(store_problem)?;
+            let url = deps.files.download_url(&record.key, &record.file_name, DOWNLOAD_URL_TTL).await?;
             tracing::info!(case_id = %id, file_id = %file_id, role = %actor.role(), "file download link issued");
             Ok(json(
                 200,
@@ -171,15 +167,5 @@ fn file_problem(e: FileError) -> Problem {
         FileError::NotVisible => Problem::not_found("case"),
         FileError::Closed(m) => Problem::conflict(m),
         FileError::Invalid(errors) => Problem::invalid(errors),
-    }
-}
-
-fn store_problem(e: StoreError) -> Problem {
-    match e {
-        StoreError::Conflict => Problem::conflict("Please try again."),
-        other => {
-            tracing::error!(error = %other, "store failure");
-            Problem::unavailable()
-        }
     }
 }

@@ -5,7 +5,7 @@ use crate::cursor::CursorSigner;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, PutRequest, TransactWriteItem, WriteRequest};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, SecondsFormat, Utc};
 use cms_domain::access::ListScope;
@@ -13,7 +13,7 @@ use cms_domain::case::{Attached, Case, CaseChange, CaseStatus, Marker, TimelineE
 use cms_domain::catchment::{locality_key, Catchment, Locality, Provider, School};
 use cms_domain::events::EventEnvelope;
 use cms_domain::ids::{CaseId, CatchmentId, EventId, ProviderId, ReferralId, SchoolId, UserId};
-use cms_domain::ports::{CaseListQuery, CaseStore, Page, ReferenceData, ReferralStore, StoreError};
+use cms_domain::ports::{CaseListQuery, CaseStore, Found, Page, ReferenceData, ReferralStore, StoreError, Wanted};
 use cms_domain::referral::{Referral, ReferralStatus, UserRecord};
 use cms_domain::student::{StudentIdentity, StudentKey};
 use serde::de::DeserializeOwned;
@@ -448,23 +448,35 @@ impl DynamoStore {
     /// Create an item (its key must be free) and, in the same transaction, its once-only markers
     /// (an `Idempotency-Key`'s): a taken key or marker is a conflict, and nothing is written.
     pub(crate) async fn create_with_markers(&self, item: Item, markers: &[Marker]) -> Result<(), StoreError> {
-        if markers.is_empty() {
-            return if self.put_new(item).await? { Ok(()) } else { Err(StoreError::Conflict) };
+        let items = std::iter::once(item).chain(markers.iter().map(marker_item)).collect();
+        if self.put_all_new(items).await? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
         }
-        let put = |i: Item| -> Result<TransactWriteItem, StoreError> {
+    }
+
+    /// Put items whose keys must all be free, all or none: one `PutItem` for one, else one
+    /// transaction. `Ok(false)` when a key was taken (nothing written).
+    pub(crate) async fn put_all_new(&self, mut items: Vec<Item>) -> Result<bool, StoreError> {
+        if items.len() == 1 {
+            return self.put_new(items.remove(0)).await;
+        }
+        let mut writes = Vec::with_capacity(items.len());
+        for i in items {
             let p = Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(i))
                 .condition_expression("attribute_not_exists(PK)")
                 .build()
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            Ok(TransactWriteItem::builder().put(p).build())
-        };
-        let mut writes = vec![put(item)?];
-        for m in markers {
-            writes.push(put(marker_item(m))?);
+            writes.push(TransactWriteItem::builder().put(p).build());
         }
-        self.transact(writes).await
+        match self.transact(writes).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Put an item only if its key is free: `Ok(false)` when it already exists (nothing written).
@@ -497,6 +509,51 @@ impl DynamoStore {
             }
             None => Ok(None),
         }
+    }
+
+    /// Reference-data records by key, by partition key: those kept from the cache, the rest in
+    /// one `BatchGetItem` (strongly consistent; 100 keys a request; what DynamoDB leaves
+    /// unprocessed asked again, a few times, then the store is reported unavailable).
+    async fn references(&self, keys: Vec<(String, &str)>) -> Result<HashMap<String, Item>, StoreError> {
+        let mut out = HashMap::new();
+        let mut missing: Vec<Item> = Vec::new();
+        for (pk, sk) in keys {
+            if out.contains_key(&pk) || missing.iter().any(|k| k.get("PK").and_then(|v| v.as_s().ok()) == Some(&pk)) {
+                continue;
+            }
+            match self.refs.get(&format!("{pk}|{sk}")) {
+                Some(item) => {
+                    out.insert(pk, item);
+                }
+                None => missing.push(HashMap::from([("PK".to_string(), s(pk)), ("SK".to_string(), s(sk))])),
+            }
+        }
+        for chunk in missing.chunks(100) {
+            let mut ask = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            );
+            for _ in 0..5 {
+                let Some(keys) = ask.take() else { break };
+                let got = self.client.batch_get_item().request_items(&self.table, keys).send().await.map_err(unavailable)?;
+                for item in got.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                    let (Some(pk), Some(sk)) = (item.get("PK").and_then(|v| v.as_s().ok()), item.get("SK").and_then(|v| v.as_s().ok()))
+                    else {
+                        continue;
+                    };
+                    self.refs.put(&format!("{pk}|{sk}"), &item);
+                    out.insert(pk.clone(), item);
+                }
+                ask = got.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys.is_empty());
+            }
+            if ask.is_some() {
+                return Err(StoreError::Unavailable("reference data: keys left unprocessed".into()));
+            }
+        }
+        Ok(out)
     }
 
     pub(crate) async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
@@ -628,6 +685,30 @@ impl ReferenceData for DynamoStore {
     }
     async fn providers(&self) -> Result<Vec<Provider>, StoreError> {
         self.index_all(index::BY_SCHOOL, "schoolPk", PROVIDERS_PK.to_string()).await?.into_iter().map(from_item).collect()
+    }
+    async fn lookup(&self, wanted: &Wanted) -> Result<Found, StoreError> {
+        let school = |id: &SchoolId| (format!("SCHOOL#{id}"), "SCHOOL");
+        let provider = |id: &ProviderId| (format!("PROVIDER#{id}"), "PROVIDER");
+        let user = |id: &UserId| (format!("USER#{id}"), "USER");
+        let keys = wanted.schools.iter().map(school).chain(wanted.providers.iter().map(provider)).chain(wanted.users.iter().map(user));
+        let mut items = self.references(keys.collect()).await?;
+        let mut found = Found::default();
+        for id in &wanted.schools {
+            if let Some(item) = items.remove(&school(id).0) {
+                found.schools.insert(id.clone(), from_item(item)?);
+            }
+        }
+        for id in &wanted.providers {
+            if let Some(item) = items.remove(&provider(id).0) {
+                found.providers.insert(id.clone(), from_item(item)?);
+            }
+        }
+        for id in &wanted.users {
+            if let Some(item) = items.remove(&user(id).0) {
+                found.users.insert(id.clone(), from_item(item)?);
+            }
+        }
+        Ok(found)
     }
 }
 

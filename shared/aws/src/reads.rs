@@ -1,7 +1,7 @@
 //! The `ReadLog` port on DynamoDB. Each process (a Lambda instance, the local API) keeps one read
 //! chain, `AUDIT#READS#<chain> / SEQ#<20-digit seq>`, whose head it holds in memory: recording a
 //! read is one `PutItem` (conditioned on the key being free), never a read-then-write. A chain is
-//! registered when it starts (`AUDIT#READCHAINS / CHAIN#<chain>`), so a chain removed as a whole is
+//! registered with its first entry, in the same transaction (`AUDIT#READCHAINS / CHAIN#<chain>`), so a chain removed as a whole is
 //! missed by the verifier as a registered chain without entries. A read naming one case is also
 //! put in the `BySchool` index under `READS#<caseId>` so the case's audit view finds it; an entry
 //! naming several (a list page) names them in the entry only.
@@ -43,32 +43,30 @@ fn entry_item(e: &ReadEntry) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-impl DynamoStore {
-    /// Start a chain: a new id, registered before its first entry.
-    async fn start_read_chain(&self, at: chrono::DateTime<chrono::Utc>) -> Result<ChainHead, StoreError> {
-        let chain = ulid::Ulid::new().to_string();
-        let mut item = Item::new();
-        item.insert("PK".into(), s(REGISTRY_PK));
-        item.insert("SK".into(), s(format!("CHAIN#{chain}")));
-        item.insert("entity".into(), s("read-chain"));
-        item.insert("startedAt".into(), s(ts(at)));
-        if !self.put_new(item).await? {
-            return Err(StoreError::Conflict);
-        }
-        Ok(ChainHead::start(chain))
-    }
+/// The item that registers a chain (written with the chain's first entry).
+fn registry_item(chain: &str, at: chrono::DateTime<chrono::Utc>) -> Item {
+    let mut item = Item::new();
+    item.insert("PK".into(), s(REGISTRY_PK));
+    item.insert("SK".into(), s(format!("CHAIN#{chain}")));
+    item.insert("entity".into(), s("read-chain"));
+    item.insert("startedAt".into(), s(ts(at)));
+    item
 }
 
 #[async_trait]
 impl ReadLog for DynamoStore {
     async fn record_read(&self, record: ReadRecord) -> Result<ReadEntry, StoreError> {
         let mut head = self.read_head().lock().await;
-        if head.is_none() {
-            *head = Some(self.start_read_chain(record.at).await?);
-        }
-        let Some(h) = head.as_mut() else { return Err(StoreError::Conflict) };
+        // a process's first read starts its chain: a new id, registered in the same write as its
+        // first entry (one call, and never a registered chain whose first entry failed)
+        let starting = head.is_none();
+        let h = head.get_or_insert_with(|| ChainHead::start(ulid::Ulid::new().to_string()));
         let entry = h.next(record);
-        match self.put_new(entry_item(&entry)?).await {
+        let mut items = vec![entry_item(&entry)?];
+        if starting {
+            items.push(registry_item(&entry.chain, entry.record.at));
+        }
+        match self.put_all_new(items).await {
             Ok(true) => {
                 h.advance(&entry);
                 Ok(entry)

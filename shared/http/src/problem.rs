@@ -101,3 +101,23 @@ impl Problem {
             .unwrap_or_else(|_| Response::new(Body::Empty))
     }
 }
+
+/// What a caller is told when their change met someone else's (the store's `Conflict`).
+pub const CHANGED: &str = "This was changed by someone else after you opened it. Reload it and try again.";
+
+/// The one mapping of a store failure to what the caller sees: a concurrent change (409), a
+/// cursor this service did not issue (400, on `cursor`), or the store down (503, logged with
+/// the error only: no names or details reach a store error).
+impl From<cms_domain::ports::StoreError> for Problem {
+    fn from(e: cms_domain::ports::StoreError) -> Problem {
+        use cms_domain::ports::StoreError;
+        match e {
+            StoreError::Conflict => Problem::conflict(CHANGED),
+            StoreError::InvalidCursor => Problem::invalid_field("cursor", "is not a cursor this service issued; start from the first page"),
+            other => {
+                tracing::error!(error = %other, "store failure");
+                Problem::unavailable()
+            }
+        }
+    }
+}
