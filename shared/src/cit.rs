@@ -3,7 +3,7 @@
 //! closes NEN cases that need no provider, and transfers any active case between providers.
 
 use crate::actor::Actor;
-use crate::case::{By, Case, CaseChange, CaseStatus, CaseType, TimelineEntry, TimelineKind};
+use crate::case::{By, Case, CaseChange, CaseStatus, CaseType, Move, TimelineEntry, TimelineKind};
 use crate::catchment::{locality_key, AllocationRoute, Provider};
 use crate::events::{DomainEvent, EventEnvelope};
 use crate::lifecycle::CloseReason;
@@ -21,18 +21,6 @@ pub enum CitError {
     SameProvider,
     #[error("A reason is required (1 to 500 characters).")]
     ReasonRequired,
-}
-
-fn status_words(s: CaseStatus) -> &'static str {
-    match s {
-        CaseStatus::AwaitingAllocation => "awaiting allocation",
-        CaseStatus::CitReview => "in CIT review",
-        CaseStatus::ProviderQueue => "in a provider queue",
-        CaseStatus::Open => "open",
-        CaseStatus::Transition => "in transition",
-        CaseStatus::Paused => "paused",
-        CaseStatus::Closed => "closed",
-    }
 }
 
 fn require_cit(actor: &Actor, case: &Case) -> Result<(), CitError> {
@@ -76,10 +64,9 @@ pub fn locality_candidates(case: &Case) -> Vec<String> {
 pub fn allocate(case: &Case, actor: &Actor, provider: &Provider, now: DateTime<Utc>) -> Result<CaseChange, CitError> {
     require_cit(actor, case)?;
     if case.case_type != CaseType::Nen || case.status != CaseStatus::CitReview {
-        return Err(CitError::NotInReview(status_words(case.status)));
+        return Err(CitError::NotInReview(case.status.words()));
     }
-    let mut next = case.bumped(now);
-    next.status = CaseStatus::ProviderQueue;
+    let mut next = case.moved(Move::CitAllocate, now).map_err(|e| CitError::NotInReview(e.from.words()))?;
     next.provider_id = Some(provider.id.clone());
     next.catchment_id = Some(provider.catchment_id.clone());
     let timeline = vec![
@@ -115,11 +102,10 @@ pub fn allocate(case: &Case, actor: &Actor, provider: &Provider, now: DateTime<U
 pub fn close(case: &Case, actor: &Actor, why: &str, now: DateTime<Utc>) -> Result<CaseChange, CitError> {
     require_cit(actor, case)?;
     if case.case_type != CaseType::Nen || case.status != CaseStatus::CitReview {
-        return Err(CitError::NotInReview(status_words(case.status)));
+        return Err(CitError::NotInReview(case.status.words()));
     }
     let why = reason(Some(why))?;
-    let mut next = case.bumped(now);
-    next.status = CaseStatus::Closed;
+    let mut next = case.moved(Move::CitClose, now).map_err(|e| CitError::NotInReview(e.from.words()))?;
     next.closed_at = Some(now);
     next.close_reason = Some(CloseReason::ClosedByCit);
     let timeline = vec![TimelineEntry::new(
@@ -150,18 +136,17 @@ pub fn transfer(case: &Case, actor: &Actor, to: &Provider, why: &str, now: DateT
     require_cit(actor, case)?;
     let active = matches!(case.status, CaseStatus::ProviderQueue | CaseStatus::Open | CaseStatus::Transition | CaseStatus::Paused);
     if !active || case.provider_id.is_none() {
-        return Err(CitError::NotTransferable(status_words(case.status)));
+        return Err(CitError::NotTransferable(case.status.words()));
     }
     if case.provider_id.as_ref() == Some(&to.id) {
         return Err(CitError::SameProvider);
     }
     let why = reason(Some(why))?;
-    let mut next = case.bumped(now);
+    let mut next = case.moved(Move::CitTransfer, now).map_err(|e| CitError::NotTransferable(e.from.words()))?;
     next.provider_id = Some(to.id.clone());
     next.catchment_id = Some(to.catchment_id.clone());
     next.case_manager = None;
     next.pause = None;
-    next.status = CaseStatus::ProviderQueue;
     let mut timeline = vec![TimelineEntry::new(
         &case.id,
         now,

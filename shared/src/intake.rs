@@ -29,7 +29,7 @@
 
 use crate::access::can_view_case;
 use crate::actor::Actor;
-use crate::case::{By, Case, CaseChange, CaseStatus, CaseType, FormerSchool, TimelineEntry, TimelineKind};
+use crate::case::{By, Case, CaseChange, CaseStatus, CaseType, FormerSchool, Move, TimelineEntry, TimelineKind};
 use crate::events::{DomainEvent, EventEnvelope, ReopenTrigger};
 use crate::ids::{CaseId, SchoolId};
 use crate::referral::{Referral, SubmitOutcome, ValidReferral};
@@ -183,8 +183,20 @@ fn fill_from_request(case: &mut Case, referral: &Referral, valid: &ValidReferral
     case.name_key = who.name_key.clone();
 }
 
-fn status_changed(case: &Case, to: CaseStatus, reason: &str, now: DateTime<Utc>) -> EventEnvelope {
-    crate::lifecycle::status_event(case, to, Some(reason.into()), now)
+/// `CaseStatusChanged` for a case as it now is (`next`), moved from `from`.
+fn status_changed(next: &Case, from: CaseStatus, reason: &str, now: DateTime<Utc>) -> EventEnvelope {
+    EventEnvelope::new(
+        now,
+        DomainEvent::CaseStatusChanged {
+            case_id: next.id.clone(),
+            case_type: next.case_type,
+            school_id: next.school_id.clone(),
+            provider_id: next.provider_id.clone(),
+            from,
+            to: next.status,
+            reason: Some(reason.into()),
+        },
+    )
 }
 
 fn referral_submitted(referral: &Referral, case: &Case, now: DateTime<Utc>) -> EventEnvelope {
@@ -229,14 +241,17 @@ pub fn convert_nen(
     now: DateTime<Utc>,
     by: &Actor,
 ) -> CaseChange {
-    let mut next = case.clone();
+    // not yet with a provider (in CIT review): allocated as a CA case, its SLA clocks starting
+    // with this request; with a provider already, it stays where it is
+    let (mut next, converting) = match case.moved(Move::ConvertToCa, now) {
+        Ok(next) => (next, true),
+        Err(_) => (case.bumped(now), false),
+    };
     fill_from_request(&mut next, referral, valid, who);
     let mut timeline =
         vec![TimelineEntry::new(&case.id, now, By::actor(by), true, TimelineKind::ConvertedToCa { referral_id: referral.id.clone() })];
     let mut events = vec![referral_submitted(referral, &next, now)];
-    if case.status == CaseStatus::CitReview {
-        // not yet with a provider: allocate it as a CA case, its SLA clocks start with this request
-        next.status = CaseStatus::AwaitingAllocation;
+    if converting {
         next.referred_at = now;
         timeline.push(TimelineEntry::new(
             &case.id,
@@ -245,10 +260,7 @@ pub fn convert_nen(
             true,
             TimelineKind::StatusChanged { from: case.status, to: next.status, reason: Some("converted_to_ca".into()) },
         ));
-        let mut as_ca = case.clone();
-        as_ca.case_type = CaseType::Ca;
-        as_ca.school_id = next.school_id.clone();
-        events.push(status_changed(&as_ca, next.status, "converted_to_ca", now));
+        events.push(status_changed(&next, case.status, "converted_to_ca", now));
         events.push(EventEnvelope::new(
             now,
             DomainEvent::CaseCreated {
@@ -259,8 +271,6 @@ pub fn convert_nen(
             },
         ));
     }
-    next.updated_at = now;
-    next.version = case.version + 1;
     CaseChange {
         audit: Vec::new(),
         case: next,
@@ -283,58 +293,7 @@ pub fn reopen_by_request(
     now: DateTime<Utc>,
     by: &Actor,
 ) -> CaseChange {
-    let mut next = case.clone();
-    fill_from_request(&mut next, referral, valid, who);
-    next.status = CaseStatus::ProviderQueue;
-    next.case_manager = None;
-    next.closed_at = None;
-    next.close_reason = None;
-    next.pause = None;
-    next.referred_at = now;
-    next.school_met_on = None;
-    next.whanau_met_on = None;
-    next.breached = Vec::new();
-    next.updated_at = now;
-    next.version = case.version + 1;
-    let by_user = By::actor(by);
-    let timeline = vec![
-        TimelineEntry::new(&case.id, now, by_user.clone(), true, TimelineKind::ReopenedByRequest { referral_id: referral.id.clone() }),
-        TimelineEntry::new(
-            &case.id,
-            now,
-            by_user,
-            true,
-            TimelineKind::StatusChanged { from: CaseStatus::Closed, to: CaseStatus::ProviderQueue, reason: Some("new_request".into()) },
-        ),
-    ];
-    // the events describe the case as it now is (CA, the requesting school), moving from Closed
-    let mut from = next.clone();
-    from.status = case.status;
-    let events = vec![
-        referral_submitted(referral, &next, now),
-        status_changed(&from, CaseStatus::ProviderQueue, "new_request", now),
-        EventEnvelope::new(
-            now,
-            DomainEvent::CaseReopened {
-                case_id: case.id.clone(),
-                case_type: next.case_type,
-                school_id: next.school_id.clone(),
-                provider_id: next.provider_id.clone(),
-                from: case.status,
-                trigger: ReopenTrigger::NewRequest,
-            },
-        ),
-    ];
-    CaseChange {
-        audit: Vec::new(),
-        case: next,
-        expected_version: Some(case.version),
-        timeline,
-        events,
-        referral: Some(submitted(referral, Some(&case.id), SubmitOutcome::Reopened, now)),
-        markers: Vec::new(),
-        attached: Vec::new(),
-    }
+    reopened(case, referral, valid, who, now, by, Move::ReopenByRequest)
 }
 
 /// A closed case reopened within 3 months by a request from **another** school, where ENROL
@@ -349,46 +308,82 @@ pub fn reopen_at_school(
     now: DateTime<Utc>,
     by: &Actor,
 ) -> CaseChange {
-    let mut change = reopen_by_request(case, referral, valid, who, now, by);
-    let next = &mut change.case;
-    next.former_schools.push(FormerSchool { school_id: case.school_id.clone(), until: now });
-    next.school_since = Some(now);
-    next.status = CaseStatus::AwaitingAllocation;
-    next.provider_id = None;
-    next.catchment_id = None;
+    reopened(case, referral, valid, who, now, by, Move::ReopenAtSchool)
+}
+
+/// A closed case reopened by a request ([`Move::ReopenByRequest`] or [`Move::ReopenAtSchool`]).
+/// A case the table does not let the request reopen (intake reopens only closed cases) has the
+/// request recorded on it instead ([`link_request`]): nothing is lost and nothing moves.
+fn reopened(
+    case: &Case,
+    referral: &Referral,
+    valid: &ValidReferral,
+    who: &StudentIdentity,
+    now: DateTime<Utc>,
+    by: &Actor,
+    how: Move,
+) -> CaseChange {
+    let Ok(mut next) = case.moved(how, now) else {
+        return link_request(case, referral, valid, now, by);
+    };
+    let elsewhere = how == Move::ReopenAtSchool;
+    fill_from_request(&mut next, referral, valid, who);
     next.case_manager = None;
-    for e in &mut change.timeline {
-        if let TimelineKind::StatusChanged { to, .. } = &mut e.kind {
-            *to = CaseStatus::AwaitingAllocation;
-        }
+    next.closed_at = None;
+    next.close_reason = None;
+    next.pause = None;
+    next.referred_at = now;
+    next.school_met_on = None;
+    next.whanau_met_on = None;
+    next.breached = Vec::new();
+    if elsewhere {
+        next.former_schools.push(FormerSchool { school_id: case.school_id.clone(), until: now });
+        next.school_since = Some(now);
+        next.provider_id = None;
+        next.catchment_id = None;
     }
-    change.timeline.insert(
-        1,
-        TimelineEntry::new(
+    let by_user = By::actor(by);
+    let mut timeline = vec![TimelineEntry::new(
+        &case.id,
+        now,
+        by_user.clone(),
+        true,
+        TimelineKind::ReopenedByRequest { referral_id: referral.id.clone() },
+    )];
+    if elsewhere {
+        timeline.push(TimelineEntry::new(
             &case.id,
             now,
-            By::actor(by),
+            by_user.clone(),
             true,
             TimelineKind::SchoolChanged { from: case.school_id.clone(), to: valid.school_id.clone() },
-        ),
-    );
-    let mut from = change.case.clone();
-    from.status = case.status;
-    change.events = vec![
-        referral_submitted(referral, &change.case, now),
-        status_changed(&from, CaseStatus::AwaitingAllocation, "new_request", now),
+        ));
+    }
+    timeline.push(TimelineEntry::new(
+        &case.id,
+        now,
+        by_user,
+        true,
+        TimelineKind::StatusChanged { from: case.status, to: next.status, reason: Some("new_request".into()) },
+    ));
+    // the events describe the case as it now is (CA, the requesting school), moving from Closed
+    let mut events = vec![
+        referral_submitted(referral, &next, now),
+        status_changed(&next, case.status, "new_request", now),
         EventEnvelope::new(
             now,
             DomainEvent::CaseReopened {
                 case_id: case.id.clone(),
-                case_type: CaseType::Ca,
-                school_id: valid.school_id.clone(),
-                provider_id: None,
+                case_type: next.case_type,
+                school_id: next.school_id.clone(),
+                provider_id: next.provider_id.clone(),
                 from: case.status,
                 trigger: ReopenTrigger::NewRequest,
             },
         ),
-        EventEnvelope::new(
+    ];
+    if elsewhere {
+        events.push(EventEnvelope::new(
             now,
             DomainEvent::CaseCreated {
                 case_id: case.id.clone(),
@@ -396,9 +391,12 @@ pub fn reopen_at_school(
                 school_id: valid.school_id.clone(),
                 allocation: Some(valid.allocation),
             },
-        ),
-    ];
-    change
+        ));
+    }
+    CaseChange {
+        referral: Some(submitted(referral, Some(&case.id), SubmitOutcome::Reopened, now)),
+        ..CaseChange::of(case, next, timeline, events)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,6 +1,7 @@
-//! The case lifecycle: one explicit state machine for every status change a person or the system
-//! can make. Handlers cannot change a case's status any other way: [`decide`] is the only function
-//! that produces a status-changing [`CaseChange`] after allocation.
+//! The case lifecycle as the provider works it: a person's [`Command`] decided against the case.
+//! Every status change goes through the one transition table, [`crate::case::Move`] and
+//! [`Case::moved`] (this module's actions are five of its moves; CIT's, intake's and the system's
+//! are the others).
 //!
 //! ```text
 //!  Provider Queue ──assign──▶ Open ──transition──▶ Transition ──close──▶ Closed
@@ -14,7 +15,7 @@
 //! decided in [`crate::intake`], as is the NEN → CA conversion.)
 
 use crate::actor::{Actor, Role};
-use crate::case::{By, Case, CaseChange, CaseStatus, TimelineEntry, TimelineKind};
+use crate::case::{By, Case, CaseChange, CaseStatus, Move, TimelineEntry, TimelineKind};
 use crate::events::{DomainEvent, EventEnvelope, ReopenTrigger};
 use crate::referral::UserRecord;
 use crate::student::age_on;
@@ -172,41 +173,21 @@ pub enum LifecycleError {
     NoChange(&'static str),
 }
 
-fn label(s: CaseStatus) -> &'static str {
-    match s {
-        CaseStatus::AwaitingAllocation => "awaiting allocation",
-        CaseStatus::CitReview => "in CIT review",
-        CaseStatus::ProviderQueue => "in the provider queue",
-        CaseStatus::Open => "open",
-        CaseStatus::Transition => "in transition",
-        CaseStatus::Paused => "paused",
-        CaseStatus::Closed => "closed",
+impl From<Action> for Move {
+    fn from(a: Action) -> Move {
+        match a {
+            Action::Assign => Move::Assign,
+            Action::Transition => Move::Transition,
+            Action::Close => Move::Close,
+            Action::Pause => Move::Pause,
+            Action::Reopen => Move::Reopen,
+        }
     }
 }
 
-fn verb(a: Action) -> &'static str {
-    match a {
-        Action::Assign => "assigned",
-        Action::Transition => "moved to transition",
-        Action::Close => "closed",
-        Action::Pause => "paused",
-        Action::Reopen => "reopened",
-    }
-}
-
-/// The transition table: from which statuses each action may start, and where it goes.
+/// Where a person's action takes a case from `from`: [`Move::target`], the one transition table.
 pub fn target(action: Action, from: CaseStatus) -> Option<CaseStatus> {
-    use CaseStatus::*;
-    match (action, from) {
-        (Action::Assign, ProviderQueue) => Some(Open),
-        // replacing the Case Manager leaves the status as it is
-        (Action::Assign, Open | Transition | Paused) => Some(from),
-        (Action::Transition, Open) => Some(Transition),
-        (Action::Close, Open | Transition) => Some(Closed),
-        (Action::Pause, Open) => Some(Paused),
-        (Action::Reopen, Paused | Transition) => Some(Open),
-        _ => None,
-    }
+    Move::from(action).target(from)
 }
 
 /// May this caller act on this case's lifecycle at all? Provider staff of the case's provider.
@@ -220,8 +201,10 @@ pub fn decide(case: &Case, actor: &Actor, cmd: &Command, now: DateTime<Utc>, tod
         return Err(LifecycleError::NotPermitted);
     }
     let action = cmd.action();
-    let to = target(action, case.status).ok_or(LifecycleError::NotAllowedFrom { action: verb(action), status: label(case.status) })?;
-    let mut next = case.clone();
+    let mut next = case
+        .moved(Move::from(action), now)
+        .map_err(|e| LifecycleError::NotAllowedFrom { action: e.to_do.verb(), status: e.from.words() })?;
+    let to = next.status;
     let mut timeline = Vec::new();
     let by = By::actor(actor);
     let mut reason_code: Option<String> = None;
@@ -280,7 +263,6 @@ pub fn decide(case: &Case, actor: &Actor, cmd: &Command, now: DateTime<Utc>, tod
     }
     let mut events = Vec::new();
     if to != case.status {
-        next.status = to;
         timeline.push(TimelineEntry::new(
             &case.id,
             now,
@@ -308,8 +290,6 @@ pub fn decide(case: &Case, actor: &Actor, cmd: &Command, now: DateTime<Utc>, tod
         next.closed_at = None;
         next.close_reason = None;
     }
-    next.updated_at = now;
-    next.version = case.version + 1;
     Ok(CaseChange::of(case, next, timeline, events))
 }
 
@@ -356,8 +336,7 @@ pub fn auto_reopen(case: &Case, trigger: ReopenTrigger, now: DateTime<Utc>, toda
         ReopenTrigger::TurnedSix => "reopen-scheduler",
         ReopenTrigger::Provider | ReopenTrigger::NewRequest => "system",
     };
-    let mut next = case.bumped(now);
-    next.status = CaseStatus::Open;
+    let mut next = case.moved(Move::AutoReopen, now).ok()?;
     next.pause = None;
     let reason = match trigger {
         ReopenTrigger::Enrolled => "child_enrolled",

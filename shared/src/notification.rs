@@ -11,7 +11,7 @@
 //! detail: events carry only ids and facts, and this module only ever reads those.
 
 use crate::actor::Side;
-use crate::case::{Case, CaseStatus};
+use crate::case::Case;
 use crate::events::{DomainEvent, ReopenTrigger};
 use crate::ids::{CaseId, EventId, ProviderId, UserId};
 
@@ -59,19 +59,6 @@ pub enum Recipient {
     Nobody,
 }
 
-/// A status as people read it.
-pub fn status_label(s: CaseStatus) -> &'static str {
-    match s {
-        CaseStatus::AwaitingAllocation => "Awaiting Allocation",
-        CaseStatus::CitReview => "CIT Review",
-        CaseStatus::ProviderQueue => "Provider Queue",
-        CaseStatus::Open => "Open",
-        CaseStatus::Transition => "Transition",
-        CaseStatus::Paused => "Paused",
-        CaseStatus::Closed => "Closed",
-    }
-}
-
 const PC: &str = "A case you are the School Primary Contact for";
 
 /// The notice an event calls for, if any.
@@ -91,8 +78,8 @@ pub fn notice_for(event: &DomainEvent) -> Option<Notice> {
     match event {
         DomainEvent::CaseStatusChanged { case_id, from, to, .. } => Some(pc(
             case_id,
-            &format!("Attendance case status changed: {} → {}", status_label(*from), status_label(*to)),
-            format!("{PC} has changed status: {} → {}.", status_label(*from), status_label(*to)),
+            &format!("Attendance case status changed: {} → {}", from.name(), to.name()),
+            format!("{PC} has changed status: {} → {}.", from.name(), to.name()),
         )),
         DomainEvent::CaseAllocated { case_id, .. } => Some(pc(
             case_id,
@@ -106,7 +93,7 @@ pub fn notice_for(event: &DomainEvent) -> Option<Notice> {
                 ReopenTrigger::TurnedSix => "because the child turned six",
                 ReopenTrigger::NewRequest => "by a new request from the school",
             };
-            Some(pc(case_id, "Attendance case reopened", format!("{PC} has been reopened {why}: {} → Open.", status_label(*from))))
+            Some(pc(case_id, "Attendance case reopened", format!("{PC} has been reopened {why}: {} → Open.", from.name())))
         }
         DomainEvent::CommentAdded { case_id, author_side, shared, .. } => match (author_side, shared) {
             (Side::School, _) => {
@@ -201,7 +188,7 @@ pub fn draft_reminder(referral: &crate::referral::Referral, to: &str, portal_bas
 mod tests {
     use super::*;
     use crate::activity::tests::case;
-    use crate::case::CaseType;
+    use crate::case::{CaseStatus, CaseType};
     use crate::catchment::AllocationRoute;
     use crate::ids::{CatchmentId, EntryId, SchoolId};
     use proptest::prelude::*;

@@ -2,6 +2,10 @@
 //! Every change returns a [`CaseChange`] — the new state, the timeline entries and the events —
 //! which the store writes in one transaction conditioned on the version it was read at.
 
+pub mod status;
+
+pub use status::{Move, NotAllowed};
+
 use crate::actor::{Actor, Role};
 use crate::catchment::{AllocationChoice, AllocationRoute};
 use crate::events::{DomainEvent, EventEnvelope};
@@ -514,15 +518,9 @@ impl Case {
         now: DateTime<Utc>,
         by: By,
     ) -> Result<CaseChange, CaseError> {
-        if self.status != CaseStatus::AwaitingAllocation {
-            return Err(CaseError::NotAwaitingAllocation(self.status));
-        }
-        let mut case = self.clone();
-        case.status = CaseStatus::ProviderQueue;
+        let mut case = self.moved(Move::Allocate, now).map_err(|e| CaseError::NotAwaitingAllocation(e.from))?;
         case.provider_id = Some(provider_id.clone());
         case.catchment_id = Some(catchment_id.clone());
-        case.updated_at = now;
-        case.version = self.version + 1;
         let timeline =
             vec![TimelineEntry::new(&self.id, now, by, true, TimelineKind::Allocated { provider_id: provider_id.clone(), route })];
         let events = vec![EventEnvelope::new(
