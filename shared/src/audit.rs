@@ -331,31 +331,6 @@ impl Link for ReadEntry {
     }
 }
 
-/// Record what a system process read of a case (in its process's read chain). The work is done,
-/// so a failure is logged loudly (ids only) and reported as `false`, never fatal.
-pub async fn record_system_read<L: crate::ports::ReadLog + ?Sized>(
-    log: &L,
-    process: &str,
-    case_id: &CaseId,
-    action: &str,
-    request_id: &str,
-    at: DateTime<Utc>,
-) -> bool {
-    let written = log.record_read(ReadRecord::system(process, vec![case_id.clone()], action, request_id, at)).await;
-    written_or_gap(written.map(|_| ()), process, case_id, action)
-}
-
-/// A system entry's outcome: `true` when written; otherwise logged as an audit gap (ids only).
-fn written_or_gap(written: Result<(), crate::ports::StoreError>, process: &str, case_id: &CaseId, action: &str) -> bool {
-    match written {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::error!(case_id = %case_id, process, action, error = %e, "AUDIT GAP: audit entry not written");
-            false
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,27 +9,10 @@ use crate::lifecycle::auto_reopen;
 use crate::referral::{AddressForm, Checker, FieldError, Whanau, WhanauForm};
 use crate::student::{parse_date, parse_date_of_birth, parse_email, parse_phone, Nsn, PersonName, StudentIdentity, StudentKeys};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-/// What ENROL reported about a non-enrolment, kept on the NEN case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NenDetails {
-    /// ENROL's notification id (idempotency key of the delivery).
-    pub notification_id: String,
-    /// The student's last day of attendance (not the date they were taken off the roll).
-    pub last_day_of_attendance: NaiveDate,
-    pub withdrawal_reason: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comments: Option<String>,
-    /// Set when ENROL reports the student enrolled at a school: that school may then submit a
-    /// CA request that converts this case.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enrolled_at: Option<SchoolId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enrolled_on: Option<NaiveDate>,
-}
+pub use crate::case::NenDetails;
 
 /// The webhook body as ENROL sends it.
 #[derive(Debug, Clone, Deserialize)]

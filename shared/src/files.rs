@@ -10,14 +10,13 @@
 
 use crate::access::can_view_case;
 use crate::activity::shared_for;
-use crate::actor::{Actor, Role, Side};
+use crate::actor::Actor;
 use crate::case::{By, Case, CaseChange, CaseStatus, TimelineEntry, TimelineKind};
 use crate::events::{DomainEvent, EventEnvelope};
-use crate::ids::{CaseId, UserId};
+use crate::ids::CaseId;
 use crate::referral::FieldError;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use std::fmt;
+use serde::Serialize;
 
 /// Largest file accepted: 20 MB.
 pub const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
@@ -43,41 +42,7 @@ pub fn allowed_content_type(s: &str) -> Option<&'static str> {
     ALLOWED_CONTENT_TYPES.iter().map(|(t, _)| *t).find(|t| t.eq_ignore_ascii_case(s))
 }
 
-/// A file's id (a ULID).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct FileId(String);
-
-impl FileId {
-    pub fn new_ulid() -> FileId {
-        FileId(ulid::Ulid::new().to_string())
-    }
-    /// Letters, digits, '-' and '_' only (so it is safe in a key and an object path).
-    pub fn parse(s: impl Into<String>) -> Result<FileId, crate::ids::InvalidId> {
-        let s = s.into();
-        crate::ids::EntryId::parse(s.clone())?;
-        Ok(FileId(s))
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-impl TryFrom<String> for FileId {
-    type Error = crate::ids::InvalidId;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        FileId::parse(s)
-    }
-}
-impl From<FileId> for String {
-    fn from(f: FileId) -> String {
-        f.0
-    }
-}
-impl fmt::Display for FileId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::case::attached::{FileId, FileRecord, FileStatus};
 
 /// The object key of a case's file: every file of a case lives under `cases/<caseId>/`.
 pub fn object_key(case_id: &CaseId, file_id: &FileId) -> String {
@@ -93,40 +58,6 @@ pub fn parse_object_key(key: &str) -> Option<(CaseId, FileId)> {
     let rest = key.strip_prefix("cases/")?;
     let (case, file) = rest.split_once('/')?;
     Some((CaseId::parse(case).ok()?, FileId::parse(file).ok()?))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FileStatus {
-    /// Upload form issued; the object has not been confirmed yet. Never shown.
-    Pending,
-    /// The stored object matched the record: on the timeline, downloadable.
-    Confirmed,
-    /// The stored object broke the rules: deleted, never shown.
-    Rejected,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FileRecord {
-    pub file_id: FileId,
-    pub case_id: CaseId,
-    pub key: String,
-    pub file_name: String,
-    pub content_type: String,
-    /// The size the uploader declared.
-    pub size: u64,
-    pub shared_with_school: bool,
-    pub author_side: Side,
-    pub uploaded_by: UserId,
-    pub uploader_role: Role,
-    pub status: FileStatus,
-    pub created_at: DateTime<Utc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub settled_at: Option<DateTime<Utc>>,
-    /// Why a file was rejected (a code, never file content).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rejected_reason: Option<String>,
 }
 
 /// What the portal asks to upload.
@@ -314,6 +245,7 @@ pub fn can_download(actor: &Actor, case: &Case, record: &FileRecord) -> bool {
 mod tests {
     use super::*;
     use crate::activity::tests::{actor, case};
+    use crate::actor::{Role, Side};
     use chrono::TimeZone;
     use proptest::prelude::*;
 

@@ -22,30 +22,10 @@ use crate::student::age_on;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Why a case was closed (the seeds' three reasons).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CloseReason {
-    /// The student is attending regularly.
-    AttendingRegularly,
-    /// Not attending regularly, but well engaged with the support the school provides.
-    EngagedWithSchoolSupport,
-    /// A student aged 16 or over chose not to continue receiving support.
-    ChoseNotToContinue,
-    /// The Central Investigations Team closed a NEN case that needs no provider (its reason is on
-    /// the timeline). Not a reason a provider can choose.
-    ClosedByCit,
-}
+pub use crate::case::status::{CloseReason, PauseAttestation};
 
+/// The reason codes of [`CloseReason`] as the API takes them.
 impl CloseReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CloseReason::AttendingRegularly => "attending_regularly",
-            CloseReason::EngagedWithSchoolSupport => "engaged_with_school_support",
-            CloseReason::ChoseNotToContinue => "chose_not_to_continue",
-            CloseReason::ClosedByCit => "closed_by_cit",
-        }
-    }
     /// Parse a reason code. "Turned 16" is recognised only to be refused with the seeds' words.
     pub fn parse(s: &str) -> Result<CloseReason, LifecycleError> {
         match s {
@@ -56,20 +36,6 @@ impl CloseReason {
             _ => Err(LifecycleError::UnknownCloseReason),
         }
     }
-}
-
-/// The provider's attestation before pausing (all four must hold, per the seeds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PauseAttestation {
-    /// The child has been located.
-    pub child_located: bool,
-    /// The provider has been in contact with the whānau to explore pathways to re-enrolment.
-    pub whanau_contacted: bool,
-    /// The child is safe and the whānau made an informed choice to wait until the child is older.
-    pub safe_and_informed_choice: bool,
-    /// The child has been withdrawn from school.
-    pub withdrawn_from_school: bool,
 }
 
 impl PauseAttestation {

@@ -10,15 +10,10 @@ use crate::actor::Actor;
 use crate::case::{By, Case, CaseChange};
 use crate::ids::EntryId;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SensitiveKind {
-    SafetyNote,
-    Health,
-}
+pub use crate::case::attached::{SensitiveKind, SensitiveNote};
 
+/// What a reader or writer of each kind needs (the access policy's actions).
 impl SensitiveKind {
     pub fn view_action(self) -> CaseAction {
         match self {
@@ -32,16 +27,6 @@ impl SensitiveKind {
             SensitiveKind::Health => CaseAction::AddHealth,
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SensitiveNote {
-    pub id: EntryId,
-    pub kind: SensitiveKind,
-    pub text: String,
-    pub at: DateTime<Utc>,
-    pub by: By,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

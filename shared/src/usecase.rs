@@ -12,8 +12,10 @@
 //! it read before (attempt 0 may use what the caller already holds).
 
 use crate::case::CaseChange;
+use crate::ids::CaseId;
 use crate::outbox::{publish_and_clear, publish_committed};
-use crate::ports::{CaseStore, EventBus, StoreError};
+use crate::ports::{CaseStore, EventBus, ReadLog, StoreError};
+use chrono::{DateTime, Utc};
 
 /// Tries of one change before "being changed by someone else right now".
 pub const ATTEMPTS: usize = 3;
@@ -131,6 +133,31 @@ where
         }
     }
     Err(Failed::Busy)
+}
+
+/// Record what a system process read of a case (in its process's read chain). The work is done,
+/// so a failure is logged loudly (ids only) and reported as `false`, never fatal.
+pub async fn record_system_read<L: ReadLog + ?Sized>(
+    log: &L,
+    process: &str,
+    case_id: &CaseId,
+    action: &str,
+    request_id: &str,
+    at: DateTime<Utc>,
+) -> bool {
+    let written = log.record_read(crate::audit::ReadRecord::system(process, vec![case_id.clone()], action, request_id, at)).await;
+    written_or_gap(written.map(|_| ()), process, case_id, action)
+}
+
+/// A system entry's outcome: `true` when written; otherwise logged as an audit gap (ids only).
+fn written_or_gap(written: Result<(), StoreError>, process: &str, case_id: &CaseId, action: &str) -> bool {
+    match written {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!(case_id = %case_id, process, action, error = %e, "AUDIT GAP: audit entry not written");
+            false
+        }
+    }
 }
 
 #[cfg(test)]

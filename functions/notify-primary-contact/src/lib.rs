@@ -12,11 +12,11 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use cms_aws::{DynamoStore, SesMailer};
-use cms_domain::audit::record_system_read;
 use cms_domain::case::Marker;
 use cms_domain::events::EventEnvelope;
 use cms_domain::notification::{marker_key, notice_for, recipient, render, Audience, Recipient};
 use cms_domain::ports::{CaseStore, Clock, Mailer, ReadLog, ReferenceData, StoreError, SystemClock};
+use cms_domain::usecase::record_system_read;
 
 /// The portal's origin when none is configured.
 pub const DEFAULT_PORTAL_BASE_URL: &str = "https://portal.attendance.education.govt.nz";

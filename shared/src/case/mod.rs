@@ -2,9 +2,12 @@
 //! Every change returns a [`CaseChange`] — the new state, the timeline entries and the events —
 //! which the store writes in one transaction conditioned on the version it was read at.
 
+pub mod attached;
+pub mod events;
 pub mod status;
 
-pub use status::{Move, NotAllowed};
+pub use attached::{FileRecord, SensitiveNote};
+pub use status::{CloseReason, Move, NotAllowed, PauseAttestation};
 
 use crate::actor::{Actor, Role};
 use crate::catchment::{AllocationChoice, AllocationRoute};
@@ -107,7 +110,7 @@ pub struct Case {
     pub referral_id: Option<ReferralId>,
     /// NEN only: what ENROL reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nen: Option<crate::enrol::NenDetails>,
+    pub nen: Option<NenDetails>,
     /// When the Case Manager met the school and the student/whānau (stop the SLA clocks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub school_met_on: Option<NaiveDate>,
@@ -160,10 +163,10 @@ pub struct Case {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub close_reason: Option<crate::lifecycle::CloseReason>,
+    pub close_reason: Option<CloseReason>,
     /// While paused: the provider's attestation of the four conditions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pause: Option<crate::lifecycle::PauseAttestation>,
+    pub pause: Option<PauseAttestation>,
     /// Optimistic lock: the version this state was written at.
     pub version: u64,
 }
@@ -341,11 +344,11 @@ pub struct CaseChange {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Attached {
     /// A new safety note or health note (it must not exist yet).
-    Note(crate::sensitive::SensitiveNote),
+    Note(SensitiveNote),
     /// A file record settled by this change (written only while the stored record is pending).
-    File(crate::files::FileRecord),
+    File(FileRecord),
     /// A new file record, pending its upload (it must not exist yet).
-    NewFile(crate::files::FileRecord),
+    NewFile(FileRecord),
 }
 
 /// A once-only record: `key` is unique within the store (e.g. `ENROL#<notification id>`).
@@ -538,4 +541,23 @@ impl Case {
             attached: Vec::new(),
         })
     }
+}
+
+/// What ENROL reported about a non-enrolment, kept on the NEN case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NenDetails {
+    /// ENROL's notification id (idempotency key of the delivery).
+    pub notification_id: String,
+    /// The student's last day of attendance (not the date they were taken off the roll).
+    pub last_day_of_attendance: NaiveDate,
+    pub withdrawal_reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments: Option<String>,
+    /// Set when ENROL reports the student enrolled at a school: that school may then submit a
+    /// CA request that converts this case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrolled_at: Option<SchoolId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrolled_on: Option<NaiveDate>,
 }
