@@ -9,7 +9,7 @@
 //!
 //! [`next_due`] is the earliest such date; the store writes it into the sparse `ByDue` index
 //! (`duePk = DUE#<shard>`, `dueSk = <date>#<caseId>`) every time the case is written, so the job
-//! reads only the cases due on or before today ([`due_sk_upper_bound`]) — never a Scan. A case with
+//! reads only the cases due on or before today (the adapter's ByDue sort key) — never a Scan. A case with
 //! nothing due is not in the index at all. [`run_due`] makes the change; once made, the case's next
 //! due date is in the future (or there is none), so a second run on the same day finds nothing.
 //!
@@ -50,22 +50,6 @@ pub fn shard(id: &CaseId) -> u32 {
         h = h.wrapping_mul(0x0100_0193);
     }
     h % SHARDS
-}
-
-/// `duePk` of a shard.
-pub fn due_pk(shard: u32) -> String {
-    format!("DUE#{shard}")
-}
-
-/// `dueSk` of a case due on `date`; `None` for dates that would not sort as text (years outside
-/// 1000–9999 cannot occur for a real child, and are left out of the index).
-pub fn due_sk(date: NaiveDate, id: &CaseId) -> Option<String> {
-    (1000..=9999).contains(&date.year()).then(|| format!("{}#{id}", date.format("%Y-%m-%d")))
-}
-
-/// The largest `dueSk` that is due on `today` (`~` sorts after every id character).
-pub fn due_sk_upper_bound(today: NaiveDate) -> String {
-    format!("{}#~", today.format("%Y-%m-%d"))
 }
 
 /// The instant `hour`:00 on `date` in New Zealand (for clocks in tests, the local trigger command

@@ -398,14 +398,17 @@ mod tests {
         assert_eq!(table.key_schema[0], KeyElement { attribute_name: "PK".into(), key_type: "HASH".into() });
         assert_eq!(table.key_schema[1], KeyElement { attribute_name: "SK".into(), key_type: "RANGE".into() });
         assert_eq!(table.ttl_attribute.as_deref(), Some("expiresAt"));
-        let names: Vec<&str> = table.global_secondary_indexes.iter().map(|g| g.index_name.as_str()).collect();
-        // the adapter queries these by name
-        use cms_aws::dynamo::index;
-        for want in
-            [index::BY_PROVIDER, index::BY_SCHOOL, index::BY_CONTACT, index::BY_STUDENT, index::BY_STATUS, index::BY_DUE, index::BY_OUTBOX]
-        {
-            assert!(names.contains(&want), "template.yaml has no index {want}");
-        }
+        // the adapter's declarative schema (cms_aws::schema) and the template describe the same
+        // indexes, with the same key attributes
+        use cms_aws::schema::Index;
+        let keys = |g: &GsiDef| -> (String, String, String) {
+            let of = |t: &str| g.key_schema.iter().find(|k| k.key_type == t).map(|k| k.attribute_name.clone()).unwrap_or_default();
+            (g.index_name.clone(), of("HASH"), of("RANGE"))
+        };
+        let in_template: BTreeSet<(String, String, String)> = table.global_secondary_indexes.iter().map(keys).collect();
+        let in_schema: BTreeSet<(String, String, String)> =
+            Index::ALL.iter().map(|i| (i.name.to_string(), i.pk.to_string(), i.sk.to_string())).collect();
+        assert_eq!(in_template, in_schema, "template.yaml's indexes and cms_aws::schema::Index::ALL differ");
         // every key attribute is defined, and every definition is used by a key (CloudFormation requires both)
         let defined: BTreeSet<&str> = table.attribute_definitions.iter().map(|(n, _)| n.as_str()).collect();
         let used: BTreeSet<&str> = table

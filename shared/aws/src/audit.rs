@@ -6,25 +6,18 @@
 //! conditioned on the head it read, so two appends cannot take the same place; the loser re-reads.
 
 use crate::dynamo::{from_item, s, to_item, DynamoStore, Item};
+use crate::schema::{pk, sk};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use cms_domain::audit::{AuditEntry, AuditHead};
 use cms_domain::ids::CaseId;
 use cms_domain::ports::{AuditLog, StoreError};
 
-fn pk(case_id: &CaseId) -> String {
-    format!("AUDIT#{case_id}")
-}
-
-fn sk(seq: u64) -> String {
-    format!("SEQ#{seq:020}")
-}
-
 /// The stored form of an entry.
 pub(crate) fn entry_item(entry: &AuditEntry) -> Result<Item, StoreError> {
     let mut item: Item = to_item(entry)?;
-    item.insert("PK".into(), s(pk(&entry.record.case_id)));
-    item.insert("SK".into(), s(sk(entry.seq)));
+    item.insert("PK".into(), s(pk::audit(&entry.record.case_id)));
+    item.insert("SK".into(), s(sk::seq(entry.seq)));
     item.insert("entity".into(), s("audit"));
     Ok(item)
 }
@@ -37,6 +30,6 @@ pub(crate) fn head_value(head: &AuditHead) -> Result<AttributeValue, StoreError>
 #[async_trait]
 impl AuditLog for DynamoStore {
     async fn entries(&self, case_id: &CaseId) -> Result<Vec<AuditEntry>, StoreError> {
-        self.query_prefix(pk(case_id), "SEQ#").await?.into_iter().map(from_item).collect()
+        self.query_prefix(pk::audit(case_id), sk::SEQ).await?.into_iter().map(from_item).collect()
     }
 }

@@ -13,10 +13,7 @@ use cms_domain::ids::CaseId;
 use cms_domain::ports::{DueStore, Page, StoreError};
 use cms_domain::referral::Referral;
 
-/// The `ByDue` partition of drafts by the date their author is reminded they will expire
-/// (`dueSk = <date>#<referralId>`, written by the draft item itself).
-pub(crate) const DRAFT_REMINDERS_PK: &str = "DRAFT-REMINDERS";
-use cms_domain::schedule;
+use crate::schema::{self, part};
 use std::collections::HashMap;
 
 /// The signed cursor (see [`crate::cursor`]) of a page of list `list`.
@@ -49,10 +46,10 @@ impl DynamoStore {
         self.client()
             .query()
             .table_name(self.table())
-            .index_name(index::BY_DUE)
+            .index_name(index::BY_DUE.name)
             .key_condition_expression("duePk = :pk AND dueSk <= :upto")
             .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":upto", s(schedule::due_sk_upper_bound(today)))
+            .expression_attribute_values(":upto", s(part::due_upto(today)))
             .scan_index_forward(true)
             .limit(limit.clamp(1, 1000) as i32)
             .set_exclusive_start_key(start)
@@ -66,7 +63,7 @@ impl DynamoStore {
 impl DueStore for DynamoStore {
     async fn due_cases(&self, shard: u32, today: NaiveDate, limit: u32, cursor: Option<String>) -> Result<Page<Case>, StoreError> {
         let list = format!("due|{shard}");
-        let out = self.due_query(&schedule::due_pk(shard), today, limit, decode(self, &list, cursor)?).await?;
+        let out = self.due_query(&part::due(shard), today, limit, decode(self, &list, cursor)?).await?;
         let mut items = Vec::new();
         for item in out.items.unwrap_or_default() {
             let pk = text(&item, "PK").unwrap_or_default().to_string();
@@ -83,7 +80,7 @@ impl DueStore for DynamoStore {
 
     async fn drafts_to_remind(&self, today: NaiveDate, limit: u32, cursor: Option<String>) -> Result<Page<Referral>, StoreError> {
         let list = "draft-reminders";
-        let out = self.due_query(DRAFT_REMINDERS_PK, today, limit, decode(self, list, cursor)?).await?;
+        let out = self.due_query(part::DRAFT_REMINDERS, today, limit, decode(self, list, cursor)?).await?;
         let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<Vec<Referral>, _>>()?;
         Ok(Page { items, next: encode(self, list, out.last_evaluated_key) })
     }
@@ -99,9 +96,9 @@ impl DueStore for DynamoStore {
             .client()
             .query()
             .table_name(self.table())
-            .index_name(index::BY_OUTBOX)
+            .index_name(index::BY_OUTBOX.name)
             .key_condition_expression("outboxPk = :pk AND outboxSk < :before")
-            .expression_attribute_values(":pk", s("OUTBOX"))
+            .expression_attribute_values(":pk", s(part::OUTBOX))
             .expression_attribute_values(":before", s(ts(before)))
             .scan_index_forward(true)
             .limit(limit.clamp(1, 1000) as i32)
@@ -112,14 +109,10 @@ impl DueStore for DynamoStore {
         let mut items = Vec::new();
         for item in out.items.unwrap_or_default() {
             let pk = text(&item, "PK").unwrap_or_default();
-            let parsed = pk
-                .strip_prefix("CASE#")
-                .and_then(|id| CaseId::parse(id).ok())
-                .ok_or_else(|| format!("outbox item {pk} has no case key"))
-                .and_then(|case_id| {
-                    let detail: serde_json::Value = text(&item, "detail").and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
-                    EventEnvelope::from_parts(text(&item, "detailType").unwrap_or_default(), &detail).map(|e| (case_id, e))
-                });
+            let parsed = schema::pk::case_of(pk).ok_or_else(|| format!("outbox item {pk} has no case key")).and_then(|case_id| {
+                let detail: serde_json::Value = text(&item, "detail").and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
+                EventEnvelope::from_parts(text(&item, "detailType").unwrap_or_default(), &detail).map(|e| (case_id, e))
+            });
             match parsed {
                 Ok(x) => items.push(x),
                 Err(e) => {

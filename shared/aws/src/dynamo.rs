@@ -22,17 +22,8 @@ use std::collections::HashMap;
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
-/// Index names (template.yaml defines them; see docs/architecture.md for which query uses each).
-pub mod index {
-    pub const BY_PROVIDER: &str = "ByProvider";
-    pub const BY_SCHOOL: &str = "BySchool";
-    pub const BY_CONTACT: &str = "ByContact";
-    pub const BY_STUDENT: &str = "ByStudent";
-    pub const BY_STUDENT_NAME: &str = "ByStudentName";
-    pub const BY_STATUS: &str = "ByStatus";
-    pub const BY_DUE: &str = "ByDue";
-    pub const BY_OUTBOX: &str = "ByOutbox";
-}
+pub use crate::schema::index;
+use crate::schema::{part, pk, sk, Index};
 
 /// How long a published-or-not outbox record is kept (the sweeper re-publishes before then).
 const OUTBOX_TTL_DAYS: i64 = 14;
@@ -82,67 +73,48 @@ pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError
     serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-/// The BySchool partition holding an organisation's users.
-fn staff_pk(org_id: &str) -> String {
-    format!("STAFF#{org_id}")
-}
-
-/// The BySchool partition holding every provider.
-const PROVIDERS_PK: &str = "DIRECTORY#providers";
-
-fn case_key(id: &CaseId) -> (String, String) {
-    (format!("CASE#{id}"), "CASE".to_string())
-}
-
 /// The case item: its fields plus the keys of every index it belongs in.
 pub(crate) fn case_item(c: &Case) -> Result<Item, StoreError> {
     let mut item = to_item(c)?;
-    let (pk, sk) = case_key(&c.id);
     let created = ts(c.created_at);
-    item.insert("PK".into(), s(pk));
-    item.insert("SK".into(), s(sk));
+    item.insert("PK".into(), s(pk::case(&c.id)));
+    item.insert("SK".into(), s(sk::CASE));
     item.insert("entity".into(), s("case"));
-    item.insert("schoolPk".into(), s(format!("SCHOOL#{}", c.school_id)));
-    item.insert("schoolSk".into(), s(format!("CASE#{created}#{}", c.id)));
+    item.insert("schoolPk".into(), s(part::school(&c.school_id)));
+    item.insert("schoolSk".into(), s(format!("{}{created}#{}", pk::CASE, c.id)));
     if let Some(pc) = &c.primary_contact {
-        item.insert("contactPk".into(), s(format!("CONTACT#{pc}")));
+        item.insert("contactPk".into(), s(part::contact(pc)));
         item.insert("contactSk".into(), s(format!("{created}#{}", c.id)));
     }
     if let Some(p) = &c.provider_id {
-        item.insert("providerPk".into(), s(format!("PROVIDER#{p}")));
+        item.insert("providerPk".into(), s(part::provider(p)));
         item.insert("providerSk".into(), s(format!("{}#{created}#{}", c.status.as_str(), c.id)));
     }
     // the keys are never serialised with the case (so never shown): stored as attributes here
     if let Some(k) = &c.student_key {
         item.insert("studentKey".into(), s(k.as_str()));
-        item.insert("studentPk".into(), s(student_pk(k)));
+        item.insert("studentPk".into(), s(pk::student(k)));
     }
     item.insert("studentSk".into(), s(format!("{created}#{}", c.id)));
     if let Some(k) = &c.name_key {
         item.insert("nameKey".into(), s(k.as_str()));
-        item.insert("studentNamePk".into(), s(student_pk(k)));
+        item.insert("studentNamePk".into(), s(pk::student(k)));
     }
     if let Some(head) = &c.audit_head {
         item.insert("auditHead".into(), crate::audit::head_value(head)?);
     }
-    item.insert("statusPk".into(), s(format!("STATUS#{}", c.status.as_str())));
+    item.insert("statusPk".into(), s(part::status(c.status)));
     item.insert("statusSk".into(), s(format!("{created}#{}", c.id)));
     // sparse: only a case with something due for the nightly job is in ByDue (see due.rs)
-    if let Some(due_sk) = cms_domain::schedule::next_due(c).and_then(|d| cms_domain::schedule::due_sk(d, &c.id)) {
-        item.insert("duePk".into(), s(cms_domain::schedule::due_pk(cms_domain::schedule::shard(&c.id))));
+    if let Some(due_sk) = cms_domain::schedule::next_due(c).and_then(|d| part::due_sk(d, &c.id)) {
+        item.insert("duePk".into(), s(part::due(cms_domain::schedule::shard(&c.id))));
         item.insert("dueSk".into(), s(due_sk));
     }
     Ok(item)
 }
 
-fn student_pk(k: &StudentKey) -> String {
-    format!("STUDENT#{}", k.as_str())
-}
-
-/// The student's one-active-case item: `STUDENT#<keyed NSN digest> / ACTIVE` naming the case.
-const ACTIVE_SK: &str = "ACTIVE";
-/// ENROL's last enrolment report for the student: `STUDENT#<key> / ENROLMENT`.
-const ENROLMENT_SK: &str = "ENROLMENT";
+// The student's one-active-case item: `STUDENT#<keyed NSN digest> / ACTIVE` naming the case;
+// ENROL's last enrolment report for the student: `STUDENT#<key> / ENROLMENT`.
 
 /// The write that keeps "one active case per student" true, in the same transaction as the case:
 /// a case that is not closed claims the student's item (it must be free or already this case's);
@@ -154,8 +126,8 @@ fn active_slot_write(table: &str, c: &Case) -> Result<Option<TransactWriteItem>,
     let w = if c.status == CaseStatus::Closed {
         let d = aws_sdk_dynamodb::types::Delete::builder()
             .table_name(table)
-            .key("PK", s(student_pk(k)))
-            .key("SK", s(ACTIVE_SK))
+            .key("PK", s(pk::student(k)))
+            .key("SK", s(sk::ACTIVE))
             .condition_expression(cond)
             .expression_attribute_values(":case", s(c.id.as_str()))
             .build()
@@ -163,8 +135,8 @@ fn active_slot_write(table: &str, c: &Case) -> Result<Option<TransactWriteItem>,
         TransactWriteItem::builder().delete(d).build()
     } else {
         let item = HashMap::from([
-            ("PK".to_string(), s(student_pk(k))),
-            ("SK".to_string(), s(ACTIVE_SK)),
+            ("PK".to_string(), s(pk::student(k))),
+            ("SK".to_string(), s(sk::ACTIVE)),
             ("entity".to_string(), s("active_case")),
             ("caseId".to_string(), s(c.id.as_str())),
         ]);
@@ -182,18 +154,18 @@ fn active_slot_write(table: &str, c: &Case) -> Result<Option<TransactWriteItem>,
 
 fn referral_item(r: &Referral) -> Result<Item, StoreError> {
     let mut item = to_item(r)?;
-    item.insert("PK".into(), s(format!("REFERRAL#{}", r.id)));
-    item.insert("SK".into(), s("REFERRAL"));
+    item.insert("PK".into(), s(pk::referral(&r.id)));
+    item.insert("SK".into(), s(sk::REFERRAL));
     item.insert("entity".into(), s("referral"));
     // the school's drafts (last saved first) and submitted requests (last submitted first)
-    item.insert("schoolPk".into(), s(format!("SCHOOL#{}", r.school_id)));
+    item.insert("schoolPk".into(), s(part::school(&r.school_id)));
     match (r.status, r.submitted_at) {
-        (ReferralStatus::Submitted, Some(at)) => item.insert("schoolSk".into(), s(format!("SUBMITTED#{}#{}", ts(at), r.id))),
-        _ => item.insert("schoolSk".into(), s(format!("DRAFT#{}#{}", ts(r.updated_at), r.id))),
+        (ReferralStatus::Submitted, Some(at)) => item.insert("schoolSk".into(), s(format!("{}{}#{}", sk::SUBMITTED, ts(at), r.id))),
+        _ => item.insert("schoolSk".into(), s(format!("{}{}#{}", sk::DRAFT, ts(r.updated_at), r.id))),
     };
     // its author is reminded a week before it expires (the nightly job reads this partition)
     if let Some(day) = r.reminder_due_on() {
-        item.insert("duePk".into(), s(crate::due::DRAFT_REMINDERS_PK));
+        item.insert("duePk".into(), s(part::DRAFT_REMINDERS));
         item.insert("dueSk".into(), s(format!("{}#{}", day.format("%Y-%m-%d"), r.id)));
     }
     // an untouched draft expires (TTL); a submitted request is kept with its case
@@ -205,8 +177,8 @@ fn referral_item(r: &Referral) -> Result<Item, StoreError> {
 
 fn timeline_item(e: &TimelineEntry) -> Result<Item, StoreError> {
     let mut item = to_item(e)?;
-    item.insert("PK".into(), s(format!("CASE#{}", e.case_id)));
-    item.insert("SK".into(), s(format!("TL#{}#{}", ts(e.at), e.id)));
+    item.insert("PK".into(), s(pk::case(&e.case_id)));
+    item.insert("SK".into(), s(format!("{}{}#{}", sk::TIMELINE, ts(e.at), e.id)));
     item.insert("entity".into(), s("timeline"));
     Ok(item)
 }
@@ -214,7 +186,7 @@ fn timeline_item(e: &TimelineEntry) -> Result<Item, StoreError> {
 fn marker_item(m: &Marker) -> Item {
     let mut item = HashMap::from([
         ("PK".to_string(), s(m.key.clone())),
-        ("SK".to_string(), s("MARKER")),
+        ("SK".to_string(), s(sk::MARKER)),
         ("entity".to_string(), s("marker")),
         ("fingerprint".to_string(), s(m.fingerprint.clone())),
     ]);
@@ -231,12 +203,12 @@ fn outbox_item(case_id: &CaseId, e: &EventEnvelope) -> Item {
     let occurred = ts(e.occurred_at);
     let expires = (e.occurred_at + chrono::Duration::days(OUTBOX_TTL_DAYS)).timestamp();
     HashMap::from([
-        ("PK".into(), s(format!("CASE#{case_id}"))),
-        ("SK".into(), s(format!("OUTBOX#{}", e.event_id))),
+        ("PK".into(), s(pk::case(case_id))),
+        ("SK".into(), s(format!("{}{}", sk::OUTBOX, e.event_id))),
         ("entity".into(), s("outbox")),
         ("detailType".into(), s(e.detail_type())),
         ("detail".into(), s(e.detail_json().to_string())),
-        ("outboxPk".into(), s("OUTBOX")),
+        ("outboxPk".into(), s(part::OUTBOX)),
         ("outboxSk".into(), s(format!("{occurred}#{}", e.event_id))),
         ("expiresAt".into(), AttributeValue::N(expires.to_string())),
     ])
@@ -432,11 +404,11 @@ impl DynamoStore {
     }
 
     /// Every item of an index partition, in sort-key order (all pages).
-    pub(crate) async fn index_all(&self, index: &str, pk_attr: &str, pk: String) -> Result<Vec<Item>, StoreError> {
+    pub(crate) async fn index_all(&self, index: Index, pk: String) -> Result<Vec<Item>, StoreError> {
         let mut out = Vec::new();
         let mut start = None;
         loop {
-            let (items, next) = self.query_page(index, pk_attr, pk.clone(), None, None, 500, start.take(), false).await?;
+            let (items, next) = self.query_page(index, pk.clone(), None, None, 500, start.take(), false).await?;
             out.extend(items);
             match next {
                 Some(k) => start = Some(k),
@@ -580,11 +552,11 @@ impl DynamoStore {
         let mut requests = Vec::with_capacity(items.len());
         for it in items {
             let (pk, sk, mut item) = match it {
-                ReferenceItem::School(x) => (format!("SCHOOL#{}", x.id), "SCHOOL", to_item(x)?),
-                ReferenceItem::Catchment(x) => (format!("CATCHMENT#{}", x.id), "CATCHMENT", to_item(x)?),
-                ReferenceItem::Provider(x) => (format!("PROVIDER#{}", x.id), "PROVIDER", to_item(x)?),
-                ReferenceItem::User(x) => (format!("USER#{}", x.id), "USER", to_item(x)?),
-                ReferenceItem::Locality(x) => (format!("LOCALITY#{}", locality_key(&x.name)), "LOCALITY", to_item(x)?),
+                ReferenceItem::School(x) => (pk::school(&x.id), sk::SCHOOL, to_item(x)?),
+                ReferenceItem::Catchment(x) => (pk::catchment(&x.id), sk::CATCHMENT, to_item(x)?),
+                ReferenceItem::Provider(x) => (pk::provider(&x.id), sk::PROVIDER, to_item(x)?),
+                ReferenceItem::User(x) => (pk::user(&x.id), sk::USER, to_item(x)?),
+                ReferenceItem::Locality(x) => (pk::locality(&locality_key(&x.name)), sk::LOCALITY, to_item(x)?),
             };
             item.insert("PK".into(), s(pk));
             item.insert("SK".into(), s(sk));
@@ -593,12 +565,12 @@ impl DynamoStore {
             // partitions of the BySchool index (no case or draft partition starts this way)
             match it {
                 ReferenceItem::User(x) => {
-                    item.insert("schoolPk".into(), s(staff_pk(&x.org_id)));
-                    item.insert("schoolSk".into(), s(format!("USER#{}", x.id)));
+                    item.insert("schoolPk".into(), s(part::staff(&x.org_id)));
+                    item.insert("schoolSk".into(), s(pk::user(&x.id)));
                 }
                 ReferenceItem::Provider(x) => {
-                    item.insert("schoolPk".into(), s(PROVIDERS_PK));
-                    item.insert("schoolSk".into(), s(format!("PROVIDER#{}", x.id)));
+                    item.insert("schoolPk".into(), s(part::PROVIDERS));
+                    item.insert("schoolSk".into(), s(pk::provider(&x.id)));
                 }
                 _ => {}
             }
@@ -626,10 +598,9 @@ impl DynamoStore {
     #[allow(clippy::too_many_arguments)]
     async fn query_page(
         &self,
-        index: &str,
-        pk_attr: &str,
+        index: Index,
         pk: String,
-        sk_prefix: Option<(&str, String)>,
+        sk_prefix: Option<String>,
         filter_status: Option<CaseStatus>,
         limit: u32,
         start: Option<HashMap<String, String>>,
@@ -640,14 +611,14 @@ impl DynamoStore {
             .client
             .query()
             .table_name(&self.table)
-            .index_name(index)
-            .expression_attribute_names("#pk", pk_attr)
+            .index_name(index.name)
+            .expression_attribute_names("#pk", index.pk)
             .expression_attribute_values(":pk", s(pk))
             .scan_index_forward(!newest_first)
             .limit(limit as i32);
-        if let Some((sk_attr, prefix)) = sk_prefix {
+        if let Some(prefix) = sk_prefix {
             cond.push_str(" AND begins_with(#sk, :prefix)");
-            q = q.expression_attribute_names("#sk", sk_attr).expression_attribute_values(":prefix", s(prefix));
+            q = q.expression_attribute_names("#sk", index.sk).expression_attribute_values(":prefix", s(prefix));
         }
         if let Some(st) = filter_status {
             q = q
@@ -666,30 +637,30 @@ impl DynamoStore {
 #[async_trait]
 impl ReferenceData for DynamoStore {
     async fn school(&self, id: &SchoolId) -> Result<Option<School>, StoreError> {
-        self.reference(format!("SCHOOL#{id}"), "SCHOOL").await
+        self.reference(pk::school(id), sk::SCHOOL).await
     }
     async fn catchment(&self, id: &CatchmentId) -> Result<Option<Catchment>, StoreError> {
-        self.reference(format!("CATCHMENT#{id}"), "CATCHMENT").await
+        self.reference(pk::catchment(id), sk::CATCHMENT).await
     }
     async fn provider(&self, id: &ProviderId) -> Result<Option<Provider>, StoreError> {
-        self.reference(format!("PROVIDER#{id}"), "PROVIDER").await
+        self.reference(pk::provider(id), sk::PROVIDER).await
     }
     async fn user(&self, id: &UserId) -> Result<Option<UserRecord>, StoreError> {
-        self.reference(format!("USER#{id}"), "USER").await
+        self.reference(pk::user(id), sk::USER).await
     }
     async fn locality(&self, key: &str) -> Result<Option<Locality>, StoreError> {
-        self.reference(format!("LOCALITY#{key}"), "LOCALITY").await
+        self.reference(pk::locality(key), sk::LOCALITY).await
     }
     async fn staff(&self, org_id: &str) -> Result<Vec<UserRecord>, StoreError> {
-        self.index_all(index::BY_SCHOOL, "schoolPk", staff_pk(org_id)).await?.into_iter().map(from_item).collect()
+        self.index_all(index::BY_SCHOOL, part::staff(org_id)).await?.into_iter().map(from_item).collect()
     }
     async fn providers(&self) -> Result<Vec<Provider>, StoreError> {
-        self.index_all(index::BY_SCHOOL, "schoolPk", PROVIDERS_PK.to_string()).await?.into_iter().map(from_item).collect()
+        self.index_all(index::BY_SCHOOL, part::PROVIDERS.to_string()).await?.into_iter().map(from_item).collect()
     }
     async fn lookup(&self, wanted: &Wanted) -> Result<Found, StoreError> {
-        let school = |id: &SchoolId| (format!("SCHOOL#{id}"), "SCHOOL");
-        let provider = |id: &ProviderId| (format!("PROVIDER#{id}"), "PROVIDER");
-        let user = |id: &UserId| (format!("USER#{id}"), "USER");
+        let school = |id: &SchoolId| (pk::school(id), sk::SCHOOL);
+        let provider = |id: &ProviderId| (pk::provider(id), sk::PROVIDER);
+        let user = |id: &UserId| (pk::user(id), sk::USER);
         let keys = wanted.schools.iter().map(school).chain(wanted.providers.iter().map(provider)).chain(wanted.users.iter().map(user));
         let mut items = self.references(keys.collect()).await?;
         let mut found = Found::default();
@@ -738,7 +709,7 @@ impl ReferralStore for DynamoStore {
     }
 
     async fn referral(&self, id: &ReferralId) -> Result<Option<Referral>, StoreError> {
-        self.get(format!("REFERRAL#{id}"), "REFERRAL").await
+        self.get(pk::referral(id), sk::REFERRAL).await
     }
 
     async fn delete_draft(&self, id: &ReferralId, expected_version: Option<u64>) -> Result<(), StoreError> {
@@ -746,7 +717,7 @@ impl ReferralStore for DynamoStore {
             .client
             .delete_item()
             .table_name(&self.table)
-            .key("PK", s(format!("REFERRAL#{id}")))
+            .key("PK", s(pk::referral(id)))
             .key("SK", s("REFERRAL"))
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":draft", s("draft"));
@@ -772,14 +743,12 @@ impl ReferralStore for DynamoStore {
         cursor: Option<String>,
     ) -> Result<Page<Referral>, StoreError> {
         let prefix = match status {
-            ReferralStatus::Draft => "DRAFT#",
-            ReferralStatus::Submitted => "SUBMITTED#",
+            ReferralStatus::Draft => sk::DRAFT,
+            ReferralStatus::Submitted => sk::SUBMITTED,
         };
         let list = format!("{prefix}|{school}");
         let c = self.decode_cursor(&list, cursor.as_deref())?;
-        let (items, next) = self
-            .query_page(index::BY_SCHOOL, "schoolPk", format!("SCHOOL#{school}"), Some(("schoolSk", prefix.into())), None, limit, c.k, true)
-            .await?;
+        let (items, next) = self.query_page(index::BY_SCHOOL, part::school(school), Some(prefix.into()), None, limit, c.k, true).await?;
         let items = items.into_iter().map(from_item).collect::<Result<Vec<Referral>, _>>()?;
         Ok(Page { items, next: next.map(|k| self.encode_cursor(&list, &Cursor { s: 0, k: Some(k) })) })
     }
@@ -800,8 +769,7 @@ fn is_conflict(e: &SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::h
 #[async_trait]
 impl CaseStore for DynamoStore {
     async fn case(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
-        let (pk, sk) = case_key(id);
-        self.get(pk, &sk).await
+        self.get(pk::case(id), sk::CASE).await
     }
 
     async fn commit(&self, change: &CaseChange) -> Result<(), StoreError> {
@@ -818,29 +786,17 @@ impl CaseStore for DynamoStore {
         let c = self.decode_cursor(&list, q.cursor.as_deref())?;
         let (items, next) = match &q.scope {
             ListScope::School(school) => {
-                let (items, k) = self
-                    .query_page(
-                        index::BY_SCHOOL,
-                        "schoolPk",
-                        format!("SCHOOL#{school}"),
-                        Some(("schoolSk", "CASE#".into())),
-                        q.status,
-                        q.limit,
-                        c.k,
-                        true,
-                    )
-                    .await?;
+                let (items, k) =
+                    self.query_page(index::BY_SCHOOL, part::school(school), Some(pk::CASE.into()), q.status, q.limit, c.k, true).await?;
                 (items, k.map(|k| Cursor { s: 0, k: Some(k) }))
             }
             ListScope::PrimaryContact(user) => {
-                let (items, k) =
-                    self.query_page(index::BY_CONTACT, "contactPk", format!("CONTACT#{user}"), None, q.status, q.limit, c.k, true).await?;
+                let (items, k) = self.query_page(index::BY_CONTACT, part::contact(user), None, q.status, q.limit, c.k, true).await?;
                 (items, k.map(|k| Cursor { s: 0, k: Some(k) }))
             }
             ListScope::Provider(p) => {
-                let prefix = q.status.map(|st| ("providerSk", format!("{}#", st.as_str())));
-                let (items, k) =
-                    self.query_page(index::BY_PROVIDER, "providerPk", format!("PROVIDER#{p}"), prefix, None, q.limit, c.k, false).await?;
+                let prefix = q.status.map(|st| format!("{}#", st.as_str()));
+                let (items, k) = self.query_page(index::BY_PROVIDER, part::provider(p), prefix, None, q.limit, c.k, false).await?;
                 (items, k.map(|k| Cursor { s: 0, k: Some(k) }))
             }
             ListScope::National => {
@@ -855,18 +811,8 @@ impl CaseStore for DynamoStore {
                 let mut next = None;
                 while idx < statuses.len() && (out.len() as u32) < q.limit {
                     let want = q.limit - out.len() as u32;
-                    let (items, k) = self
-                        .query_page(
-                            index::BY_STATUS,
-                            "statusPk",
-                            format!("STATUS#{}", statuses[idx].as_str()),
-                            None,
-                            None,
-                            want,
-                            start.take(),
-                            false,
-                        )
-                        .await?;
+                    let (items, k) =
+                        self.query_page(index::BY_STATUS, part::status(statuses[idx]), None, None, want, start.take(), false).await?;
                     out.extend(items);
                     match k {
                         Some(k) => {
@@ -890,16 +836,16 @@ impl CaseStore for DynamoStore {
     }
 
     async fn timeline(&self, id: &CaseId) -> Result<Vec<TimelineEntry>, StoreError> {
-        self.query_prefix(format!("CASE#{id}"), "TL#").await?.into_iter().map(from_item).collect()
+        self.query_prefix(pk::case(id), sk::TIMELINE).await?.into_iter().map(from_item).collect()
     }
 
     async fn timeline_page(&self, id: &CaseId, limit: u32, cursor: Option<String>) -> Result<Page<TimelineEntry>, StoreError> {
         let list = format!("timeline|{id}");
         let c = self.decode_cursor(&list, cursor.as_deref())?;
-        let pk = format!("CASE#{id}");
+        let pk = pk::case(id);
         // a cursor from another case's timeline is not accepted
         if let Some(k) = &c.k {
-            if k.get("PK") != Some(&pk) || !k.get("SK").is_some_and(|sk| sk.starts_with("TL#")) {
+            if k.get("PK") != Some(&pk) || !k.get("SK").is_some_and(|sk| sk.starts_with(sk::TIMELINE)) {
                 return Err(StoreError::InvalidCursor);
             }
         }
@@ -909,7 +855,7 @@ impl CaseStore for DynamoStore {
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :tl)")
             .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":tl", s("TL#"))
+            .expression_attribute_values(":tl", s(sk::TIMELINE))
             .scan_index_forward(true)
             .consistent_read(true)
             .limit(limit.max(1) as i32)
@@ -929,7 +875,7 @@ impl CaseStore for DynamoStore {
 
     async fn pending_events(&self, id: &CaseId) -> Result<Vec<EventEnvelope>, StoreError> {
         let mut out = Vec::new();
-        for item in self.query_prefix(format!("CASE#{id}"), "OUTBOX#").await? {
+        for item in self.query_prefix(pk::case(id), sk::OUTBOX).await? {
             let dt = item.get("detailType").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             let detail: serde_json::Value =
                 item.get("detail").and_then(|v| v.as_s().ok()).and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
@@ -944,8 +890,8 @@ impl CaseStore for DynamoStore {
             self.client
                 .delete_item()
                 .table_name(&self.table)
-                .key("PK", s(format!("CASE#{id}")))
-                .key("SK", s(format!("OUTBOX#{e}")))
+                .key("PK", s(pk::case(id)))
+                .key("SK", s(format!("{}{e}", sk::OUTBOX)))
                 .send()
                 .await
                 .map_err(unavailable)?;
@@ -975,7 +921,7 @@ impl CaseStore for DynamoStore {
     }
 
     async fn active_case(&self, student_key: &StudentKey) -> Result<Option<Case>, StoreError> {
-        let slot: Option<HashMap<String, String>> = self.get(student_pk(student_key), ACTIVE_SK).await?;
+        let slot: Option<HashMap<String, String>> = self.get(pk::student(student_key), sk::ACTIVE).await?;
         match slot.as_ref().and_then(|m| m.get("caseId")).and_then(|id| CaseId::parse(id.clone()).ok()) {
             Some(id) => self.case(&id).await,
             None => Ok(None),
@@ -983,7 +929,7 @@ impl CaseStore for DynamoStore {
     }
 
     async fn enrolment(&self, student_key: &StudentKey) -> Result<Option<SchoolId>, StoreError> {
-        let e: Option<HashMap<String, String>> = self.get(student_pk(student_key), ENROLMENT_SK).await?;
+        let e: Option<HashMap<String, String>> = self.get(pk::student(student_key), sk::ENROLMENT).await?;
         Ok(e.as_ref().and_then(|m| m.get("schoolId")).and_then(|id| SchoolId::parse(id.clone()).ok()))
     }
 
@@ -998,8 +944,8 @@ impl CaseStore for DynamoStore {
             .client
             .put_item()
             .table_name(&self.table)
-            .item("PK", s(student_pk(student_key)))
-            .item("SK", s(ENROLMENT_SK))
+            .item("PK", s(pk::student(student_key)))
+            .item("SK", s(sk::ENROLMENT))
             .item("entity", s("enrolment"))
             .item("schoolId", s(school.as_str()))
             .item("enrolledOn", s(on.clone()))
@@ -1018,14 +964,14 @@ impl CaseStore for DynamoStore {
     async fn cases_for_student(&self, who: &StudentIdentity) -> Result<Vec<Case>, StoreError> {
         let mut lookups = Vec::new();
         if let Some(k) = &who.name_key {
-            lookups.push((index::BY_STUDENT_NAME, "studentNamePk", k.clone()));
+            lookups.push((index::BY_STUDENT_NAME, k.clone()));
         }
         if let Some(k) = &who.nsn_key {
-            lookups.push((index::BY_STUDENT, "studentPk", k.clone()));
+            lookups.push((index::BY_STUDENT, k.clone()));
         }
         let mut out: Vec<Case> = Vec::new();
-        for (index, attr, key) in lookups {
-            for i in self.index_all(index, attr, format!("STUDENT#{}", key.as_str())).await? {
+        for (index, key) in lookups {
+            for i in self.index_all(index, pk::student(&key)).await? {
                 let c: Case = from_item(i)?;
                 if !out.iter().any(|o| o.id == c.id) {
                     out.push(c);

@@ -3,6 +3,7 @@
 //! rejected).
 
 use crate::dynamo::{s, to_item, DynamoStore, Item};
+use crate::schema::{pk, sk};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::Put;
 use cms_domain::files::{FileId, FileRecord};
@@ -10,7 +11,7 @@ use cms_domain::ids::CaseId;
 use cms_domain::ports::{FileRecords, StoreError};
 
 fn file_key(case: &CaseId, file: &FileId) -> (String, String) {
-    (format!("CASE#{case}"), format!("FILE#{file}"))
+    (pk::case(case), format!("{}{file}", sk::FILE))
 }
 
 fn file_item(f: &FileRecord) -> Result<Item, StoreError> {

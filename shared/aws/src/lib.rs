@@ -10,6 +10,7 @@ pub mod files;
 pub mod reads;
 pub mod reference;
 pub mod s3;
+pub mod schema;
 pub mod sensitive;
 pub mod ses;
 pub mod student_keys;

@@ -9,36 +9,23 @@
 //! When a write's outcome is unknown (an error after the request left), the head is dropped and
 //! the next read starts a new chain, so a chain never forks and never has a hole of its own making.
 
-use crate::dynamo::{from_item, index, s, to_item, ts, DynamoStore, Item};
+use crate::dynamo::{from_item, s, to_item, ts, DynamoStore, Item};
+use crate::schema::{index, part, pk, sk};
 use async_trait::async_trait;
 use cms_domain::audit::{ChainHead, ReadEntry, ReadRecord};
 use cms_domain::ids::CaseId;
 use cms_domain::ports::{ReadLog, StoreError};
 
-const REGISTRY_PK: &str = "AUDIT#READCHAINS";
-
-fn chain_pk(chain: &str) -> String {
-    format!("AUDIT#READS#{chain}")
-}
-
-fn seq_sk(seq: u64) -> String {
-    format!("SEQ#{seq:020}")
-}
-
-fn reads_pk(case_id: &CaseId) -> String {
-    format!("READS#{case_id}")
-}
-
 fn entry_item(e: &ReadEntry) -> Result<Item, StoreError> {
     let mut item: Item = to_item(e)?;
-    item.insert("PK".into(), s(chain_pk(&e.chain)));
-    item.insert("SK".into(), s(seq_sk(e.seq)));
+    item.insert("PK".into(), s(pk::read_chain(&e.chain)));
+    item.insert("SK".into(), s(sk::seq(e.seq)));
     item.insert("entity".into(), s("read"));
     if let Some(case_id) = e.record.single_case() {
-        item.insert("schoolPk".into(), s(reads_pk(case_id)));
+        item.insert("schoolPk".into(), s(part::reads(case_id)));
         // nanoseconds: reads by different processes in the same millisecond keep their order
         let at = e.record.at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
-        item.insert("schoolSk".into(), s(format!("{at}#{}#{}", e.chain, seq_sk(e.seq))));
+        item.insert("schoolSk".into(), s(format!("{at}#{}#{}", e.chain, sk::seq(e.seq))));
     }
     Ok(item)
 }
@@ -46,8 +33,8 @@ fn entry_item(e: &ReadEntry) -> Result<Item, StoreError> {
 /// The item that registers a chain (written with the chain's first entry).
 fn registry_item(chain: &str, at: chrono::DateTime<chrono::Utc>) -> Item {
     let mut item = Item::new();
-    item.insert("PK".into(), s(REGISTRY_PK));
-    item.insert("SK".into(), s(format!("CHAIN#{chain}")));
+    item.insert("PK".into(), s(pk::READ_CHAINS));
+    item.insert("SK".into(), s(format!("{}{chain}", sk::CHAIN)));
     item.insert("entity".into(), s("read-chain"));
     item.insert("startedAt".into(), s(ts(at)));
     item
@@ -84,15 +71,15 @@ impl ReadLog for DynamoStore {
     }
 
     async fn reads_of(&self, case_id: &CaseId) -> Result<Vec<ReadEntry>, StoreError> {
-        self.index_all(index::BY_SCHOOL, "schoolPk", reads_pk(case_id)).await?.into_iter().map(from_item).collect()
+        self.index_all(index::BY_SCHOOL, part::reads(case_id)).await?.into_iter().map(from_item).collect()
     }
 
     async fn read_chains(&self) -> Result<Vec<String>, StoreError> {
-        let items = self.query_prefix(REGISTRY_PK.to_string(), "CHAIN#").await?;
-        Ok(items.into_iter().filter_map(|i| i.get("SK").and_then(|v| v.as_s().ok()?.strip_prefix("CHAIN#").map(str::to_string))).collect())
+        let items = self.query_prefix(pk::READ_CHAINS.to_string(), sk::CHAIN).await?;
+        Ok(items.into_iter().filter_map(|i| i.get("SK").and_then(|v| v.as_s().ok()?.strip_prefix(sk::CHAIN).map(str::to_string))).collect())
     }
 
     async fn read_chain(&self, chain: &str) -> Result<Vec<ReadEntry>, StoreError> {
-        self.query_prefix(chain_pk(chain), "SEQ#").await?.into_iter().map(from_item).collect()
+        self.query_prefix(pk::read_chain(chain), sk::SEQ).await?.into_iter().map(from_item).collect()
     }
 }

@@ -155,21 +155,6 @@ fn a_paused_case_reports_no_breach_until_it_reopens_then_in_the_same_change() {
 }
 
 #[test]
-fn due_keys_sort_by_date_and_today_includes_every_id() {
-    let id = CaseId::parse("01JZZZZZZZZZZZZZZZZZZZZZZZ").unwrap();
-    let low = CaseId::parse("0").unwrap();
-    let today = date(2026, 3, 13);
-    let ub = due_sk_upper_bound(today);
-    assert!(due_sk(today, &id).unwrap() <= ub);
-    assert!(due_sk(today, &CaseId::parse("zzz_--").unwrap()).unwrap() <= ub);
-    assert!(due_sk(date(2026, 3, 14), &low).unwrap() > ub);
-    assert!(due_sk(date(2025, 12, 31), &id).unwrap() < ub);
-    assert_eq!(due_sk(date(2026, 3, 13), &low).as_deref(), Some("2026-03-13#0"));
-    assert_eq!(due_sk(NaiveDate::MAX, &low), None);
-    assert_eq!(due_pk(3), "DUE#3");
-}
-
-#[test]
 fn shards_spread_ids() {
     let mut counts = [0u32; SHARDS as usize];
     for i in 0..4000 {
