@@ -3,7 +3,7 @@
 //! leaks: a refused caller changes nothing and learns nothing (lists, case views and timelines never
 //! carry health information).
 
-use cms_tests::{complete_form, demo, open_case, post_form, Reply, TestEnv};
+use cms_tests::{complete_form, demo, nen_notification, open_case, post_form, Reply, TestEnv};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -66,19 +66,7 @@ fn school_of(user: &str) -> Option<&'static str> {
 }
 
 async fn nen_case(env: &TestEnv, n: usize) -> String {
-    let body = json!({
-        "id": format!("matrix-nen-{n}"), "type": "non_enrolment_notification",
-        "data": {"nsn": format!("77{n:05}"), "student": {"fullName": "Nen Testchild", "dateOfBirth": "2012-02-02"},
-                 "lastSchoolId": demo::SCHOOL, "lastDayOfAttendance": "2026-10-01", "withdrawalReason": "Continuous absence",
-                 "caregivers": [{"name": "Nen Testparent", "phone": "027 555 0100"}],
-                 "addresses": [{"street": "1 Road", "suburb": "Ahipara", "town": "Kaitaia"}]}
-    })
-    .to_string();
-    let t = chrono::Utc::now().timestamp();
-    let sig = nen_webhook::signature::sign(cms_local::resources::LOCAL_ENROL_SECRET.as_bytes(), t, body.as_bytes());
-    let r = env.call_full(None, "POST", "/enrol/events", vec![("Enrol-Signature".into(), format!("t={t},v1={sig}"))], Some(body)).await;
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    r.body["caseId"].as_str().unwrap().to_string()
+    env.nen_case(&nen_notification(&format!("matrix-nen-{n}"), &format!("77{n:05}"), "Nen Testchild")).await
 }
 
 /// A name part for the n-th user (names cannot contain digits).

@@ -9,37 +9,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use cms_domain::ids::CaseId;
 use cms_domain::ports::{CaseStore, ReadLog};
 use cms_local::audit_check::{verify_all, verify_cases};
-use cms_local::resources::LOCAL_ENROL_SECRET;
-use cms_tests::{complete_form, demo, Reply, TestEnv, STUDENT_NAME};
-use nen_webhook::signature::sign;
+use cms_tests::{complete_form, demo, nen_notification, Reply, TestEnv, STUDENT_NAME};
 use serde_json::{json, Value};
 
 const NEN_CHILD: &str = "Wiremu Auditchild";
-
-fn nen_body(id: &str) -> Value {
-    json!({
-        "id": id,
-        "type": "non_enrolment_notification",
-        "data": {
-            "nsn": "100200399",
-            "student": {"fullName": NEN_CHILD, "dateOfBirth": "2013-06-15"},
-            "lastSchoolId": demo::SCHOOL,
-            "lastDayOfAttendance": "2026-10-30",
-            "withdrawalReason": "Continuous absence",
-            "caregivers": [{"name": "Aroha Testparent", "relationship": "mother", "phone": "027 555 0199"}],
-            "addresses": [{"street": "5 Test Road", "suburb": "Ahipara", "town": "Kaitaia", "postcode": "0481"}]
-        }
-    })
-}
-
-async fn deliver_nen(env: &TestEnv, id: &str) -> String {
-    let raw = nen_body(id).to_string();
-    let t = chrono::Utc::now().timestamp();
-    let sig = format!("t={t},v1={}", sign(LOCAL_ENROL_SECRET.as_bytes(), t, raw.as_bytes()));
-    let r = env.call_full(None, "POST", "/enrol/events", vec![("Enrol-Signature".into(), sig)], Some(raw)).await;
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    r.body["caseId"].as_str().unwrap().to_string()
-}
 
 fn ok(r: Reply, what: &str) -> Reply {
     assert!(r.status < 300, "{what}: {} {:?}", r.status, r.body);
@@ -241,7 +214,7 @@ async fn every_read_and_write_is_in_the_case_trail_and_tampering_is_detected() {
     }
 
     // ---- a NEN case: ENROL creates it, CIT reads the suggestion, allocates and transfers
-    let nen = deliver_nen(&env, "nen-audit-1").await;
+    let nen = env.nen_case(&nen_notification("nen-audit-1", "100200399", NEN_CHILD)).await;
     ok(env.call(demo::CIT, "GET", &format!("/cases/{nen}/allocation"), None).await, "suggestion");
     ok(env.call(demo::CIT, "POST", &format!("/cases/{nen}/allocation"), Some(json!({}))).await, "allocate");
     ok(

@@ -3,7 +3,7 @@
 //! looks only at the emails that link to its own case.
 
 use base64::Engine;
-use cms_tests::{complete_form, demo, post_form, Reply, TestEnv, STUDENT_NAME};
+use cms_tests::{demo, post_form, Reply, TestEnv, STUDENT_NAME};
 use serde_json::{json, Value};
 
 fn email_of(user: &str) -> String {
@@ -62,17 +62,6 @@ async fn emails_for(case_id: &str) -> Vec<(Vec<String>, String, String)> {
     all_emails().await.into_iter().filter(|(_, _, body)| body.contains(&format!("/cases/{case_id}\n"))).collect()
 }
 
-/// A submitted CA case for school 1001, allocated to P01 (events drained).
-async fn allocated_case(env: &TestEnv) -> String {
-    let mut form = complete_form(demo::PRIMARY_CONTACT);
-    form["submit"] = json!(true);
-    let r = env.call(demo::LEAD, "POST", "/referrals", Some(form)).await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    let id = r.body["caseId"].as_str().expect("caseId").to_string();
-    env.drain().await;
-    id
-}
-
 /// Assign cm-p01 (Provider Queue → Open) through the update-status endpoint.
 async fn assign(env: &TestEnv, case_id: &str) {
     let case = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{case_id}"), None).await;
@@ -104,7 +93,7 @@ fn comment_texts(r: &Reply) -> Vec<String> {
 #[tokio::test]
 async fn comments_reach_the_other_side_and_the_school_sees_only_what_is_shared() {
     let env = TestEnv::new("collab").await;
-    let case_id = allocated_case(&env).await;
+    let case_id = env.allocated_case().await;
     let pc = email_of(demo::PRIMARY_CONTACT);
     let cm = email_of(demo::CASE_MANAGER);
 
@@ -213,7 +202,7 @@ async fn comments_reach_the_other_side_and_the_school_sees_only_what_is_shared()
 #[tokio::test]
 async fn the_same_event_twice_sends_one_email_and_no_email_names_the_student() {
     let env = TestEnv::new("emailonce").await;
-    let case_id = allocated_case(&env).await;
+    let case_id = env.allocated_case().await;
     assert_eq!(comment(&env, demo::LEAD, &case_id, "Please call us", true).await.status, 201);
     // capture the CommentAdded event, deliver it ourselves twice (as EventBridge may)
     let events = env.bus_events().await;
@@ -249,7 +238,7 @@ async fn the_same_event_twice_sends_one_email_and_no_email_names_the_student() {
 #[tokio::test]
 async fn provider_staff_record_meetings_which_stop_the_sla_clocks() {
     let env = TestEnv::new("activity").await;
-    let case_id = allocated_case(&env).await;
+    let case_id = env.allocated_case().await;
     let today = cms_domain::nz_date(chrono::Utc::now()).format("%Y-%m-%d").to_string();
     let meeting = json!({"type": "school_meeting", "date": today, "attendees": ["Principal", "Case Manager"], "notes": "Agreed a plan"});
     // school users and other providers cannot record activities
@@ -304,7 +293,7 @@ async fn request_upload(env: &TestEnv, user: &str, case_id: &str, name: &str, ct
 #[tokio::test]
 async fn upload_through_the_presigned_post_then_confirm_then_download() {
     let env = TestEnv::new("upload").await;
-    let case_id = allocated_case(&env).await;
+    let case_id = env.allocated_case().await;
     assign(&env, &case_id).await;
     env.bus_events().await;
     let content = b"%PDF-1.4 attendance plan (test)".to_vec();
@@ -392,7 +381,7 @@ async fn upload_through_the_presigned_post_then_confirm_then_download() {
 #[tokio::test]
 async fn an_object_that_breaks_the_rules_is_deleted_and_never_shown() {
     let env = TestEnv::new("reject").await;
-    let case_id = allocated_case(&env).await;
+    let case_id = env.allocated_case().await;
     let bucket = env.res.bucket_name.clone().expect("bucket");
     let s3 = &env.clients.s3;
     env.bus_events().await;
@@ -457,7 +446,7 @@ async fn an_object_that_breaks_the_rules_is_deleted_and_never_shown() {
 #[tokio::test]
 async fn a_shared_meeting_record_is_emailed_to_the_primary_contact_and_an_unshared_one_is_not() {
     let env = TestEnv::new("collab-meeting").await;
-    let case_id = allocated_case(&env).await;
+    let case_id = env.allocated_case().await;
     assign(&env, &case_id).await;
     let pc = email_of(demo::PRIMARY_CONTACT);
     let today = cms_domain::nz_date(chrono::Utc::now()).to_string();
@@ -479,7 +468,7 @@ async fn a_shared_meeting_record_is_emailed_to_the_primary_contact_and_an_unshar
 #[tokio::test]
 async fn school_and_provider_keep_the_contacts_current_and_a_new_primary_contact_is_told() {
     let env = TestEnv::new("collab-current").await;
-    let case_id = allocated_case(&env).await;
+    let case_id = env.allocated_case().await;
     let path = format!("/cases/{case_id}/contacts");
     let version = env.call(demo::LEAD, "GET", &format!("/cases/{case_id}"), None).await.body["version"].clone();
     let contacts = json!({

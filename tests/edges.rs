@@ -2,9 +2,7 @@
 //! page cursors, request ids in problems and logs, and text (NFC names, invisible-only text,
 //! direction overrides in file names, downloads that keep macrons).
 
-use cms_local::resources::LOCAL_ENROL_SECRET;
-use cms_tests::{complete_form, demo, post_form, Reply, TestEnv};
-use nen_webhook::signature::sign;
+use cms_tests::{complete_form, demo, enrol_signature, nen_notification, post_form, Reply, TestEnv};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -56,36 +54,18 @@ fn log_lines() -> Vec<Value> {
 
 const NSN: &str = "100200311";
 
-fn nen(id: &str, nsn: &str) -> Value {
-    json!({
-        "id": id,
-        "type": "non_enrolment_notification",
-        "occurredAt": "2026-11-20T02:00:00Z",
-        "data": {
-            "nsn": nsn,
-            "student": {"fullName": "Rangi Testchild", "dateOfBirth": "2013-06-15"},
-            "lastSchoolId": demo::SCHOOL,
-            "lastDayOfAttendance": "2026-10-30",
-            "withdrawalReason": "Continuous absence",
-            "caregivers": [{"name": "Aroha Testparent", "relationship": "mother", "phone": "027 555 0199"}],
-            "addresses": [{"street": "5 Test Road", "suburb": "Ahipara", "town": "Kaitaia", "postcode": "0481"}]
-        }
-    })
-}
-
 fn signature(body: &[u8]) -> String {
     let t = chrono::Utc::now().timestamp();
-    format!("t={t},v1={}", sign(LOCAL_ENROL_SECRET.as_bytes(), t, body))
+    enrol_signature(body, t)
+}
+
+fn nen(id: &str, nsn: &str) -> Value {
+    nen_notification(id, nsn, "Rangi Testchild")
 }
 
 async fn deliver_raw(env: &TestEnv, body: &[u8], headers: Vec<(&str, String)>) -> Reply {
     let headers = headers.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     env.call_bytes(None, "POST", "/enrol/events", headers, Some(body)).await
-}
-
-async fn deliver_signed(env: &TestEnv, body: &Value) -> Reply {
-    let raw = body.to_string();
-    deliver_raw(env, raw.as_bytes(), vec![("Enrol-Signature", signature(raw.as_bytes()))]).await
 }
 
 fn is_problem(r: &Reply, status: u16) {
@@ -157,34 +137,28 @@ async fn the_webhook_refuses_non_canonical_values_and_future_occurred_at() {
     for (i, (ptr, field, value)) in cases.into_iter().enumerate() {
         let mut body = nen(&format!("nen-canon-{i}"), NSN);
         *body.pointer_mut(ptr).unwrap() = value.clone();
-        let r = deliver_signed(&env, &body).await;
+        let r = env.deliver_enrol(&body).await;
         is_problem(&r, 400);
         let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
         assert_eq!(fields, vec![field], "{ptr} = {value}: {:?}", r.body);
     }
     let enrolled =
         json!({"id": "enr-canon", "type": "student_enrolled", "data": {"nsn": NSN, "schoolId": demo::SCHOOL, "enrolledOn": "+2026-11-20"}});
-    let r = deliver_signed(&env, &enrolled).await;
+    let r = env.deliver_enrol(&enrolled).await;
     is_problem(&r, 400);
     assert_eq!(r.body["errors"][0]["field"], "data.enrolledOn");
     assert_eq!(env.items().await, before, "a refused delivery wrote something");
     // a zero-padded NSN is the same student as the unpadded one: one case
-    let first = deliver_signed(&env, &nen("nen-canon-ok", NSN)).await;
+    let first = env.deliver_enrol(&nen("nen-canon-ok", NSN)).await;
     assert_eq!(first.status, 200, "{:?}", first.body);
     assert_eq!(first.body["outcome"], "case_created");
-    let padded = deliver_signed(&env, &nen("nen-canon-padded", &format!("0{NSN}"))).await;
+    let padded = env.deliver_enrol(&nen("nen-canon-padded", &format!("0{NSN}"))).await;
     assert_eq!(padded.status, 200, "{:?}", padded.body);
     assert_eq!(padded.body["outcome"], "recorded_on_active_case");
     assert_eq!(padded.body["caseId"], first.body["caseId"]);
 }
 
 // ------------------------------------------------------------------ cursors
-
-async fn nen_case(env: &TestEnv, id: &str, nsn: &str) -> String {
-    let r = deliver_signed(env, &nen(id, nsn)).await;
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    r.body["caseId"].as_str().unwrap().to_string()
-}
 
 fn cursor_refused(r: &Reply) {
     assert_eq!(r.status, 400, "{:?}", r.body);
@@ -200,10 +174,10 @@ fn enc(s: &str) -> String {
 #[tokio::test]
 async fn cursors_are_signed_and_bound_to_their_list() {
     let env = TestEnv::new("edge-cursor").await;
-    let a = nen_case(&env, "nen-cur-a", "100200321").await;
-    let b = nen_case(&env, "nen-cur-b", "100200322").await;
+    let a = env.nen_case(&nen("nen-cur-a", "100200321")).await;
+    let b = env.nen_case(&nen("nen-cur-b", "100200322")).await;
     // a second NEN for student a: a second entry on a's timeline
-    nen_case(&env, "nen-cur-a2", "100200321").await;
+    env.nen_case(&nen("nen-cur-a2", "100200321")).await;
 
     let first = env.call(demo::CIT, "GET", "/cases?status=cit_review&limit=1", None).await;
     assert_eq!(first.status, 200, "{:?}", first.body);

@@ -6,8 +6,8 @@ use cms_domain::ids::UserId;
 use cms_domain::lifecycle::{decide, Command, PauseAttestation};
 use cms_domain::outbox::publish_committed;
 use cms_domain::ports::CaseStore;
-use cms_local::resources::{put_enrol_secret, LOCAL_ENROL_SECRET};
-use cms_tests::{demo, Reply, TestEnv};
+use cms_local::resources::put_enrol_secret;
+use cms_tests::{demo, enrol_signature, nen_notification, Reply, TestEnv};
 use nen_webhook::signature::sign;
 use serde_json::{json, Value};
 
@@ -15,21 +15,7 @@ const NSN: &str = "100200300";
 const CHILD: &str = "Wiremu Testchild";
 
 fn nen(id: &str) -> Value {
-    json!({
-        "id": id,
-        "type": "non_enrolment_notification",
-        "occurredAt": "2026-11-20T02:00:00Z",
-        "data": {
-            "nsn": NSN,
-            "student": {"fullName": CHILD, "dateOfBirth": "2013-06-15"},
-            "lastSchoolId": demo::SCHOOL,
-            "lastDayOfAttendance": "2026-10-30",
-            "withdrawalReason": "Continuous absence",
-            "caregivers": [{"name": "Aroha Testparent", "relationship": "mother", "phone": "027 555 0199"}],
-            "addresses": [{"street": "5 Test Road", "suburb": "Ahipara", "town": "Kaitaia", "postcode": "0481"}],
-            "comments": "Grandmother in Kaitaia may know where the family is staying."
-        }
-    })
+    nen_notification(id, NSN, CHILD)
 }
 
 fn now() -> i64 {
@@ -41,13 +27,6 @@ async fn deliver(env: &TestEnv, body: &str, signature: Option<String>) -> Reply 
     env.call_full(None, "POST", "/enrol/events", headers, Some(body.to_string())).await
 }
 
-async fn deliver_signed(env: &TestEnv, body: &Value) -> Reply {
-    let raw = body.to_string();
-    let t = now();
-    let sig = format!("t={t},v1={}", sign(LOCAL_ENROL_SECRET.as_bytes(), t, raw.as_bytes()));
-    deliver(env, &raw, Some(sig)).await
-}
-
 fn cases_with_nsn(items: &[std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>]) -> usize {
     items.iter().filter(|i| i.get("SK").and_then(|v| v.as_s().ok()).map(String::as_str) == Some("CASE")).count()
 }
@@ -56,13 +35,13 @@ fn cases_with_nsn(items: &[std::collections::HashMap<String, aws_sdk_dynamodb::t
 async fn a_signed_nen_reaches_the_cit_queue_exactly_once() {
     let env = TestEnv::new("nen").await;
     let body = nen("nen-a1");
-    let first = deliver_signed(&env, &body).await;
+    let first = env.deliver_enrol(&body).await;
     assert_eq!(first.status, 200, "{:?}", first.body);
     assert_eq!(first.body["outcome"], "case_created");
     let case_id = first.body["caseId"].as_str().unwrap().to_string();
     // ENROL retries: ten identical deliveries, one case, the same answer every time
     for _ in 0..10 {
-        let again = deliver_signed(&env, &body).await;
+        let again = env.deliver_enrol(&body).await;
         assert_eq!(again.status, 200);
         assert_eq!(again.body, first.body);
     }
@@ -82,7 +61,7 @@ async fn a_signed_nen_reaches_the_cit_queue_exactly_once() {
     let mut changed = body.clone();
     changed["data"]["withdrawalReason"] = json!("Moved overseas");
     let before = env.items().await;
-    let clash = deliver_signed(&env, &changed).await;
+    let clash = env.deliver_enrol(&changed).await;
     assert_eq!(clash.status, 409, "{:?}", clash.body);
     assert_eq!(env.items().await, before);
     // events: NenReceived once, no child details
@@ -104,9 +83,9 @@ async fn bad_missing_or_stale_signatures_are_refused_and_nothing_is_written() {
         ("missing", None),
         ("garbage", Some("hello".to_string())),
         ("wrong secret", Some(format!("t={t},v1={}", sign(b"not-the-secret", t, body.as_bytes())))),
-        ("stale", Some(format!("t={},v1={}", t - 600, sign(LOCAL_ENROL_SECRET.as_bytes(), t - 600, body.as_bytes())))),
-        ("future", Some(format!("t={},v1={}", t + 600, sign(LOCAL_ENROL_SECRET.as_bytes(), t + 600, body.as_bytes())))),
-        ("other body", Some(format!("t={t},v1={}", sign(LOCAL_ENROL_SECRET.as_bytes(), t, b"{}")))),
+        ("stale", Some(enrol_signature(body.as_bytes(), t - 600))),
+        ("future", Some(enrol_signature(body.as_bytes(), t + 600))),
+        ("other body", Some(enrol_signature(b"{}", t))),
     ];
     for (what, sig) in cases {
         let r = deliver(&env, &body, sig).await;
@@ -129,7 +108,7 @@ async fn both_secrets_work_during_rotation() {
     }
     let raw = nen("nen-rot-x").to_string();
     let t = now();
-    let r = deliver(&env, &raw, Some(format!("t={t},v1={}", sign(LOCAL_ENROL_SECRET.as_bytes(), t, raw.as_bytes())))).await;
+    let r = deliver(&env, &raw, Some(enrol_signature(raw.as_bytes(), t))).await;
     assert_eq!(r.status, 401, "the replaced secret no longer works");
 }
 
@@ -156,7 +135,7 @@ async fn malformed_deliveries_get_field_messages_and_nothing_is_stored() {
         (json!({"id": "x", "type": "student_enrolled", "data": {"nsn": "12"}}), Some("data.schoolId")),
         (json!({"type": "non_enrolment_notification"}), Some("id")),
     ] {
-        let r = deliver_signed(&env, &body).await;
+        let r = env.deliver_enrol(&body).await;
         assert_eq!(r.status, 400, "{body}: {:?}", r.body);
         if let Some(f) = field {
             let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
@@ -166,13 +145,9 @@ async fn malformed_deliveries_get_field_messages_and_nothing_is_stored() {
     // not JSON at all (but correctly signed)
     let raw = "{not json";
     let t = now();
-    let r = deliver(&env, raw, Some(format!("t={t},v1={}", sign(LOCAL_ENROL_SECRET.as_bytes(), t, raw.as_bytes())))).await;
+    let r = deliver(&env, raw, Some(enrol_signature(raw.as_bytes(), t))).await;
     assert_eq!(r.status, 400);
     assert_eq!(env.items().await, before);
-}
-
-async fn nen_case(env: &TestEnv, id: &str) -> String {
-    nen_case_from(env, &nen(id)).await
 }
 
 fn another_child(mut body: Value, nsn: &str) -> Value {
@@ -180,16 +155,10 @@ fn another_child(mut body: Value, nsn: &str) -> Value {
     body
 }
 
-async fn nen_case_from(env: &TestEnv, body: &Value) -> String {
-    let r = deliver_signed(env, body).await;
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    r.body["caseId"].as_str().unwrap().to_string()
-}
-
 #[tokio::test]
 async fn cit_allocates_by_address_closes_and_transfers() {
     let env = TestEnv::new("cit").await;
-    let a = nen_case(&env, "nen-c1").await;
+    let a = env.nen_case(&nen("nen-c1")).await;
     // the suggestion comes from the address (Ahipara → catchment C01 → provider P01)
     let s = env.call(demo::CIT, "GET", &format!("/cases/{a}/allocation"), None).await;
     assert_eq!(s.status, 200, "{:?}", s.body);
@@ -226,12 +195,12 @@ async fn cit_allocates_by_address_closes_and_transfers() {
 
     // CIT may choose another provider than the suggestion
     // (another child each: one active case per student)
-    let b = nen_case_from(&env, &another_child(nen("nen-c2"), "100200302")).await;
+    let b = env.nen_case(&another_child(nen("nen-c2"), "100200302")).await;
     let r = env.call(demo::CIT, "POST", &format!("/cases/{b}/allocation"), Some(json!({"providerId": demo::ISP_SCHOOL_PROVIDER}))).await;
     assert_eq!(r.body["providerId"], demo::ISP_SCHOOL_PROVIDER);
 
     // close a NEN that needs no provider: a reason is required
-    let c = nen_case_from(&env, &another_child(nen("nen-c3"), "100200303")).await;
+    let c = env.nen_case(&another_child(nen("nen-c3"), "100200303")).await;
     let unknown = env.call(demo::CIT, "POST", &format!("/cases/{c}/allocation"), Some(json!({"providerId": "NOPE"}))).await;
     assert_eq!(unknown.status, 400, "{:?}", unknown.body);
     assert_eq!(unknown.body["errors"][0]["field"], "providerId");
@@ -292,7 +261,7 @@ async fn student_enrolled_reopens_a_paused_case() {
     let mut body = nen("nen-e1");
     let dob = (chrono::Utc::now().date_naive() - chrono::Days::new(5 * 365 + 100)).to_string();
     body["data"]["student"]["dateOfBirth"] = json!(dob);
-    let id = nen_case_from(&env, &body).await;
+    let id = env.nen_case(&body).await;
     let case_id = cms_domain::ids::CaseId::parse(id.clone()).unwrap();
     assert_eq!(env.call(demo::CIT, "POST", &format!("/cases/{id}/allocation"), None).await.status, 200);
     let case = env.store.case(&case_id).await.unwrap().unwrap();
@@ -313,7 +282,7 @@ async fn student_enrolled_reopens_a_paused_case() {
     env.bus_events().await;
 
     let enrolled = json!({"id": "enr-e1", "type": "student_enrolled", "data": {"nsn": NSN, "schoolId": demo::OTHER_SCHOOL, "enrolledOn": today.to_string()}});
-    let r = deliver_signed(&env, &enrolled).await;
+    let r = env.deliver_enrol(&enrolled).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["casesUpdated"], 1);
     let reopened = env.store.case(&case_id).await.unwrap().unwrap();
@@ -322,7 +291,7 @@ async fn student_enrolled_reopens_a_paused_case() {
     let events = env.bus_events().await;
     assert_eq!(events.iter().filter(|(t, _)| t == "CaseReopened").count(), 1);
     // a repeat changes nothing more
-    let again = deliver_signed(&env, &enrolled).await;
+    let again = env.deliver_enrol(&enrolled).await;
     assert_eq!(again.body, r.body);
     assert_eq!(env.store.case(&case_id).await.unwrap().unwrap().version, reopened.version);
     assert!(env.bus_events().await.is_empty());
@@ -331,9 +300,9 @@ async fn student_enrolled_reopens_a_paused_case() {
 #[tokio::test]
 async fn an_enrolled_nen_becomes_a_ca_case_when_the_school_asks_for_support() {
     let env = TestEnv::new("convert").await;
-    let id = nen_case(&env, "nen-v1").await;
+    let id = env.nen_case(&nen("nen-v1")).await;
     let enrolled = json!({"id": "enr-v1", "type": "student_enrolled", "data": {"nsn": NSN, "schoolId": demo::OTHER_SCHOOL, "enrolledOn": "2026-11-20"}});
-    let r = deliver_signed(&env, &enrolled).await;
+    let r = env.deliver_enrol(&enrolled).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let case = env.call(demo::CIT, "GET", &format!("/cases/{id}"), None).await;
     assert_eq!(case.body["nen"]["enrolledAt"], demo::OTHER_SCHOOL);

@@ -12,10 +12,8 @@
 //! absurd value the route must refuse (impossible dates, out-of-range numbers, 10,000-character
 //! strings, control characters, ids that do not exist).
 
-use cms_local::resources::LOCAL_ENROL_SECRET;
-use cms_tests::{complete_form, demo, Reply, TestEnv};
+use cms_tests::{complete_form, demo, enrol_signature, nen_notification, Reply, TestEnv};
 use futures::stream::{self, StreamExt};
-use nen_webhook::signature::sign;
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -262,7 +260,7 @@ async fn send(env: &TestEnv, route: &Route, claims: &Option<HashMap<String, Stri
         Caller::User(_) => env.call_with_claims(claims.clone(), route.method, &route.path, Some(body)).await,
         Caller::Enrol => {
             let t = chrono::Utc::now().timestamp();
-            let sig = format!("t={t},v1={}", sign(LOCAL_ENROL_SECRET.as_bytes(), t, body.as_bytes()));
+            let sig = enrol_signature(body.as_bytes(), t);
             env.call_full(None, route.method, &route.path, vec![("Enrol-Signature".to_string(), sig)], Some(body)).await
         }
     }
@@ -344,33 +342,6 @@ fn nz_today() -> String {
     cms_domain::nz_date(chrono::Utc::now()).format("%Y-%m-%d").to_string()
 }
 
-fn nen_body(id: &str) -> Value {
-    json!({
-        "id": id,
-        "type": "non_enrolment_notification",
-        "occurredAt": "2026-11-20T02:00:00Z",
-        "data": {
-            "nsn": "100200300",
-            "student": {"fullName": "Wiremu Testchild", "dateOfBirth": "2013-06-15"},
-            "lastSchoolId": demo::SCHOOL,
-            "lastDayOfAttendance": "2025-10-30",
-            "withdrawalReason": "Continuous absence",
-            "caregivers": [{"name": "Aroha Testparent", "relationship": "mother", "phone": "027 555 0199"}],
-            "addresses": [{"street": "5 Test Road", "suburb": "Ahipara", "town": "Kaitaia", "postcode": "0481"}],
-            "comments": "Grandmother may know where the family is staying."
-        }
-    })
-}
-
-async fn nen_case(env: &TestEnv) -> String {
-    let raw = nen_body("nen-fuzz-setup").to_string();
-    let t = chrono::Utc::now().timestamp();
-    let sig = format!("t={t},v1={}", sign(LOCAL_ENROL_SECRET.as_bytes(), t, raw.as_bytes()));
-    let r = env.call_full(None, "POST", "/enrol/events", vec![("Enrol-Signature".into(), sig)], Some(raw)).await;
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    r.body["caseId"].as_str().expect("caseId").to_string()
-}
-
 /// A CA case of school 1001 in P01's queue.
 async fn queued_case(env: &TestEnv) -> String {
     let mut form = complete_form(demo::PRIMARY_CONTACT);
@@ -382,12 +353,6 @@ async fn queued_case(env: &TestEnv) -> String {
     let c = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{id}"), None).await;
     assert_eq!(c.body["status"], "provider_queue", "{:?}", c.body);
     id
-}
-
-async fn version(env: &TestEnv, user: &str, case_id: &str) -> Value {
-    let c = env.call(user, "GET", &format!("/cases/{case_id}"), None).await;
-    assert_eq!(c.status, 200, "{:?}", c.body);
-    c.body["version"].clone()
 }
 
 async fn draft(env: &TestEnv) -> String {
@@ -494,7 +459,7 @@ async fn submit_referral_refuses_malformed_bodies() {
 async fn status_refuses_malformed_bodies() {
     let env = TestEnv::new("fz-status").await;
     let id = queued_case(&env).await;
-    let v = version(&env, demo::CASE_MANAGER, &id).await;
+    let v = env.version(demo::CASE_MANAGER, &id).await;
     use Kind::*;
     let route = Route {
         caller: Caller::User(demo::CASE_MANAGER),
@@ -520,8 +485,8 @@ async fn status_refuses_malformed_bodies() {
 #[tokio::test]
 async fn cit_allocation_refuses_malformed_bodies() {
     let env = TestEnv::new("fz-alloc").await;
-    let id = nen_case(&env).await;
-    let v = version(&env, demo::CIT, &id).await;
+    let id = env.nen_case(&nen_notification("nen-fuzz-setup", "100200300", "Wiremu Testchild")).await;
+    let v = env.version(demo::CIT, &id).await;
     let route = Route {
         caller: Caller::User(demo::CIT),
         method: "POST",
@@ -539,8 +504,8 @@ async fn cit_allocation_refuses_malformed_bodies() {
 #[tokio::test]
 async fn cit_close_refuses_malformed_bodies() {
     let env = TestEnv::new("fz-close").await;
-    let id = nen_case(&env).await;
-    let v = version(&env, demo::CIT, &id).await;
+    let id = env.nen_case(&nen_notification("nen-fuzz-setup", "100200300", "Wiremu Testchild")).await;
+    let v = env.version(demo::CIT, &id).await;
     let route = Route {
         caller: Caller::User(demo::CIT),
         method: "POST",
@@ -556,7 +521,7 @@ async fn cit_close_refuses_malformed_bodies() {
 async fn cit_transfer_refuses_malformed_bodies() {
     let env = TestEnv::new("fz-transfer").await;
     let id = queued_case(&env).await;
-    let v = version(&env, demo::CIT, &id).await;
+    let v = env.version(demo::CIT, &id).await;
     let route = Route {
         caller: Caller::User(demo::CIT),
         method: "POST",
@@ -585,7 +550,7 @@ async fn possible_duplicate_decisions_refuse_malformed_bodies() {
     assert_eq!(r.status, 201, "{:?}", r.body);
     let id = r.body["caseId"].as_str().expect("caseId").to_string();
     env.drain().await;
-    let v = version(&env, demo::CASE_MANAGER, &id).await;
+    let v = env.version(demo::CASE_MANAGER, &id).await;
     let route = Route {
         caller: Caller::User(demo::CASE_MANAGER),
         method: "POST",
@@ -601,7 +566,7 @@ async fn possible_duplicate_decisions_refuse_malformed_bodies() {
 async fn contact_updates_refuse_malformed_bodies() {
     let env = TestEnv::new("fz-contacts").await;
     let id = queued_case(&env).await;
-    let v = version(&env, demo::LEAD, &id).await;
+    let v = env.version(demo::LEAD, &id).await;
     use Kind::*;
     let bad_short = vec![long(201), long(10_000), json!("12\u{1b}[2J Kowhai Lane")];
     let route = Route {
@@ -633,7 +598,7 @@ async fn contact_updates_refuse_malformed_bodies() {
 async fn primary_contact_changes_refuse_malformed_bodies() {
     let env = TestEnv::new("fz-contact").await;
     let id = queued_case(&env).await;
-    let v = version(&env, demo::LEAD, &id).await;
+    let v = env.version(demo::LEAD, &id).await;
     let route = Route {
         caller: Caller::User(demo::LEAD),
         method: "POST",
@@ -736,7 +701,7 @@ async fn enrol_webhook_refuses_malformed_bodies_even_when_correctly_signed() {
         caller: Caller::Enrol,
         method: "POST",
         path: "/enrol/events".into(),
-        valid: nen_body("nen-fuzz"),
+        valid: nen_notification("nen-fuzz", "100200300", "Wiremu Testchild"),
         fields: vec![
             field("/id", Str, true, vec![json!(""), json!("has space"), long(101), json!("ü")]),
             field("/type", Str, true, vec![json!("nen"), json!(""), json!("NON_ENROLMENT_NOTIFICATION")]),

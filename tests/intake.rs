@@ -4,22 +4,14 @@
 use cms_domain::case::TimelineKind;
 use cms_domain::ids::CaseId;
 use cms_domain::ports::{CaseStore, ReadLog, ReferenceData};
-use cms_local::resources::LOCAL_ENROL_SECRET;
 use cms_tests::{complete_form, demo, nsn_for, Reply, TestEnv, STUDENT_NAME};
-use nen_webhook::signature::sign;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const DOB: &str = "2014-05-01";
 
-async fn submit_new(env: &TestEnv, user: &str, form: Value) -> Reply {
-    let mut body = form;
-    body["submit"] = json!(true);
-    env.call(user, "POST", "/referrals", Some(body)).await
-}
-
 /// A case of school 1001 for the test student, allocated to P01 and opened by its Case Manager.
 async fn open_case(env: &TestEnv) -> (String, u64) {
-    let r = submit_new(env, demo::LEAD, complete_form(demo::PRIMARY_CONTACT)).await;
+    let r = env.submit_new(demo::LEAD, complete_form(demo::PRIMARY_CONTACT)).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let id = r.body["caseId"].as_str().unwrap().to_string();
     env.drain().await;
@@ -42,16 +34,9 @@ async fn close(env: &TestEnv, id: &str, v: u64) {
     assert_eq!(r.status, 200, "{:?}", r.body);
 }
 
-async fn deliver_signed(env: &TestEnv, body: &Value) -> Reply {
-    let raw = body.to_string();
-    let t = chrono::Utc::now().timestamp();
-    let sig = format!("t={t},v1={}", sign(LOCAL_ENROL_SECRET.as_bytes(), t, raw.as_bytes()));
-    env.call_full(None, "POST", "/enrol/events", vec![("Enrol-Signature".into(), sig)], Some(raw)).await
-}
-
 async fn enrolled(env: &TestEnv, id: &str, nsn: &str, school: &str) {
     let body = json!({"id": id, "type": "student_enrolled", "data": {"nsn": nsn, "schoolId": school, "enrolledOn": cms_domain::nz_date(chrono::Utc::now()).to_string()}});
-    let r = deliver_signed(env, &body).await;
+    let r = env.deliver_enrol(&body).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
 }
 
@@ -84,7 +69,7 @@ async fn a_name_and_date_of_birth_from_another_school_never_takes_over_a_case() 
     let mut form = complete_form(demo::OTHER_CONTACT);
     form["student"]["nsn"] = json!("555000111");
     form["whanau"][0]["phone"] = json!("027 000 0000");
-    let r = submit_new(&env, demo::OTHER_LEAD, form).await;
+    let r = env.submit_new(demo::OTHER_LEAD, form).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["outcome"], "created");
     let new_id = r.body["caseId"].as_str().unwrap().to_string();
@@ -132,7 +117,7 @@ async fn a_name_and_date_of_birth_from_another_school_never_takes_over_a_case() 
 #[tokio::test]
 async fn concurrent_requests_for_one_student_make_exactly_one_case() {
     let env = TestEnv::new("in-race").await;
-    let calls = (0..20).map(|_| submit_new(&env, demo::LEAD, complete_form(demo::PRIMARY_CONTACT)));
+    let calls = (0..20).map(|_| env.submit_new(demo::LEAD, complete_form(demo::PRIMARY_CONTACT)));
     let replies = futures::future::join_all(calls).await;
     let created: Vec<&Reply> = replies.iter().filter(|r| r.status == 201).collect();
     assert_eq!(created.len(), 1, "{:?}", replies.iter().map(|r| (r.status, r.body.clone())).collect::<Vec<_>>());
@@ -176,7 +161,7 @@ async fn concurrent_reopens_leave_one_active_case() {
     let env = TestEnv::new("in-reopen").await;
     let (id, v) = open_case(&env).await;
     close(&env, &id, v).await;
-    let replies = futures::future::join_all((0..10).map(|_| submit_new(&env, demo::LEAD, complete_form(demo::PRIMARY_CONTACT)))).await;
+    let replies = futures::future::join_all((0..10).map(|_| env.submit_new(demo::LEAD, complete_form(demo::PRIMARY_CONTACT)))).await;
     let reopened: Vec<&Reply> = replies.iter().filter(|r| r.status == 200).collect();
     assert_eq!(reopened.len(), 1, "{:?}", replies.iter().map(|r| (r.status, r.body.clone())).collect::<Vec<_>>());
     assert_eq!(reopened[0].body["caseId"], id.as_str());
@@ -191,7 +176,7 @@ async fn another_school_learns_only_that_its_request_was_received() {
     let env = TestEnv::new("in-oracle").await;
     let (id, _) = open_case(&env).await;
     let before = env.call(demo::LEAD, "GET", &format!("/cases/{id}"), None).await;
-    let r = submit_new(&env, demo::OTHER_LEAD, complete_form(demo::OTHER_CONTACT)).await;
+    let r = env.submit_new(demo::OTHER_LEAD, complete_form(demo::OTHER_CONTACT)).await;
     assert_eq!(r.status, 202, "{:?}", r.body);
     assert_eq!(r.body["outcome"], "received");
     assert!(!r.body.to_string().contains(&id), "{:?}", r.body);
@@ -224,7 +209,7 @@ async fn a_student_of_sixteen_or_over_is_closed_only_when_they_choose_not_to_con
     form["student"]["dateOfBirth"] = json!(dob);
     form["student"]["yearLevel"] = json!(12);
     form["student"]["nsn"] = json!(nsn_for(STUDENT_NAME, &dob));
-    let r = submit_new(&env, demo::LEAD, form).await;
+    let r = env.submit_new(demo::LEAD, form).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let id = r.body["caseId"].as_str().unwrap().to_string();
     env.drain().await;
@@ -267,7 +252,7 @@ async fn an_enrolment_hands_a_nen_case_to_the_enrolling_school() {
             "addresses": [{"street": "5 Test Road", "suburb": "Ahipara", "town": "Kaitaia"}]
         }
     });
-    let r = deliver_signed(&env, &nen).await;
+    let r = env.deliver_enrol(&nen).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let id = r.body["caseId"].as_str().unwrap().to_string();
     assert_eq!(env.call(demo::OTHER_LEAD, "GET", &format!("/cases/{id}"), None).await.status, 200, "the last school sees it");
@@ -290,7 +275,7 @@ async fn an_enrolment_hands_a_nen_case_to_the_enrolling_school() {
     form["student"]["nsn"] = json!(nsn);
     form["student"]["fullName"] = json!("Hemi Testnen");
     form["student"]["dateOfBirth"] = json!("2013-06-15");
-    let conv = submit_new(&env, demo::LEAD, form).await;
+    let conv = env.submit_new(demo::LEAD, form).await;
     assert_eq!(
         (conv.status, conv.body["outcome"].as_str(), conv.body["caseId"].as_str()),
         (200, Some("converted"), Some(id.as_str())),
@@ -313,7 +298,7 @@ async fn a_closed_case_reopens_for_the_school_the_student_enrolled_at() {
     close(&env, &id, v).await;
     let nsn = nsn_for(STUDENT_NAME, DOB);
     enrolled(&env, "enr-move-1", &nsn, demo::OTHER_SCHOOL).await;
-    let r = submit_new(&env, demo::OTHER_LEAD, complete_form(demo::OTHER_CONTACT)).await;
+    let r = env.submit_new(demo::OTHER_LEAD, complete_form(demo::OTHER_CONTACT)).await;
     assert_eq!(
         (r.status, r.body["outcome"].as_str(), r.body["caseId"].as_str()),
         (200, Some("reopened"), Some(id.as_str())),
@@ -399,7 +384,7 @@ async fn drafts_can_be_discarded_and_expire_when_left_untouched() {
     assert_eq!(env.call(demo::LEAD, "GET", &format!("/referrals/{id}"), None).await.status, 404);
     assert_eq!(env.call(demo::LEAD, "DELETE", &format!("/referrals/{id}"), None).await.status, 404);
     // a submitted request stays, without an expiry
-    let s = submit_new(&env, demo::LEAD, complete_form(demo::PRIMARY_CONTACT)).await;
+    let s = env.submit_new(demo::LEAD, complete_form(demo::PRIMARY_CONTACT)).await;
     let rid = s.body["referral"]["id"].as_str().unwrap().to_string();
     let kept = env.call(demo::LEAD, "DELETE", &format!("/referrals/{rid}"), None).await;
     assert_eq!(kept.status, 409, "{:?}", kept.body);

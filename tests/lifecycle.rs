@@ -136,14 +136,10 @@ async fn queued_case(env: &TestEnv, name: &str, dob: &str) -> (String, u64) {
     (id, c.body["version"].as_u64().unwrap())
 }
 
-async fn status(env: &TestEnv, user: &str, id: &str, body: Value) -> Reply {
-    env.call(user, "POST", &format!("/cases/{id}/status"), Some(body)).await
-}
-
 /// A case assigned to cm-p01 (Open). Returns (id, version).
 async fn open_case(env: &TestEnv, name: &str, dob: &str) -> (String, u64) {
     let (id, v) = queued_case(env, name, dob).await;
-    let r = status(env, demo::CASE_MANAGER, &id, json!({"action": "assign", "version": v})).await;
+    let r = env.status(demo::CASE_MANAGER, &id, json!({"action": "assign", "version": v})).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["status"], "open");
     (id, r.body["version"].as_u64().unwrap())
@@ -160,15 +156,15 @@ async fn assign_transition_reopen_close_each_change_recorded_once() {
 
     // a provider admin cannot assign someone who is not a Case Manager of this provider
     let wrong =
-        status(&env, demo::PROVIDER_ADMIN, &id, json!({"action": "assign", "version": v, "caseManagerId": demo::OTHER_CASE_MANAGER})).await;
+        env.status(demo::PROVIDER_ADMIN, &id, json!({"action": "assign", "version": v, "caseManagerId": demo::OTHER_CASE_MANAGER})).await;
     assert_eq!(wrong.status, 422, "{:?}", wrong.body);
     assert_eq!(wrong.body["errors"][0]["field"], "caseManagerId");
-    let nobody = status(&env, demo::PROVIDER_ADMIN, &id, json!({"action": "assign", "version": v, "caseManagerId": "no-such-user"})).await;
+    let nobody = env.status(demo::PROVIDER_ADMIN, &id, json!({"action": "assign", "version": v, "caseManagerId": "no-such-user"})).await;
     assert_eq!(nobody.status, 422, "{:?}", nobody.body);
-    let missing = status(&env, demo::PROVIDER_ADMIN, &id, json!({"action": "assign", "version": v})).await;
+    let missing = env.status(demo::PROVIDER_ADMIN, &id, json!({"action": "assign", "version": v})).await;
     assert_eq!(missing.status, 400, "{:?}", missing.body);
     // the provider admin assigns the Case Manager: Provider Queue → Open
-    let a = status(&env, demo::PROVIDER_ADMIN, &id, json!({"action": "assign", "version": v, "caseManagerId": demo::CASE_MANAGER})).await;
+    let a = env.status(demo::PROVIDER_ADMIN, &id, json!({"action": "assign", "version": v, "caseManagerId": demo::CASE_MANAGER})).await;
     assert_eq!(a.status, 200, "{:?}", a.body);
     assert_eq!(a.body["status"], "open");
     assert_eq!(a.body["caseManager"], demo::CASE_MANAGER);
@@ -187,19 +183,19 @@ async fn assign_transition_reopen_close_each_change_recorded_once() {
     assert_eq!(t.status, 200, "{:?}", t.body);
     assert_eq!(t.body["status"], "transition");
     // the provider reopens it: Transition → Open
-    let r = status(&env, demo::CASE_MANAGER, &id, json!({"action": "reopen", "version": v + 2})).await;
+    let r = env.status(demo::CASE_MANAGER, &id, json!({"action": "reopen", "version": v + 2})).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["status"], "open");
     // close with a reason and a private note
-    let c =
-        status(&env, demo::CASE_MANAGER, &id, json!({"action": "close", "version": v + 3, "reason": "attending_regularly", "note": NOTE}))
-            .await;
+    let c = env
+        .status(demo::CASE_MANAGER, &id, json!({"action": "close", "version": v + 3, "reason": "attending_regularly", "note": NOTE}))
+        .await;
     assert_eq!(c.status, 200, "{:?}", c.body);
     assert_eq!(c.body["status"], "closed");
     assert_eq!(c.body["closeReason"], "attending_regularly");
     assert!(c.body["closedAt"].is_string());
     // nothing more is possible on a closed case
-    let again = status(&env, demo::CASE_MANAGER, &id, json!({"action": "transition", "version": v + 4})).await;
+    let again = env.status(demo::CASE_MANAGER, &id, json!({"action": "transition", "version": v + 4})).await;
     assert_eq!(again.status, 409, "{:?}", again.body);
     assert!(again.body["detail"].as_str().unwrap().contains("closed"), "{:?}", again.body);
 
@@ -240,28 +236,27 @@ async fn assign_transition_reopen_close_each_change_recorded_once() {
 async fn closing_needs_a_reason_and_sixteen_is_not_one() {
     let env = TestEnv::new("lc-close").await;
     let (id, v) = open_case(&env, STUDENT_NAME, "2014-05-01").await;
-    let no_reason = status(&env, demo::CASE_MANAGER, &id, json!({"action": "close", "version": v})).await;
+    let no_reason = env.status(demo::CASE_MANAGER, &id, json!({"action": "close", "version": v})).await;
     assert_eq!(no_reason.status, 400, "{:?}", no_reason.body);
     assert_eq!(no_reason.body["errors"][0]["field"], "reason");
-    let made_up = status(&env, demo::CASE_MANAGER, &id, json!({"action": "close", "version": v, "reason": "moved_away"})).await;
+    let made_up = env.status(demo::CASE_MANAGER, &id, json!({"action": "close", "version": v, "reason": "moved_away"})).await;
     assert_eq!(made_up.status, 400);
-    let sixteen = status(&env, demo::CASE_MANAGER, &id, json!({"action": "close", "version": v, "reason": "turned_16"})).await;
+    let sixteen = env.status(demo::CASE_MANAGER, &id, json!({"action": "close", "version": v, "reason": "turned_16"})).await;
     assert_eq!(sixteen.status, 422, "{:?}", sixteen.body);
     assert!(sixteen.body["detail"].as_str().unwrap().contains("never closed just because the student turned 16"));
-    let under = status(&env, demo::CASE_MANAGER, &id, json!({"action": "close", "version": v, "reason": "chose_not_to_continue"})).await;
+    let under = env.status(demo::CASE_MANAGER, &id, json!({"action": "close", "version": v, "reason": "chose_not_to_continue"})).await;
     assert_eq!(under.status, 422, "{:?}", under.body);
     assert!(under.body["detail"].as_str().unwrap().contains("under 16"));
     // none of those changed anything
     let same = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{id}"), None).await;
     assert_eq!((same.body["status"].as_str(), same.body["version"].as_u64()), (Some("open"), Some(v)));
-    let ok = status(&env, demo::CASE_MANAGER, &id, json!({"action": "close", "version": v, "reason": "engaged_with_school_support"})).await;
+    let ok = env.status(demo::CASE_MANAGER, &id, json!({"action": "close", "version": v, "reason": "engaged_with_school_support"})).await;
     assert_eq!(ok.status, 200, "{:?}", ok.body);
     assert_eq!(ok.body["closeReason"], "engaged_with_school_support");
 
     // a student of 17 may choose not to continue
     let (older, v) = open_case(&env, "Rangi Testolder", &dob_aged(17)).await;
-    let chose =
-        status(&env, demo::PROVIDER_ADMIN, &older, json!({"action": "close", "version": v, "reason": "chose_not_to_continue"})).await;
+    let chose = env.status(demo::PROVIDER_ADMIN, &older, json!({"action": "close", "version": v, "reason": "chose_not_to_continue"})).await;
     assert_eq!(chose.status, 200, "{:?}", chose.body);
     assert_eq!(chose.body["closeReason"], "chose_not_to_continue");
 }
@@ -272,27 +267,26 @@ async fn pause_only_under_six_with_all_four_attestations_then_reopen() {
     let all = json!({"childLocated": true, "whanauContacted": true, "safeAndInformedChoice": true, "withdrawnFromSchool": true});
     // a twelve-year-old cannot be paused
     let (older, v) = open_case(&env, STUDENT_NAME, "2014-05-01").await;
-    let r = status(&env, demo::CASE_MANAGER, &older, json!({"action": "pause", "version": v, "attestation": all})).await;
+    let r = env.status(demo::CASE_MANAGER, &older, json!({"action": "pause", "version": v, "attestation": all})).await;
     assert_eq!(r.status, 422, "{:?}", r.body);
     assert!(r.body["detail"].as_str().unwrap().contains("under six"));
 
     let (young, v) = open_case(&env, "Pipi Testyoung", &dob_aged(5)).await;
-    let none = status(&env, demo::CASE_MANAGER, &young, json!({"action": "pause", "version": v})).await;
+    let none = env.status(demo::CASE_MANAGER, &young, json!({"action": "pause", "version": v})).await;
     assert_eq!(none.status, 400, "{:?}", none.body);
     assert_eq!(none.body["errors"][0]["field"], "attestation");
     let three = json!({"childLocated": true, "whanauContacted": true, "safeAndInformedChoice": true, "withdrawnFromSchool": false});
-    let partial = status(&env, demo::CASE_MANAGER, &young, json!({"action": "pause", "version": v, "attestation": three})).await;
+    let partial = env.status(demo::CASE_MANAGER, &young, json!({"action": "pause", "version": v, "attestation": three})).await;
     assert_eq!(partial.status, 422, "{:?}", partial.body);
     assert!(partial.body["detail"].as_str().unwrap().contains("withdrawnFromSchool"));
-    let paused = status(&env, demo::CASE_MANAGER, &young, json!({"action": "pause", "version": v, "attestation": all, "note": NOTE})).await;
+    let paused = env.status(demo::CASE_MANAGER, &young, json!({"action": "pause", "version": v, "attestation": all, "note": NOTE})).await;
     assert_eq!(paused.status, 200, "{:?}", paused.body);
     assert_eq!(paused.body["status"], "paused");
     assert_eq!(paused.body["pause"]["withdrawnFromSchool"], true);
     // a paused case cannot be closed or paused again; the provider reopens it
-    let close =
-        status(&env, demo::CASE_MANAGER, &young, json!({"action": "close", "version": v + 1, "reason": "attending_regularly"})).await;
+    let close = env.status(demo::CASE_MANAGER, &young, json!({"action": "close", "version": v + 1, "reason": "attending_regularly"})).await;
     assert_eq!(close.status, 409, "{:?}", close.body);
-    let reopened = status(&env, demo::CASE_MANAGER, &young, json!({"action": "reopen", "version": v + 1})).await;
+    let reopened = env.status(demo::CASE_MANAGER, &young, json!({"action": "reopen", "version": v + 1})).await;
     assert_eq!(reopened.status, 200, "{:?}", reopened.body);
     assert_eq!(reopened.body["status"], "open");
     assert!(reopened.body.get("pause").is_none() || reopened.body["pause"].is_null());
@@ -306,7 +300,7 @@ async fn pause_only_under_six_with_all_four_attestations_then_reopen() {
 async fn version_is_required_and_a_stale_one_is_refused_with_the_current_case() {
     let env = TestEnv::new("lc-version").await;
     let (id, v) = open_case(&env, STUDENT_NAME, "2014-05-01").await;
-    let none = status(&env, demo::CASE_MANAGER, &id, json!({"action": "transition"})).await;
+    let none = env.status(demo::CASE_MANAGER, &id, json!({"action": "transition"})).await;
     assert_eq!(none.status, 428, "{:?}", none.body);
     let path = format!("/cases/{id}/status");
     let differ = call_with_headers(
@@ -319,17 +313,17 @@ async fn version_is_required_and_a_stale_one_is_refused_with_the_current_case() 
     )
     .await;
     assert_eq!(differ.status, 400, "{:?}", differ.body);
-    let junk = status(&env, demo::CASE_MANAGER, &id, json!({"action": "transition", "version": v, "colour": "red"})).await;
+    let junk = env.status(demo::CASE_MANAGER, &id, json!({"action": "transition", "version": v, "colour": "red"})).await;
     assert_eq!(junk.status, 400, "{:?}", junk.body);
-    let stale = status(&env, demo::CASE_MANAGER, &id, json!({"action": "transition", "version": v - 1})).await;
+    let stale = env.status(demo::CASE_MANAGER, &id, json!({"action": "transition", "version": v - 1})).await;
     assert_eq!(stale.status, 409, "{:?}", stale.body);
     assert_eq!(stale.body["current"]["version"], v);
     assert_eq!(stale.body["current"]["status"], "open");
 
     // two people act on the same version at once: exactly one wins
     let (a, b) = tokio::join!(
-        status(&env, demo::CASE_MANAGER, &id, json!({"action": "transition", "version": v})),
-        status(&env, demo::PROVIDER_ADMIN, &id, json!({"action": "close", "version": v, "reason": "attending_regularly"})),
+        env.status(demo::CASE_MANAGER, &id, json!({"action": "transition", "version": v})),
+        env.status(demo::PROVIDER_ADMIN, &id, json!({"action": "close", "version": v, "reason": "attending_regularly"})),
     );
     let mut codes = [a.status, b.status];
     codes.sort();
@@ -381,7 +375,7 @@ async fn every_role_gets_its_answer() {
     ];
     assert_eq!(expected.len(), cms_local::seed::demo_users().len(), "every demo user is in the table");
     for (user, code) in expected {
-        let r = status(&env, user, &id, json!({"action": "transition", "version": v})).await;
+        let r = env.status(user, &id, json!({"action": "transition", "version": v})).await;
         assert_eq!(r.status, *code, "{user}: {:?}", r.body);
         assert_eq!(r.body["status"], *code, "{user}: a problem body");
         if *code == 404 {
@@ -389,15 +383,15 @@ async fn every_role_gets_its_answer() {
         }
     }
     // a Case Manager of another provider cannot assign themselves either
-    let other = status(&env, OTHER_CASE_MANAGER, &id, json!({"action": "assign", "version": v})).await;
+    let other = env.status(OTHER_CASE_MANAGER, &id, json!({"action": "assign", "version": v})).await;
     assert_eq!(other.status, 404);
-    let school = status(&env, LEAD, &id, json!({"action": "assign", "version": v, "caseManagerId": CASE_MANAGER})).await;
+    let school = env.status(LEAD, &id, json!({"action": "assign", "version": v, "caseManagerId": CASE_MANAGER})).await;
     assert_eq!(school.status, 403);
     // nothing changed
     let c = env.call(CASE_MANAGER, "GET", &format!("/cases/{id}"), None).await;
     assert_eq!((c.body["status"].as_str(), c.body["version"].as_u64()), (Some("provider_queue"), Some(v)));
     // and the Case Manager of P01 picks it up themselves
-    let mine = status(&env, CASE_MANAGER, &id, json!({"action": "assign", "version": v})).await;
+    let mine = env.status(CASE_MANAGER, &id, json!({"action": "assign", "version": v})).await;
     assert_eq!(mine.status, 200, "{:?}", mine.body);
     assert_eq!(mine.body["caseManager"], CASE_MANAGER);
 }

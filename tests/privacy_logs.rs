@@ -6,9 +6,7 @@
 //!
 //! One test in this binary: the global subscriber is this test's.
 
-use cms_local::resources::LOCAL_ENROL_SECRET;
-use cms_tests::{complete_form, demo, Reply, TestEnv, STUDENT_NAME};
-use nen_webhook::signature::sign;
+use cms_tests::{complete_form, demo, nen_notification, Reply, TestEnv, STUDENT_NAME};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -101,39 +99,9 @@ fn ok(what: &str, r: &Reply, want: &[u16]) {
     assert!(want.contains(&r.status), "{what}: {} {}", r.status, r.body);
 }
 
-async fn version(env: &TestEnv, user: &str, id: &str) -> Value {
-    let r = env.call(user, "GET", &format!("/cases/{id}"), None).await;
-    ok("view case", &r, &[200]);
-    r.body["version"].clone()
-}
-
 async fn status(env: &TestEnv, user: &str, id: &str, mut body: Value) -> Reply {
-    body["version"] = version(env, user, id).await;
-    env.call(user, "POST", &format!("/cases/{id}/status"), Some(body)).await
-}
-
-fn nen() -> Value {
-    json!({
-        "id": "nen-privacy-1",
-        "type": "non_enrolment_notification",
-        "occurredAt": "2026-11-20T02:00:00Z",
-        "data": {
-            "nsn": "100200300",
-            "student": {"fullName": "Wiremu Testchild", "dateOfBirth": "2013-06-15"},
-            "lastSchoolId": demo::SCHOOL,
-            "lastDayOfAttendance": "2025-10-30",
-            "withdrawalReason": "Continuous absence",
-            "caregivers": [{"name": "Aroha Testparent", "relationship": "mother", "phone": "027 555 0199"}],
-            "addresses": [{"street": "5 Test Road", "suburb": "Ahipara", "town": "Kaitaia", "postcode": "0481"}],
-            "comments": "Grandmother in Kaitaia may know where the family is staying."
-        }
-    })
-}
-
-async fn enrol(env: &TestEnv, body: &str) -> Reply {
-    let t = chrono::Utc::now().timestamp();
-    let sig = format!("t={t},v1={}", sign(LOCAL_ENROL_SECRET.as_bytes(), t, body.as_bytes()));
-    env.call_full(None, "POST", "/enrol/events", vec![("Enrol-Signature".into(), sig)], Some(body.to_string())).await
+    body["version"] = env.version(user, id).await;
+    env.status(user, id, body).await
 }
 
 #[tokio::test]
@@ -210,19 +178,19 @@ async fn a_full_workflow_logs_no_child_details() {
     ok("other school", &env.call(demo::OTHER_LEAD, "GET", &c, None).await, &[404]);
 
     // ENROL reports a non-enrolment; CIT allocates it by address, then transfers it
-    let n = enrol(&env, &nen().to_string()).await;
+    let n = env.deliver_enrol_raw(&nen_notification("nen-privacy-1", "100200300", "Wiremu Testchild").to_string()).await;
     ok("nen", &n, &[200]);
     let nen_case = n.body["caseId"].as_str().unwrap().to_string();
-    ok("nen again", &enrol(&env, &nen().to_string()).await, &[200]);
-    let mut wrong = nen();
+    ok("nen again", &env.deliver_enrol_raw(&nen_notification("nen-privacy-1", "100200300", "Wiremu Testchild").to_string()).await, &[200]);
+    let mut wrong = nen_notification("nen-privacy-1", "100200300", "Wiremu Testchild");
     wrong["data"]["student"]["dateOfBirth"] = json!("15/06/2013");
     wrong["id"] = json!("nen-privacy-2");
-    ok("bad nen", &enrol(&env, &wrong.to_string()).await, &[400]);
+    ok("bad nen", &env.deliver_enrol_raw(&wrong.to_string()).await, &[400]);
     ok("suggest", &env.call(demo::CIT, "GET", &format!("/cases/{nen_case}/allocation"), None).await, &[200]);
-    let v = version(&env, demo::CIT, &nen_case).await;
+    let v = env.version(demo::CIT, &nen_case).await;
     let a = env.call(demo::CIT, "POST", &format!("/cases/{nen_case}/allocation"), Some(json!({"version": v}))).await;
     ok("allocate", &a, &[200]);
-    let v = version(&env, demo::CIT, &nen_case).await;
+    let v = env.version(demo::CIT, &nen_case).await;
     let t = json!({"providerId": demo::ISP_SCHOOL_PROVIDER, "reason": "Wiremu's family moved from 5 Test Road.", "version": v});
     ok("transfer", &env.call(demo::CIT, "POST", &format!("/cases/{nen_case}/transfer"), Some(t)).await, &[200]);
     env.drain().await;

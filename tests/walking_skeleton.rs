@@ -7,12 +7,6 @@ fn field_names(r: &Reply) -> Vec<String> {
     r.body["errors"].as_array().map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or_default().to_string()).collect()).unwrap_or_default()
 }
 
-async fn submit_new(env: &TestEnv, user: &str, form: Value) -> Reply {
-    let mut body = form;
-    body["submit"] = json!(true);
-    env.call(user, "POST", "/referrals", Some(body)).await
-}
-
 #[tokio::test]
 async fn draft_resume_edit_submit_then_allocated_to_the_catchment_provider() {
     let env = TestEnv::new("skeleton").await;
@@ -99,16 +93,16 @@ async fn isp_school_chooses_its_in_school_provision_or_the_catchment_provider() 
     let env = TestEnv::new("isp").await;
     let mut to_isp = complete_form(demo::ISP_CONTACT);
     to_isp["allocation"] = json!("in_school_provision");
-    let a = submit_new(&env, demo::ISP_LEAD, to_isp).await;
+    let a = env.submit_new(demo::ISP_LEAD, to_isp).await;
     assert_eq!(a.status, 201, "{:?}", a.body);
     let mut to_catchment = complete_form(demo::ISP_CONTACT);
     to_catchment["allocation"] = json!("catchment");
     to_catchment["student"]["fullName"] = json!("Another Testchild");
     to_catchment["student"]["nsn"] = json!(cms_tests::nsn_for("Another Testchild", "2014-05-01"));
-    let b = submit_new(&env, demo::ISP_OFFICE, to_catchment).await;
+    let b = env.submit_new(demo::ISP_OFFICE, to_catchment).await;
     assert_eq!(b.status, 201, "{:?}", b.body);
     // an ISP school must choose
-    let unchosen = submit_new(&env, demo::ISP_LEAD, complete_form(demo::ISP_CONTACT)).await;
+    let unchosen = env.submit_new(demo::ISP_LEAD, complete_form(demo::ISP_CONTACT)).await;
     assert_eq!(unchosen.status, 400);
     assert_eq!(field_names(&unchosen), vec!["allocation"]);
 
@@ -127,7 +121,7 @@ async fn isp_school_chooses_its_in_school_provision_or_the_catchment_provider() 
     // a school without ISP cannot choose it
     let mut bad = complete_form(demo::PRIMARY_CONTACT);
     bad["allocation"] = json!("in_school_provision");
-    let r = submit_new(&env, demo::LEAD, bad).await;
+    let r = env.submit_new(demo::LEAD, bad).await;
     assert_eq!(r.status, 400);
     assert_eq!(field_names(&r), vec!["allocation"]);
 }
@@ -230,7 +224,7 @@ async fn every_missing_or_invalid_field_is_named_and_nothing_is_written() {
     for (field, mutate) in cases {
         let mut form = complete_form(demo::PRIMARY_CONTACT);
         mutate(&mut form);
-        let r = submit_new(&env, demo::LEAD, form).await;
+        let r = env.submit_new(demo::LEAD, form).await;
         assert_eq!(r.status, 400, "{field}: {:?}", r.body);
         assert_eq!(field_names(&r), vec![field.to_string()], "{:?}", r.body);
         let msg = r.body["errors"][0]["message"].as_str().unwrap_or_default();
@@ -254,13 +248,13 @@ async fn not_appropriate_requests_are_refused_with_the_reason() {
     let before = env.items().await;
     let mut single = complete_form(demo::PRIMARY_CONTACT);
     single["absencePattern"] = json!("single_class");
-    let r = submit_new(&env, demo::LEAD, single).await;
+    let r = env.submit_new(demo::LEAD, single).await;
     assert_eq!(r.status, 422);
     assert!(r.body["detail"].as_str().unwrap().contains("single class"), "{:?}", r.body);
     let mut visa = complete_form(demo::PRIMARY_CONTACT);
     visa["student"]["international"] = json!(true);
     visa["student"]["validVisa"] = json!(false);
-    let r = submit_new(&env, demo::LEAD, visa).await;
+    let r = env.submit_new(demo::LEAD, visa).await;
     assert_eq!(r.status, 422);
     assert!(r.body["detail"].as_str().unwrap().contains("visa"), "{:?}", r.body);
     assert_eq!(env.items().await, before);
@@ -277,7 +271,7 @@ async fn unknown_school_and_wrong_roles_are_refused() {
     assert!(r.body["detail"].as_str().unwrap().contains("9999"));
     // provider and Ministry staff do not make CA requests
     for user in [demo::CASE_MANAGER, demo::CIT, demo::NATIONAL] {
-        let r = submit_new(&env, user, complete_form(demo::PRIMARY_CONTACT)).await;
+        let r = env.submit_new(user, complete_form(demo::PRIMARY_CONTACT)).await;
         assert_eq!(r.status, 403, "{user}: {:?}", r.body);
     }
     // no authorizer context at all
@@ -303,7 +297,7 @@ async fn unknown_school_and_wrong_roles_are_refused() {
 #[tokio::test]
 async fn office_support_can_submit() {
     let env = TestEnv::new("office").await;
-    let r = submit_new(&env, demo::OFFICE, complete_form(demo::PRIMARY_CONTACT)).await;
+    let r = env.submit_new(demo::OFFICE, complete_form(demo::PRIMARY_CONTACT)).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     env.drain().await;
     let c = env.call(demo::OFFICE, "GET", &format!("/cases/{}", r.body["caseId"].as_str().unwrap()), None).await;
@@ -316,21 +310,21 @@ async fn office_support_can_submit() {
 async fn each_roles_case_list_scope() {
     let env = TestEnv::new("scope").await;
     // school 1001: one case with contact-1001, one with contact2-1001; school 1085: one; ISP school: one (to its ISP)
-    let mine = submit_new(&env, demo::LEAD, complete_form(demo::PRIMARY_CONTACT)).await.body["caseId"].as_str().unwrap().to_string();
+    let mine = env.submit_new(demo::LEAD, complete_form(demo::PRIMARY_CONTACT)).await.body["caseId"].as_str().unwrap().to_string();
     let mut f = complete_form(demo::PRIMARY_CONTACT_2);
     f["student"]["fullName"] = json!("Second Testchild");
     f["student"]["nsn"] = json!(cms_tests::nsn_for("Second Testchild", "2014-05-01"));
-    let colleague = submit_new(&env, demo::LEAD, f).await.body["caseId"].as_str().unwrap().to_string();
+    let colleague = env.submit_new(demo::LEAD, f).await.body["caseId"].as_str().unwrap().to_string();
     // (other students: one student has one active case, wherever the request comes from)
     let mut f = complete_form(demo::OTHER_CONTACT);
     f["student"]["fullName"] = json!("Third Testchild");
     f["student"]["nsn"] = json!(cms_tests::nsn_for("Third Testchild", "2014-05-01"));
-    let other = submit_new(&env, demo::OTHER_LEAD, f).await.body["caseId"].as_str().unwrap().to_string();
+    let other = env.submit_new(demo::OTHER_LEAD, f).await.body["caseId"].as_str().unwrap().to_string();
     let mut f = complete_form(demo::ISP_CONTACT);
     f["student"]["fullName"] = json!("Fourth Testchild");
     f["student"]["nsn"] = json!(cms_tests::nsn_for("Fourth Testchild", "2014-05-01"));
     f["allocation"] = json!("in_school_provision");
-    let isp = submit_new(&env, demo::ISP_LEAD, f).await.body["caseId"].as_str().unwrap().to_string();
+    let isp = env.submit_new(demo::ISP_LEAD, f).await.body["caseId"].as_str().unwrap().to_string();
     env.drain().await;
 
     let all = [mine.as_str(), colleague.as_str(), other.as_str(), isp.as_str()];
@@ -403,7 +397,7 @@ async fn each_roles_case_list_scope() {
 #[tokio::test]
 async fn redelivered_case_created_is_a_no_op() {
     let env = TestEnv::new("redeliver").await;
-    let r = submit_new(&env, demo::LEAD, complete_form(demo::PRIMARY_CONTACT)).await;
+    let r = env.submit_new(demo::LEAD, complete_form(demo::PRIMARY_CONTACT)).await;
     let case_id = r.body["caseId"].as_str().unwrap().to_string();
     // take the CaseCreated envelope off the allocate queue ourselves, to deliver it twice
     let rule = env.res.rules.iter().find(|r| r.function_logical_id == "AllocateFunction").expect("allocate rule");

@@ -291,6 +291,81 @@ pub async fn post_form(upload: &Value, bytes: Vec<u8>, content_type: &str) -> u1
     resp.status().as_u16()
 }
 
+/// The `Enrol-Signature` header ENROL sends with `body` at Unix time `t` (the local secret).
+pub fn enrol_signature(body: &[u8], t: i64) -> String {
+    format!("t={t},v1={}", nen_webhook::signature::sign(cms_local::resources::LOCAL_ENROL_SECRET.as_bytes(), t, body))
+}
+
+/// A non-enrolment notification as ENROL sends it: student `nsn` called `name` (born 2013-06-15)
+/// left school 1001, last attended 30 October 2026; a caregiver, an address in Ahipara (catchment
+/// C01, provider P01) and a comment. Every detail in it must stay out of logs, events and emails.
+pub fn nen_notification(id: &str, nsn: &str, name: &str) -> Value {
+    serde_json::json!({
+        "id": id,
+        "type": "non_enrolment_notification",
+        "occurredAt": "2026-11-20T02:00:00Z",
+        "data": {
+            "nsn": nsn,
+            "student": {"fullName": name, "dateOfBirth": "2013-06-15"},
+            "lastSchoolId": demo::SCHOOL,
+            "lastDayOfAttendance": "2026-10-30",
+            "withdrawalReason": "Continuous absence",
+            "caregivers": [{"name": "Aroha Testparent", "relationship": "mother", "phone": "027 555 0199"}],
+            "addresses": [{"street": "5 Test Road", "suburb": "Ahipara", "town": "Kaitaia", "postcode": "0481"}],
+            "comments": "Grandmother in Kaitaia may know where the family is staying."
+        }
+    })
+}
+
+/// The endpoints and states the tests share (one method each; no test file keeps its own copy).
+impl TestEnv {
+    /// `POST /enrol/events` as ENROL calls it: `raw` signed now.
+    pub async fn deliver_enrol_raw(&self, raw: &str) -> Reply {
+        let sig = enrol_signature(raw.as_bytes(), chrono::Utc::now().timestamp());
+        self.call_full(None, "POST", "/enrol/events", vec![("Enrol-Signature".into(), sig)], Some(raw.to_string())).await
+    }
+
+    /// `POST /enrol/events` with `body`, signed.
+    pub async fn deliver_enrol(&self, body: &Value) -> Reply {
+        self.deliver_enrol_raw(&body.to_string()).await
+    }
+
+    /// The NEN case (in CIT review) that ENROL's notification `body` makes; its id.
+    pub async fn nen_case(&self, body: &Value) -> String {
+        let r = self.deliver_enrol(body).await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        r.body["caseId"].as_str().expect("caseId").to_string()
+    }
+
+    /// `POST /referrals` with `form`, submitted at once.
+    pub async fn submit_new(&self, user: &str, mut form: Value) -> Reply {
+        form["submit"] = serde_json::json!(true);
+        self.call(user, "POST", "/referrals", Some(form)).await
+    }
+
+    /// A CA case of school 1001 (the complete form, contact-1001 its Primary Contact), submitted
+    /// and allocated to P01's queue (events drained); its id.
+    pub async fn allocated_case(&self) -> String {
+        let r = self.submit_new(demo::LEAD, complete_form(demo::PRIMARY_CONTACT)).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let id = r.body["caseId"].as_str().expect("caseId").to_string();
+        self.drain().await;
+        id
+    }
+
+    /// The case's version as `user` sees it (`GET /cases/{id}`, 200 checked).
+    pub async fn version(&self, user: &str, case_id: &str) -> Value {
+        let c = self.call(user, "GET", &format!("/cases/{case_id}"), None).await;
+        assert_eq!(c.status, 200, "{:?}", c.body);
+        c.body["version"].clone()
+    }
+
+    /// `POST /cases/{id}/status` with `body` as it is.
+    pub async fn status(&self, user: &str, case_id: &str, body: Value) -> Reply {
+        self.call(user, "POST", &format!("/cases/{case_id}/status"), Some(body)).await
+    }
+}
+
 /// A complete CA request form (fictional student) for school 1001 with its primary contact.
 pub fn complete_form(primary_contact: &str) -> Value {
     serde_json::json!({
@@ -310,15 +385,12 @@ pub async fn open_case(env: &TestEnv, student: &str) -> String {
     let mut form = complete_form(demo::PRIMARY_CONTACT);
     form["student"]["fullName"] = serde_json::json!(student);
     form["student"]["nsn"] = serde_json::json!(nsn_for(student, "2014-05-01"));
-    form["submit"] = serde_json::json!(true);
-    let r = env.call(demo::LEAD, "POST", "/referrals", Some(form)).await;
+    let r = env.submit_new(demo::LEAD, form).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let id = r.body["caseId"].as_str().unwrap().to_string();
     env.drain().await;
-    let v = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{id}"), None).await.body["version"].clone();
-    let a = env
-        .call(demo::CASE_MANAGER, "POST", &format!("/cases/{id}/status"), Some(serde_json::json!({"action": "assign", "version": v})))
-        .await;
+    let v = env.version(demo::CASE_MANAGER, &id).await;
+    let a = env.status(demo::CASE_MANAGER, &id, serde_json::json!({"action": "assign", "version": v})).await;
     assert_eq!(a.status, 200, "{:?}", a.body);
     id
 }
