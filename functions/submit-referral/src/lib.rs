@@ -369,8 +369,10 @@ where
             return Err(stale(&r));
         }
     }
-    let valid = validate(deps, &r).await?;
-    let who = identify(deps, &valid).await?;
+    // the school and Primary Contact, and the student keys (kept once read): asked at the same time
+    let (valid, keys) = tokio::join!(validate(deps, &r), deps.keys.keys());
+    let valid = valid?;
+    let who = identify(&keys?, &valid);
     // The domain decides from the student's active-case item (read consistently), their earlier
     // cases and ENROL's enrolment. The change is conditioned on the versions it read and claims the
     // student's active-case item, so a concurrent change means: read, decide again.
@@ -484,10 +486,9 @@ where
 }
 
 /// The student's keys (keyed HMAC of the NSN, and of name + date of birth for candidates).
-async fn identify<S, B, C, K: StudentKeySource>(deps: &Deps<S, B, C, K>, valid: &ValidReferral) -> Result<StudentIdentity, Problem> {
-    let keys = deps.keys.keys().await?;
+fn identify(keys: &cms_domain::student::StudentKeys, valid: &ValidReferral) -> StudentIdentity {
     let s = &valid.student;
-    Ok(keys.identify(&s.nsn, &s.full_name, s.date_of_birth))
+    keys.identify(&s.nsn, &s.full_name, s.date_of_birth)
 }
 
 /// What intake decides from: the student's active case (consistent), their earlier cases and
@@ -506,8 +507,7 @@ async fn student_record<S: CaseStore, B, C, K>(
     if !full && !previous.iter().any(|c| c.student_key.as_ref() == Some(key)) {
         return Ok(StudentRecord { active: None, previous, enrolled_at: None });
     }
-    let active = deps.store.active_case(key).await?;
-    let enrolled_at = deps.store.enrolment(key).await?;
+    let (active, enrolled_at) = tokio::try_join!(deps.store.active_case(key), deps.store.enrolment(key))?;
     Ok(StudentRecord { active, previous, enrolled_at })
 }
 

@@ -962,20 +962,20 @@ impl CaseStore for DynamoStore {
     }
 
     async fn cases_for_student(&self, who: &StudentIdentity) -> Result<Vec<Case>, StoreError> {
-        let mut lookups = Vec::new();
-        if let Some(k) = &who.name_key {
-            lookups.push((index::BY_STUDENT_NAME, k.clone()));
-        }
-        if let Some(k) = &who.nsn_key {
-            lookups.push((index::BY_STUDENT, k.clone()));
-        }
+        // the two index lookups are independent: asked at the same time
+        let lookup = |index: Index, key: Option<StudentKey>| async move {
+            match key {
+                Some(k) => self.index_all(index, pk::student(&k)).await,
+                None => Ok(Vec::new()),
+            }
+        };
+        let (by_name, by_nsn) =
+            tokio::try_join!(lookup(index::BY_STUDENT_NAME, who.name_key.clone()), lookup(index::BY_STUDENT, who.nsn_key.clone()))?;
         let mut out: Vec<Case> = Vec::new();
-        for (index, key) in lookups {
-            for i in self.index_all(index, pk::student(&key)).await? {
-                let c: Case = from_item(i)?;
-                if !out.iter().any(|o| o.id == c.id) {
-                    out.push(c);
-                }
+        for i in by_name.into_iter().chain(by_nsn) {
+            let c: Case = from_item(i)?;
+            if !out.iter().any(|o| o.id == c.id) {
+                out.push(c);
             }
         }
         out.sort_by_key(|a| a.created_at);
