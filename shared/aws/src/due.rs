@@ -1,11 +1,10 @@
 //! The nightly job's reads ([`DueStore`]): the sparse `ByDue` index (a case is in it only while
 //! something is due for it: `duePk = DUE#<shard>`, `dueSk = <date>#<caseId>`, written by the case
 //! item itself) and the `ByOutbox` index (events not yet confirmed published). Both are Queries on
-//! a key range — never a Scan. Also a bulk case import, for benchmarks and bulk seeding.
+//! a key range — never a Scan.
 
-use crate::dynamo::{case_item, from_item, index, s, ts, unavailable, DynamoStore, Item};
+use crate::dynamo::{from_item, index, s, ts, unavailable, DynamoStore, Item};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use chrono::{DateTime, NaiveDate, Utc};
 use cms_domain::case::Case;
 use cms_domain::events::EventEnvelope;
@@ -121,34 +120,5 @@ impl DueStore for DynamoStore {
             }
         }
         Ok(Page { items, next: encode(self, list, out.last_evaluated_key) })
-    }
-}
-
-impl DynamoStore {
-    /// Write case items as they are (every index key included), 25 per BatchWriteItem, retrying
-    /// what DynamoDB leaves unprocessed. Unconditional: for bulk seeding and benchmarks only, never
-    /// for a change to a live case (that is [`cms_domain::ports::CaseStore::commit`]).
-    pub async fn put_cases(&self, cases: &[Case]) -> Result<(), StoreError> {
-        let mut requests = Vec::with_capacity(cases.len());
-        for c in cases {
-            let put = PutRequest::builder().set_item(Some(case_item(c)?)).build().map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            requests.push(WriteRequest::builder().put_request(put).build());
-        }
-        for chunk in requests.chunks(25) {
-            let mut pending = chunk.to_vec();
-            for attempt in 0..8 {
-                let out =
-                    self.client().batch_write_item().request_items(self.table(), pending.clone()).send().await.map_err(unavailable)?;
-                pending = out.unprocessed_items.and_then(|mut m| m.remove(self.table())).unwrap_or_default();
-                if pending.is_empty() {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
-            }
-            if !pending.is_empty() {
-                return Err(StoreError::Unavailable("cases could not all be written".into()));
-            }
-        }
-        Ok(())
     }
 }

@@ -5,12 +5,12 @@ use crate::cursor::CursorSigner;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, PutRequest, TransactWriteItem, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, SecondsFormat, Utc};
 use cms_domain::access::ListScope;
 use cms_domain::case::{Attached, Case, CaseChange, CaseStatus, Marker, TimelineEntry};
-use cms_domain::catchment::{locality_key, Catchment, Locality, Provider, School};
+use cms_domain::catchment::{Catchment, Locality, Provider, School};
 use cms_domain::events::EventEnvelope;
 use cms_domain::ids::{CaseId, CatchmentId, EventId, ProviderId, ReferralId, SchoolId, UserId};
 use cms_domain::ports::{CaseListQuery, CaseStore, Found, Page, ReferenceData, ReferralStore, StoreError, Wanted};
@@ -37,16 +37,6 @@ pub struct DynamoStore {
     reads: std::sync::Arc<tokio::sync::Mutex<Option<cms_domain::audit::ChainHead>>>,
     /// Reference data read recently (see `reference.rs`); shared by clones of the store.
     refs: std::sync::Arc<crate::reference::ReferenceCache>,
-}
-
-/// One reference-data record, for seeding.
-#[derive(Debug, Clone)]
-pub enum ReferenceItem {
-    School(School),
-    Catchment(Catchment),
-    Provider(Provider),
-    User(UserRecord),
-    Locality(Locality),
 }
 
 pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
@@ -545,53 +535,6 @@ impl DynamoStore {
             .await
             .map_err(unavailable)?;
         Ok(out.item)
-    }
-
-    /// Write reference data (seeding), 25 items a call, retrying what DynamoDB leaves unprocessed.
-    pub async fn put_reference(&self, items: &[ReferenceItem]) -> Result<(), StoreError> {
-        let mut requests = Vec::with_capacity(items.len());
-        for it in items {
-            let (pk, sk, mut item) = match it {
-                ReferenceItem::School(x) => (pk::school(&x.id), sk::SCHOOL, to_item(x)?),
-                ReferenceItem::Catchment(x) => (pk::catchment(&x.id), sk::CATCHMENT, to_item(x)?),
-                ReferenceItem::Provider(x) => (pk::provider(&x.id), sk::PROVIDER, to_item(x)?),
-                ReferenceItem::User(x) => (pk::user(&x.id), sk::USER, to_item(x)?),
-                ReferenceItem::Locality(x) => (pk::locality(&locality_key(&x.name)), sk::LOCALITY, to_item(x)?),
-            };
-            item.insert("PK".into(), s(pk));
-            item.insert("SK".into(), s(sk));
-            item.insert("entity".into(), s(sk.to_lowercase()));
-            // the directory: an organisation's staff and the list of providers, in their own
-            // partitions of the BySchool index (no case or draft partition starts this way)
-            match it {
-                ReferenceItem::User(x) => {
-                    item.insert("schoolPk".into(), s(part::staff(&x.org_id)));
-                    item.insert("schoolSk".into(), s(pk::user(&x.id)));
-                }
-                ReferenceItem::Provider(x) => {
-                    item.insert("schoolPk".into(), s(part::PROVIDERS));
-                    item.insert("schoolSk".into(), s(pk::provider(&x.id)));
-                }
-                _ => {}
-            }
-            let put = PutRequest::builder().set_item(Some(item)).build().map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            requests.push(WriteRequest::builder().put_request(put).build());
-        }
-        for chunk in requests.chunks(25) {
-            let mut pending = chunk.to_vec();
-            for attempt in 0..8 {
-                let out = self.client.batch_write_item().request_items(&self.table, pending.clone()).send().await.map_err(unavailable)?;
-                pending = out.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default();
-                if pending.is_empty() {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
-            }
-            if !pending.is_empty() {
-                return Err(StoreError::Unavailable("reference data could not all be written".into()));
-            }
-        }
-        Ok(())
     }
 
     /// Query one index partition (optionally a sort-key prefix), newest first, one page.

@@ -2,6 +2,7 @@
 //! passed in; nothing here reads the system clock or decides a rule.
 
 pub mod audit;
+pub mod bulk;
 pub mod cursor;
 pub mod due;
 pub mod dynamo;
@@ -16,7 +17,8 @@ pub mod ses;
 pub mod student_keys;
 pub mod telemetry;
 
-pub use dynamo::{DynamoStore, ReferenceItem};
+pub use bulk::ReferenceItem;
+pub use dynamo::DynamoStore;
 pub use eventbridge::EventBridgeBus;
 pub use s3::S3FileStore;
 pub use ses::SesMailer;
