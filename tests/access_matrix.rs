@@ -212,6 +212,13 @@ async fn every_role_on_every_route() {
             .call(user, "POST", &c("/activities"), Some(json!({"type": "phone_call", "date": cms_domain::nz_date(chrono::Utc::now()).to_string(), "attendees": ["Case Manager"]})))
             .await;
         check("POST /cases/{id}/activities", user, &got, expect_case_route(user, r == Rel::Provider, 201));
+        // barriers: the case's provider staff (each its own "other" barrier, so none is a repeat)
+        let got =
+            env.call(user, "POST", &c("/barriers"), Some(json!({"kind": "other", "detail": format!("Matrix barrier {}", tag(n))}))).await;
+        check("POST /cases/{id}/barriers", user, &got, expect_case_route(user, r == Rel::Provider, 201));
+        let barrier = got.body["id"].as_str().unwrap_or("01JNOSUCHBARRIER").to_string();
+        let got = env.call(user, "PUT", &c(&format!("/barriers/{barrier}")), Some(json!({"state": "being_addressed"}))).await;
+        check("PUT /cases/{id}/barriers/{barrierId}", user, &got, expect_case_route(user, r == Rel::Provider, 200));
         let got =
             env.call(user, "POST", &c("/files"), Some(json!({"fileName": "a.pdf", "contentType": "application/pdf", "size": 10}))).await;
         check("POST /cases/{id}/files", user, &got, expect_case_route(user, true, 201));
@@ -317,7 +324,17 @@ async fn every_role_on_every_route() {
         .map(|((route, user), (want, got))| format!("{route} as {user}: expected {want}, got {got}"))
         .collect();
     assert!(wrong.is_empty(), "{} of {} cells differ:\n{}", wrong.len(), table.len(), wrong.join("\n"));
-    assert_eq!(table.len(), USERS.len() * 30, "every route × every user was checked");
+    assert_eq!(table.len(), USERS.len() * 32, "every route × every user was checked");
+    // the barriers the provider recorded are the provider's and the Ministry's to see
+    let as_provider = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{case}"), None).await;
+    assert!(as_provider.body["barriers"].as_array().is_some_and(|b| !b.is_empty()), "{:?}", as_provider.body);
+    for school_user in [demo::LEAD, demo::PRIMARY_CONTACT, demo::OFFICE] {
+        let seen = env.call(school_user, "GET", &format!("/cases/{case}"), None).await;
+        assert_eq!(seen.status, 200);
+        assert!(seen.body.get("barriers").is_none() && !seen.body.to_string().contains("Matrix barrier"), "{school_user}: {:?}", seen.body);
+        let tl = env.call(school_user, "GET", &format!("/cases/{case}/timeline?limit=100"), None).await;
+        assert!(!tl.body.to_string().contains("barrier_recorded"), "{school_user}: a barrier on the school's timeline");
+    }
 
     // refused callers changed nothing on the reference case except the allowed ones' additions
     let after = env.call(demo::NATIONAL, "GET", &format!("/cases/{case}"), None).await;

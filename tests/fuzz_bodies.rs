@@ -642,6 +642,41 @@ async fn comments_refuse_malformed_bodies() {
 }
 
 #[tokio::test]
+async fn barriers_refuse_malformed_bodies() {
+    let env = TestEnv::new("fz-barrier").await;
+    let id = queued_case(&env).await;
+    let route = Route {
+        caller: Caller::User(demo::CASE_MANAGER),
+        method: "POST",
+        path: format!("/cases/{id}/barriers"),
+        valid: json!({"kind": "other", "detail": "Caring for a younger sibling"}),
+        fields: vec![
+            field("/kind", Kind::Str, true, vec![json!("Transport"), json!("homelessness"), json!(""), long(10_000)]),
+            field("/detail", Kind::Str, false, vec![long(501), long(10_000), json!("nul\u{0}byte"), json!(" \u{200b} ")]),
+        ],
+        objects: vec![""],
+    };
+    fuzz(&env, "POST /cases/{id}/barriers", route).await;
+    let made = env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{id}/barriers"), Some(json!({"kind": "transport"}))).await;
+    assert_eq!(made.status, 201, "{:?}", made.body);
+    let barrier = made.body["id"].as_str().unwrap().to_string();
+    let route = Route {
+        caller: Caller::User(demo::CASE_MANAGER),
+        method: "PUT",
+        path: format!("/cases/{id}/barriers/{barrier}"),
+        valid: json!({"state": "being_addressed"}),
+        fields: vec![field(
+            "/state",
+            Kind::Str,
+            true,
+            vec![json!("identified"), json!("Resolved"), json!("done"), json!(""), long(10_000)],
+        )],
+        objects: vec![""],
+    };
+    fuzz(&env, "PUT /cases/{id}/barriers/{barrierId}", route).await;
+}
+
+#[tokio::test]
 async fn activities_refuse_malformed_bodies() {
     let env = TestEnv::new("fz-activity").await;
     let id = queued_case(&env).await;
@@ -760,6 +795,8 @@ fn every_write_route_is_fuzzed() {
         "POST /cases/{id}/transfer",
         "POST /cases/{id}/comments",
         "POST /cases/{id}/activities",
+        "POST /cases/{id}/barriers",
+        "PUT /cases/{id}/barriers/{barrierId}",
         "POST /cases/{id}/files",
         "POST /enrol/events",
         "POST /cases/{id}/safety-notes",

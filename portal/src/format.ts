@@ -31,6 +31,25 @@ export const CLOSE_REASON: Record<string, string> = {
   closed_by_cit: 'Closed by CIT',
 };
 
+/** The guide's barriers to attendance, as the provider records them. */
+export const BARRIER_LABEL: Record<string, string> = {
+  housing_instability: 'Housing instability',
+  poverty: 'Poverty',
+  mental_health_or_addiction: 'Mental health or addiction',
+  disability_or_learning_needs: 'Disability or additional learning needs',
+  bullying: 'Bullying',
+  wellbeing_behaviour_or_social: 'Wellbeing, behavioural or social issues',
+  school_whanau_relationship: 'School–whānau relationship',
+  transport: 'Transport',
+  other: 'Other',
+};
+
+export const BARRIER_STATE: Record<string, string> = {
+  identified: 'Identified',
+  being_addressed: 'Being addressed',
+  resolved: 'Resolved',
+};
+
 export const ACTIVITY_LABEL: Record<string, string> = {
   school_meeting: 'Meeting with the school',
   whanau_meeting: 'Meeting with the ākonga and whānau',

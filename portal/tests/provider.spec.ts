@@ -172,3 +172,39 @@ test('pause an under-six case with the four attestations, then reopen it', async
   await work.getByRole('button', { name: 'Save the change' }).click();
   await expect(page.getByTestId('case-summary')).toContainText('Open');
 });
+
+test('Case Manager: barriers to attendance recorded and moved forward, never shown to the school', async ({ page }) => {
+  const name = uniqueName('Barrier');
+  const id = await caseInQueue(name);
+  await signIn(page, 'cm-p01');
+  await page.goto(`/cases/${id}`);
+  const b = page.getByRole('region', { name: 'Barriers to attendance' });
+  await expect(b.getByText('No barriers recorded yet.')).toBeVisible();
+  // "other" needs a description: the problem is named at the field
+  await b.getByLabel('Barrier', { exact: true }).selectOption('other');
+  await b.getByRole('button', { name: 'Record the barrier' }).click();
+  await expect(b.getByRole('alert')).toContainText('needs a description');
+  // a barrier from the guide's list, with its description
+  await b.getByLabel('Barrier', { exact: true }).selectOption('transport');
+  await b.getByLabel('Description (required for Other)').fill('No bus from the settlement');
+  await b.getByRole('button', { name: 'Record the barrier' }).click();
+  await expect(b.getByRole('status')).toContainText('Barrier recorded: Transport.');
+  const list = b.getByRole('list', { name: 'Barriers recorded' });
+  await expect(list).toContainText('Transport: No bus from the settlement — Identified');
+  await b.getByRole('button', { name: 'Mark Transport as being addressed' }).click();
+  await expect(list).toContainText('Being addressed');
+  // forward only: "being addressed" is no longer offered, "resolved" is
+  await expect(b.getByRole('button', { name: 'Mark Transport as being addressed' })).toHaveCount(0);
+  await expect(b.getByRole('button', { name: 'Mark Transport as resolved' })).toBeVisible();
+  await expect(page.locator('.timeline')).toContainText('Barrier: Transport — being addressed');
+  await expectAccessible(page, 'barriers');
+  await shot(page, 'case-barriers');
+
+  // the school's Attendance Lead sees the case, but neither the barriers nor their timeline entries
+  await signIn(page, 'lead-1001');
+  await page.goto(`/cases/${id}`);
+  await expect(page.getByRole('heading', { level: 1, name: new RegExp(name) })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Barriers to attendance' })).toHaveCount(0);
+  await expect(page.locator('.timeline')).not.toContainText('Barrier');
+  await expect(page.locator('body')).not.toContainText('No bus from the settlement');
+});

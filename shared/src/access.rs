@@ -68,10 +68,12 @@ pub enum CaseAction {
     UpdateWhanau,
     /// Name another School Primary Contact (when the contact leaves the school, the case needs one).
     ChangePrimaryContact,
+    /// Identify a barrier to attendance, or move one forward (the Case Manager's work).
+    RecordBarrier,
 }
 
 impl CaseAction {
-    pub const ALL: [CaseAction; 15] = [
+    pub const ALL: [CaseAction; 16] = [
         CaseAction::View,
         CaseAction::ViewUnshared,
         CaseAction::Comment,
@@ -87,6 +89,7 @@ impl CaseAction {
         CaseAction::ResolveDuplicate,
         CaseAction::UpdateWhanau,
         CaseAction::ChangePrimaryContact,
+        CaseAction::RecordBarrier,
     ];
 }
 
@@ -147,7 +150,7 @@ pub fn permits(actor: &Actor, case: &Case, action: CaseAction) -> bool {
         ViewUnshared => matches!(rel, Relation::ProviderStaff | Relation::Ministry),
         // everyone on the case collaborates: school, provider and Ministry staff
         Comment | AttachFile => true,
-        RecordActivity | ChangeStatus => rel == Relation::ProviderStaff,
+        RecordActivity | ChangeStatus | RecordBarrier => rel == Relation::ProviderStaff,
         CitDecide => role == Role::Cit,
         ViewAudit => matches!(role, Role::National | Role::Regional),
         // those who visit or contact the family, and the teams who investigate or prosecute
@@ -316,6 +319,7 @@ pub fn matrix_markdown() -> String {
         (CaseAction::ResolveDuplicate, "resolve duplicate"),
         (CaseAction::UpdateWhanau, "update whānau"),
         (CaseAction::ChangePrimaryContact, "change primary contact"),
+        (CaseAction::RecordBarrier, "record barriers"),
     ];
     let mut out = String::from("| role (on their own case) |");
     for (_, n) in names {

@@ -8,6 +8,7 @@ pub mod access;
 pub mod activity;
 pub mod actor;
 pub mod audit;
+pub mod barriers;
 pub mod calendar;
 pub mod case;
 pub mod catchment;

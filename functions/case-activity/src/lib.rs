@@ -9,6 +9,13 @@
 //!   visit, recorded by the case's provider staff. A school meeting or whānau meeting stops the
 //!   matching SLA clock.
 //!
+//! - `POST /cases/{id}/barriers` — `{kind, detail?}`: the case's provider staff identify a barrier
+//!   to attendance from the maintained list (`other` needs a `detail`); 201 with the barrier.
+//! - `PUT /cases/{id}/barriers/{barrierId}` — `{state}`: move it forward (`being_addressed`,
+//!   `resolved`); 200 with the barrier. Barriers are not shared with the school: their timeline
+//!   entries are unshared, `GET /cases/{id}` shows them to provider and Ministry staff only, and no
+//!   event carries them.
+//!
 //! - `PUT /cases/{id}/contacts` — `{whanau, homeAddress, alternativeAddress?, version}`: bring the
 //!   whānau contacts and addresses up to date (school staff on the case and the provider; checked
 //!   as on a request, every problem at once). 200 with the case; unchanged values write nothing.
@@ -22,6 +29,7 @@
 use cms_aws::{DynamoStore, EventBridgeBus};
 use cms_domain::activity::{can_see_entry, comment, record_activity, ActivityError, ActivityInput, ActivityType};
 use cms_domain::actor::Actor;
+use cms_domain::barriers::{self, BarrierError, BarrierKind, BarrierState};
 use cms_domain::case::{Case, CaseChange};
 use cms_domain::details::{change_primary_contact, update_contacts, ContactsForm};
 use cms_domain::ids::{CaseId, UserId};
@@ -61,6 +69,8 @@ async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData, B: EventBus, C
         Some(Route::ChoosePrimaryContact) => primary_contact(deps, req, &actor).await,
         Some(Route::AddComment) => add_comment(deps, req, &actor).await,
         Some(Route::AddActivity) => add_activity(deps, req, &actor).await,
+        Some(Route::AddBarrier) => add_barrier(deps, req, &actor).await,
+        Some(Route::UpdateBarrier) => update_barrier(deps, req, &actor).await,
         Some(Route::CaseTimeline) => timeline(deps, req, &actor).await,
         _ => Err(Problem::method_not_allowed()),
     }
@@ -73,6 +83,89 @@ struct CommentBody {
     text: Option<String>,
     #[serde(default)]
     shared: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BarrierBody {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    detail: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BarrierStateBody {
+    #[serde(default)]
+    state: Option<String>,
+}
+
+fn barrier_problem(e: BarrierError) -> Problem {
+    match e {
+        BarrierError::NotPermitted => Problem::forbidden(&e.to_string()),
+        BarrierError::Unknown => Problem::not_found("barrier"),
+        BarrierError::DetailRequired | BarrierError::DetailTooLong | BarrierError::ControlCharacters => {
+            Problem::invalid_field("detail", &e.to_string())
+        }
+        BarrierError::Backwards { .. } => Problem::invalid_field("state", &e.to_string()),
+        BarrierError::AlreadyRecorded | BarrierError::Closed => Problem::conflict(&e.to_string()),
+    }
+}
+
+/// The barrier a change made or moved, as the API shows it.
+fn barrier_of(change: &CaseChange) -> serde_json::Value {
+    let id = match &change.timeline.first().map(|e| &e.kind) {
+        Some(cms_domain::case::TimelineKind::BarrierRecorded { barrier_id, .. }) => Some(barrier_id.clone()),
+        _ => None,
+    };
+    let b = change.case.barriers.iter().find(|b| Some(&b.id) == id.as_ref());
+    serde_json::to_value(b).unwrap_or_default()
+}
+
+async fn add_barrier<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let body: BarrierBody = cms_http::json_body(req)?;
+    let kind = body.kind.as_deref().and_then(BarrierKind::parse).ok_or_else(|| {
+        let allowed = BarrierKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ");
+        Problem::invalid_field("kind", &format!("must be one of: {allowed}"))
+    })?;
+    let idem = cms_http::idempotency::from_request(req, actor)?;
+    let respond = |change: &CaseChange| barrier_of(change);
+    let decide = |case: &Case| barriers::identify(case, actor, kind, body.detail.as_deref(), deps.clock.now()).map_err(barrier_problem);
+    let change = match add(deps, req, actor, &id, "case.barrier.add", idem.as_ref(), &respond, decide).await? {
+        Outcome::Done(change) => change,
+        Outcome::Replayed(resp) => return Ok(resp),
+    };
+    tracing::info!(case_id = %id, role = %actor.role(), "barrier recorded");
+    Ok(json(201, &respond(&change)))
+}
+
+async fn update_barrier<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let barrier = cms_http::path_id(req, "barrierId", cms_domain::ids::EntryId::parse, "barrier")?;
+    let body: BarrierStateBody = cms_http::json_body(req)?;
+    let to = body
+        .state
+        .as_deref()
+        .and_then(BarrierState::parse)
+        .ok_or_else(|| Problem::invalid_field("state", "must be one of: being_addressed, resolved (a barrier moves forward only)"))?;
+    let respond = |change: &CaseChange| barrier_of(change);
+    let decide = |case: &Case| barriers::change_state(case, actor, &barrier, to, deps.clock.now()).map_err(barrier_problem);
+    let change = match add(deps, req, actor, &id, "case.barrier.update", None, &respond, decide).await? {
+        Outcome::Done(change) => change,
+        Outcome::Replayed(resp) => return Ok(resp),
+    };
+    tracing::info!(case_id = %id, role = %actor.role(), state = to.as_str(), "barrier moved");
+    Ok(json(200, &respond(&change)))
 }
 
 #[derive(Deserialize)]

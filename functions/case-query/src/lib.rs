@@ -111,6 +111,8 @@ async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData, C: Clock, K: S
                 // a possible duplicate names another case: for the provider and the Ministry only
                 if !permits(&actor, &c, CaseAction::ViewUnshared) {
                     obj.remove("possibleDuplicateOf");
+                    // barriers name the whānau's circumstances: the provider's and the Ministry's
+                    obj.remove("barriers");
                 }
             }
             Ok(json(200, &view))

@@ -439,6 +439,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/cases/{id}/barriers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Identify a barrier to attendance (the case's provider staff)
+         * @description "Identify and record all barriers" (the guide): one of the maintained list; `other` needs a
+         *     `detail`. A kind already recorded and not yet resolved is a 409. Not shared with the school:
+         *     the timeline entry is unshared and no event or email carries it.
+         */
+        post: operations["addBarrier"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cases/{id}/barriers/{barrierId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                /** @description The barrier's id. */
+                barrierId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Move a barrier forward (the case's provider staff)
+         * @description identified → being_addressed → resolved (a barrier may be resolved straight away); a
+         *     barrier never moves back (400 on `state`).
+         */
+        put: operations["updateBarrier"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/cases/{id}/timeline": {
         parameters: {
             query?: never;
@@ -1112,6 +1161,8 @@ export interface components {
             whanauMetOn?: string;
             /** @description Another case with the same name and date of birth and another NSN, to confirm or dismiss. */
             possibleDuplicateOf?: string;
+            /** @description Barriers to attendance the provider identified; provider and Ministry callers only. */
+            barriers?: components["schemas"]["Barrier"][];
             /**
              * Format: date-time
              * @description When the current school took the case over from another school.
@@ -1180,7 +1231,7 @@ export interface components {
             shared?: boolean;
         };
         /** @description One timeline entry; `type` says which, and each type has its own fields. */
-        TimelineEntry: components["schemas"]["TimelineCaseCreated"] | components["schemas"]["TimelineAllocated"] | components["schemas"]["TimelineStatusChanged"] | components["schemas"]["TimelineCaseManagerAssigned"] | components["schemas"]["TimelineTransferred"] | components["schemas"]["TimelineEnrolled"] | components["schemas"]["TimelineConvertedToCa"] | components["schemas"]["TimelineReopenedByRequest"] | components["schemas"]["TimelineNonEnrolmentNotified"] | components["schemas"]["TimelineSchoolChanged"] | components["schemas"]["TimelineLinkRequested"] | components["schemas"]["TimelinePossibleDuplicate"] | components["schemas"]["TimelineContactsUpdated"] | components["schemas"]["TimelinePrimaryContactChanged"] | components["schemas"]["TimelineDuplicateResolved"] | components["schemas"]["TimelineComment"] | components["schemas"]["TimelineFile"] | components["schemas"]["TimelineActivity"] | components["schemas"]["TimelineSlaBreached"];
+        TimelineEntry: components["schemas"]["TimelineCaseCreated"] | components["schemas"]["TimelineAllocated"] | components["schemas"]["TimelineStatusChanged"] | components["schemas"]["TimelineCaseManagerAssigned"] | components["schemas"]["TimelineTransferred"] | components["schemas"]["TimelineEnrolled"] | components["schemas"]["TimelineConvertedToCa"] | components["schemas"]["TimelineReopenedByRequest"] | components["schemas"]["TimelineNonEnrolmentNotified"] | components["schemas"]["TimelineSchoolChanged"] | components["schemas"]["TimelineLinkRequested"] | components["schemas"]["TimelinePossibleDuplicate"] | components["schemas"]["TimelineContactsUpdated"] | components["schemas"]["TimelinePrimaryContactChanged"] | components["schemas"]["TimelineDuplicateResolved"] | components["schemas"]["TimelineBarrierRecorded"] | components["schemas"]["TimelineComment"] | components["schemas"]["TimelineFile"] | components["schemas"]["TimelineActivity"] | components["schemas"]["TimelineSlaBreached"];
         /** @description The case was created (a CA request, or a NEN from ENROL). */
         TimelineCaseCreated: {
             id: string;
@@ -1406,6 +1457,50 @@ export interface components {
              */
             type: "possible_duplicate";
             of: string;
+        };
+        /**
+         * @description The maintained list of barriers, from the guide's words.
+         * @enum {string}
+         */
+        BarrierKind: "housing_instability" | "poverty" | "mental_health_or_addiction" | "disability_or_learning_needs" | "bullying" | "wellbeing_behaviour_or_social" | "school_whanau_relationship" | "transport" | "other";
+        /** @enum {string} */
+        BarrierState: "identified" | "being_addressed" | "resolved";
+        BarrierRequest: {
+            kind: components["schemas"]["BarrierKind"];
+            /** @description What the barrier is; required for `other`. */
+            detail?: string;
+        };
+        BarrierStateRequest: {
+            /** @enum {string} */
+            state: "being_addressed" | "resolved";
+        };
+        Barrier: {
+            id: string;
+            kind: components["schemas"]["BarrierKind"];
+            detail?: string;
+            state: components["schemas"]["BarrierState"];
+            identifiedBy: components["schemas"]["TimelineBy"];
+            /** Format: date-time */
+            identifiedAt: string;
+            /** Format: date-time */
+            changedAt: string;
+        };
+        /** @description A barrier identified or moved forward (never shared with the school). */
+        TimelineBarrierRecorded: {
+            id: string;
+            caseId: string;
+            /** Format: date-time */
+            at: string;
+            by: components["schemas"]["TimelineBy"];
+            sharedWithSchool: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "barrier_recorded";
+            barrierId: string;
+            kind: components["schemas"]["BarrierKind"];
+            state: components["schemas"]["BarrierState"];
         };
         /** @description The provider or CIT decided whether the possible duplicate is the same student. */
         TimelineDuplicateResolved: {
@@ -2560,6 +2655,78 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["IdempotencyKeyReused"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    addBarrier: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key the client makes for this request (1-255 visible ASCII characters, e.g. a UUID). The same key and request again (a retry, a double click) gets the first answer again, with header `Idempotent-Replayed: true`, and nothing is created twice; the same key with another request is a 422. Keys are the caller's own and are remembered for 24 hours. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BarrierRequest"];
+            };
+        };
+        responses: {
+            /** @description The barrier, identified. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Barrier"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateBarrier: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                /** @description The barrier's id. */
+                barrierId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BarrierStateRequest"];
+            };
+        };
+        responses: {
+            /** @description The barrier as it now stands. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Barrier"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
             503: components["responses"]["Unavailable"];
         };
     };

@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, asProblem, type Case, type Me, type Problem, type Schemas, type TimelineEntry } from '../api/client';
 import { Checkbox, ErrorSummary, Notice, ProblemBanner, TextArea, errorsFor, fieldId, fieldMessage, type SummaryItem } from '../components';
-import { ACTIVITY_LABEL, CLOSE_REASON, ROLE_LABEL, SLA_LABEL, STATUS_LABEL, formatDate, formatDateTime, isProvider, isSchool, slaText } from '../format';
+import { ACTIVITY_LABEL, BARRIER_LABEL, BARRIER_STATE, CLOSE_REASON, ROLE_LABEL, SLA_LABEL, STATUS_LABEL, formatDate, formatDateTime, isProvider, isSchool, slaText } from '../format';
 import { Link } from '../router';
-import { CitActions, ProviderActions, RecordActivity } from './CaseActions';
+import { Barriers, CitActions, ProviderActions, RecordActivity } from './CaseActions';
 
 type Sensitive = Schemas['SensitiveParts'];
 type HandedOver = Schemas['HandedOverCase'];
@@ -59,6 +59,8 @@ function describe(e: TimelineEntry): string {
       return `${ACTIVITY_LABEL[e.activity] ?? e.activity} on ${formatDate(e.date)}`;
     case 'sla_breached':
       return `${SLA_LABEL[e.sla]}: overdue (was due ${formatDate(e.due)})`;
+    case 'barrier_recorded':
+      return `Barrier: ${BARRIER_LABEL[e.kind] ?? e.kind} — ${BARRIER_STATE[e.state]?.toLowerCase() ?? e.state}`;
     default:
       // a kind of entry this version of the portal does not know yet
       return 'Case updated';
@@ -550,6 +552,7 @@ export function CasePage({ me, id }: { me: Me; id: string }) {
       <SensitiveSection id={id} me={me} kase={kase} />
       <Timeline id={id} entries={entries} more={!!cursor} onMore={() => void loadTimeline(cursor ?? undefined)} canSeeSharing={!isSchool(me)} />
       {providerOnCase && kase.status !== 'closed' && <RecordActivity kase={kase} onDone={() => refresh()} />}
+      {(providerOnCase || kase.barriers?.length) && <Barriers kase={kase} canRecord={providerOnCase && kase.status !== 'closed'} onDone={() => refresh()} />}
       <section aria-labelledby="collaborate" className="collaborate">
         <h2 id="collaborate">Comments and files</h2>
         <CommentForm id={id} me={me} onDone={() => refresh()} />

@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, asProblem, type Case, type Me, type Problem, type Schemas } from '../api/client';
 import { Checkbox, ErrorSummary, Notice, ProblemBanner, Radios, Select, TextArea, TextInput, errorsFor, fieldMessage, type SummaryItem } from '../components';
-import { ACTIVITY_LABEL, CLOSE_REASON, STATUS_LABEL } from '../format';
+import { ACTIVITY_LABEL, BARRIER_LABEL, BARRIER_STATE, CLOSE_REASON, STATUS_LABEL, formatDate } from '../format';
 import { provider } from '../directory';
 
 type Action = Schemas['UpdateStatusRequest']['action'];
@@ -221,6 +221,90 @@ export function RecordActivity({ kase, onDone }: { kase: Case; onDone: () => voi
           Record it
         </button>
       </form>
+    </section>
+  );
+}
+
+type Barrier = Schemas['Barrier'];
+
+/** The next states a barrier may move to (forward only). */
+function nextStates(b: Barrier): ('being_addressed' | 'resolved')[] {
+  return b.state === 'identified' ? ['being_addressed', 'resolved'] : b.state === 'being_addressed' ? ['resolved'] : [];
+}
+
+/** Barriers to attendance: the provider identifies them and moves them forward; the school never sees them. */
+export function Barriers({ kase, canRecord, onDone }: { kase: Case; canRecord: boolean; onDone: () => void }) {
+  const [kind, setKind] = useState('housing_instability');
+  const [detail, setDetail] = useState('');
+  const [errors, setErrors] = useState<Map<string, string>>(new Map());
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const barriers = kase.barriers ?? [];
+  const show = (p: Problem) => {
+    setErrors(errorsFor(p.errors));
+    setProblem(p.errors?.length ? null : p);
+  };
+  const add = async (e: FormEvent) => {
+    e.preventDefault();
+    setDone(null);
+    const body: Schemas['BarrierRequest'] = { kind: kind as Schemas['BarrierKind'], detail: detail.trim() || undefined };
+    const { error, response } = await (await api()).POST('/cases/{id}/barriers', { params: { path: { id: kase.id } }, body });
+    if (error) return show(asProblem(error, response.status));
+    setErrors(new Map());
+    setProblem(null);
+    setDetail('');
+    setDone(`Barrier recorded: ${BARRIER_LABEL[kind]}.`);
+    onDone();
+  };
+  const move = async (b: Barrier, state: 'being_addressed' | 'resolved') => {
+    setDone(null);
+    const { error, response } = await (await api()).PUT('/cases/{id}/barriers/{barrierId}', {
+      params: { path: { id: kase.id, barrierId: b.id } },
+      body: { state },
+    });
+    if (error) return show(asProblem(error, response.status));
+    setProblem(null);
+    setDone(`${BARRIER_LABEL[b.kind]}: now ${BARRIER_STATE[state].toLowerCase()}.`);
+    onDone();
+  };
+  const LBL: Record<string, string> = { kind: 'Barrier', detail: 'Description' };
+  const items: SummaryItem[] = [...errors].map(([f, m]) => ({ field: `barrier.${f}`, text: fieldMessage(LBL[f] ?? f, m) }));
+  const err = (f: string) => items.find((i) => i.field === `barrier.${f}`)?.text;
+  return (
+    <section aria-labelledby="barriers" className="panel">
+      <h2 id="barriers">Barriers to attendance</h2>
+      <p className="hint">Seen by the provider and the Ministry only; never shared with the school.</p>
+      <ErrorSummary items={items} />
+      <ProblemBanner problem={problem} />
+      {done && <Notice>{done}</Notice>}
+      {barriers.length === 0 ? (
+        <p>No barriers recorded yet.</p>
+      ) : (
+        <ul className="barrier-list" aria-label="Barriers recorded">
+          {barriers.map((b) => (
+            <li key={b.id}>
+              <strong>{BARRIER_LABEL[b.kind] ?? b.kind}</strong>
+              {b.detail ? `: ${b.detail}` : ''} — <span className="barrier-state">{BARRIER_STATE[b.state]}</span>
+              <span className="hint"> (identified {formatDate(b.identifiedAt)})</span>
+              {canRecord &&
+                nextStates(b).map((s) => (
+                  <button key={s} type="button" className="button secondary" onClick={() => void move(b, s)}>
+                    {`Mark ${BARRIER_LABEL[b.kind] ?? b.kind} as ${BARRIER_STATE[s].toLowerCase()}`}
+                  </button>
+                ))}
+            </li>
+          ))}
+        </ul>
+      )}
+      {canRecord && (
+        <form onSubmit={add} noValidate>
+          <Select path="barrier.kind" label="Barrier" value={kind} onChange={setKind} error={err('kind')} options={Object.entries(BARRIER_LABEL) as [string, string][]} />
+          <TextArea path="barrier.detail" label="Description (required for Other)" value={detail} onChange={setDetail} error={err('detail')} rows={2} />
+          <button type="submit" className="button">
+            Record the barrier
+          </button>
+        </form>
+      )}
     </section>
   );
 }

@@ -50,6 +50,10 @@ routes! {
     AddComment => "POST /cases/{id}/comments",
     /// A recorded activity (visit, call, meeting).
     AddActivity => "POST /cases/{id}/activities",
+    /// Identify a barrier to attendance (provider staff).
+    AddBarrier => "POST /cases/{id}/barriers",
+    /// Move a barrier forward (provider staff).
+    UpdateBarrier => "PUT /cases/{id}/barriers/{barrierId}",
     /// The case's contacts.
     EditContacts => "PUT /cases/{id}/contacts",
     /// The school's Primary Contact for the case.
@@ -105,6 +109,6 @@ mod tests {
             assert_eq!(Route::parse(r.key()), Some(*r));
         }
         assert_eq!(Route::parse("GET /nowhere"), None);
-        assert_eq!(Route::ALL.len(), 30);
+        assert_eq!(Route::ALL.len(), 32);
     }
 }

@@ -3,6 +3,7 @@
 //! which the store writes in one transaction conditioned on the version it was read at.
 
 pub mod attached;
+pub mod barrier;
 pub mod events;
 pub mod status;
 
@@ -147,6 +148,10 @@ pub struct Case {
     /// to what happened up to the handover.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub former_schools: Vec<FormerSchool>,
+    /// Barriers to attendance the provider identified ([`crate::barriers`]); provider and
+    /// Ministry eyes only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub barriers: Vec<barrier::Barrier>,
     pub whanau: Vec<Whanau>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub home_address: Option<Address>,
@@ -257,6 +262,12 @@ pub enum TimelineKind {
     /// This case's student may be the student of another case (name and date of birth agree).
     PossibleDuplicate {
         of: CaseId,
+    },
+    /// A barrier identified, or moved forward (never shared with the school).
+    BarrierRecorded {
+        barrier_id: EntryId,
+        kind: barrier::BarrierKind,
+        state: barrier::BarrierState,
     },
     /// The provider or CIT decided whether the possible duplicate is the same student.
     DuplicateResolved {
@@ -431,6 +442,7 @@ impl Case {
             possible_duplicate_of: None,
             school_since: None,
             former_schools: Vec::new(),
+            barriers: Vec::new(),
             student,
             whanau: Vec::new(),
             home_address: None,
