@@ -56,6 +56,17 @@ fn detail_of(kind: BarrierKind, detail: Option<&str>) -> Result<Option<String>, 
     Ok(detail)
 }
 
+/// Barriers are the case's provider staff's to record, and only while the case is not closed.
+fn may_record(case: &Case, actor: &Actor) -> Result<(), BarrierError> {
+    if !permits(actor, case, CaseAction::RecordBarrier) {
+        return Err(BarrierError::NotPermitted);
+    }
+    if case.status == crate::case::CaseStatus::Closed {
+        return Err(BarrierError::Closed);
+    }
+    Ok(())
+}
+
 /// The case's provider staff identify a barrier. The same kind may be identified again only once
 /// the earlier one is resolved (an "other" barrier is its description's own).
 pub fn identify(
@@ -65,12 +76,7 @@ pub fn identify(
     detail: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<CaseChange, BarrierError> {
-    if !permits(actor, case, CaseAction::RecordBarrier) {
-        return Err(BarrierError::NotPermitted);
-    }
-    if case.status == crate::case::CaseStatus::Closed {
-        return Err(BarrierError::Closed);
-    }
+    may_record(case, actor)?;
     let detail = detail_of(kind, detail)?;
     let open_same = case
         .barriers
@@ -108,12 +114,7 @@ pub fn change_state(
     to: BarrierState,
     now: DateTime<Utc>,
 ) -> Result<CaseChange, BarrierError> {
-    if !permits(actor, case, CaseAction::RecordBarrier) {
-        return Err(BarrierError::NotPermitted);
-    }
-    if case.status == crate::case::CaseStatus::Closed {
-        return Err(BarrierError::Closed);
-    }
+    may_record(case, actor)?;
     let current = case.barriers.iter().find(|b| &b.id == barrier).ok_or(BarrierError::Unknown)?;
     if !current.state.may_become(to) {
         return Err(BarrierError::Backwards { from: current.state.as_str(), to: to.as_str() });

@@ -479,8 +479,9 @@ impl DynamoStore {
     async fn references(&self, keys: Vec<(String, &str)>) -> Result<HashMap<String, Item>, StoreError> {
         let mut out = HashMap::new();
         let mut missing: Vec<Item> = Vec::new();
+        let mut asked = std::collections::HashSet::new();
         for (pk, sk) in keys {
-            if out.contains_key(&pk) || missing.iter().any(|k| k.get("PK").and_then(|v| v.as_s().ok()) == Some(&pk)) {
+            if !asked.insert(pk.clone()) {
                 continue;
             }
             match self.refs.get(&format!("{pk}|{sk}")) {
