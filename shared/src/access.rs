@@ -17,6 +17,8 @@ pub enum ListScope {
     Provider(ProviderId),
     /// Ministry roles: every case, read status by status.
     National,
+    /// The Prosecutions team: the cases referred to it, oldest referral first.
+    Prosecutions,
 }
 
 pub fn list_scope(actor: &Actor) -> ListScope {
@@ -30,7 +32,8 @@ pub fn list_scope(actor: &Actor) -> ListScope {
             Some(p) => ListScope::Provider(p.clone()),
             None => ListScope::PrimaryContact(actor.user_id().clone()),
         },
-        Role::Cit | Role::Regional | Role::National | Role::Prosecutions => ListScope::National,
+        Role::Cit | Role::Regional | Role::National => ListScope::National,
+        Role::Prosecutions => ListScope::Prosecutions,
     }
 }
 
@@ -70,10 +73,15 @@ pub enum CaseAction {
     ChangePrimaryContact,
     /// Identify a barrier to attendance, or move one forward (the Case Manager's work).
     RecordBarrier,
+    /// Escalate: a formal communication to the caregivers, a prosecution, section 19 or
+    /// multi-agency forum referral ([`crate::escalations`] says which side may take which step).
+    Escalate,
+    /// Accept or decline a prosecution referral and record its outcome (the Prosecutions team).
+    DecideProsecution,
 }
 
 impl CaseAction {
-    pub const ALL: [CaseAction; 16] = [
+    pub const ALL: [CaseAction; 18] = [
         CaseAction::View,
         CaseAction::ViewUnshared,
         CaseAction::Comment,
@@ -90,6 +98,8 @@ impl CaseAction {
         CaseAction::UpdateWhanau,
         CaseAction::ChangePrimaryContact,
         CaseAction::RecordBarrier,
+        CaseAction::Escalate,
+        CaseAction::DecideProsecution,
     ];
 }
 
@@ -125,7 +135,9 @@ fn relation(actor: &Actor, case: &Case) -> Relation {
         Role::CaseManager | Role::ProviderAdmin if actor.provider().is_some() && actor.provider() == case.provider_id.as_ref() => {
             Relation::ProviderStaff
         }
-        Role::Cit | Role::National | Role::Prosecutions => Relation::Ministry,
+        Role::Cit | Role::National => Relation::Ministry,
+        // the Prosecutions team sees only the cases referred to it
+        Role::Prosecutions if case.referred_for_prosecution() => Relation::Ministry,
         Role::Regional => match actor.org() {
             Org::Ministry(Some(region)) if case.region_id.as_ref() == Some(region) => Relation::Ministry,
             _ => Relation::None,
@@ -167,6 +179,10 @@ pub fn permits(actor: &Actor, case: &Case, action: CaseAction) -> bool {
         UpdateWhanau => matches!(rel, Relation::SchoolStaff | Relation::PrimaryContact | Relation::ProviderStaff),
         // the school's Attendance Lead (who names the contact on a request) or the provider
         ChangePrimaryContact => (rel == Relation::SchoolStaff && role == Role::AttendanceLead) || rel == Relation::ProviderStaff,
+        // "Both the school and the provider can refer a case to the Ministry's prosecution team"
+        // (the guide); Office Support record, they do not escalate
+        Escalate => rel == Relation::ProviderStaff || (matches!(rel, Relation::SchoolStaff | Relation::PrimaryContact) && role != Role::OfficeSupport),
+        DecideProsecution => role == Role::Prosecutions,
     }
 }
 
@@ -296,6 +312,23 @@ pub fn matrix_markdown() -> String {
         region_id: Some(region.clone()),
         provider_id: Some(provider.clone()),
         primary_contact: Some(user.clone()),
+        // referred for prosecution, so the Prosecutions team's row shows what it may do on a case
+        // referred to it (on any other it has no relation: the case is not found)
+        escalations: vec![crate::case::escalation::Escalation {
+            id: crate::ids::EntryId::parse("E1").expect("id"),
+            kind: crate::case::escalation::EscalationKind::ProsecutionReferral,
+            on: dob,
+            method: None,
+            regional_office_told_on: None,
+            forum_pilot: false,
+            notes: None,
+            by: crate::case::By::system("matrix"),
+            at,
+            decision: None,
+            outcome: None,
+            outcome_by: None,
+            outcome_at: None,
+        }],
         ..Case::bare(
             CaseId::parse("C1").expect("id"),
             school.clone(),
@@ -320,6 +353,8 @@ pub fn matrix_markdown() -> String {
         (CaseAction::UpdateWhanau, "update whānau"),
         (CaseAction::ChangePrimaryContact, "change primary contact"),
         (CaseAction::RecordBarrier, "record barriers"),
+        (CaseAction::Escalate, "escalate"),
+        (CaseAction::DecideProsecution, "decide prosecution"),
     ];
     let mut out = String::from("| role (on their own case) |");
     for (_, n) in names {

@@ -14,7 +14,6 @@ use crate::access::{permits, CaseAction};
 use crate::actor::Actor;
 use crate::case::{By, Case, CaseChange, TimelineEntry, TimelineKind};
 use crate::ids::EntryId;
-use crate::text::has_visible;
 use chrono::{DateTime, Utc};
 
 pub use crate::case::barrier::{Barrier, BarrierKind, BarrierState};
@@ -43,13 +42,10 @@ pub enum BarrierError {
 }
 
 fn detail_of(kind: BarrierKind, detail: Option<&str>) -> Result<Option<String>, BarrierError> {
-    let detail = detail.map(str::trim).filter(|d| has_visible(d)).map(str::to_string);
-    if detail.as_ref().is_some_and(|d| d.chars().count() > MAX_DETAIL) {
-        return Err(BarrierError::DetailTooLong);
-    }
-    if detail.as_ref().is_some_and(|d| d.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))) {
-        return Err(BarrierError::ControlCharacters);
-    }
+    let detail = crate::text::note(detail, MAX_DETAIL).map_err(|e| match e {
+        crate::text::NoteProblem::TooLong => BarrierError::DetailTooLong,
+        crate::text::NoteProblem::ControlCharacters => BarrierError::ControlCharacters,
+    })?;
     if kind == BarrierKind::Other && detail.is_none() {
         return Err(BarrierError::DetailRequired);
     }

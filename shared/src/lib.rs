@@ -4,6 +4,31 @@
 //! the [`case`], [`catchment`]s and providers, the access policy ([`access`]), and the [`ports`]
 //! the adapters implement.
 
+/// An enum of codes as the API spells them: `ALL`, `as_str`, `parse` and `list` (for messages),
+/// written once for every list of codes the domain keeps.
+macro_rules! codes {
+    ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $($(#[$vm])* #[serde(rename = $s)] $v),+
+        }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$v => $s),+ }
+            }
+            pub fn parse(s: &str) -> Option<$name> {
+                match s { $($s => Some($name::$v),)+ _ => None }
+            }
+            /// The codes, comma separated (for error messages).
+            pub fn list() -> String {
+                [$($s),+].join(", ")
+            }
+        }
+    };
+}
+
 pub mod access;
 pub mod activity;
 pub mod actor;
@@ -14,6 +39,7 @@ pub mod case;
 pub mod catchment;
 pub mod cit;
 pub mod details;
+pub mod escalations;
 pub mod enrol;
 pub mod files;
 pub mod ids;

@@ -137,6 +137,10 @@ pub enum LifecycleError {
     PauseConditionsNotMet(String),
     #[error("The case is already {0}.")]
     NoChange(&'static str),
+    /// The guide: the provider "will check in with you at key points, for example, before moving
+    /// the case into Transition status".
+    #[error("Record a consultation with the school about the move to Transition first: the guide asks the provider to check in with the school before moving a case into Transition.")]
+    ConsultFirst,
 }
 
 impl From<Action> for Move {
@@ -196,7 +200,12 @@ pub fn decide(case: &Case, actor: &Actor, cmd: &Command, now: DateTime<Utc>, tod
                 TimelineKind::CaseManagerAssigned { case_manager: case_manager.id.clone(), previous: case.case_manager.clone() },
             ));
         }
-        Command::Transition { note: n } => note = n.clone(),
+        Command::Transition { note: n } => {
+            // "before moving the case into Transition status" the provider checks in with the school
+            crate::escalations::use_consultation(&mut next, crate::escalations::Step::Transition, today)
+                .map_err(|_| LifecycleError::ConsultFirst)?;
+            note = n.clone();
+        }
         Command::Close { reason, note: n } => {
             let age = age_on(case.student.date_of_birth, today);
             if *reason == CloseReason::ChoseNotToContinue && age < 16 {

@@ -148,6 +148,7 @@ impl CaseStore for MemoryStore {
                 ListScope::PrimaryContact(u) => c.primary_contact.as_ref() == Some(u),
                 ListScope::Provider(p) => c.provider_id.as_ref() == Some(p),
                 ListScope::National => true,
+                ListScope::Prosecutions => c.referred_for_prosecution(),
             })
             .filter(|c| q.status.is_none_or(|st| c.status == st))
             .cloned()

@@ -40,6 +40,33 @@ pub fn has_visible(s: &str) -> bool {
     s.chars().any(|c| !is_invisible(c))
 }
 
+/// A control character that has no place in typed text (line breaks and tabs do).
+pub fn is_stray_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\r' | '\t')
+}
+
+/// What is wrong with a note someone typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteProblem {
+    TooLong,
+    ControlCharacters,
+}
+
+/// A free-text note as kept: trimmed, `None` when it shows nothing, refused when longer than
+/// `max` characters or carrying control characters other than line breaks and tabs.
+pub fn note(s: Option<&str>, max: usize) -> Result<Option<String>, NoteProblem> {
+    let Some(t) = s.map(str::trim).filter(|t| has_visible(t)) else {
+        return Ok(None);
+    };
+    if t.chars().count() > max {
+        return Err(NoteProblem::TooLong);
+    }
+    if t.chars().any(is_stray_control) {
+        return Err(NoteProblem::ControlCharacters);
+    }
+    Ok(Some(t.to_string()))
+}
+
 /// The text in Unicode Normalization Form C.
 pub fn nfc(s: &str) -> String {
     s.nfc().collect()
@@ -64,6 +91,15 @@ mod tests {
     fn direction_overrides_are_recognised() {
         assert!("invoice\u{202E}fdp.exe".chars().any(is_bidi_control));
         assert!(!"Hui ā-whānau plan.pdf".chars().any(is_bidi_control));
+    }
+
+    #[test]
+    fn a_note_is_trimmed_bounded_and_free_of_control_characters() {
+        assert_eq!(note(None, 5), Ok(None));
+        assert_eq!(note(Some(" \u{200b} "), 5), Ok(None));
+        assert_eq!(note(Some("  hui\n2 "), 5), Ok(Some("hui\n2".into())));
+        assert_eq!(note(Some("ā".repeat(6).as_str()), 5), Err(NoteProblem::TooLong));
+        assert_eq!(note(Some("a\u{0}b"), 5), Err(NoteProblem::ControlCharacters));
     }
 
     #[test]

@@ -241,7 +241,7 @@ fn lifecycle_problem(e: LifecycleError, actor: &Actor, case: &Case) -> Problem {
         LifecycleError::NotPermitted if can_view_case(actor, case) => Problem::forbidden(&msg),
         LifecycleError::NotPermitted => Problem::not_found("case"),
         LifecycleError::AssignOthersNotPermitted => Problem::forbidden(&msg),
-        LifecycleError::NotAllowedFrom { .. } | LifecycleError::NoChange(_) => {
+        LifecycleError::NotAllowedFrom { .. } | LifecycleError::NoChange(_) | LifecycleError::ConsultFirst => {
             Problem::conflict(&msg).with_current(cms_http::current(case))
         }
         LifecycleError::UnknownCloseReason => Problem::invalid_field("reason", &msg),

@@ -95,6 +95,12 @@ pub(crate) fn case_item(c: &Case) -> Result<Item, StoreError> {
     }
     item.insert("statusPk".into(), s(part::status(c.status)));
     item.insert("statusSk".into(), s(format!("{created}#{}", c.id)));
+    // sparse: only a case referred for prosecution is in ByTeam, by its latest referral
+    let referred = c.escalations.iter().filter(|e| e.kind == cms_domain::case::escalation::EscalationKind::ProsecutionReferral);
+    if let Some(r) = referred.map(|e| e.at).max() {
+        item.insert("teamPk".into(), s(part::PROSECUTIONS));
+        item.insert("teamSk".into(), s(format!("{}#{}", ts(r), c.id)));
+    }
     // sparse: only a case with something due for the nightly job is in ByDue (see due.rs)
     if let Some(due_sk) = cms_domain::schedule::next_due(c).and_then(|d| part::due_sk(d, &c.id)) {
         item.insert("duePk".into(), s(part::due(cms_domain::schedule::shard(&c.id))));
@@ -221,6 +227,7 @@ fn cases_list(q: &CaseListQuery) -> String {
         ListScope::PrimaryContact(id) => format!("contact:{id}"),
         ListScope::Provider(id) => format!("provider:{id}"),
         ListScope::National => "national".to_string(),
+        ListScope::Prosecutions => "prosecutions".to_string(),
     };
     format!("cases|{scope}|{}", q.status.map(|s| s.as_str()).unwrap_or("*"))
 }
@@ -741,6 +748,11 @@ impl CaseStore for DynamoStore {
             ListScope::Provider(p) => {
                 let prefix = q.status.map(|st| format!("{}#", st.as_str()));
                 let (items, k) = self.query_page(index::BY_PROVIDER, part::provider(p), prefix, None, q.limit, c.k, false).await?;
+                (items, k.map(|k| Cursor { s: 0, k: Some(k) }))
+            }
+            ListScope::Prosecutions => {
+                // oldest referral first: the team's work queue
+                let (items, k) = self.query_page(index::BY_TEAM, part::PROSECUTIONS.into(), None, q.status, q.limit, c.k, false).await?;
                 (items, k.map(|k| Cursor { s: 0, k: Some(k) }))
             }
             ListScope::National => {

@@ -42,10 +42,12 @@ pub mod index {
     pub const BY_STATUS: Index = Index { name: "ByStatus", pk: "statusPk", sk: "statusSk" };
     pub const BY_DUE: Index = Index { name: "ByDue", pk: "duePk", sk: "dueSk" };
     pub const BY_OUTBOX: Index = Index { name: "ByOutbox", pk: "outboxPk", sk: "outboxSk" };
+    /// Sparse: the cases referred to a Ministry team (the Prosecutions team's queue).
+    pub const BY_TEAM: Index = Index { name: "ByTeam", pk: "teamPk", sk: "teamSk" };
 }
 
 impl Index {
-    pub const ALL: [Index; 8] = [
+    pub const ALL: [Index; 9] = [
         index::BY_PROVIDER,
         index::BY_SCHOOL,
         index::BY_CONTACT,
@@ -54,6 +56,7 @@ impl Index {
         index::BY_STATUS,
         index::BY_DUE,
         index::BY_OUTBOX,
+        index::BY_TEAM,
     ];
 }
 
@@ -157,6 +160,8 @@ pub mod part {
     pub fn status(s: CaseStatus) -> String {
         format!("STATUS#{}", s.as_str())
     }
+    /// ByTeam: the cases referred to the Ministry's Prosecutions team (sort key `<referred at>#<caseId>`).
+    pub const PROSECUTIONS: &str = "TEAM#prosecutions";
     /// ByOutbox: every outbox entry.
     pub const OUTBOX: &str = "OUTBOX";
     /// ByDue: the drafts whose author is to be reminded.

@@ -4,6 +4,7 @@
 
 pub mod attached;
 pub mod barrier;
+pub mod escalation;
 pub mod events;
 pub mod status;
 
@@ -152,6 +153,12 @@ pub struct Case {
     /// Ministry eyes only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub barriers: Vec<barrier::Barrier>,
+    /// The provider's check-ins with the school before major steps ([`crate::escalations`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consultations: Vec<escalation::Consultation>,
+    /// Formal communications, prosecution, section 19 and multi-agency forum referrals.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub escalations: Vec<escalation::Escalation>,
     pub whanau: Vec<Whanau>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub home_address: Option<Address>,
@@ -268,6 +275,24 @@ pub enum TimelineKind {
         barrier_id: EntryId,
         kind: barrier::BarrierKind,
         state: barrier::BarrierState,
+    },
+    /// The provider checked in with the school before a step.
+    Consulted {
+        consultation_id: EntryId,
+        about: escalation::Step,
+        held_on: NaiveDate,
+    },
+    /// A formal communication sent, or a referral made (prosecution, section 19, forum).
+    Escalated {
+        escalation_id: EntryId,
+        escalation: escalation::EscalationKind,
+        on: NaiveDate,
+    },
+    /// An escalation's outcome (its words stay on the case, for the provider and the Ministry).
+    EscalationOutcome {
+        escalation_id: EntryId,
+        escalation: escalation::EscalationKind,
+        decision: Option<escalation::ProsecutionDecision>,
     },
     /// The provider or CIT decided whether the possible duplicate is the same student.
     DuplicateResolved {
@@ -443,6 +468,8 @@ impl Case {
             school_since: None,
             former_schools: Vec::new(),
             barriers: Vec::new(),
+            consultations: Vec::new(),
+            escalations: Vec::new(),
             student,
             whanau: Vec::new(),
             home_address: None,
@@ -457,6 +484,12 @@ impl Case {
             pause: None,
             version: 1,
         }
+    }
+
+    /// Has the case been referred to the Ministry's Prosecutions team (whatever it decided)? Only
+    /// then may that team see it.
+    pub fn referred_for_prosecution(&self) -> bool {
+        self.escalations.iter().any(|e| e.kind == escalation::EscalationKind::ProsecutionReferral)
     }
 
     /// This case one version on, as changed at `now`: the start of every change the domain makes

@@ -15,7 +15,22 @@ fn today() -> NaiveDate {
     crate::nz_date(now())
 }
 
+/// A case whose provider has consulted the school about moving it into Transition.
 fn case(status: CaseStatus, dob: &str) -> Case {
+    let mut c = unconsulted(status, dob);
+    c.consultations.push(crate::escalations::Consultation {
+        id: crate::ids::EntryId::parse("K1").unwrap(),
+        about: crate::escalations::Step::Transition,
+        held_on: today(),
+        notes: None,
+        by: By::actor(&actor(Role::CaseManager)),
+        at: now(),
+        used: false,
+    });
+    c
+}
+
+fn unconsulted(status: CaseStatus, dob: &str) -> Case {
     let name = PersonName::parse("Test Student").unwrap();
     let dob = NaiveDate::parse_from_str(dob, "%Y-%m-%d").unwrap();
     Case {
@@ -108,6 +123,28 @@ fn transition_table_every_status_action_role() {
         }
     }
     assert_eq!(checked, 9 * 7 * 5);
+}
+
+/// The guide: the provider "will check in with you at key points, for example, before moving the
+/// case into Transition status".
+#[test]
+fn transition_needs_a_consultation_with_the_school_and_uses_it_up() {
+    let cm = actor(Role::CaseManager);
+    let cmd = command(Action::Transition);
+    let bare = unconsulted(CaseStatus::Open, "2015-01-01");
+    assert_eq!(decide(&bare, &cm, &cmd, now(), today()), Err(LifecycleError::ConsultFirst));
+    let c = case(CaseStatus::Open, "2015-01-01");
+    let moved = decide(&c, &cm, &cmd, now(), today()).unwrap();
+    assert_eq!(moved.case.status, CaseStatus::Transition);
+    assert!(moved.case.consultations[0].used);
+    // back to Open, and into Transition again: that needs a new consultation
+    let reopened = decide(&moved.case, &cm, &command(Action::Reopen), now(), today()).unwrap().case;
+    assert_eq!(decide(&reopened, &cm, &cmd, now(), today()), Err(LifecycleError::ConsultFirst));
+    // a consultation about another step does not count
+    let mut other = bare.clone();
+    other.consultations = c.consultations.clone();
+    other.consultations[0].about = crate::escalations::Step::Section19;
+    assert_eq!(decide(&other, &cm, &cmd, now(), today()), Err(LifecycleError::ConsultFirst));
 }
 
 #[test]
