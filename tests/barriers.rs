@@ -54,6 +54,18 @@ async fn the_provider_records_barriers_and_moves_them_forward_and_the_school_nev
         let tl = env.call(school_user, "GET", &format!("/cases/{id}/timeline?limit=100"), None).await;
         assert!(!tl.body.to_string().contains("barrier_recorded") && !tl.body.to_string().contains("relatives"), "{school_user}");
     }
+    // nor in the case an answer to the school's own change shows (200), nor a stale one's (409)
+    let version = env.call(demo::LEAD, "GET", &format!("/cases/{id}"), None).await.body["version"].clone();
+    let contacts = json!({
+        "whanau": [{"name": "Mere Newcaregiver", "relationship": "aunt", "phone": "021 555 0199"}],
+        "homeAddress": {"street": "3 Rimu Road", "town": "Kaitaia", "postcode": "0410"},
+        "version": version,
+    });
+    for want in [200, 409] {
+        let r = env.call(demo::LEAD, "PUT", &format!("/cases/{id}/contacts"), Some(contacts.clone())).await;
+        assert_eq!(r.status, want, "{:?}", r.body);
+        assert!(!r.body.to_string().contains("relatives") && !r.body.to_string().contains("barriers"), "{want}: {:?}", r.body);
+    }
     let tl = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{id}/timeline?limit=100"), None).await;
     let entries: Vec<_> = tl.body["items"].as_array().unwrap().iter().filter(|e| e["type"] == "barrier_recorded").collect();
     assert_eq!(entries.len(), 3, "identified, being addressed, resolved: {entries:?}");

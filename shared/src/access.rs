@@ -181,7 +181,10 @@ pub fn permits(actor: &Actor, case: &Case, action: CaseAction) -> bool {
         ChangePrimaryContact => (rel == Relation::SchoolStaff && role == Role::AttendanceLead) || rel == Relation::ProviderStaff,
         // "Both the school and the provider can refer a case to the Ministry's prosecution team"
         // (the guide); Office Support record, they do not escalate
-        Escalate => rel == Relation::ProviderStaff || (matches!(rel, Relation::SchoolStaff | Relation::PrimaryContact) && role != Role::OfficeSupport),
+        Escalate => {
+            rel == Relation::ProviderStaff
+                || (matches!(rel, Relation::SchoolStaff | Relation::PrimaryContact) && role != Role::OfficeSupport)
+        }
         DecideProsecution => role == Role::Prosecutions,
     }
 }

@@ -11,6 +11,9 @@ pub struct Catchment {
     pub region_id: RegionId,
     /// The one contracted attendance service provider of this catchment.
     pub provider_id: ProviderId,
+    /// One of the 2026 multi-agency forum pilots ([`crate::escalations`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forum_pilot: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +130,7 @@ mod tests {
             name: "North".into(),
             region_id: RegionId::parse("R1").unwrap(),
             provider_id: ProviderId::parse("P01").unwrap(),
+            forum_pilot: false,
         }
     }
 

@@ -113,7 +113,8 @@ pub fn consult(
     if held_on > today {
         return Err(EscalationError::FutureDate);
     }
-    let c = Consultation { id: EntryId::new_ulid(), about, held_on, notes: text("notes", notes)?, by: By::actor(actor), at: now, used: false };
+    let c =
+        Consultation { id: EntryId::new_ulid(), about, held_on, notes: text("notes", notes)?, by: By::actor(actor), at: now, used: false };
     let entry = TimelineEntry::new(
         &case.id,
         now,
@@ -198,7 +199,10 @@ pub fn escalate(
     }
     let prosecution = kind == EscalationKind::ProsecutionReferral;
     if prosecution
-        && case.escalations.iter().any(|e| e.kind == EscalationKind::ProsecutionReferral && e.decision != Some(ProsecutionDecision::Declined))
+        && case
+            .escalations
+            .iter()
+            .any(|e| e.kind == EscalationKind::ProsecutionReferral && e.decision != Some(ProsecutionDecision::Declined))
     {
         return Err(EscalationError::AlreadyReferred);
     }
@@ -208,10 +212,7 @@ pub fn escalate(
         (false, Some(_)) => return Err(EscalationError::RegionalOfficeNotApplicable),
         _ => {}
     }
-    if provider
-        && prosecution
-        && !case.escalations.iter().any(|e| e.kind == EscalationKind::FormalCommunication && e.on <= input.on)
-    {
+    if provider && prosecution && !case.escalations.iter().any(|e| e.kind == EscalationKind::FormalCommunication && e.on <= input.on) {
         return Err(EscalationError::FormalCommunicationFirst);
     }
     let notes = text("notes", input.notes.as_deref())?;
@@ -386,7 +387,10 @@ mod tests {
             assert!(matches!(escalate(&c, &lead(), &ask(kind, d(10)), false, now(), today()), Err(EscalationError::ProviderOnly(_))));
         }
         for who in [actor(Role::OfficeSupport, "1001", "office"), actor(Role::CaseManager, "P02", "cm-p02"), prosecutions()] {
-            assert_eq!(escalate(&c, &who, &ask(EscalationKind::Section19, d(10)), false, now(), today()), Err(EscalationError::NotPermitted));
+            assert_eq!(
+                escalate(&c, &who, &ask(EscalationKind::Section19, d(10)), false, now(), today()),
+                Err(EscalationError::NotPermitted)
+            );
         }
     }
 
@@ -415,18 +419,27 @@ mod tests {
         // one at a time
         let again = consulted(&ch.case, Step::ProsecutionReferral, d(12));
         assert_eq!(escalate(&again, &cm(), &referral(d(12)), false, now(), today()), Err(EscalationError::AlreadyReferred));
-        assert_eq!(escalate(&ch.case, &lead(), &ask(EscalationKind::ProsecutionReferral, d(12)), false, now(), today()), Err(EscalationError::AlreadyReferred));
+        assert_eq!(
+            escalate(&ch.case, &lead(), &ask(EscalationKind::ProsecutionReferral, d(12)), false, now(), today()),
+            Err(EscalationError::AlreadyReferred)
+        );
     }
 
     #[test]
     fn the_prosecutions_team_decides_once_and_records_the_outcome() {
         let c = escalate(&case(), &lead(), &ask(EscalationKind::ProsecutionReferral, d(10)), false, now(), today()).unwrap().case;
         let id = c.escalations[0].id.clone();
-        assert_eq!(record_outcome(&c, &cm(), &id, Some(ProsecutionDecision::Accepted), None, now()), Err(EscalationError::ProsecutionsOnly));
+        assert_eq!(
+            record_outcome(&c, &cm(), &id, Some(ProsecutionDecision::Accepted), None, now()),
+            Err(EscalationError::ProsecutionsOnly)
+        );
         assert_eq!(record_outcome(&c, &prosecutions(), &id, None, Some("Filed"), now()), Err(EscalationError::DecisionRequired));
         let ch = record_outcome(&c, &prosecutions(), &id, Some(ProsecutionDecision::Accepted), None, now()).unwrap();
         assert_eq!(ch.case.escalations[0].decision, Some(ProsecutionDecision::Accepted));
-        assert_eq!(record_outcome(&ch.case, &prosecutions(), &id, Some(ProsecutionDecision::Declined), None, now()), Err(EscalationError::AlreadyDecided("accepted")));
+        assert_eq!(
+            record_outcome(&ch.case, &prosecutions(), &id, Some(ProsecutionDecision::Declined), None, now()),
+            Err(EscalationError::AlreadyDecided("accepted"))
+        );
         let done = record_outcome(&ch.case, &prosecutions(), &id, None, Some("Heard in the District Court"), now()).unwrap();
         assert_eq!(done.case.escalations[0].outcome.as_deref(), Some("Heard in the District Court"));
         assert!(done.timeline[0].shared_with_school);
@@ -442,7 +455,10 @@ mod tests {
         let c = escalate(&case(), &lead(), &ask(EscalationKind::Section19, d(10)), false, now(), today()).unwrap().case;
         let id = c.escalations[0].id.clone();
         assert_eq!(record_outcome(&c, &cm(), &id, None, Some("Assessed"), now()), Err(EscalationError::OtherSide("the school")));
-        assert_eq!(record_outcome(&c, &lead(), &id, Some(ProsecutionDecision::Accepted), None, now()), Err(EscalationError::DecisionNotApplicable));
+        assert_eq!(
+            record_outcome(&c, &lead(), &id, Some(ProsecutionDecision::Accepted), None, now()),
+            Err(EscalationError::DecisionNotApplicable)
+        );
         assert_eq!(record_outcome(&c, &lead(), &id, None, Some("  "), now()), Err(EscalationError::OutcomeRequired));
         let ch = record_outcome(&c, &lead(), &id, None, Some("Oranga Tamariki assessed the whānau"), now()).unwrap();
         assert_eq!(ch.case.escalations[0].outcome_by, Some(By::actor(&lead())));
@@ -453,7 +469,10 @@ mod tests {
     fn nothing_is_escalated_on_a_closed_case() {
         let mut c = consulted(&case(), Step::FormalCommunication, d(9));
         c.status = CaseStatus::Closed;
-        assert_eq!(escalate(&c, &cm(), &ask(EscalationKind::FormalCommunication, d(10)), false, now(), today()), Err(EscalationError::Closed));
+        assert_eq!(
+            escalate(&c, &cm(), &ask(EscalationKind::FormalCommunication, d(10)), false, now(), today()),
+            Err(EscalationError::Closed)
+        );
         assert_eq!(consult(&c, &cm(), Step::Transition, d(10), None, now(), today()), Err(EscalationError::Closed));
     }
 

@@ -24,7 +24,7 @@
 pub mod directory;
 
 use cms_aws::{DynamoStore, SecretsManagerStudentKeys};
-use cms_domain::access::{can_view_case, list_scope, permits, sees_only_handover, status_filter, window, CaseAction, ListScope};
+use cms_domain::access::{can_view_case, list_scope, sees_only_handover, status_filter, window, CaseAction, ListScope};
 use cms_domain::actor::Actor;
 use cms_domain::case::{Case, CaseStatus};
 use cms_domain::ids::CaseId;
@@ -105,15 +105,7 @@ async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData, C: Clock, K: S
             let names = names(&deps.store, &c).await?;
             if let Some(obj) = view.as_object_mut() {
                 obj.insert("names".into(), names);
-                // the warning, for those who may read the notes; the flag itself otherwise stays hidden
-                obj.remove("hasSafetyNotes");
-                obj.insert("safetyWarning".into(), json!(c.has_safety_notes && permits(&actor, &c, CaseAction::ViewSafetyNotes)));
-                // a possible duplicate names another case: for the provider and the Ministry only
-                if !permits(&actor, &c, CaseAction::ViewUnshared) {
-                    obj.remove("possibleDuplicateOf");
-                    // barriers name the whānau's circumstances: the provider's and the Ministry's
-                    obj.remove("barriers");
-                }
+                cms_http::redact_for(&actor, &c, obj);
             }
             Ok(json(200, &view))
         }

@@ -242,7 +242,7 @@ fn lifecycle_problem(e: LifecycleError, actor: &Actor, case: &Case) -> Problem {
         LifecycleError::NotPermitted => Problem::not_found("case"),
         LifecycleError::AssignOthersNotPermitted => Problem::forbidden(&msg),
         LifecycleError::NotAllowedFrom { .. } | LifecycleError::NoChange(_) | LifecycleError::ConsultFirst => {
-            Problem::conflict(&msg).with_current(cms_http::current(case))
+            Problem::conflict(&msg).with_current(cms_http::case_for(actor, case))
         }
         LifecycleError::UnknownCloseReason => Problem::invalid_field("reason", &msg),
         LifecycleError::NotACaseManagerHere => unprocessable_field("caseManagerId", &msg),

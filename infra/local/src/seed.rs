@@ -85,7 +85,7 @@ const CATCHMENT_NAMES: [(&str, usize); CATCHMENTS] = [
     ("Kaitaia", 0),
     ("Kerikeri", 0),
     ("Kaikohe", 0),
-    ("Whangārei", 0),
+    ("Whangārei South", 0),
     ("Dargaville", 0),
     ("Kaipara", 0),
     ("Rodney", 1),
@@ -94,7 +94,7 @@ const CATCHMENT_NAMES: [(&str, usize); CATCHMENTS] = [
     ("Henderson", 1),
     ("Auckland Central", 1),
     ("Eastern Bays", 1),
-    ("Mount Roskill", 1),
+    ("Mt Albert Lynfield", 1),
     ("Onehunga", 1),
     ("Ōtāhuhu", 1),
     ("Māngere", 1),
@@ -150,7 +150,7 @@ const CATCHMENT_NAMES: [(&str, usize); CATCHMENTS] = [
     ("Nelson", 7),
     ("Richmond", 7),
     ("Motueka", 7),
-    ("Blenheim", 7),
+    ("Marlborough", 7),
     ("Greymouth", 7),
     ("Westport", 7),
     ("Christchurch North", 8),
@@ -206,14 +206,20 @@ const SCHOOL_KINDS: [&str; 7] =
 
 /// Extra suburbs and towns served by a catchment (by catchment index), besides the catchment's own
 /// name: the address → catchment lookup CIT uses to allocate NEN cases.
-const EXTRA_LOCALITIES: [(usize, &[&str]); 6] = [
+const EXTRA_LOCALITIES: [(usize, &[&str]); 8] = [
     (0, &["Ahipara", "Awanui", "Kaitāia East"]),
-    (3, &["Kamo", "Tikipunga", "Onerahi", "Maunu"]),
+    (3, &["Whangārei", "Kamo", "Tikipunga", "Onerahi", "Maunu"]),
     (7, &["Takapuna", "Devonport", "Northcote", "Glenfield", "Birkenhead"]),
     (10, &["Ponsonby", "Grey Lynn", "Parnell", "Newmarket"]),
     (56, &["Karori", "Newtown", "Miramar", "Johnsonville"]),
     (71, &["Papanui", "Bishopdale", "Northwood"]),
+    (12, &["Mount Roskill"]),
+    (68, &["Blenheim"]),
 ];
+
+/// The 2026 multi-agency forum pilot catchments (the guide: "Whangārei South, Mt Albert Lynfield,
+/// Napier, Kāpiti, Porirua and Marlborough").
+pub const FORUM_PILOTS: [&str; 6] = ["Whangārei South", "Mt Albert Lynfield", "Napier", "Kāpiti", "Porirua", "Marlborough"];
 
 /// The localities of catchment `i`: its own name and any extra suburbs.
 fn localities(i: usize) -> Vec<cms_domain::catchment::Locality> {
@@ -243,6 +249,7 @@ fn catchment(i: usize) -> (Catchment, Provider) {
         name: name.to_string(),
         region_id: RegionId::parse(REGIONS[region].0).expect("region id"),
         provider_id: ProviderId::parse(pid(i)).expect("provider id"),
+        forum_pilot: FORUM_PILOTS.contains(&name),
     };
     let p = Provider {
         id: c.provider_id.clone(),

@@ -265,21 +265,47 @@ pub fn current(case: &cms_domain::case::Case) -> serde_json::Value {
     serde_json::to_value(case).unwrap_or_else(|_| serde_json::json!({ "id": case.id, "version": case.version }))
 }
 
-/// A case as this caller may see it in an answer to a change: as `GET /cases/{id}` shows it, the
-/// schools it came from left out, the safety-notes flag only as the warning for those who may read
-/// the notes, a possible duplicate only for the provider and the Ministry.
+/// A case as this caller may see it in an answer to a change: as `GET /cases/{id}` shows it
+/// ([`redact_for`]), the schools it came from left out.
 pub fn case_for(actor: &Actor, case: &cms_domain::case::Case) -> serde_json::Value {
-    use cms_domain::access::{permits, CaseAction};
     let mut v = current(case);
     if let Some(obj) = v.as_object_mut() {
         obj.remove("formerSchools");
-        obj.remove("hasSafetyNotes");
-        obj.insert("safetyWarning".into(), (case.has_safety_notes && permits(actor, case, CaseAction::ViewSafetyNotes)).into());
-        if !permits(actor, case, CaseAction::ViewUnshared) {
-            obj.remove("possibleDuplicateOf");
-        }
+        redact_for(actor, case, obj);
     }
     v
+}
+
+/// What of a case (as serialised) this caller may not see, taken out — the one place every
+/// answer showing a case goes through: the safety-notes flag only as the warning for those who
+/// may read the notes; for those who may not see unshared entries (school staff), no possible
+/// duplicate (it names another case), no barriers (they name the whānau's circumstances), no
+/// consultation notes, and no escalation's notes or outcome in words unless the school made it.
+pub fn redact_for(actor: &Actor, case: &cms_domain::case::Case, obj: &mut serde_json::Map<String, serde_json::Value>) {
+    use cms_domain::access::{permits, CaseAction};
+    obj.remove("hasSafetyNotes");
+    obj.insert("safetyWarning".into(), (case.has_safety_notes && permits(actor, case, CaseAction::ViewSafetyNotes)).into());
+    if permits(actor, case, CaseAction::ViewUnshared) {
+        return;
+    }
+    obj.remove("possibleDuplicateOf");
+    obj.remove("barriers");
+    let strip = |list: Option<&mut serde_json::Value>, keep: &dyn Fn(&serde_json::Value) -> bool, fields: &[&str]| {
+        for item in list.and_then(|l| l.as_array_mut()).into_iter().flatten() {
+            if !keep(item) {
+                if let Some(o) = item.as_object_mut() {
+                    for f in fields {
+                        o.remove(*f);
+                    }
+                }
+            }
+        }
+    };
+    strip(obj.get_mut("consultations"), &|_| false, &["notes"]);
+    let school_made = |e: &serde_json::Value| {
+        e["by"]["role"].as_str().and_then(cms_domain::actor::Role::parse).is_some_and(|r| r.side() == cms_domain::actor::Side::School)
+    };
+    strip(obj.get_mut("escalations"), &school_made, &["notes", "outcome", "outcomeBy"]);
 }
 
 /// [`stale`] with the case as this caller may see it ([`case_for`]).
