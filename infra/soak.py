@@ -16,6 +16,7 @@ is counted and makes the run fail (exit 1) after the report is printed.
 """
 
 import argparse
+import datetime
 import hashlib
 import hmac
 import http.client
@@ -25,6 +26,7 @@ import random
 import sys
 import time
 import urllib.parse
+from zoneinfo import ZoneInfo
 
 DEMO = dict(lead="lead-1001", contact="contact-1001", contact2="contact2-1001", office="office-1001", lead85="lead-1085",
             contact85="contact-1085", lead08="lead-1008", contact08="contact-1008", office08="office-1008", cm="cm-p01",
@@ -278,6 +280,13 @@ class Soak:
             if status == 201 and (doc or {}).get("caseId"):
                 self.cases.append(doc["caseId"])
             return
+        if action.get("action") == "transition":  # the provider checks in with the school first (the guide)
+            today = datetime.datetime.now(ZoneInfo("Pacific/Auckland")).date().isoformat()
+            status, _ = self.call("POST /cases/{id}/consultations", DEMO["cm"], "POST", f"/cases/{case}/consultations",
+                                  {"about": "transition", "heldOn": today})
+            if status != 201:
+                return
+            v += 1
         self.call("POST /cases/{id}/status", self.who(["cm", "admin"]), "POST", f"/cases/{case}/status", {**action, "version": v})
 
     def referral_op(self):

@@ -106,6 +106,14 @@ async fn every_role_on_every_route() {
     let file_id = up.body["fileId"].as_str().expect("file id").to_string();
     assert_eq!(post_form(&up.body["upload"], b"%PDF-1.4 abc".to_vec(), "application/pdf").await / 100, 2, "S3 accepted the form");
     env.drain().await;
+    // the school refers the reference case for prosecution, so the Prosecutions team has it (it
+    // sees only the cases referred to it); the team's cells below are on a referred case
+    let today = cms_domain::nz_date(chrono::Utc::now()).to_string();
+    let referral = env
+        .call(demo::LEAD, "POST", &format!("/cases/{case}/escalations"), Some(json!({"kind": "prosecution_referral", "on": today})))
+        .await;
+    assert_eq!(referral.status, 201, "{:?}", referral.body);
+    let referral = referral.body["id"].as_str().unwrap().to_string();
     // a draft of school 1001
     let draft = env.call(demo::LEAD, "POST", "/referrals", Some(json!({}))).await.body["id"].as_str().unwrap().to_string();
 
@@ -179,6 +187,9 @@ async fn every_role_on_every_route() {
         let fresh = |allowed: bool| allowed && r != Rel::None;
         let status_ok = r == Rel::Provider;
         let target = if fresh(status_ok) { open_case(&env, &format!("Status {}", tag(n))).await } else { case.clone() };
+        if fresh(status_ok) {
+            env.consult(&target, "transition").await;
+        }
         let v = env.call(demo::NATIONAL, "GET", &format!("/cases/{target}"), None).await.body["version"].clone();
         let got = env.call(user, "POST", &format!("/cases/{target}/status"), Some(json!({"action": "transition", "version": v}))).await;
         check("POST /cases/{id}/status", user, &got, expect_case_route(user, status_ok, 200));
@@ -219,6 +230,20 @@ async fn every_role_on_every_route() {
         let barrier = got.body["id"].as_str().unwrap_or("01JNOSUCHBARRIER").to_string();
         let got = env.call(user, "PUT", &c(&format!("/barriers/{barrier}")), Some(json!({"state": "being_addressed"}))).await;
         check("PUT /cases/{id}/barriers/{barrierId}", user, &got, expect_case_route(user, r == Rel::Provider, 200));
+        // consultations: the case's provider staff (about the section 19 referral they then make)
+        let got = env.call(user, "POST", &c("/consultations"), Some(json!({"about": "section_19", "heldOn": today}))).await;
+        check("POST /cases/{id}/consultations", user, &got, expect_case_route(user, r == Rel::Provider, 201));
+        // a section 19 referral: the provider, and the school's Attendance Lead and Primary Contact
+        let escalates = matches!(r, Rel::Provider | Rel::SchoolStaff | Rel::PrimaryContact) && user != demo::OFFICE;
+        let got = env.call(user, "POST", &c("/escalations"), Some(json!({"kind": "section_19", "on": today}))).await;
+        check("POST /cases/{id}/escalations", user, &got, expect_case_route(user, escalates, 201));
+        // its outcome, by the side that made it; the Prosecutions team decides on the referral
+        let (target, body) = match got.body["id"].as_str().filter(|_| got.status == 201) {
+            Some(own) => (own.to_string(), json!({"outcome": "Matrix outcome"})),
+            None => (referral.clone(), json!({"decision": "accepted"})),
+        };
+        let got = env.call(user, "PUT", &c(&format!("/escalations/{target}")), Some(body)).await;
+        check("PUT /cases/{id}/escalations/{escalationId}", user, &got, expect_case_route(user, escalates || r == Rel::Prosecutions, 200));
         let got =
             env.call(user, "POST", &c("/files"), Some(json!({"fileName": "a.pdf", "contentType": "application/pdf", "size": 10}))).await;
         check("POST /cases/{id}/files", user, &got, expect_case_route(user, true, 201));
@@ -324,7 +349,7 @@ async fn every_role_on_every_route() {
         .map(|((route, user), (want, got))| format!("{route} as {user}: expected {want}, got {got}"))
         .collect();
     assert!(wrong.is_empty(), "{} of {} cells differ:\n{}", wrong.len(), table.len(), wrong.join("\n"));
-    assert_eq!(table.len(), USERS.len() * 32, "every route × every user was checked");
+    assert_eq!(table.len(), USERS.len() * 35, "every route × every user was checked");
     // the barriers the provider recorded are the provider's and the Ministry's to see
     let as_provider = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{case}"), None).await;
     assert!(as_provider.body["barriers"].as_array().is_some_and(|b| !b.is_empty()), "{:?}", as_provider.body);
@@ -335,6 +360,18 @@ async fn every_role_on_every_route() {
         let tl = env.call(school_user, "GET", &format!("/cases/{case}/timeline?limit=100"), None).await;
         assert!(!tl.body.to_string().contains("barrier_recorded"), "{school_user}: a barrier on the school's timeline");
     }
+
+    // the Prosecutions team's decision is on the case; the school sees the decision, not the words
+    let seen = env.call(demo::LEAD, "GET", &format!("/cases/{case}"), None).await;
+    let decided = seen.body["escalations"].as_array().unwrap().iter().find(|e| e["id"] == referral.as_str()).cloned().unwrap_or_default();
+    assert_eq!(decided["decision"], "accepted", "{:?}", seen.body);
+    // and a case not referred for prosecution is not the Prosecutions team's: not found, not listed
+    let unreferred = open_case(&env, "Unreferred Testchild").await;
+    assert_eq!(env.call(demo::PROSECUTIONS, "GET", &format!("/cases/{unreferred}"), None).await.status, 404);
+    assert_eq!(env.call(demo::PROSECUTIONS, "GET", &format!("/cases/{unreferred}/timeline"), None).await.status, 404);
+    let queue = env.call(demo::PROSECUTIONS, "GET", "/cases?limit=100", None).await;
+    let ids: Vec<&str> = queue.body["items"].as_array().unwrap().iter().filter_map(|x| x["id"].as_str()).collect();
+    assert_eq!(ids, vec![case.as_str()], "the Prosecutions team's list is its queue of referred cases");
 
     // refused callers changed nothing on the reference case except the allowed ones' additions
     let after = env.call(demo::NATIONAL, "GET", &format!("/cases/{case}"), None).await;

@@ -677,6 +677,60 @@ async fn barriers_refuse_malformed_bodies() {
 }
 
 #[tokio::test]
+async fn consultations_and_escalations_refuse_malformed_bodies() {
+    let env = TestEnv::new("fz-escalate").await;
+    let id = queued_case(&env).await;
+    let dates = || vec![json!("2026-1-1"), json!("31/12/2026"), json!("2999-01-01"), json!(""), long(10_000)];
+    let route = Route {
+        caller: Caller::User(demo::CASE_MANAGER),
+        method: "POST",
+        path: format!("/cases/{id}/consultations"),
+        valid: json!({"about": "transition", "heldOn": nz_today(), "notes": "Talked it through with the Attendance Lead"}),
+        fields: vec![
+            field("/about", Kind::Str, true, vec![json!("Transition"), json!("prosecution"), json!(""), long(10_000)]),
+            field("/heldOn", Kind::Str, true, dates()),
+            field("/notes", Kind::Str, false, vec![long(2001), json!("nul\u{0}byte")]),
+        ],
+        objects: vec![""],
+    };
+    fuzz(&env, "POST /cases/{id}/consultations", route).await;
+    // the school's section 19 referral (no consultation needed on the school's side)
+    let route = Route {
+        caller: Caller::User(demo::LEAD),
+        method: "POST",
+        path: format!("/cases/{id}/escalations"),
+        valid: json!({"kind": "section_19", "on": nz_today(), "notes": "Concerns shared with Oranga Tamariki"}),
+        fields: vec![
+            field("/kind", Kind::Str, true, vec![json!("Section19"), json!("letter"), json!(""), long(10_000)]),
+            field("/on", Kind::Str, true, dates()),
+            // a method is for formal communications; the regional office date for a provider's
+            // prosecution referral
+            field("/method", Kind::Str, false, vec![json!("letter"), json!("fax"), json!("")]),
+            field("/regionalOfficeToldOn", Kind::Str, false, vec![json!("2026-01-05"), json!("soon")]),
+            field("/notes", Kind::Str, false, vec![long(2001), json!("nul\u{0}byte")]),
+        ],
+        objects: vec![""],
+    };
+    fuzz(&env, "POST /cases/{id}/escalations", route).await;
+    let made =
+        env.call(demo::LEAD, "POST", &format!("/cases/{id}/escalations"), Some(json!({"kind": "section_19", "on": nz_today()}))).await;
+    assert_eq!(made.status, 201, "{:?}", made.body);
+    let escalation = made.body["id"].as_str().unwrap().to_string();
+    let route = Route {
+        caller: Caller::User(demo::LEAD),
+        method: "PUT",
+        path: format!("/cases/{id}/escalations/{escalation}"),
+        valid: json!({"outcome": "Oranga Tamariki assessed the whānau"}),
+        fields: vec![
+            field("/decision", Kind::Str, false, vec![json!("accepted"), json!("maybe"), json!("")]),
+            field("/outcome", Kind::Str, true, vec![long(2001), json!("  "), json!("nul\u{0}byte")]),
+        ],
+        objects: vec![""],
+    };
+    fuzz(&env, "PUT /cases/{id}/escalations/{escalationId}", route).await;
+}
+
+#[tokio::test]
 async fn activities_refuse_malformed_bodies() {
     let env = TestEnv::new("fz-activity").await;
     let id = queued_case(&env).await;
@@ -797,6 +851,9 @@ fn every_write_route_is_fuzzed() {
         "POST /cases/{id}/activities",
         "POST /cases/{id}/barriers",
         "PUT /cases/{id}/barriers/{barrierId}",
+        "POST /cases/{id}/consultations",
+        "POST /cases/{id}/escalations",
+        "PUT /cases/{id}/escalations/{escalationId}",
         "POST /cases/{id}/files",
         "POST /enrol/events",
         "POST /cases/{id}/safety-notes",

@@ -104,6 +104,7 @@ async fn every_creating_post_honours_the_key() {
     assert_eq!((f1.status, f2.status, r), (201, 201, true), "{:?}", f2.body);
     assert_eq!(f1.body["fileId"], f2.body["fileId"], "one file record, one upload form");
 
+    env.consult(&case, "transition").await;
     let v = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{case}"), None).await.body["version"].clone();
     let p = format!("/cases/{case}/status");
     let transition = json!({"action": "transition", "version": v});

@@ -170,6 +170,13 @@ async fn assign_transition_reopen_close_each_change_recorded_once() {
     assert_eq!(a.body["caseManager"], demo::CASE_MANAGER);
     assert_eq!(a.body["version"], v + 1);
 
+    // "before moving the case into Transition status" the provider checks in with the school (the
+    // guide): refused until a consultation is recorded, which is a change of its own
+    let early = env.status(demo::CASE_MANAGER, &id, json!({"action": "transition", "version": v + 1})).await;
+    assert_eq!(early.status, 409, "{:?}", early.body);
+    assert!(early.body["detail"].as_str().unwrap().contains("consultation with the school"), "{:?}", early.body);
+    env.consult(&id, "transition").await;
+    let v = v + 1;
     // transition, with the version in an If-Match header
     let t = call_with_headers(
         &env,
@@ -182,6 +189,7 @@ async fn assign_transition_reopen_close_each_change_recorded_once() {
     .await;
     assert_eq!(t.status, 200, "{:?}", t.body);
     assert_eq!(t.body["status"], "transition");
+    assert_eq!(t.body["consultations"][0]["used"], true, "{:?}", t.body);
     // the provider reopens it: Transition → Open
     let r = env.status(demo::CASE_MANAGER, &id, json!({"action": "reopen", "version": v + 2})).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
@@ -300,6 +308,8 @@ async fn pause_only_under_six_with_all_four_attestations_then_reopen() {
 async fn version_is_required_and_a_stale_one_is_refused_with_the_current_case() {
     let env = TestEnv::new("lc-version").await;
     let (id, v) = open_case(&env, STUDENT_NAME, "2014-05-01").await;
+    env.consult(&id, "transition").await;
+    let v = v + 1;
     let none = env.status(demo::CASE_MANAGER, &id, json!({"action": "transition"})).await;
     assert_eq!(none.status, 428, "{:?}", none.body);
     let path = format!("/cases/{id}/status");
@@ -371,7 +381,8 @@ async fn every_role_gets_its_answer() {
         // another region's case is not found for them
         (OTHER_REGIONAL, 404),
         (NATIONAL, 403),
-        (PROSECUTIONS, 403),
+        // the Prosecutions team sees only the cases referred to it
+        (PROSECUTIONS, 404),
     ];
     assert_eq!(expected.len(), cms_local::seed::demo_users().len(), "every demo user is in the table");
     for (user, code) in expected {

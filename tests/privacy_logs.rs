@@ -163,6 +163,11 @@ async fn a_full_workflow_logs_no_child_details() {
     let health = json!({"text": "Tamati has asthma; inhaler at the office."});
     ok("health", &env.call(demo::CASE_MANAGER, "POST", &format!("{c}/health"), Some(health)).await, &[200, 201]);
     ok("sensitive", &env.call(demo::CASE_MANAGER, "GET", &format!("{c}/sensitive"), None).await, &[200]);
+    let consult =
+        json!({"about": "transition", "heldOn": today, "notes": "Told the Attendance Lead Tamati Testchild is ready to step back."});
+    ok("consultation", &env.call(demo::CASE_MANAGER, "POST", &format!("{c}/consultations"), Some(consult)).await, &[201]);
+    let s19 = json!({"kind": "section_19", "on": today, "notes": "Concerns for Tamati Testchild at 12 Kowhai Lane."});
+    ok("escalation", &env.call(demo::LEAD, "POST", &format!("{c}/escalations"), Some(s19)).await, &[201]);
     ok("transition", &status(&env, demo::CASE_MANAGER, &case, json!({"action": "transition"})).await, &[200]);
     let close = json!({"action": "close", "reason": "attending_regularly", "note": "Tamati is back at school full time."});
     ok("close", &status(&env, demo::CASE_MANAGER, &case, close).await, &[200]);

@@ -360,6 +360,15 @@ impl TestEnv {
         c.body["version"].clone()
     }
 
+    /// The case's Case Manager consults the school about `about` today (201 checked): what a
+    /// provider step (moving to Transition, an escalation) needs first.
+    pub async fn consult(&self, case_id: &str, about: &str) {
+        let today = cms_domain::nz_date(chrono::Utc::now()).to_string();
+        let body = serde_json::json!({"about": about, "heldOn": today, "notes": "Checked in with the Attendance Lead"});
+        let r = self.call(demo::CASE_MANAGER, "POST", &format!("/cases/{case_id}/consultations"), Some(body)).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    }
+
     /// `POST /cases/{id}/status` with `body` as it is.
     pub async fn status(&self, user: &str, case_id: &str, body: Value) -> Reply {
         self.call(user, "POST", &format!("/cases/{case_id}/status"), Some(body)).await

@@ -16,6 +16,20 @@
 //!   entries are unshared, `GET /cases/{id}` shows them to provider and Ministry staff only, and no
 //!   event carries them.
 //!
+//! - `POST /cases/{id}/consultations` — `{about, heldOn, notes?}`: the case's provider staff record
+//!   a consultation with the school about a step (`transition`, `formal_communication`,
+//!   `prosecution_referral`, `section_19`, `multi_agency_forum`); 201 with it. Each provider step
+//!   (moving to Transition, each escalation) uses up one held on or before it.
+//! - `POST /cases/{id}/escalations` — `{kind, on, method?, regionalOfficeToldOn?, notes?}`: a formal
+//!   communication to the caregivers (provider, with its `method`), a prosecution referral (school
+//!   or provider; the provider's after a formal communication, with the date the regional office
+//!   was told), a section 19 referral (school or provider) or a multi-agency forum referral
+//!   (provider; marked `forumPilot` in the 2026 pilot catchments); 201 with it.
+//! - `PUT /cases/{id}/escalations/{escalationId}` — `{decision?, outcome?}`: the Prosecutions team
+//!   accepts or declines a referral (once) and records the outcome; on the others, the side that
+//!   made it records the outcome. 200 with the escalation.
+//!   All three are shared with the school on the timeline (the step, never its words).
+//!
 //! - `PUT /cases/{id}/contacts` — `{whanau, homeAddress, alternativeAddress?, version}`: bring the
 //!   whānau contacts and addresses up to date (school staff on the case and the provider; checked
 //!   as on a request, every problem at once). 200 with the case; unchanged values write nothing.
@@ -32,6 +46,7 @@ use cms_domain::actor::Actor;
 use cms_domain::barriers::{self, BarrierError, BarrierKind, BarrierState};
 use cms_domain::case::{Case, CaseChange};
 use cms_domain::details::{change_primary_contact, update_contacts, ContactsForm};
+use cms_domain::escalations::{self, CommMethod, EscalationError, EscalationInput, EscalationKind, ProsecutionDecision, Step};
 use cms_domain::ids::{CaseId, UserId};
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReadLog, ReferenceData, SystemClock};
 use cms_domain::referral::FieldError;
@@ -71,6 +86,9 @@ async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData, B: EventBus, C
         Some(Route::AddActivity) => add_activity(deps, req, &actor).await,
         Some(Route::AddBarrier) => add_barrier(deps, req, &actor).await,
         Some(Route::UpdateBarrier) => update_barrier(deps, req, &actor).await,
+        Some(Route::AddConsultation) => add_consultation(deps, req, &actor).await,
+        Some(Route::AddEscalation) => add_escalation(deps, req, &actor).await,
+        Some(Route::RecordEscalationOutcome) => record_outcome(deps, req, &actor).await,
         Some(Route::CaseTimeline) => timeline(deps, req, &actor).await,
         _ => Err(Problem::method_not_allowed()),
     }
@@ -165,6 +183,213 @@ async fn update_barrier<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock
         Outcome::Replayed(resp) => return Ok(resp),
     };
     tracing::info!(case_id = %id, role = %actor.role(), state = to.as_str(), "barrier moved");
+    Ok(json(200, &respond(&change)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ConsultationBody {
+    #[serde(default)]
+    about: Option<String>,
+    #[serde(default)]
+    held_on: Option<String>,
+    #[serde(default)]
+    notes: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct EscalationBody {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    on: Option<String>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    regional_office_told_on: Option<String>,
+    #[serde(default)]
+    notes: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutcomeBody {
+    #[serde(default)]
+    decision: Option<String>,
+    #[serde(default)]
+    outcome: Option<String>,
+}
+
+/// A code from a list, or the field's error naming the list.
+fn code<T>(value: Option<&str>, field: &str, parse: fn(&str) -> Option<T>, list: String, errors: &mut Vec<FieldError>) -> Option<T> {
+    let found = value.and_then(parse);
+    if found.is_none() {
+        errors.push(FieldError { field: field.into(), message: format!("must be one of: {list}") });
+    }
+    found
+}
+
+/// A date written `YYYY-MM-DD`, or the field's error.
+fn date(value: Option<&str>, field: &str, errors: &mut Vec<FieldError>) -> Option<chrono::NaiveDate> {
+    match value.map(cms_domain::student::parse_date) {
+        Some(Ok(d)) => Some(d),
+        Some(Err(m)) => {
+            errors.push(FieldError { field: field.into(), message: m.into() });
+            None
+        }
+        None => {
+            errors.push(FieldError { field: field.into(), message: "is required: a date written as YYYY-MM-DD".into() });
+            None
+        }
+    }
+}
+
+/// `date_field`: the request's date field (`heldOn` or `on`), named in a future-date refusal.
+fn escalation_problem(e: EscalationError, date_field: &str) -> Problem {
+    let msg = e.to_string();
+    match e {
+        EscalationError::ConsultNotPermitted
+        | EscalationError::NotPermitted
+        | EscalationError::ProviderOnly(_)
+        | EscalationError::ProsecutionsOnly
+        | EscalationError::OtherSide(_) => Problem::forbidden(&msg),
+        EscalationError::Closed
+        | EscalationError::ConsultFirst(_)
+        | EscalationError::FormalCommunicationFirst
+        | EscalationError::AlreadyReferred
+        | EscalationError::AlreadyDecided(_) => Problem::conflict(&msg),
+        EscalationError::Unknown => Problem::not_found("escalation"),
+        EscalationError::FutureDate => Problem::invalid_field(date_field, &msg),
+        EscalationError::RegionalOfficeRequired | EscalationError::RegionalOfficeAfter | EscalationError::RegionalOfficeNotApplicable => {
+            Problem::invalid_field("regionalOfficeToldOn", &msg)
+        }
+        EscalationError::MethodRequired | EscalationError::MethodNotApplicable => Problem::invalid_field("method", &msg),
+        EscalationError::DecisionRequired | EscalationError::DecisionNotApplicable => Problem::invalid_field("decision", &msg),
+        EscalationError::OutcomeRequired => Problem::invalid_field("outcome", &msg),
+        EscalationError::TooLong(f) | EscalationError::ControlCharacters(f) => Problem::invalid_field(f, &msg),
+    }
+}
+
+/// The consultation or escalation a change made (by its timeline entry), as this caller may see it.
+fn made_by(actor: &Actor, change: &CaseChange) -> serde_json::Value {
+    use cms_domain::case::TimelineKind;
+    let (list, id) = match change.timeline.first().map(|e| &e.kind) {
+        Some(TimelineKind::Consulted { consultation_id, .. }) => ("consultations", consultation_id),
+        Some(TimelineKind::Escalated { escalation_id, .. } | TimelineKind::EscalationOutcome { escalation_id, .. }) => {
+            ("escalations", escalation_id)
+        }
+        _ => return serde_json::Value::Null,
+    };
+    let shown = cms_http::case_for(actor, &change.case);
+    shown[list].as_array().and_then(|l| l.iter().find(|x| x["id"] == id.as_str()).cloned()).unwrap_or_default()
+}
+
+async fn add_consultation<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let body: ConsultationBody = cms_http::json_body(req)?;
+    let mut errors = Vec::new();
+    let about = code(body.about.as_deref(), "about", Step::parse, Step::list(), &mut errors);
+    let held_on = date(body.held_on.as_deref(), "heldOn", &mut errors);
+    let (Some(about), Some(held_on)) = (about, held_on) else {
+        return Err(Problem::invalid(errors));
+    };
+    let idem = cms_http::idempotency::from_request(req, actor)?;
+    let respond = |change: &CaseChange| made_by(actor, change);
+    let decide = |case: &Case| {
+        escalations::consult(case, actor, about, held_on, body.notes.as_deref(), deps.clock.now(), deps.clock.today_nz())
+            .map_err(|e| escalation_problem(e, "heldOn"))
+    };
+    let change = match add(deps, req, actor, &id, "case.consultation.add", idem.as_ref(), &respond, decide).await? {
+        Outcome::Done(change) => change,
+        Outcome::Replayed(resp) => return Ok(resp),
+    };
+    tracing::info!(case_id = %id, role = %actor.role(), about = about.as_str(), "consultation recorded");
+    Ok(json(201, &respond(&change)))
+}
+
+async fn add_escalation<S: CaseStore + AuditLog + ReadLog + ReferenceData, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let body: EscalationBody = cms_http::json_body(req)?;
+    let mut errors = Vec::new();
+    let kind = code(body.kind.as_deref(), "kind", EscalationKind::parse, EscalationKind::list(), &mut errors);
+    let on = date(body.on.as_deref(), "on", &mut errors);
+    let method = body.method.as_deref().and_then(|m| code(Some(m), "method", CommMethod::parse, CommMethod::list(), &mut errors));
+    let told = body.regional_office_told_on.as_deref().and_then(|d| date(Some(d), "regionalOfficeToldOn", &mut errors));
+    let (Some(kind), Some(on), true) = (kind, on, errors.is_empty()) else {
+        return Err(Problem::invalid(errors));
+    };
+    let input = EscalationInput { kind, on, method, regional_office_told_on: told, notes: body.notes.clone() };
+    let idem = cms_http::idempotency::from_request(req, actor)?;
+    // a forum referral is marked when the case's catchment is a pilot: read the case first (the
+    // read the change starts from, so it costs nothing more) and its catchment
+    let (loaded, forum_pilot) = if kind == EscalationKind::MultiAgencyForum {
+        let case = visible(&deps.store, actor, &id, None).await?;
+        let pilot = match &case.catchment_id {
+            Some(c) => deps.store.catchment(c).await?.is_some_and(|c| c.forum_pilot),
+            None => false,
+        };
+        (Some(case), pilot)
+    } else {
+        (None, false)
+    };
+    let respond = |change: &CaseChange| made_by(actor, change);
+    let answer = |c: &CaseChange| (201, respond(c));
+    let decide = |case: &Case| {
+        escalations::escalate(case, actor, &input, forum_pilot, deps.clock.now(), deps.clock.today_nz())
+            .map_err(|e| escalation_problem(e, "on"))
+    };
+    let change = Change {
+        actor,
+        case_id: &id,
+        basis: Basis::Latest,
+        action: "case.escalation.add",
+        idempotency: idem.as_ref(),
+        answer: &answer,
+        loaded,
+    };
+    let change = match change_case(&deps.store, &deps.bus, &deps.clock, req, change, decide).await? {
+        Outcome::Done(change) => change,
+        Outcome::Replayed(resp) => return Ok(resp),
+    };
+    tracing::info!(case_id = %id, role = %actor.role(), escalation = kind.as_str(), "escalation recorded");
+    Ok(json(201, &respond(&change)))
+}
+
+async fn record_outcome<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let escalation = cms_http::path_id(req, "escalationId", cms_domain::ids::EntryId::parse, "escalation")?;
+    let body: OutcomeBody = cms_http::json_body(req)?;
+    let mut errors = Vec::new();
+    let decision = body
+        .decision
+        .as_deref()
+        .and_then(|d| code(Some(d), "decision", ProsecutionDecision::parse, ProsecutionDecision::list(), &mut errors));
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors));
+    }
+    let respond = |change: &CaseChange| made_by(actor, change);
+    let decide = |case: &Case| {
+        escalations::record_outcome(case, actor, &escalation, decision, body.outcome.as_deref(), deps.clock.now())
+            .map_err(|e| escalation_problem(e, "on"))
+    };
+    let change = match add(deps, req, actor, &id, "case.escalation.outcome", None, &respond, decide).await? {
+        Outcome::Done(change) => change,
+        Outcome::Replayed(resp) => return Ok(resp),
+    };
+    tracing::info!(case_id = %id, role = %actor.role(), decided = decision.is_some(), "escalation outcome recorded");
     Ok(json(200, &respond(&change)))
 }
 

@@ -124,7 +124,13 @@ pub fn changes(spec: &CaseSpec) -> Result<Vec<CaseChange>, String> {
     }
     let cmd = match spec.ends {
         Ends::ProviderQueue | Ends::Open => return Ok(out),
-        Ends::Transition => Command::Transition { note: None },
+        Ends::Transition => {
+            // the provider checks in with the school before the move (the guide)
+            let step = cms_domain::escalations::Step::Transition;
+            let c = cms_domain::escalations::consult(&last(&out)?, &cm, step, today, None, at, today).map_err(|e| err("consult", e))?;
+            out.push(c);
+            Command::Transition { note: None }
+        }
         Ends::Closed => Command::Close { reason: CloseReason::AttendingRegularly, note: None },
         Ends::Paused => Command::Pause {
             attestation: PauseAttestation {

@@ -54,6 +54,12 @@ routes! {
     AddBarrier => "POST /cases/{id}/barriers",
     /// Move a barrier forward (provider staff).
     UpdateBarrier => "PUT /cases/{id}/barriers/{barrierId}",
+    /// A consultation with the school before a step (provider staff).
+    AddConsultation => "POST /cases/{id}/consultations",
+    /// A formal communication, or a prosecution, section 19 or multi-agency forum referral.
+    AddEscalation => "POST /cases/{id}/escalations",
+    /// The Prosecutions team's decision, or an escalation's outcome.
+    RecordEscalationOutcome => "PUT /cases/{id}/escalations/{escalationId}",
     /// The case's contacts.
     EditContacts => "PUT /cases/{id}/contacts",
     /// The school's Primary Contact for the case.
@@ -109,6 +115,6 @@ mod tests {
             assert_eq!(Route::parse(r.key()), Some(*r));
         }
         assert_eq!(Route::parse("GET /nowhere"), None);
-        assert_eq!(Route::ALL.len(), 32);
+        assert_eq!(Route::ALL.len(), 35);
     }
 }
