@@ -344,7 +344,8 @@ async fn each_roles_case_list_scope() {
         // the ISP school 1008 in Auckland)
         (demo::REGIONAL, vec![&mine, &colleague, &other]),
         (demo::OTHER_REGIONAL, vec![&isp]),
-        (demo::PROSECUTIONS, all.to_vec()),
+        // the Prosecutions team: only the cases referred to it (none yet)
+        (demo::PROSECUTIONS, vec![]),
     ];
     for (user, want) in expect {
         let r = env.call(user, "GET", "/cases?limit=100", None).await;
@@ -360,6 +361,19 @@ async fn each_roles_case_list_scope() {
             let visible = want.iter().any(|w| w == id);
             assert_eq!(one.status, if visible { 200 } else { 404 }, "{user} GET /cases/{id}");
         }
+    }
+    // once school 1085 refers its case for prosecution, that case (and only it) is the team's
+    let today = cms_domain::nz_date(chrono::Utc::now()).to_string();
+    let referred = env
+        .call(demo::OTHER_LEAD, "POST", &format!("/cases/{other}/escalations"), Some(json!({"kind": "prosecution_referral", "on": today})))
+        .await;
+    assert_eq!(referred.status, 201, "{:?}", referred.body);
+    let r = env.call(demo::PROSECUTIONS, "GET", "/cases?limit=100", None).await;
+    let got: Vec<&str> = r.body["items"].as_array().unwrap().iter().filter_map(|c| c["id"].as_str()).collect();
+    assert_eq!(got, vec![other.as_str()], "{:?}", r.body);
+    for id in all {
+        let one = env.call(demo::PROSECUTIONS, "GET", &format!("/cases/{id}"), None).await;
+        assert_eq!(one.status, if id == other { 200 } else { 404 }, "prosecutions GET /cases/{id}");
     }
     // list rows carry no contact details or free text
     let r = env.call(demo::NATIONAL, "GET", "/cases", None).await;

@@ -50,6 +50,34 @@ export const BARRIER_STATE: Record<string, string> = {
   resolved: 'Resolved',
 };
 
+/** The steps the provider consults the school about first (the guide's "key points"). */
+export const STEP_LABEL: Record<string, string> = {
+  transition: 'Moving the case into Transition',
+  formal_communication: 'A formal communication to the caregivers',
+  prosecution_referral: 'A prosecution referral',
+  section_19: 'A section 19 referral to Oranga Tamariki',
+  multi_agency_forum: 'A multi-agency forum referral',
+};
+
+export const ESCALATION_LABEL: Record<string, string> = {
+  formal_communication: 'Formal communication to the caregivers',
+  prosecution_referral: 'Referral to the Ministry’s Prosecutions team',
+  section_19: 'Section 19 referral to Oranga Tamariki',
+  multi_agency_forum: 'Referral to a multi-agency forum',
+};
+
+export const COMM_METHOD: Record<string, string> = {
+  letter: 'Letter',
+  email: 'Email',
+  hand_delivered: 'Delivered by hand',
+  in_person: 'In person',
+};
+
+export const DECISION_LABEL: Record<string, string> = {
+  accepted: 'Accepted',
+  declined: 'Declined',
+};
+
 export const ACTIVITY_LABEL: Record<string, string> = {
   school_meeting: 'Meeting with the school',
   whanau_meeting: 'Meeting with the ākonga and whānau',

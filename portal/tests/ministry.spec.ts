@@ -86,7 +86,13 @@ test('regional staff see their region’s cases; prosecutions read a case and it
   await signIn(page, 'regional-auckland');
   await page.goto(`/cases/${id}`);
   await expect(page.getByRole('heading', { level: 1, name: 'Case not found' })).toBeVisible();
+  // the Prosecutions team sees a case only once it is referred to it
   await signIn(page, 'prosecutions-1');
+  await page.goto(`/cases/${id}`);
+  await expect(page.getByRole('heading', { level: 1, name: 'Case not found' })).toBeVisible();
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Pacific/Auckland' }).format(new Date());
+  const referred = await call(await tokenFor('lead-1001'), 'POST', `/cases/${id}/escalations`, { kind: 'prosecution_referral', on: today });
+  expect(referred.status, JSON.stringify(referred.body)).toBe(201);
   await page.goto(`/cases/${id}`);
   await expect(page.getByRole('heading', { level: 1, name: new RegExp(name) })).toBeVisible();
   await expect(page.getByRole('region', { name: /Safety notes/ })).toContainText('No safety notes.');

@@ -90,9 +90,17 @@ test('Case Manager workspace: meeting, comments shared or not, health informatio
   await expect(page.locator('.timeline')).not.toContainText('Provider assessment.txt');
   await expect(page.locator('.sensitive')).not.toContainText('Asthma');
 
-  // transition, then close with a reason
+  // transition (after a consultation with the school, as the guide asks), then close with a reason
   await signIn(page, 'cm-p01');
   await page.goto(`/cases/${id}`);
+  await work.getByLabel('Move to Transition').check();
+  await work.getByRole('button', { name: 'Save the change' }).click();
+  await expect(work.getByRole('alert')).toContainText('Record a consultation with the school');
+  const steps = page.getByRole('region', { name: 'Consultations and escalations' });
+  await steps.getByLabel('Before which step').selectOption({ label: 'Moving the case into Transition' });
+  await steps.getByRole('button', { name: 'Record the consultation' }).click();
+  await expect(steps.getByRole('status')).toContainText('Consultation recorded');
+  await expect(steps.getByRole('list', { name: 'Consultations with the school' })).toContainText('Moving the case into Transition');
   await work.getByLabel('Move to Transition').check();
   await work.getByRole('button', { name: 'Save the change' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'The case is now Transition' })).toBeVisible();
@@ -128,8 +136,11 @@ test('a change made by someone else meanwhile is shown, and the user’s choice 
   await work.getByLabel('Engaged with school support').check();
   await work.getByLabel('Note (optional, not shown to the school)').fill('Closing after the review hui.');
 
-  // meanwhile the provider admin moves it to Transition
-  const moved = await call(admin, 'POST', `/cases/${id}/status`, { action: 'transition', version: now.body.version });
+  // meanwhile the provider admin consults the school and moves it to Transition
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Pacific/Auckland' }).format(new Date());
+  const consulted = await call(admin, 'POST', `/cases/${id}/consultations`, { about: 'transition', heldOn: today });
+  expect(consulted.status, JSON.stringify(consulted.body)).toBe(201);
+  const moved = await call(admin, 'POST', `/cases/${id}/status`, { action: 'transition', version: now.body.version + 1 });
   expect(moved.status).toBe(200);
 
   await work.getByRole('button', { name: 'Save the change' }).click();
@@ -145,6 +156,66 @@ test('a change made by someone else meanwhile is shown, and the user’s choice 
   // and trying again now succeeds against the current version
   await work.getByRole('button', { name: 'Save the change' }).click();
   await expect(page.getByTestId('case-summary')).toContainText('Closed');
+});
+
+test('escalation: consult the school, a formal letter, a prosecution referral; the Prosecutions team decides; the school sees the steps, not the words', async ({ page }) => {
+  const name = uniqueName('Escalation');
+  const id = await caseInQueue(name);
+  const admin = await tokenFor('admin-p01');
+  const before = await call(admin, 'GET', `/cases/${id}`);
+  const assigned = await call(admin, 'POST', `/cases/${id}/status`, { action: 'assign', caseManagerId: 'cm-p01', version: before.body.version });
+  expect(assigned.status, JSON.stringify(assigned.body)).toBe(200);
+
+  await signIn(page, 'cm-p01');
+  await page.goto(`/cases/${id}`);
+  const steps = page.getByRole('region', { name: 'Consultations and escalations' });
+  // without a consultation the letter is refused, with the reason
+  await steps.getByLabel('Step', { exact: true }).selectOption({ label: 'Formal communication to the caregivers' });
+  await steps.getByRole('button', { name: 'Record the step' }).click();
+  await expect(steps.getByRole('alert')).toContainText('Record a consultation with the school');
+  await steps.getByLabel('Before which step').selectOption({ label: 'A formal communication to the caregivers' });
+  await steps.getByLabel('Notes (not shown to the school)').fill('Attendance Lead agrees a letter should go.');
+  await steps.getByRole('button', { name: 'Record the consultation' }).click();
+  await expect(steps.getByRole('status')).toContainText('Consultation recorded');
+  await steps.getByLabel('Step', { exact: true }).selectOption({ label: 'Formal communication to the caregivers' });
+  await steps.getByLabel('How it was sent').selectOption({ label: 'Letter' });
+  await steps.getByRole('button', { name: 'Record the step' }).click();
+  await expect(steps.getByRole('status')).toContainText('Recorded: Formal communication to the caregivers');
+  await expect(steps.getByRole('list', { name: 'Escalations' })).toContainText('Formal communication to the caregivers');
+  // then the prosecution referral: consulted, the regional office told
+  await steps.getByLabel('Before which step').selectOption({ label: 'A prosecution referral' });
+  await steps.getByRole('button', { name: 'Record the consultation' }).click();
+  await expect(steps.getByRole('status')).toContainText('Consultation recorded');
+  await steps.getByLabel('Step', { exact: true }).selectOption({ label: 'Referral to the Ministry’s Prosecutions team' });
+  await expect(steps.getByLabel('Date the regional office was told')).toBeVisible();
+  await steps.getByRole('button', { name: 'Record the step' }).click();
+  await expect(steps.getByRole('status')).toContainText('Recorded: Referral to the Ministry’s Prosecutions team');
+  await expectAccessible(page, 'consultations and escalations');
+  await shot(page, 'escalations');
+
+  // the Prosecutions team: its queue, the decision, the outcome
+  await signIn(page, 'prosecutions-1');
+  const queue = page.getByRole('list', { name: 'Cases referred for prosecution' });
+  await queue.getByRole('link', { name }).click();
+  const decide = page.getByRole('region', { name: 'Consultations and escalations' });
+  await decide.getByLabel('Accepted').check();
+  await decide.getByRole('button', { name: 'Record the decision' }).click();
+  await expect(decide.getByRole('status')).toContainText('accepted');
+  await expect(decide.getByRole('list', { name: 'Escalations' })).toContainText('Accepted');
+  await decide.getByRole('textbox', { name: 'Outcome', exact: true }).fill('Heard in the Youth Court.');
+  await decide.getByRole('button', { name: 'Record the outcome' }).click();
+  await expect(decide).toContainText('Outcome: Heard in the Youth Court.');
+  await expectAccessible(page, 'prosecutions decision');
+
+  // the school sees each step and the decision, not the provider's or the team's words
+  await signIn(page, 'lead-1001');
+  await page.goto(`/cases/${id}`);
+  const seen = page.getByRole('region', { name: 'Consultations and escalations' });
+  await expect(seen).toContainText('Referral to the Ministry’s Prosecutions team');
+  await expect(seen).toContainText('Accepted');
+  await expect(page.locator('main')).not.toContainText('Youth Court');
+  await expect(page.locator('main')).not.toContainText('agrees a letter');
+  await expect(page.locator('.timeline')).toContainText('The provider consulted the school');
 });
 
 test('pause an under-six case with the four attestations, then reopen it', async ({ page }) => {

@@ -488,6 +488,93 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/cases/{id}/consultations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a consultation with the school before a step (the case's provider staff)
+         * @description The guide: the provider "will check in with you at key points, for example, before moving
+         *     the case into Transition status and before taking major steps such as escalating
+         *     non-engagement, considering prosecution, or raising the case at a multi-agency forum".
+         *     Each provider step (moving to Transition, each escalation) uses up one consultation about
+         *     it held on or before the step. Shared with the school on the timeline; its notes are the
+         *     provider's and the Ministry's.
+         */
+        post: operations["addConsultation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cases/{id}/escalations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Escalate (a formal communication, or a prosecution, section 19 or forum referral)
+         * @description - `formal_communication`: the provider's letter to the caregivers about their legal
+         *       obligations and the consequences of non-compliance; `method` required.
+         *     - `prosecution_referral`: "Both the school and the provider can refer a case to the
+         *       Ministry's prosecution team" (the guide). The provider's needs a formal communication
+         *       on or before `on` and `regionalOfficeToldOn` (on or before `on`). One at a time: another
+         *       only once the team declined the last (409). The Prosecutions team then sees the case.
+         *     - `section_19`: a referral to Oranga Tamariki (school or provider).
+         *     - `multi_agency_forum`: the provider's; `forumPilot` is true in the six 2026 pilot catchments.
+         *
+         *     Every provider escalation needs an unused consultation about it held on or before `on`
+         *     (409 otherwise). School users (not Office Support) may make the prosecution and section 19
+         *     referrals only. Shared with the school on the timeline.
+         */
+        post: operations["addEscalation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cases/{id}/escalations/{escalationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                /** @description The escalation's id. */
+                escalationId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Record the Prosecutions team's decision, or an escalation's outcome
+         * @description A prosecution referral: the Prosecutions team records `decision` (accepted or declined,
+         *     once; 409 if asked to change it) and later the `outcome`. Any other escalation: the side
+         *     that made it (school or provider) records the `outcome`. The timeline entry, shared with
+         *     the school, carries the decision only, never the words.
+         */
+        put: operations["recordEscalationOutcome"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/cases/{id}/timeline": {
         parameters: {
             query?: never;
@@ -1163,6 +1250,10 @@ export interface components {
             possibleDuplicateOf?: string;
             /** @description Barriers to attendance the provider identified; provider and Ministry callers only. */
             barriers?: components["schemas"]["Barrier"][];
+            /** @description The provider's consultations with the school before steps (notes for provider and Ministry callers only). */
+            consultations?: components["schemas"]["Consultation"][];
+            /** @description Formal communications and referrals (notes and outcome in words shown to school users only for the school's own). */
+            escalations?: components["schemas"]["Escalation"][];
             /**
              * Format: date-time
              * @description When the current school took the case over from another school.
@@ -1231,7 +1322,7 @@ export interface components {
             shared?: boolean;
         };
         /** @description One timeline entry; `type` says which, and each type has its own fields. */
-        TimelineEntry: components["schemas"]["TimelineCaseCreated"] | components["schemas"]["TimelineAllocated"] | components["schemas"]["TimelineStatusChanged"] | components["schemas"]["TimelineCaseManagerAssigned"] | components["schemas"]["TimelineTransferred"] | components["schemas"]["TimelineEnrolled"] | components["schemas"]["TimelineConvertedToCa"] | components["schemas"]["TimelineReopenedByRequest"] | components["schemas"]["TimelineNonEnrolmentNotified"] | components["schemas"]["TimelineSchoolChanged"] | components["schemas"]["TimelineLinkRequested"] | components["schemas"]["TimelinePossibleDuplicate"] | components["schemas"]["TimelineContactsUpdated"] | components["schemas"]["TimelinePrimaryContactChanged"] | components["schemas"]["TimelineDuplicateResolved"] | components["schemas"]["TimelineBarrierRecorded"] | components["schemas"]["TimelineComment"] | components["schemas"]["TimelineFile"] | components["schemas"]["TimelineActivity"] | components["schemas"]["TimelineSlaBreached"];
+        TimelineEntry: components["schemas"]["TimelineCaseCreated"] | components["schemas"]["TimelineAllocated"] | components["schemas"]["TimelineStatusChanged"] | components["schemas"]["TimelineCaseManagerAssigned"] | components["schemas"]["TimelineTransferred"] | components["schemas"]["TimelineEnrolled"] | components["schemas"]["TimelineConvertedToCa"] | components["schemas"]["TimelineReopenedByRequest"] | components["schemas"]["TimelineNonEnrolmentNotified"] | components["schemas"]["TimelineSchoolChanged"] | components["schemas"]["TimelineLinkRequested"] | components["schemas"]["TimelinePossibleDuplicate"] | components["schemas"]["TimelineContactsUpdated"] | components["schemas"]["TimelinePrimaryContactChanged"] | components["schemas"]["TimelineDuplicateResolved"] | components["schemas"]["TimelineBarrierRecorded"] | components["schemas"]["TimelineConsulted"] | components["schemas"]["TimelineEscalated"] | components["schemas"]["TimelineEscalationOutcome"] | components["schemas"]["TimelineComment"] | components["schemas"]["TimelineFile"] | components["schemas"]["TimelineActivity"] | components["schemas"]["TimelineSlaBreached"];
         /** @description The case was created (a CA request, or a NEN from ENROL). */
         TimelineCaseCreated: {
             id: string;
@@ -1501,6 +1592,135 @@ export interface components {
             barrierId: string;
             kind: components["schemas"]["BarrierKind"];
             state: components["schemas"]["BarrierState"];
+        };
+        /**
+         * @description A step the provider consults the school about first.
+         * @enum {string}
+         */
+        Step: "transition" | "formal_communication" | "prosecution_referral" | "section_19" | "multi_agency_forum";
+        /** @enum {string} */
+        EscalationKind: "formal_communication" | "prosecution_referral" | "section_19" | "multi_agency_forum";
+        /** @enum {string} */
+        CommMethod: "letter" | "email" | "hand_delivered" | "in_person";
+        /** @enum {string} */
+        ProsecutionDecision: "accepted" | "declined";
+        ConsultationRequest: {
+            about: components["schemas"]["Step"];
+            /**
+             * Format: date
+             * @description When the school was consulted (not in the future).
+             */
+            heldOn: string;
+            notes?: string;
+        };
+        Consultation: {
+            id: string;
+            about: components["schemas"]["Step"];
+            /** Format: date */
+            heldOn: string;
+            /** @description Provider and Ministry callers only. */
+            notes?: string;
+            by: components["schemas"]["TimelineBy"];
+            /** Format: date-time */
+            at: string;
+            /** @description Whether the step it was for has been taken. */
+            used: boolean;
+        };
+        EscalationRequest: {
+            kind: components["schemas"]["EscalationKind"];
+            /**
+             * Format: date
+             * @description When it was sent or made (not in the future).
+             */
+            on: string;
+            method?: components["schemas"]["CommMethod"];
+            /**
+             * Format: date
+             * @description A provider's prosecution referral: when the regional office was told.
+             */
+            regionalOfficeToldOn?: string;
+            notes?: string;
+        };
+        EscalationOutcomeRequest: {
+            decision?: components["schemas"]["ProsecutionDecision"];
+            outcome?: string;
+        };
+        Escalation: {
+            id: string;
+            kind: components["schemas"]["EscalationKind"];
+            /** Format: date */
+            on: string;
+            method?: components["schemas"]["CommMethod"];
+            /** Format: date */
+            regionalOfficeToldOn?: string;
+            /** @description A multi-agency forum referral in a 2026 pilot catchment. */
+            forumPilot?: boolean;
+            notes?: string;
+            by: components["schemas"]["TimelineBy"];
+            /** Format: date-time */
+            at: string;
+            decision?: components["schemas"]["ProsecutionDecision"];
+            outcome?: string;
+            outcomeBy?: components["schemas"]["TimelineBy"];
+            /** Format: date-time */
+            outcomeAt?: string;
+        };
+        /** @description The provider consulted the school before a step. */
+        TimelineConsulted: {
+            id: string;
+            caseId: string;
+            /** Format: date-time */
+            at: string;
+            by: components["schemas"]["TimelineBy"];
+            sharedWithSchool: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "consulted";
+            consultationId: string;
+            about: components["schemas"]["Step"];
+            /** Format: date */
+            heldOn: string;
+        };
+        /** @description A formal communication sent or a referral made. */
+        TimelineEscalated: {
+            id: string;
+            caseId: string;
+            /** Format: date-time */
+            at: string;
+            by: components["schemas"]["TimelineBy"];
+            sharedWithSchool: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "escalated";
+            escalationId: string;
+            escalation: components["schemas"]["EscalationKind"];
+            /** Format: date */
+            on: string;
+        };
+        /** @description An escalation's outcome recorded (the decision, never the words). */
+        TimelineEscalationOutcome: {
+            id: string;
+            caseId: string;
+            /** Format: date-time */
+            at: string;
+            by: components["schemas"]["TimelineBy"];
+            sharedWithSchool: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "escalation_outcome";
+            escalationId: string;
+            escalation: components["schemas"]["EscalationKind"];
+            /**
+             * @description The Prosecutions team's decision (prosecution referrals), otherwise null.
+             * @enum {string|null}
+             */
+            decision?: "accepted" | "declined" | null;
         };
         /** @description The provider or CIT decided whether the possible duplicate is the same student. */
         TimelineDuplicateResolved: {
@@ -2719,6 +2939,115 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Barrier"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    addConsultation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key the client makes for this request (1-255 visible ASCII characters, e.g. a UUID). The same key and request again (a retry, a double click) gets the first answer again, with header `Idempotent-Replayed: true`, and nothing is created twice; the same key with another request is a 422. Keys are the caller's own and are remembered for 24 hours. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsultationRequest"];
+            };
+        };
+        responses: {
+            /** @description The consultation. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Consultation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    addEscalation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key the client makes for this request (1-255 visible ASCII characters, e.g. a UUID). The same key and request again (a retry, a double click) gets the first answer again, with header `Idempotent-Replayed: true`, and nothing is created twice; the same key with another request is a 422. Keys are the caller's own and are remembered for 24 hours. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EscalationRequest"];
+            };
+        };
+        responses: {
+            /** @description The escalation. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Escalation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    recordEscalationOutcome: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                /** @description The escalation's id. */
+                escalationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EscalationOutcomeRequest"];
+            };
+        };
+        responses: {
+            /** @description The escalation as it now stands. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Escalation"];
                 };
             };
             400: components["responses"]["BadRequest"];

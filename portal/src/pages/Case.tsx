@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, asProblem, type Case, type Me, type Problem, type Schemas, type TimelineEntry } from '../api/client';
 import { Checkbox, ErrorSummary, Notice, ProblemBanner, TextArea, errorsFor, fieldId, fieldMessage, type SummaryItem } from '../components';
-import { ACTIVITY_LABEL, BARRIER_LABEL, BARRIER_STATE, CLOSE_REASON, ROLE_LABEL, SLA_LABEL, STATUS_LABEL, formatDate, formatDateTime, isProvider, isSchool, slaText } from '../format';
+import { ACTIVITY_LABEL, BARRIER_LABEL, BARRIER_STATE, CLOSE_REASON, DECISION_LABEL, ESCALATION_LABEL, STEP_LABEL, ROLE_LABEL, SLA_LABEL, STATUS_LABEL, formatDate, formatDateTime, isProvider, isSchool, slaText } from '../format';
 import { Link } from '../router';
 import { Barriers, CitActions, ProviderActions, RecordActivity } from './CaseActions';
+import { Escalations } from './Escalations';
 
 type Sensitive = Schemas['SensitiveParts'];
 type HandedOver = Schemas['HandedOverCase'];
@@ -61,6 +62,12 @@ function describe(e: TimelineEntry): string {
       return `${SLA_LABEL[e.sla]}: overdue (was due ${formatDate(e.due)})`;
     case 'barrier_recorded':
       return `Barrier: ${BARRIER_LABEL[e.kind] ?? e.kind} — ${BARRIER_STATE[e.state]?.toLowerCase() ?? e.state}`;
+    case 'consulted':
+      return `The provider consulted the school (${formatDate(e.heldOn)}) before: ${(STEP_LABEL[e.about] ?? e.about).toLowerCase()}`;
+    case 'escalated':
+      return `${ESCALATION_LABEL[e.escalation] ?? e.escalation} (${formatDate(e.on)})`;
+    case 'escalation_outcome':
+      return `${ESCALATION_LABEL[e.escalation] ?? e.escalation}: ${e.decision ? DECISION_LABEL[e.decision].toLowerCase() : 'outcome recorded'}`;
     default:
       // a kind of entry this version of the portal does not know yet
       return 'Case updated';
@@ -552,6 +559,9 @@ export function CasePage({ me, id }: { me: Me; id: string }) {
       <SensitiveSection id={id} me={me} kase={kase} />
       <Timeline id={id} entries={entries} more={!!cursor} onMore={() => void loadTimeline(cursor ?? undefined)} canSeeSharing={!isSchool(me)} />
       {providerOnCase && kase.status !== 'closed' && <RecordActivity kase={kase} onDone={() => refresh()} />}
+      {(providerOnCase || (isSchool(me) && me.role !== 'office_support') || me.role === 'prosecutions' || kase.escalations?.length || kase.consultations?.length) && (
+        <Escalations me={me} kase={kase} onDone={() => refresh()} />
+      )}
       {(providerOnCase || kase.barriers?.length) && <Barriers kase={kase} canRecord={providerOnCase && kase.status !== 'closed'} onDone={() => refresh()} />}
       <section aria-labelledby="collaborate" className="collaborate">
         <h2 id="collaborate">Comments and files</h2>

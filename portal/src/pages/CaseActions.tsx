@@ -88,8 +88,10 @@ export function ProviderActions({ me, kase, onChanged }: { me: Me; kase: Case; o
       });
       if (error || !data) {
         const p = asProblem(error, response.status);
-        if (response.status === 409 || response.status === 412) {
-          const current = p.current as Case | undefined;
+        const current = p.current as Case | undefined;
+        // someone else changed the case meanwhile (a refusal on the case as the user sees it,
+        // such as a missing consultation, is shown as it is)
+        if (response.status === 412 || (response.status === 409 && current?.version !== kase.version)) {
           setProblem(conflict(p, current));
           if (current && 'status' in current) onChanged(current);
           return;
@@ -164,7 +166,7 @@ export function ProviderActions({ me, kase, onChanged }: { me: Me; kase: Case; o
   );
 }
 
-function todayNz(): string {
+export function todayNz(): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Pacific/Auckland' }).format(new Date());
 }
 

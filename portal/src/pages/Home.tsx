@@ -232,6 +232,21 @@ export function Home({ me }: { me: Me }) {
   return <OrgHome me={me} />;
 }
 
+/** The Prosecutions team's queue: the cases referred to it (no other case is visible to it), oldest referral first. */
+function ProsecutionsQueue() {
+  const queue = useLoad((c) => allCases(c), []);
+  return (
+    <section aria-labelledby="referred">
+      <h2 id="referred">
+        Cases referred for prosecution <span className="count">({queue.data?.length ?? '…'})</span>
+      </h2>
+      <p className="hint">Oldest referral first. Open a case to accept or decline the referral and record its outcome.</p>
+      <ProblemBanner problem={queue.problem} />
+      {queue.data ? <CaseList cases={queue.data} sla={new Map()} showAge={false} label="Cases referred for prosecution" /> : <p role="status">Loading the queue…</p>}
+    </section>
+  );
+}
+
 function MinistryHome({ me }: { me: Me }) {
   const cit = me.role === 'cit';
   const queue = useLoad((c) => (cit ? allCases(c, 'cit_review') : Promise.resolve([])), [me.userId]);
@@ -252,8 +267,17 @@ function MinistryHome({ me }: { me: Me }) {
           {queue.data ? <CaseList cases={oldestFirst(queue.data)} sla={sla} showAge label="NEN review queue" /> : <p role="status">Loading the queue…</p>}
         </section>
       )}
-      <FindCase />
-      <StatusBrowser initial={cit ? 'provider_queue' : 'open'} skip={cit ? ['cit_review'] : []} />
+      {me.role === 'prosecutions' ? (
+        <>
+          <ProsecutionsQueue />
+          <FindCase />
+        </>
+      ) : (
+        <>
+          <FindCase />
+          <StatusBrowser initial={cit ? 'provider_queue' : 'open'} skip={cit ? ['cit_review'] : []} />
+        </>
+      )}
     </>
   );
 }
