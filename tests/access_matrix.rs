@@ -244,6 +244,23 @@ async fn every_role_on_every_route() {
         };
         let got = env.call(user, "PUT", &c(&format!("/escalations/{target}")), Some(body)).await;
         check("PUT /cases/{id}/escalations/{escalationId}", user, &got, expect_case_route(user, escalates || r == Rel::Prosecutions, 200));
+        // agencies engaged: the case's provider staff (each a distinct "other" agency)
+        let got = env
+            .call(
+                user,
+                "POST",
+                &c("/agencies"),
+                Some(json!({"agency": "other", "detail": format!("Matrix agency {}", tag(n)), "since": today})),
+            )
+            .await;
+        check("POST /cases/{id}/agencies", user, &got, expect_case_route(user, r == Rel::Provider, 201));
+        // agency checks: asked by the provider or CIT, answered by CIT (on the check it asked)
+        let asks = matches!(r, Rel::Provider | Rel::Cit);
+        let got = env.call(user, "POST", &c("/agency-checks"), Some(json!({"agency": "police", "question": "AGENCY-CHECK-SECRET"}))).await;
+        check("POST /cases/{id}/agency-checks", user, &got, expect_case_route(user, asks, 201));
+        let check_id = got.body["id"].as_str().unwrap_or("01JNOSUCHCHECK").to_string();
+        let got = env.call(user, "PUT", &c(&format!("/agency-checks/{check_id}")), Some(json!({"result": "AGENCY-RESULT-SECRET"}))).await;
+        check("PUT /cases/{id}/agency-checks/{checkId}", user, &got, expect_case_route(user, r == Rel::Cit, 200));
         let got =
             env.call(user, "POST", &c("/files"), Some(json!({"fileName": "a.pdf", "contentType": "application/pdf", "size": 10}))).await;
         check("POST /cases/{id}/files", user, &got, expect_case_route(user, true, 201));
@@ -349,7 +366,7 @@ async fn every_role_on_every_route() {
         .map(|((route, user), (want, got))| format!("{route} as {user}: expected {want}, got {got}"))
         .collect();
     assert!(wrong.is_empty(), "{} of {} cells differ:\n{}", wrong.len(), table.len(), wrong.join("\n"));
-    assert_eq!(table.len(), USERS.len() * 35, "every route × every user was checked");
+    assert_eq!(table.len(), USERS.len() * 38, "every route × every user was checked");
     // the barriers the provider recorded are the provider's and the Ministry's to see
     let as_provider = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{case}"), None).await;
     assert!(as_provider.body["barriers"].as_array().is_some_and(|b| !b.is_empty()), "{:?}", as_provider.body);
@@ -359,6 +376,18 @@ async fn every_role_on_every_route() {
         assert!(seen.body.get("barriers").is_none() && !seen.body.to_string().contains("Matrix barrier"), "{school_user}: {:?}", seen.body);
         let tl = env.call(school_user, "GET", &format!("/cases/{case}/timeline?limit=100"), None).await;
         assert!(!tl.body.to_string().contains("barrier_recorded"), "{school_user}: a barrier on the school's timeline");
+    }
+
+    // agency checks are CIT's and the provider's only: no one else reads them on the case or the timeline
+    for user in USERS {
+        let text = format!(
+            "{}{}",
+            env.call(user, "GET", &format!("/cases/{case}"), None).await.body,
+            env.call(user, "GET", &format!("/cases/{case}/timeline?limit=100"), None).await.body
+        );
+        let sees = matches!(rel(user), Rel::Provider | Rel::Cit);
+        assert_eq!(text.contains("AGENCY-CHECK-SECRET"), sees, "{user}: agency checks");
+        assert_eq!(text.contains("agency_check_requested"), sees, "{user}: agency check entries");
     }
 
     // the Prosecutions team's decision is on the case; the school sees the decision, not the words

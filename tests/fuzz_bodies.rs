@@ -731,6 +731,50 @@ async fn consultations_and_escalations_refuse_malformed_bodies() {
 }
 
 #[tokio::test]
+async fn agencies_and_agency_checks_refuse_malformed_bodies() {
+    let env = TestEnv::new("fz-agency").await;
+    let id = queued_case(&env).await;
+    let route = Route {
+        caller: Caller::User(demo::CASE_MANAGER),
+        method: "POST",
+        path: format!("/cases/{id}/agencies"),
+        // a distinct "other" agency each time would be needed for repeats: the valid body is sent once
+        valid: json!({"agency": "other", "detail": "Whānau Ora navigator", "since": nz_today()}),
+        fields: vec![
+            field("/agency", Kind::Str, true, vec![json!("Police"), json!("church"), json!(""), long(10_000)]),
+            field("/detail", Kind::Str, false, vec![long(301), json!("nul\u{0}byte")]),
+            field("/since", Kind::Str, true, vec![json!("2026-1-1"), json!("31/12/2026"), json!("2999-01-01"), json!(""), long(10_000)]),
+        ],
+        objects: vec![""],
+    };
+    fuzz(&env, "POST /cases/{id}/agencies", route).await;
+    let route = Route {
+        caller: Caller::User(demo::CIT),
+        method: "POST",
+        path: format!("/cases/{id}/agency-checks"),
+        valid: json!({"agency": "police", "question": "Any family harm callouts this year?"}),
+        fields: vec![
+            field("/agency", Kind::Str, true, vec![json!("Police"), json!("church"), json!(""), long(10_000)]),
+            field("/question", Kind::Str, false, vec![long(301), json!("nul\u{0}byte")]),
+        ],
+        objects: vec![""],
+    };
+    fuzz(&env, "POST /cases/{id}/agency-checks", route).await;
+    let asked = env.call(demo::CIT, "POST", &format!("/cases/{id}/agency-checks"), Some(json!({"agency": "health"}))).await;
+    assert_eq!(asked.status, 201, "{:?}", asked.body);
+    let check = asked.body["id"].as_str().unwrap().to_string();
+    let route = Route {
+        caller: Caller::User(demo::CIT),
+        method: "PUT",
+        path: format!("/cases/{id}/agency-checks/{check}"),
+        valid: json!({"result": "Known to the school nurse only."}),
+        fields: vec![field("/result", Kind::Str, true, vec![long(2001), json!("  "), json!("nul\u{0}byte")])],
+        objects: vec![""],
+    };
+    fuzz(&env, "PUT /cases/{id}/agency-checks/{checkId}", route).await;
+}
+
+#[tokio::test]
 async fn activities_refuse_malformed_bodies() {
     let env = TestEnv::new("fz-activity").await;
     let id = queued_case(&env).await;
@@ -854,6 +898,9 @@ fn every_write_route_is_fuzzed() {
         "POST /cases/{id}/consultations",
         "POST /cases/{id}/escalations",
         "PUT /cases/{id}/escalations/{escalationId}",
+        "POST /cases/{id}/agencies",
+        "POST /cases/{id}/agency-checks",
+        "PUT /cases/{id}/agency-checks/{checkId}",
         "POST /cases/{id}/files",
         "POST /enrol/events",
         "POST /cases/{id}/safety-notes",

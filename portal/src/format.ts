@@ -78,6 +78,15 @@ export const DECISION_LABEL: Record<string, string> = {
   declined: 'Declined',
 };
 
+export const AGENCY_LABEL: Record<string, string> = {
+  oranga_tamariki: 'Oranga Tamariki',
+  police: 'Police',
+  health: 'Health',
+  social_services: 'Social services',
+  msd: 'Ministry of Social Development (MSD)',
+  other: 'Other',
+};
+
 export const ACTIVITY_LABEL: Record<string, string> = {
   school_meeting: 'Meeting with the school',
   whanau_meeting: 'Meeting with the ākonga and whānau',

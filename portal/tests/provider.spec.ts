@@ -218,6 +218,46 @@ test('escalation: consult the school, a formal letter, a prosecution referral; t
   await expect(page.locator('.timeline')).toContainText('The provider consulted the school');
 });
 
+test('other agencies and agency checks: the provider records and asks, CIT answers; the school sees neither', async ({ page }) => {
+  const name = uniqueName('Agency');
+  const id = await caseInQueue(name);
+  await signIn(page, 'cm-p01');
+  await page.goto(`/cases/${id}`);
+  const panel = page.getByRole('region', { name: 'Other agencies' });
+  // other needs the agency's name
+  await panel.getByLabel('Agency', { exact: true }).selectOption({ label: 'Other' });
+  await panel.getByRole('button', { name: 'Record the agency' }).click();
+  await expect(panel.getByRole('alert').first()).toContainText('Service or name');
+  await panel.getByLabel('Agency', { exact: true }).selectOption({ label: 'Oranga Tamariki' });
+  await panel.getByLabel('Service or name (required for Other)').fill('Kaitaia site social worker');
+  await panel.getByRole('button', { name: 'Record the agency' }).click();
+  await expect(panel.getByRole('list', { name: 'Agencies engaged' })).toContainText('Kaitaia site social worker');
+  await panel.getByLabel('Agency to check with').selectOption({ label: 'Police' });
+  await panel.getByLabel('What to ask (required for Other)').fill('Any family harm callouts this year?');
+  await panel.getByRole('button', { name: 'Ask for the check' }).click();
+  await expect(panel.getByRole('list', { name: 'Agency checks' })).toContainText('Waiting for CIT');
+  await expectAccessible(page, 'other agencies');
+
+  // CIT records the result
+  await signIn(page, 'cit-1');
+  await page.goto(`/cases/${id}`);
+  const cit = page.getByRole('region', { name: 'Other agencies' });
+  await cit.getByLabel('Result of the check').fill('No callouts recorded since June.');
+  await cit.getByRole('button', { name: 'Record the result' }).click();
+  await expect(cit.getByRole('list', { name: 'Agency checks' })).toContainText('Result: No callouts recorded since June.');
+
+  // the Case Manager sees it; the school sees neither the agencies nor the check
+  await signIn(page, 'cm-p01');
+  await page.goto(`/cases/${id}`);
+  await expect(page.getByRole('region', { name: 'Other agencies' })).toContainText('No callouts recorded since June.');
+  await signIn(page, 'lead-1001');
+  await page.goto(`/cases/${id}`);
+  await expect(page.getByRole('heading', { level: 1, name: new RegExp(name) })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Other agencies' })).toHaveCount(0);
+  await expect(page.locator('main')).not.toContainText('callouts');
+  await expect(page.locator('main')).not.toContainText('Kaitaia site social worker');
+});
+
 test('pause an under-six case with the four attestations, then reopen it', async ({ page }) => {
   const name = uniqueName('Pepi');
   const id = await caseInQueue(name, {

@@ -78,10 +78,18 @@ pub enum CaseAction {
     Escalate,
     /// Accept or decline a prosecution referral and record its outcome (the Prosecutions team).
     DecideProsecution,
+    /// Record an agency engaged on the case (the case's provider staff).
+    RecordAgency,
+    /// Ask for an information check with another agency (the provider, CIT).
+    RequestAgencyCheck,
+    /// Record an agency check's result (CIT).
+    RecordAgencyCheck,
+    /// See agency checks and their entries (CIT and the case's provider only).
+    ViewAgencyChecks,
 }
 
 impl CaseAction {
-    pub const ALL: [CaseAction; 18] = [
+    pub const ALL: [CaseAction; 22] = [
         CaseAction::View,
         CaseAction::ViewUnshared,
         CaseAction::Comment,
@@ -100,6 +108,10 @@ impl CaseAction {
         CaseAction::RecordBarrier,
         CaseAction::Escalate,
         CaseAction::DecideProsecution,
+        CaseAction::RecordAgency,
+        CaseAction::RequestAgencyCheck,
+        CaseAction::RecordAgencyCheck,
+        CaseAction::ViewAgencyChecks,
     ];
 }
 
@@ -186,6 +198,10 @@ pub fn permits(actor: &Actor, case: &Case, action: CaseAction) -> bool {
                 || (matches!(rel, Relation::SchoolStaff | Relation::PrimaryContact) && role != Role::OfficeSupport)
         }
         DecideProsecution => role == Role::Prosecutions,
+        RecordAgency => rel == Relation::ProviderStaff,
+        // "CIT is also responsible for managing information checks with other agencies" (the guide)
+        RequestAgencyCheck | ViewAgencyChecks => rel == Relation::ProviderStaff || role == Role::Cit,
+        RecordAgencyCheck => role == Role::Cit,
     }
 }
 
@@ -358,6 +374,10 @@ pub fn matrix_markdown() -> String {
         (CaseAction::RecordBarrier, "record barriers"),
         (CaseAction::Escalate, "escalate"),
         (CaseAction::DecideProsecution, "decide prosecution"),
+        (CaseAction::RecordAgency, "record agencies"),
+        (CaseAction::RequestAgencyCheck, "ask for agency check"),
+        (CaseAction::RecordAgencyCheck, "record agency check"),
+        (CaseAction::ViewAgencyChecks, "see agency checks"),
     ];
     let mut out = String::from("| role (on their own case) |");
     for (_, n) in names {

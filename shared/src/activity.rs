@@ -82,6 +82,8 @@ pub struct ActivityInput {
 /// May this caller see this timeline entry of this case? (The access policy decides.)
 pub fn can_see_entry(actor: &Actor, case: &Case, entry: &TimelineEntry) -> bool {
     crate::access::can_see_entry(actor, case, entry.shared_with_school, entry.at)
+        // agency checks: CIT and the case's provider only
+        && (!crate::agencies::is_check_entry(&entry.kind) || crate::access::permits(actor, case, crate::access::CaseAction::ViewAgencyChecks))
 }
 
 /// Whether an entry added by this caller is shared with the school: always for school users,

@@ -32,6 +32,7 @@ macro_rules! codes {
 pub mod access;
 pub mod activity;
 pub mod actor;
+pub mod agencies;
 pub mod audit;
 pub mod barriers;
 pub mod calendar;

@@ -30,6 +30,14 @@
 //!   made it records the outcome. 200 with the escalation.
 //!   All three are shared with the school on the timeline (the step, never its words).
 //!
+//! - `POST /cases/{id}/agencies` — `{agency, detail?, since}`: the case's provider staff record an
+//!   agency engaged on the case (`oranga_tamariki`, `police`, `health`, `social_services`, `msd`,
+//!   `other` with its name in `detail`); 201. Not shared with the school.
+//! - `POST /cases/{id}/agency-checks` — `{agency, question?}`: the provider or CIT asks for an
+//!   information check with an agency; 201.
+//! - `PUT /cases/{id}/agency-checks/{checkId}` — `{result}`: CIT records the result (once); 200.
+//!   Agency checks and their timeline entries are seen by CIT and the case's provider only.
+//!
 //! - `PUT /cases/{id}/contacts` — `{whanau, homeAddress, alternativeAddress?, version}`: bring the
 //!   whānau contacts and addresses up to date (school staff on the case and the provider; checked
 //!   as on a request, every problem at once). 200 with the case; unchanged values write nothing.
@@ -43,6 +51,7 @@
 use cms_aws::{DynamoStore, EventBridgeBus};
 use cms_domain::activity::{can_see_entry, comment, record_activity, ActivityError, ActivityInput, ActivityType};
 use cms_domain::actor::Actor;
+use cms_domain::agencies::{self, Agency, AgencyError};
 use cms_domain::barriers::{self, BarrierError, BarrierKind, BarrierState};
 use cms_domain::case::{Case, CaseChange};
 use cms_domain::details::{change_primary_contact, update_contacts, ContactsForm};
@@ -89,6 +98,9 @@ async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData, B: EventBus, C
         Some(Route::AddConsultation) => add_consultation(deps, req, &actor).await,
         Some(Route::AddEscalation) => add_escalation(deps, req, &actor).await,
         Some(Route::RecordEscalationOutcome) => record_outcome(deps, req, &actor).await,
+        Some(Route::AddAgency) => add_agency(deps, req, &actor).await,
+        Some(Route::RequestAgencyCheck) => request_check(deps, req, &actor).await,
+        Some(Route::RecordAgencyCheck) => record_check(deps, req, &actor).await,
         Some(Route::CaseTimeline) => timeline(deps, req, &actor).await,
         _ => Err(Problem::method_not_allowed()),
     }
@@ -279,6 +291,10 @@ fn made_by(actor: &Actor, change: &CaseChange) -> serde_json::Value {
         Some(TimelineKind::Escalated { escalation_id, .. } | TimelineKind::EscalationOutcome { escalation_id, .. }) => {
             ("escalations", escalation_id)
         }
+        Some(TimelineKind::AgencyEngaged { involvement_id, .. }) => ("agencies", involvement_id),
+        Some(TimelineKind::AgencyCheckRequested { check_id, .. } | TimelineKind::AgencyCheckAnswered { check_id, .. }) => {
+            ("agencyChecks", check_id)
+        }
         _ => return serde_json::Value::Null,
     };
     let shown = cms_http::case_for(actor, &change.case);
@@ -390,6 +406,119 @@ async fn record_outcome<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock
         Outcome::Replayed(resp) => return Ok(resp),
     };
     tracing::info!(case_id = %id, role = %actor.role(), decided = decision.is_some(), "escalation outcome recorded");
+    Ok(json(200, &respond(&change)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgencyBody {
+    #[serde(default)]
+    agency: Option<String>,
+    #[serde(default)]
+    detail: Option<String>,
+    #[serde(default)]
+    since: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckBody {
+    #[serde(default)]
+    agency: Option<String>,
+    #[serde(default)]
+    question: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckResultBody {
+    #[serde(default)]
+    result: Option<String>,
+}
+
+fn agency_problem(e: AgencyError) -> Problem {
+    let msg = e.to_string();
+    match e {
+        AgencyError::EngageNotPermitted | AgencyError::RequestNotPermitted | AgencyError::RecordNotPermitted => Problem::forbidden(&msg),
+        AgencyError::Closed | AgencyError::AlreadyRecorded | AgencyError::AlreadyAnswered => Problem::conflict(&msg),
+        AgencyError::Unknown => Problem::not_found("agency check"),
+        AgencyError::FutureDate => Problem::invalid_field("since", &msg),
+        AgencyError::ResultRequired => Problem::invalid_field("result", &msg),
+        AgencyError::DetailRequired => Problem::invalid_field("detail", &msg),
+        AgencyError::TooLong(f, _) | AgencyError::ControlCharacters(f) => Problem::invalid_field(f, &msg),
+    }
+}
+
+async fn add_agency<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let body: AgencyBody = cms_http::json_body(req)?;
+    let mut errors = Vec::new();
+    let agency = code(body.agency.as_deref(), "agency", Agency::parse, Agency::list(), &mut errors);
+    let since = date(body.since.as_deref(), "since", &mut errors);
+    let (Some(agency), Some(since)) = (agency, since) else {
+        return Err(Problem::invalid(errors));
+    };
+    let idem = cms_http::idempotency::from_request(req, actor)?;
+    let respond = |change: &CaseChange| made_by(actor, change);
+    let decide = |case: &Case| {
+        agencies::engage(case, actor, agency, body.detail.as_deref(), since, deps.clock.now(), deps.clock.today_nz())
+            .map_err(agency_problem)
+    };
+    let change = match add(deps, req, actor, &id, "case.agency.add", idem.as_ref(), &respond, decide).await? {
+        Outcome::Done(change) => change,
+        Outcome::Replayed(resp) => return Ok(resp),
+    };
+    tracing::info!(case_id = %id, role = %actor.role(), agency = agency.as_str(), "agency recorded");
+    Ok(json(201, &respond(&change)))
+}
+
+async fn request_check<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let body: CheckBody = cms_http::json_body(req)?;
+    let mut errors = Vec::new();
+    let Some(agency) = code(body.agency.as_deref(), "agency", Agency::parse, Agency::list(), &mut errors) else {
+        return Err(Problem::invalid(errors));
+    };
+    let idem = cms_http::idempotency::from_request(req, actor)?;
+    let respond = |change: &CaseChange| made_by(actor, change);
+    let decide = |case: &Case| {
+        agencies::request_check(case, actor, agency, body.question.as_deref(), deps.clock.now()).map_err(|e| match e {
+            AgencyError::DetailRequired => Problem::invalid_field("question", &e.to_string()),
+            e => agency_problem(e),
+        })
+    };
+    let change = match add(deps, req, actor, &id, "case.agency_check.request", idem.as_ref(), &respond, decide).await? {
+        Outcome::Done(change) => change,
+        Outcome::Replayed(resp) => return Ok(resp),
+    };
+    tracing::info!(case_id = %id, role = %actor.role(), agency = agency.as_str(), "agency check requested");
+    Ok(json(201, &respond(&change)))
+}
+
+async fn record_check<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let check = cms_http::path_id(req, "checkId", cms_domain::ids::EntryId::parse, "agency check")?;
+    let body: CheckResultBody = cms_http::json_body(req)?;
+    let respond = |change: &CaseChange| made_by(actor, change);
+    let decide =
+        |case: &Case| agencies::record_check(case, actor, &check, body.result.as_deref(), deps.clock.now()).map_err(agency_problem);
+    let change = match add(deps, req, actor, &id, "case.agency_check.record", None, &respond, decide).await? {
+        Outcome::Done(change) => change,
+        Outcome::Replayed(resp) => return Ok(resp),
+    };
+    tracing::info!(case_id = %id, role = %actor.role(), "agency check recorded");
     Ok(json(200, &respond(&change)))
 }
 

@@ -575,6 +575,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/cases/{id}/agencies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record an agency engaged on the case (the case's provider staff)
+         * @description Oranga Tamariki, Police, Health, social services, MSD, or another agency named in `detail`,
+         *     engaged since `since` (not in the future). The same agency twice is a 409. Not shared with
+         *     the school: the timeline entry is unshared and `GET /cases/{id}` leaves `agencies` out for
+         *     school users.
+         */
+        post: operations["addAgency"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cases/{id}/agency-checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for an information check with another agency (the provider, CIT)
+         * @description "CIT is also responsible for managing information checks with other agencies" (the guide).
+         *     Agency checks and their timeline entries are seen by CIT and the case's provider only.
+         */
+        post: operations["requestAgencyCheck"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cases/{id}/agency-checks/{checkId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                /** @description The agency check's id. */
+                checkId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Record the result of an agency check (CIT)
+         * @description Once: a second result is a 409.
+         */
+        put: operations["recordAgencyCheck"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/cases/{id}/timeline": {
         parameters: {
             query?: never;
@@ -1252,6 +1324,10 @@ export interface components {
             barriers?: components["schemas"]["Barrier"][];
             /** @description The provider's consultations with the school before steps (notes for provider and Ministry callers only). */
             consultations?: components["schemas"]["Consultation"][];
+            /** @description Other agencies engaged on the case; provider and Ministry callers only. */
+            agencies?: components["schemas"]["AgencyInvolvement"][];
+            /** @description Information checks with other agencies; CIT and the case's provider only. */
+            agencyChecks?: components["schemas"]["AgencyCheck"][];
             /** @description Formal communications and referrals (notes and outcome in words shown to school users only for the school's own). */
             escalations?: components["schemas"]["Escalation"][];
             /**
@@ -1322,7 +1398,7 @@ export interface components {
             shared?: boolean;
         };
         /** @description One timeline entry; `type` says which, and each type has its own fields. */
-        TimelineEntry: components["schemas"]["TimelineCaseCreated"] | components["schemas"]["TimelineAllocated"] | components["schemas"]["TimelineStatusChanged"] | components["schemas"]["TimelineCaseManagerAssigned"] | components["schemas"]["TimelineTransferred"] | components["schemas"]["TimelineEnrolled"] | components["schemas"]["TimelineConvertedToCa"] | components["schemas"]["TimelineReopenedByRequest"] | components["schemas"]["TimelineNonEnrolmentNotified"] | components["schemas"]["TimelineSchoolChanged"] | components["schemas"]["TimelineLinkRequested"] | components["schemas"]["TimelinePossibleDuplicate"] | components["schemas"]["TimelineContactsUpdated"] | components["schemas"]["TimelinePrimaryContactChanged"] | components["schemas"]["TimelineDuplicateResolved"] | components["schemas"]["TimelineBarrierRecorded"] | components["schemas"]["TimelineConsulted"] | components["schemas"]["TimelineEscalated"] | components["schemas"]["TimelineEscalationOutcome"] | components["schemas"]["TimelineComment"] | components["schemas"]["TimelineFile"] | components["schemas"]["TimelineActivity"] | components["schemas"]["TimelineSlaBreached"];
+        TimelineEntry: components["schemas"]["TimelineCaseCreated"] | components["schemas"]["TimelineAllocated"] | components["schemas"]["TimelineStatusChanged"] | components["schemas"]["TimelineCaseManagerAssigned"] | components["schemas"]["TimelineTransferred"] | components["schemas"]["TimelineEnrolled"] | components["schemas"]["TimelineConvertedToCa"] | components["schemas"]["TimelineReopenedByRequest"] | components["schemas"]["TimelineNonEnrolmentNotified"] | components["schemas"]["TimelineSchoolChanged"] | components["schemas"]["TimelineLinkRequested"] | components["schemas"]["TimelinePossibleDuplicate"] | components["schemas"]["TimelineContactsUpdated"] | components["schemas"]["TimelinePrimaryContactChanged"] | components["schemas"]["TimelineDuplicateResolved"] | components["schemas"]["TimelineBarrierRecorded"] | components["schemas"]["TimelineConsulted"] | components["schemas"]["TimelineAgencyEngaged"] | components["schemas"]["TimelineAgencyCheckRequested"] | components["schemas"]["TimelineAgencyCheckAnswered"] | components["schemas"]["TimelineEscalated"] | components["schemas"]["TimelineEscalationOutcome"] | components["schemas"]["TimelineComment"] | components["schemas"]["TimelineFile"] | components["schemas"]["TimelineActivity"] | components["schemas"]["TimelineSlaBreached"];
         /** @description The case was created (a CA request, or a NEN from ENROL). */
         TimelineCaseCreated: {
             id: string;
@@ -1721,6 +1797,93 @@ export interface components {
              * @enum {string|null}
              */
             decision?: "accepted" | "declined" | null;
+        };
+        /** @enum {string} */
+        Agency: "oranga_tamariki" | "police" | "health" | "social_services" | "msd" | "other";
+        AgencyRequest: {
+            agency: components["schemas"]["Agency"];
+            /** @description Which service, or the agency's name (required for other). */
+            detail?: string;
+            /** Format: date */
+            since: string;
+        };
+        AgencyInvolvement: {
+            id: string;
+            agency: components["schemas"]["Agency"];
+            detail?: string;
+            /** Format: date */
+            since: string;
+            by: components["schemas"]["TimelineBy"];
+            /** Format: date-time */
+            at: string;
+        };
+        AgencyCheckRequest: {
+            agency: components["schemas"]["Agency"];
+            /** @description What is asked (required for other: which agency). */
+            question?: string;
+        };
+        AgencyCheckResult: {
+            result: string;
+        };
+        AgencyCheck: {
+            id: string;
+            agency: components["schemas"]["Agency"];
+            question?: string;
+            requestedBy: components["schemas"]["TimelineBy"];
+            /** Format: date-time */
+            requestedAt: string;
+            result?: string;
+            resultBy?: components["schemas"]["TimelineBy"];
+            /** Format: date-time */
+            resultAt?: string;
+        };
+        /** @description An agency engaged on the case (never shared with the school). */
+        TimelineAgencyEngaged: {
+            id: string;
+            caseId: string;
+            /** Format: date-time */
+            at: string;
+            by: components["schemas"]["TimelineBy"];
+            sharedWithSchool: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "agency_engaged";
+            involvementId: string;
+            agency: components["schemas"]["Agency"];
+        };
+        /** @description An agency check asked for (CIT and the provider only). */
+        TimelineAgencyCheckRequested: {
+            id: string;
+            caseId: string;
+            /** Format: date-time */
+            at: string;
+            by: components["schemas"]["TimelineBy"];
+            sharedWithSchool: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "agency_check_requested";
+            checkId: string;
+            agency: components["schemas"]["Agency"];
+        };
+        /** @description CIT recorded an agency check's result (the result stays on the case). */
+        TimelineAgencyCheckAnswered: {
+            id: string;
+            caseId: string;
+            /** Format: date-time */
+            at: string;
+            by: components["schemas"]["TimelineBy"];
+            sharedWithSchool: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "agency_check_answered";
+            checkId: string;
+            agency: components["schemas"]["Agency"];
         };
         /** @description The provider or CIT decided whether the possible duplicate is the same student. */
         TimelineDuplicateResolved: {
@@ -3048,6 +3211,115 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Escalation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    addAgency: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key the client makes for this request (1-255 visible ASCII characters, e.g. a UUID). The same key and request again (a retry, a double click) gets the first answer again, with header `Idempotent-Replayed: true`, and nothing is created twice; the same key with another request is a 422. Keys are the caller's own and are remembered for 24 hours. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgencyRequest"];
+            };
+        };
+        responses: {
+            /** @description The agency, recorded. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgencyInvolvement"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    requestAgencyCheck: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key the client makes for this request (1-255 visible ASCII characters, e.g. a UUID). The same key and request again (a retry, a double click) gets the first answer again, with header `Idempotent-Replayed: true`, and nothing is created twice; the same key with another request is a 422. Keys are the caller's own and are remembered for 24 hours. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgencyCheckRequest"];
+            };
+        };
+        responses: {
+            /** @description The check, asked for. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgencyCheck"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    recordAgencyCheck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                /** @description The agency check's id. */
+                checkId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgencyCheckResult"];
+            };
+        };
+        responses: {
+            /** @description The check with its result. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgencyCheck"];
                 };
             };
             400: components["responses"]["BadRequest"];

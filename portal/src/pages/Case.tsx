@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, asProblem, type Case, type Me, type Problem, type Schemas, type TimelineEntry } from '../api/client';
 import { Checkbox, ErrorSummary, Notice, ProblemBanner, TextArea, errorsFor, fieldId, fieldMessage, type SummaryItem } from '../components';
-import { ACTIVITY_LABEL, BARRIER_LABEL, BARRIER_STATE, CLOSE_REASON, DECISION_LABEL, ESCALATION_LABEL, STEP_LABEL, ROLE_LABEL, SLA_LABEL, STATUS_LABEL, formatDate, formatDateTime, isProvider, isSchool, slaText } from '../format';
+import { ACTIVITY_LABEL, AGENCY_LABEL, BARRIER_LABEL, BARRIER_STATE, CLOSE_REASON, DECISION_LABEL, ESCALATION_LABEL, STEP_LABEL, ROLE_LABEL, SLA_LABEL, STATUS_LABEL, formatDate, formatDateTime, isProvider, isSchool, slaText } from '../format';
 import { Link } from '../router';
 import { Barriers, CitActions, ProviderActions, RecordActivity } from './CaseActions';
 import { Escalations } from './Escalations';
+import { Agencies } from './Agencies';
 
 type Sensitive = Schemas['SensitiveParts'];
 type HandedOver = Schemas['HandedOverCase'];
@@ -62,6 +63,12 @@ function describe(e: TimelineEntry): string {
       return `${SLA_LABEL[e.sla]}: overdue (was due ${formatDate(e.due)})`;
     case 'barrier_recorded':
       return `Barrier: ${BARRIER_LABEL[e.kind] ?? e.kind} — ${BARRIER_STATE[e.state]?.toLowerCase() ?? e.state}`;
+    case 'agency_engaged':
+      return `Agency engaged: ${AGENCY_LABEL[e.agency] ?? e.agency}`;
+    case 'agency_check_requested':
+      return `Agency check asked: ${AGENCY_LABEL[e.agency] ?? e.agency}`;
+    case 'agency_check_answered':
+      return `Agency check result recorded: ${AGENCY_LABEL[e.agency] ?? e.agency}`;
     case 'consulted':
       return `The provider consulted the school (${formatDate(e.heldOn)}) before: ${(STEP_LABEL[e.about] ?? e.about).toLowerCase()}`;
     case 'escalated':
@@ -562,6 +569,7 @@ export function CasePage({ me, id }: { me: Me; id: string }) {
       {(providerOnCase || (isSchool(me) && me.role !== 'office_support') || me.role === 'prosecutions' || kase.escalations?.length || kase.consultations?.length) && (
         <Escalations me={me} kase={kase} onDone={() => refresh()} />
       )}
+      {(providerOnCase || me.role === 'cit' || kase.agencies?.length) && <Agencies me={me} kase={kase} provider={providerOnCase} onDone={() => refresh()} />}
       {(providerOnCase || kase.barriers?.length) && <Barriers kase={kase} canRecord={providerOnCase && kase.status !== 'closed'} onDone={() => refresh()} />}
       <section aria-labelledby="collaborate" className="collaborate">
         <h2 id="collaborate">Comments and files</h2>

@@ -8,7 +8,7 @@ type Escalation = Schemas['Escalation'];
 type Kind = Schemas['EscalationKind'];
 
 /** One form's field errors, summary and problem, keyed `<form>.<field>`. */
-function useFormErrors(form: string, labels: Record<string, string>) {
+export function useFormErrors(form: string, labels: Record<string, string>) {
   const [errors, setErrors] = useState<Map<string, string>>(new Map());
   const [problem, setProblem] = useState<Problem | null>(null);
   const items: SummaryItem[] = [...errors].map(([f, m]) => ({ field: `${form}.${f}`, text: fieldMessage(labels[f] ?? f, m) }));

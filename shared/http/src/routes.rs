@@ -60,6 +60,12 @@ routes! {
     AddEscalation => "POST /cases/{id}/escalations",
     /// The Prosecutions team's decision, or an escalation's outcome.
     RecordEscalationOutcome => "PUT /cases/{id}/escalations/{escalationId}",
+    /// An agency engaged on the case (provider staff).
+    AddAgency => "POST /cases/{id}/agencies",
+    /// Ask for an information check with an agency (provider staff, CIT).
+    RequestAgencyCheck => "POST /cases/{id}/agency-checks",
+    /// Record an agency check's result (CIT).
+    RecordAgencyCheck => "PUT /cases/{id}/agency-checks/{checkId}",
     /// The case's contacts.
     EditContacts => "PUT /cases/{id}/contacts",
     /// The school's Primary Contact for the case.
@@ -115,6 +121,6 @@ mod tests {
             assert_eq!(Route::parse(r.key()), Some(*r));
         }
         assert_eq!(Route::parse("GET /nowhere"), None);
-        assert_eq!(Route::ALL.len(), 35);
+        assert_eq!(Route::ALL.len(), 38);
     }
 }

@@ -2,6 +2,7 @@
 //! Every change returns a [`CaseChange`] — the new state, the timeline entries and the events —
 //! which the store writes in one transaction conditioned on the version it was read at.
 
+pub mod agency;
 pub mod attached;
 pub mod barrier;
 pub mod escalation;
@@ -159,6 +160,12 @@ pub struct Case {
     /// Formal communications, prosecution, section 19 and multi-agency forum referrals.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub escalations: Vec<escalation::Escalation>,
+    /// Other agencies engaged on the case ([`crate::agencies`]): provider and Ministry eyes only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agencies: Vec<agency::AgencyInvolvement>,
+    /// Information checks with other agencies: CIT's and the case's provider's eyes only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agency_checks: Vec<agency::AgencyCheck>,
     pub whanau: Vec<Whanau>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub home_address: Option<Address>,
@@ -293,6 +300,21 @@ pub enum TimelineKind {
         escalation_id: EntryId,
         escalation: escalation::EscalationKind,
         decision: Option<escalation::ProsecutionDecision>,
+    },
+    /// An agency engaged on the case (never shared with the school).
+    AgencyEngaged {
+        involvement_id: EntryId,
+        agency: agency::Agency,
+    },
+    /// An information check with an agency asked for (CIT and the provider only).
+    AgencyCheckRequested {
+        check_id: EntryId,
+        agency: agency::Agency,
+    },
+    /// CIT recorded an agency check's result (the result stays on the case).
+    AgencyCheckAnswered {
+        check_id: EntryId,
+        agency: agency::Agency,
     },
     /// The provider or CIT decided whether the possible duplicate is the same student.
     DuplicateResolved {
@@ -470,6 +492,8 @@ impl Case {
             barriers: Vec::new(),
             consultations: Vec::new(),
             escalations: Vec::new(),
+            agencies: Vec::new(),
+            agency_checks: Vec::new(),
             student,
             whanau: Vec::new(),
             home_address: None,
