@@ -227,7 +227,7 @@ test('other agencies and agency checks: the provider records and asks, CIT answe
   // other needs the agency's name
   await panel.getByLabel('Agency', { exact: true }).selectOption({ label: 'Other' });
   await panel.getByRole('button', { name: 'Record the agency' }).click();
-  await expect(panel.getByRole('alert').first()).toContainText('Service or name');
+  await expect(panel.getByRole('alert').first()).toContainText('Name the agency');
   await panel.getByLabel('Agency', { exact: true }).selectOption({ label: 'Oranga Tamariki' });
   await panel.getByLabel('Service or name (required for Other)').fill('Kaitaia site social worker');
   await panel.getByRole('button', { name: 'Record the agency' }).click();
