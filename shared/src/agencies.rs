@@ -14,7 +14,7 @@
 
 use crate::access::{permits, CaseAction};
 use crate::actor::Actor;
-use crate::case::{By, Case, CaseChange, CaseStatus, TimelineEntry, TimelineKind};
+use crate::case::{By, Case, CaseChange, TimelineEntry, TimelineKind};
 use crate::ids::EntryId;
 use crate::text::{note, NoteProblem};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -61,13 +61,6 @@ fn text(field: &'static str, s: Option<&str>, max: usize) -> Result<Option<Strin
     })
 }
 
-fn open(case: &Case) -> Result<(), AgencyError> {
-    if case.status == CaseStatus::Closed {
-        return Err(AgencyError::Closed);
-    }
-    Ok(())
-}
-
 /// The case's provider staff record an agency engaged on the case since `since`.
 pub fn engage(
     case: &Case,
@@ -81,7 +74,7 @@ pub fn engage(
     if !permits(actor, case, CaseAction::RecordAgency) {
         return Err(AgencyError::EngageNotPermitted);
     }
-    open(case)?;
+    case.still_open(AgencyError::Closed)?;
     if since > today {
         return Err(AgencyError::FutureDate);
     }
@@ -111,7 +104,7 @@ pub fn request_check(
     if !permits(actor, case, CaseAction::RequestAgencyCheck) {
         return Err(AgencyError::RequestNotPermitted);
     }
-    open(case)?;
+    case.still_open(AgencyError::Closed)?;
     let question = text("question", question, MAX_DETAIL)?;
     if agency == Agency::Other && question.is_none() {
         return Err(AgencyError::DetailRequired);
@@ -143,7 +136,7 @@ pub fn record_check(case: &Case, actor: &Actor, id: &EntryId, result: Option<&st
     if !permits(actor, case, CaseAction::RecordAgencyCheck) {
         return Err(AgencyError::RecordNotPermitted);
     }
-    open(case)?;
+    case.still_open(AgencyError::Closed)?;
     let current = case.agency_checks.iter().find(|c| &c.id == id).ok_or(AgencyError::Unknown)?;
     if current.result.is_some() {
         return Err(AgencyError::AlreadyAnswered);

@@ -57,10 +57,7 @@ fn may_record(case: &Case, actor: &Actor) -> Result<(), BarrierError> {
     if !permits(actor, case, CaseAction::RecordBarrier) {
         return Err(BarrierError::NotPermitted);
     }
-    if case.status == crate::case::CaseStatus::Closed {
-        return Err(BarrierError::Closed);
-    }
-    Ok(())
+    case.still_open(BarrierError::Closed)
 }
 
 /// The case's provider staff identify a barrier. The same kind may be identified again only once

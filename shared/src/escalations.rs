@@ -23,7 +23,7 @@
 
 use crate::access::{permits, CaseAction};
 use crate::actor::{Actor, Side};
-use crate::case::{By, Case, CaseChange, CaseStatus, TimelineEntry, TimelineKind};
+use crate::case::{By, Case, CaseChange, TimelineEntry, TimelineKind};
 use crate::ids::EntryId;
 use crate::text::{note, NoteProblem};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -88,13 +88,6 @@ fn text(field: &'static str, s: Option<&str>) -> Result<Option<String>, Escalati
     })
 }
 
-fn open(case: &Case) -> Result<(), EscalationError> {
-    if case.status == CaseStatus::Closed {
-        return Err(EscalationError::Closed);
-    }
-    Ok(())
-}
-
 /// The case's provider staff record a consultation with the school about a step. Shared with the
 /// school: it was there.
 pub fn consult(
@@ -109,7 +102,7 @@ pub fn consult(
     if !permits(actor, case, CaseAction::RecordActivity) {
         return Err(EscalationError::ConsultNotPermitted);
     }
-    open(case)?;
+    case.still_open(EscalationError::Closed)?;
     if held_on > today {
         return Err(EscalationError::FutureDate);
     }
@@ -180,7 +173,7 @@ pub fn escalate(
     if !permits(actor, case, CaseAction::Escalate) {
         return Err(EscalationError::NotPermitted);
     }
-    open(case)?;
+    case.still_open(EscalationError::Closed)?;
     let kind = input.kind;
     let provider = actor.role().side() == Side::Provider;
     if !provider && !matches!(kind, EscalationKind::ProsecutionReferral | EscalationKind::Section19) {
@@ -278,7 +271,7 @@ pub fn record_outcome(
             return Err(EscalationError::OtherSide(made_by.map(side_name).unwrap_or("")));
         }
     }
-    open(case)?;
+    case.still_open(EscalationError::Closed)?;
     let outcome = text("outcome", outcome)?;
     if outcome.is_none() && decision.is_none() {
         return Err(EscalationError::OutcomeRequired);
@@ -468,7 +461,7 @@ mod tests {
     #[test]
     fn nothing_is_escalated_on_a_closed_case() {
         let mut c = consulted(&case(), Step::FormalCommunication, d(9));
-        c.status = CaseStatus::Closed;
+        c.status = crate::case::CaseStatus::Closed;
         assert_eq!(
             escalate(&c, &cm(), &ask(EscalationKind::FormalCommunication, d(10)), false, now(), today()),
             Err(EscalationError::Closed)

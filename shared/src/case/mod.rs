@@ -510,6 +510,15 @@ impl Case {
         }
     }
 
+    /// `closed` when the case is closed: "it can be read, but nothing more can be added to it"
+    /// (every addition's first check after the access policy).
+    pub fn still_open<E>(&self, closed: E) -> Result<(), E> {
+        if self.status == CaseStatus::Closed {
+            return Err(closed);
+        }
+        Ok(())
+    }
+
     /// Has the case been referred to the Ministry's Prosecutions team (whatever it decided)? Only
     /// then may that team see it.
     pub fn referred_for_prosecution(&self) -> bool {
