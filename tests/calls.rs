@@ -92,6 +92,36 @@ async fn each_operation_stays_within_its_aws_call_budget() {
             check("POST /cases/{id}/comments", calls, 3);
         }
     }
+    // issue 15: a consultation and an escalation are one read and one transaction (no event:
+    // nothing downstream consumes them); the Prosecutions team's queue is one Query of the
+    // sparse ByTeam index whatever the number of cases
+    let today = cms_domain::nz_date(chrono::Utc::now()).to_string();
+    for i in 0..2 {
+        let body = json!({"about": "prosecution_referral", "heldOn": today});
+        let r = env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{}/consultations", ids[i]), Some(body)).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let calls = counter.take();
+        if i == 1 {
+            check("POST /cases/{id}/consultations", calls, 2);
+        }
+    }
+    for i in 0..2 {
+        let body = json!({"kind": "prosecution_referral", "on": today});
+        let r = env.call(demo::LEAD, "POST", &format!("/cases/{}/escalations", ids[i]), Some(body)).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let calls = counter.take();
+        if i == 1 {
+            check("POST /cases/{id}/escalations", calls, 2);
+        }
+    }
+    for i in 0..2 {
+        let r = env.call(demo::PROSECUTIONS, "GET", "/cases?limit=25", None).await;
+        assert_eq!(r.body["items"].as_array().map(Vec::len), Some(2), "{:?}", r.body);
+        let calls = counter.take();
+        if i == 1 {
+            check("GET /cases (the Prosecutions team's queue)", calls, 2);
+        }
+    }
     println!("{}", report.join("\n"));
     assert!(over.is_empty(), "over budget:\n{}\n\nall:\n{}", over.join("\n"), report.join("\n"));
 }
