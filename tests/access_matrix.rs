@@ -147,6 +147,11 @@ async fn every_role_on_every_route() {
         let got = env.call(user, "GET", &format!("/providers/{}", demo::SCHOOL_PROVIDER), None).await;
         check("GET /providers/{id}", user, &got, 200);
         assert_eq!(got.body.get("staff").is_some(), serves_1001 || ministry, "{user}: provider staff list");
+        // the provider's Unmet Basic Needs Fund: its staff, its regional office, the national team
+        let got = env.call(user, "GET", &format!("/providers/{}/fund", demo::SCHOOL_PROVIDER), None).await;
+        let sees_fund = serves_1001 || matches!(user, demo::REGIONAL | demo::NATIONAL);
+        check("GET /providers/{id}/fund", user, &got, if sees_fund { 200 } else { 404 });
+        assert!(got.status != 200 || got.body["capCents"].as_u64().is_some_and(|c| c > 0), "{user}: {:?}", got.body);
 
         // ---- reads of the reference case
         let got = env.call(user, "GET", &c(""), None).await;
@@ -261,6 +266,20 @@ async fn every_role_on_every_route() {
         let check_id = got.body["id"].as_str().unwrap_or("01JNOSUCHCHECK").to_string();
         let got = env.call(user, "PUT", &c(&format!("/agency-checks/{check_id}")), Some(json!({"result": "AGENCY-RESULT-SECRET"}))).await;
         check("PUT /cases/{id}/agency-checks/{checkId}", user, &got, expect_case_route(user, r == Rel::Cit, 200));
+        // the Unmet Basic Needs Fund: the case's provider staff spend and refund
+        let got = env
+            .call(
+                user,
+                "POST",
+                &c("/fund-spends"),
+                Some(json!({"category": "other", "amountCents": 100, "on": today, "note": "FUND-NOTE-SECRET"})),
+            )
+            .await;
+        check("POST /cases/{id}/fund-spends", user, &got, expect_case_route(user, r == Rel::Provider, 201));
+        let spend_id = got.body["id"].as_str().unwrap_or("01JNOSUCHSPEND").to_string();
+        let got =
+            env.call(user, "POST", &c(&format!("/fund-spends/{spend_id}/refunds")), Some(json!({"amountCents": 40, "on": today}))).await;
+        check("POST /cases/{id}/fund-spends/{spendId}/refunds", user, &got, expect_case_route(user, r == Rel::Provider, 201));
         let got =
             env.call(user, "POST", &c("/files"), Some(json!({"fileName": "a.pdf", "contentType": "application/pdf", "size": 10}))).await;
         check("POST /cases/{id}/files", user, &got, expect_case_route(user, true, 201));
@@ -366,16 +385,23 @@ async fn every_role_on_every_route() {
         .map(|((route, user), (want, got))| format!("{route} as {user}: expected {want}, got {got}"))
         .collect();
     assert!(wrong.is_empty(), "{} of {} cells differ:\n{}", wrong.len(), table.len(), wrong.join("\n"));
-    assert_eq!(table.len(), USERS.len() * 38, "every route × every user was checked");
+    assert_eq!(table.len(), USERS.len() * 41, "every route × every user was checked");
     // the barriers the provider recorded are the provider's and the Ministry's to see
     let as_provider = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{case}"), None).await;
     assert!(as_provider.body["barriers"].as_array().is_some_and(|b| !b.is_empty()), "{:?}", as_provider.body);
+    // two spends of 100 cents (Case Manager, provider admin), each refunded 40: the refused
+    // callers moved nothing
+    assert_eq!(as_provider.body["fundSpends"].as_array().map(Vec::len), Some(2), "{:?}", as_provider.body);
+    let fund = env.call(demo::PROVIDER_ADMIN, "GET", &format!("/providers/{}/fund", demo::SCHOOL_PROVIDER), None).await;
+    assert_eq!(fund.body["spentCents"], 120, "{:?}", fund.body);
     for school_user in [demo::LEAD, demo::PRIMARY_CONTACT, demo::OFFICE] {
         let seen = env.call(school_user, "GET", &format!("/cases/{case}"), None).await;
         assert_eq!(seen.status, 200);
         assert!(seen.body.get("barriers").is_none() && !seen.body.to_string().contains("Matrix barrier"), "{school_user}: {:?}", seen.body);
+        assert!(seen.body.get("fundSpends").is_none() && !seen.body.to_string().contains("FUND-NOTE-SECRET"), "{school_user}: fund spends");
         let tl = env.call(school_user, "GET", &format!("/cases/{case}/timeline?limit=100"), None).await;
         assert!(!tl.body.to_string().contains("barrier_recorded"), "{school_user}: a barrier on the school's timeline");
+        assert!(!tl.body.to_string().contains("fund_spent"), "{school_user}: a fund spend on the school's timeline");
     }
 
     // agency checks are CIT's and the provider's only: no one else reads them on the case or the timeline

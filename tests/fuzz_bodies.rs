@@ -775,6 +775,51 @@ async fn agencies_and_agency_checks_refuse_malformed_bodies() {
 }
 
 #[tokio::test]
+async fn fund_spends_and_refunds_refuse_malformed_bodies() {
+    let env = TestEnv::new("fz-fund").await;
+    let id = queued_case(&env).await;
+    let cents_absurd = || vec![json!(0), json!(-1), json!(10_000_001), json!(1.5), json!(1e30)];
+    let route = Route {
+        caller: Caller::User(demo::CASE_MANAGER),
+        method: "POST",
+        path: format!("/cases/{id}/fund-spends"),
+        valid: json!({"category": "transport", "amountCents": 4500, "on": nz_today(), "note": "Bus pass"}),
+        fields: vec![
+            field("/category", Kind::Str, true, vec![json!("Transport"), json!("rent"), json!(""), long(10_000)]),
+            field("/amountCents", Kind::Int, true, cents_absurd()),
+            field("/on", Kind::Str, true, vec![json!("2026-1-1"), json!("31/12/2026"), json!("2999-01-01"), json!(""), long(10_000)]),
+            field("/note", Kind::Str, false, vec![long(501), json!("nul\u{0}byte")]),
+            field("/receiptFileId", Kind::Str, false, vec![json!("01JNOSUCHFILE0000000000000"), json!(""), long(10_000)]),
+        ],
+        objects: vec![""],
+    };
+    fuzz(&env, "POST /cases/{id}/fund-spends", route).await;
+    let spent = env
+        .call(
+            demo::CASE_MANAGER,
+            "POST",
+            &format!("/cases/{id}/fund-spends"),
+            Some(json!({"category": "food", "amountCents": 2000, "on": nz_today()})),
+        )
+        .await;
+    assert_eq!(spent.status, 201, "{:?}", spent.body);
+    let spend = spent.body["id"].as_str().unwrap().to_string();
+    let route = Route {
+        caller: Caller::User(demo::CASE_MANAGER),
+        method: "POST",
+        path: format!("/cases/{id}/fund-spends/{spend}/refunds"),
+        valid: json!({"amountCents": 500, "on": nz_today(), "note": "Change returned"}),
+        fields: vec![
+            field("/amountCents", Kind::Int, true, vec![json!(0), json!(-1), json!(2001), json!(1.5), json!(1e30)]),
+            field("/on", Kind::Str, true, vec![json!("2026-1-1"), json!("2000-01-01"), json!("2999-01-01"), json!(""), long(10_000)]),
+            field("/note", Kind::Str, false, vec![long(501), json!("nul\u{0}byte")]),
+        ],
+        objects: vec![""],
+    };
+    fuzz(&env, "POST /cases/{id}/fund-spends/{spendId}/refunds", route).await;
+}
+
+#[tokio::test]
 async fn activities_refuse_malformed_bodies() {
     let env = TestEnv::new("fz-activity").await;
     let id = queued_case(&env).await;
@@ -901,6 +946,8 @@ fn every_write_route_is_fuzzed() {
         "POST /cases/{id}/agencies",
         "POST /cases/{id}/agency-checks",
         "PUT /cases/{id}/agency-checks/{checkId}",
+        "POST /cases/{id}/fund-spends",
+        "POST /cases/{id}/fund-spends/{spendId}/refunds",
         "POST /cases/{id}/files",
         "POST /enrol/events",
         "POST /cases/{id}/safety-notes",

@@ -515,6 +515,7 @@ async fn a_nen_case_enrolled_at_the_school_becomes_its_ca_case() {
         referral: None,
         markers: vec![],
         attached: Vec::new(),
+        fund: None,
     };
     env.store.commit(&created).await.expect("NEN case stored");
 

@@ -86,10 +86,13 @@ pub enum CaseAction {
     RecordAgencyCheck,
     /// See agency checks and their entries (CIT and the case's provider only).
     ViewAgencyChecks,
+    /// Spend from the provider's Unmet Basic Needs Fund on the case, or record a refund (the
+    /// case's provider staff; [`crate::fund`]).
+    SpendFund,
 }
 
 impl CaseAction {
-    pub const ALL: [CaseAction; 22] = [
+    pub const ALL: [CaseAction; 23] = [
         CaseAction::View,
         CaseAction::ViewUnshared,
         CaseAction::Comment,
@@ -112,6 +115,7 @@ impl CaseAction {
         CaseAction::RequestAgencyCheck,
         CaseAction::RecordAgencyCheck,
         CaseAction::ViewAgencyChecks,
+        CaseAction::SpendFund,
     ];
 }
 
@@ -174,7 +178,7 @@ pub fn permits(actor: &Actor, case: &Case, action: CaseAction) -> bool {
         ViewUnshared => matches!(rel, Relation::ProviderStaff | Relation::Ministry),
         // everyone on the case collaborates: school, provider and Ministry staff
         Comment | AttachFile => true,
-        RecordActivity | ChangeStatus | RecordBarrier => rel == Relation::ProviderStaff,
+        RecordActivity | ChangeStatus | RecordBarrier | SpendFund => rel == Relation::ProviderStaff,
         CitDecide => role == Role::Cit,
         ViewAudit => matches!(role, Role::National | Role::Regional),
         // those who visit or contact the family, and the teams who investigate or prosecute
@@ -228,6 +232,18 @@ pub fn can_read_staff(actor: &Actor, of: Directory<'_>) -> bool {
             actor.school() == Some(school) || actor.provider().is_some_and(|p| providers.contains(&Some(p)))
         }
         Directory::Provider(p) => actor.provider() == Some(p),
+    }
+}
+
+/// Who may see a provider's Unmet Basic Needs Fund, spent against its cap ("the provider and its
+/// regional office", issue 15): the provider's own staff, the regional team of the provider's
+/// region (`region`: its catchment's), and the national team.
+pub fn can_read_fund(actor: &Actor, provider: &ProviderId, region: Option<&crate::ids::RegionId>) -> bool {
+    match actor.role() {
+        Role::CaseManager | Role::ProviderAdmin => actor.provider() == Some(provider),
+        Role::Regional => matches!((actor.org(), region), (Org::Ministry(Some(r)), Some(p)) if r == p),
+        Role::National => true,
+        _ => false,
     }
 }
 
@@ -355,7 +371,8 @@ pub fn matrix_markdown() -> String {
             at,
         )
     };
-    let names = [
+    // one column per action: the array's length is the number of actions
+    let names: [(CaseAction, &str); CaseAction::ALL.len()] = [
         (CaseAction::View, "view case"),
         (CaseAction::ViewUnshared, "unshared entries"),
         (CaseAction::Comment, "comment"),
@@ -378,6 +395,7 @@ pub fn matrix_markdown() -> String {
         (CaseAction::RequestAgencyCheck, "ask for agency check"),
         (CaseAction::RecordAgencyCheck, "record agency check"),
         (CaseAction::ViewAgencyChecks, "see agency checks"),
+        (CaseAction::SpendFund, "spend fund"),
     ];
     let mut out = String::from("| role (on their own case) |");
     for (_, n) in names {

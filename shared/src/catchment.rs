@@ -34,6 +34,10 @@ pub struct Provider {
     pub catchment_id: CatchmentId,
     /// The provider queue's shared mailbox (used when a case has no Case Manager yet).
     pub queue_email: String,
+    /// What the Ministry's contract pays the provider a year, in cents: its Unmet Basic Needs
+    /// Fund may spend up to 3 % of it ([`crate::fund`]). `None` until the Ministry records it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_cents_per_year: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -215,6 +215,7 @@ mod tests {
             kind: ProviderKind::Catchment,
             catchment_id: CatchmentId::parse(c).unwrap(),
             queue_email: "q@p.nz".into(),
+            contract_cents_per_year: None,
         }
     }
     fn actor(role: Role) -> Actor {

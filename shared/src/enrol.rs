@@ -445,6 +445,7 @@ pub fn attach_nen(case: &Case, nen: &Nen, now: DateTime<Utc>) -> CaseChange {
         referral: None,
         markers: Vec::new(),
         attached: Vec::new(),
+        fund: None,
     }
 }
 

@@ -229,6 +229,7 @@ pub fn link_request(case: &Case, referral: &Referral, valid: &ValidReferral, now
         referral: Some(submitted(referral, None, SubmitOutcome::Received, now)),
         markers: Vec::new(),
         attached: Vec::new(),
+        fund: None,
     }
 }
 
@@ -280,6 +281,7 @@ pub fn convert_nen(
         referral: Some(submitted(referral, Some(&case.id), SubmitOutcome::Converted, now)),
         markers: Vec::new(),
         attached: Vec::new(),
+        fund: None,
     }
 }
 

@@ -43,6 +43,7 @@ pub mod details;
 pub mod enrol;
 pub mod escalations;
 pub mod files;
+pub mod fund;
 pub mod ids;
 pub mod intake;
 pub mod lifecycle;

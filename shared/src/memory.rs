@@ -30,6 +30,8 @@ pub struct State {
     pub audit: HashMap<CaseId, Vec<AuditEntry>>,
     pub notes: HashMap<CaseId, Vec<SensitiveNote>>,
     pub files: HashMap<String, FileRecord>,
+    /// Unmet Basic Needs Fund counters by (provider, contract year).
+    pub funds: HashMap<(crate::ids::ProviderId, i32), u64>,
     /// Commits applied and commits refused (a failed condition).
     pub commits: u32,
     pub conflicts: u32,
@@ -89,7 +91,19 @@ fn check(s: &State, change: &CaseChange) -> Result<(), StoreError> {
             return Err(StoreError::Conflict);
         }
     }
+    if let Some(m) = &change.fund {
+        if s.funds.get(&(m.provider_id.clone(), m.contract_year)).copied().unwrap_or(0) != m.seen_cents {
+            return Err(StoreError::Conflict);
+        }
+    }
     Ok(())
+}
+
+#[async_trait]
+impl crate::ports::FundStore for MemoryStore {
+    async fn fund_spent(&self, provider: &crate::ids::ProviderId, contract_year: i32) -> Result<u64, StoreError> {
+        Ok(self.lock().funds.get(&(provider.clone(), contract_year)).copied().unwrap_or(0))
+    }
 }
 
 #[async_trait]
@@ -131,6 +145,9 @@ impl CaseStore for MemoryStore {
                     s.files.insert(file_key(f), f.clone());
                 }
             }
+        }
+        if let Some(m) = &change.fund {
+            s.funds.insert((m.provider_id.clone(), m.contract_year), m.spent_cents);
         }
         s.cases.insert(case.id.clone(), case);
         s.commits += 1;

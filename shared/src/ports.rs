@@ -194,6 +194,15 @@ pub trait SensitiveStore: Send + Sync {
     ) -> Result<Vec<crate::sensitive::SensitiveNote>, StoreError>;
 }
 
+/// The Unmet Basic Needs Fund's counters (see [`crate::fund`]); a change moves one with
+/// [`CaseChange::fund`], conditionally, in its transaction.
+#[async_trait]
+pub trait FundStore: Send + Sync {
+    /// What the provider has spent in the contract year (net of refunds), read consistently;
+    /// 0 before its first spend.
+    async fn fund_spent(&self, provider: &ProviderId, contract_year: i32) -> Result<u64, StoreError>;
+}
+
 /// The append-only, hash-chained audit trail (see [`crate::audit`]).
 #[async_trait]
 pub trait AuditLog: Send + Sync {

@@ -38,6 +38,16 @@
 //! - `PUT /cases/{id}/agency-checks/{checkId}` — `{result}`: CIT records the result (once); 200.
 //!   Agency checks and their timeline entries are seen by CIT and the case's provider only.
 //!
+//! - `POST /cases/{id}/fund-spends` — `{category, amountCents, on, note?, receiptFileId?}`: the
+//!   case's provider staff spend from the provider's Unmet Basic Needs Fund (`clothing`,
+//!   `transport`, `equipment`, `food`, `other` with a note; the receipt a file on the case); 201
+//!   with the spend. A spend that would take the provider's total for the contract year above 3 %
+//!   of its contract is 409 with the remaining balance.
+//! - `POST /cases/{id}/fund-spends/{spendId}/refunds` — `{amountCents, on, note?}`: money of a spend
+//!   returned to the fund; 201 with the spend. Neither is shared with the school; no event.
+//!   The provider's counter moves in the case's transaction, only from the total the decision
+//!   read ([`cms_domain::fund`]).
+//!
 //! - `PUT /cases/{id}/contacts` — `{whanau, homeAddress, alternativeAddress?, version}`: bring the
 //!   whānau contacts and addresses up to date (school staff on the case and the provider; checked
 //!   as on a request, every problem at once). 200 with the case; unchanged values write nothing.
@@ -56,11 +66,12 @@ use cms_domain::barriers::{self, BarrierError, BarrierKind, BarrierState};
 use cms_domain::case::{Case, CaseChange};
 use cms_domain::details::{change_primary_contact, update_contacts, ContactsForm};
 use cms_domain::escalations::{self, CommMethod, EscalationError, EscalationInput, EscalationKind, ProsecutionDecision, Step};
+use cms_domain::fund::{self, ContractYear, FundCategory, FundError, SpendInput};
 use cms_domain::ids::{CaseId, UserId};
-use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, ReadLog, ReferenceData, SystemClock};
+use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, FileRecords, FundStore, ReadLog, ReferenceData, SystemClock};
 use cms_domain::referral::FieldError;
 use cms_http::idempotency::Idempotency;
-use cms_http::usecase::{change_case, visible, Basis, Change, Outcome};
+use cms_http::usecase::{change_case, change_case_with, visible, Basis, Change, Outcome};
 use cms_http::Route;
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
@@ -76,14 +87,14 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
     cms_aws::case_services(sdk, env)
 }
 
-pub async fn handle<S: CaseStore + AuditLog + ReadLog + ReferenceData, B: EventBus, C: Clock>(
+pub async fn handle<S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + FileRecords, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     req: Request,
 ) -> Response<Body> {
     cms_http::answer(&req, route(deps, &req)).await
 }
 
-async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData, B: EventBus, C: Clock>(
+async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + FileRecords, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     req: &Request,
 ) -> Result<Response<Body>, Problem> {
@@ -101,6 +112,8 @@ async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData, B: EventBus, C
         Some(Route::AddAgency) => add_agency(deps, req, &actor).await,
         Some(Route::RequestAgencyCheck) => request_check(deps, req, &actor).await,
         Some(Route::RecordAgencyCheck) => record_check(deps, req, &actor).await,
+        Some(Route::SpendFund) => spend_fund(deps, req, &actor).await,
+        Some(Route::RefundFund) => refund_fund(deps, req, &actor).await,
         Some(Route::CaseTimeline) => timeline(deps, req, &actor).await,
         _ => Err(Problem::method_not_allowed()),
     }
@@ -520,6 +533,194 @@ async fn record_check<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
     };
     tracing::info!(case_id = %id, role = %actor.role(), "agency check recorded");
     Ok(json(200, &respond(&change)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpendBody {
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default, rename = "amountCents")]
+    amount_cents: Option<serde_json::Value>,
+    #[serde(default)]
+    on: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default, rename = "receiptFileId")]
+    receipt_file_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefundBody {
+    #[serde(default, rename = "amountCents")]
+    amount_cents: Option<serde_json::Value>,
+    #[serde(default)]
+    on: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// A whole number of cents, or the field's error.
+fn cents(value: Option<&serde_json::Value>, errors: &mut Vec<FieldError>) -> Option<u64> {
+    let n = value.and_then(serde_json::Value::as_u64).filter(|n| (1..=fund::MAX_SPEND_CENTS).contains(n));
+    if n.is_none() {
+        let message = "must be the amount in cents, a whole number from 1 to 10000000 ($100,000.00)";
+        errors.push(FieldError { field: "amountCents".into(), message: message.into() });
+    }
+    n
+}
+
+fn fund_problem(e: FundError) -> Problem {
+    let msg = e.to_string();
+    match e {
+        FundError::NotPermitted => Problem::forbidden(&msg),
+        FundError::Unknown => Problem::not_found("fund spend"),
+        FundError::Amount | FundError::RefundTooLarge { .. } => Problem::invalid_field("amountCents", &msg),
+        FundError::FutureDate | FundError::RefundBeforeSpend => Problem::invalid_field("on", &msg),
+        FundError::NoteRequired | FundError::NoteTooLong | FundError::ControlCharacters => Problem::invalid_field("note", &msg),
+        FundError::Closed | FundError::NoContract | FundError::OverCap { .. } => Problem::conflict(&msg),
+        FundError::CounterBehind => {
+            tracing::error!("fund counter below the case's spends");
+            Problem::conflict(&msg)
+        }
+    }
+}
+
+/// The spend a change made or refunded, as the API shows it.
+fn spend_of(change: &CaseChange) -> serde_json::Value {
+    use cms_domain::case::TimelineKind;
+    let id = match change.timeline.first().map(|e| &e.kind) {
+        Some(TimelineKind::FundSpent { spend_id, .. } | TimelineKind::FundRefunded { spend_id, .. }) => Some(spend_id),
+        _ => None,
+    };
+    serde_json::to_value(change.case.fund_spends.iter().find(|s| Some(&s.id) == id)).unwrap_or_default()
+}
+
+/// What a fund decision needs besides the case: its provider (with the contract value) and the
+/// provider's total for the year, read only for those who may spend on the case.
+async fn fund_of<S: ReferenceData + FundStore>(
+    store: &S,
+    actor: &Actor,
+    case: &Case,
+    year: Result<ContractYear, FundError>,
+) -> Result<(cms_domain::catchment::Provider, u64), Problem> {
+    use cms_domain::access::{permits, CaseAction};
+    let refused = || fund_problem(FundError::NotPermitted);
+    if !permits(actor, case, CaseAction::SpendFund) {
+        return Err(refused());
+    }
+    let year = year.map_err(fund_problem)?;
+    let provider_id = case.provider_id.as_ref().ok_or_else(refused)?;
+    let provider = store.provider(provider_id).await?.ok_or_else(refused)?;
+    let spent = store.fund_spent(provider_id, year.0).await?;
+    Ok((provider, spent))
+}
+
+async fn spend_fund<S: CaseStore + ReferenceData + FundStore + FileRecords, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let body: SpendBody = cms_http::json_body(req)?;
+    let mut errors = Vec::new();
+    let category = code(body.category.as_deref(), "category", FundCategory::parse, FundCategory::list(), &mut errors);
+    let amount = cents(body.amount_cents.as_ref(), &mut errors);
+    let on = date(body.on.as_deref(), "on", &mut errors);
+    let receipt = match body.receipt_file_id.as_deref().map(cms_domain::files::FileId::parse) {
+        None => None,
+        Some(Ok(f)) => Some(f),
+        Some(Err(_)) => {
+            errors.push(FieldError { field: "receiptFileId".into(), message: "is not a file id".into() });
+            None
+        }
+    };
+    let (Some(category), Some(amount_cents), Some(on)) = (category, amount, on) else {
+        return Err(Problem::invalid(errors));
+    };
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors));
+    }
+    let idem = cms_http::idempotency::from_request(req, actor)?;
+    let answer = |c: &CaseChange| (201, spend_of(c));
+    let change = Change {
+        actor,
+        case_id: &id,
+        basis: Basis::Latest,
+        action: "case.fund.spend",
+        idempotency: idem.as_ref(),
+        answer: &answer,
+        loaded: None,
+    };
+    let read = |case: &Case| {
+        let (case, receipt) = (case.clone(), receipt.clone());
+        async move {
+            let found = fund_of(&deps.store, actor, &case, Ok(ContractYear::of(on))).await?;
+            if let Some(f) = &receipt {
+                let on_case = deps.store.file(&case.id, f).await?;
+                if !on_case.is_some_and(|r| r.status == cms_domain::files::FileStatus::Confirmed) {
+                    return Err(Problem::invalid_field(
+                        "receiptFileId",
+                        "is not a file on this case: attach the receipt to the case first",
+                    ));
+                }
+            }
+            Ok(found)
+        }
+    };
+    let decide = |case: &Case, (provider, spent): &(cms_domain::catchment::Provider, u64)| {
+        let input =
+            SpendInput { category, amount_cents, on, note: body.note.as_deref(), receipt_file_id: receipt.as_ref().map(|f| f.to_string()) };
+        fund::spend(case, actor, provider, *spent, input, deps.clock.now(), deps.clock.today_nz()).map_err(fund_problem)
+    };
+    let change = match change_case_with(&deps.store, &deps.bus, &deps.clock, req, change, read, decide).await? {
+        Outcome::Done(change) => change,
+        Outcome::Replayed(resp) => return Ok(resp),
+    };
+    tracing::info!(case_id = %id, role = %actor.role(), category = category.as_str(), "fund spend recorded");
+    Ok(json(201, &spend_of(&change)))
+}
+
+async fn refund_fund<S: CaseStore + ReferenceData + FundStore, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let spend = cms_http::path_id(req, "spendId", cms_domain::ids::EntryId::parse, "fund spend")?;
+    let body: RefundBody = cms_http::json_body(req)?;
+    let mut errors = Vec::new();
+    let amount = cents(body.amount_cents.as_ref(), &mut errors);
+    let on = date(body.on.as_deref(), "on", &mut errors);
+    let (Some(amount_cents), Some(on)) = (amount, on) else {
+        return Err(Problem::invalid(errors));
+    };
+    let idem = cms_http::idempotency::from_request(req, actor)?;
+    let answer = |c: &CaseChange| (201, spend_of(c));
+    let change = Change {
+        actor,
+        case_id: &id,
+        basis: Basis::Latest,
+        action: "case.fund.refund",
+        idempotency: idem.as_ref(),
+        answer: &answer,
+        loaded: None,
+    };
+    let read = |case: &Case| {
+        let (case, spend) = (case.clone(), spend.clone());
+        async move { fund_of(&deps.store, actor, &case, fund::year_of(&case, &spend)).await }
+    };
+    let decide = |case: &Case, (provider, spent): &(cms_domain::catchment::Provider, u64)| {
+        fund::refund(case, actor, provider, *spent, &spend, amount_cents, on, body.note.as_deref(), deps.clock.now(), deps.clock.today_nz())
+            .map_err(fund_problem)
+    };
+    let change = match change_case_with(&deps.store, &deps.bus, &deps.clock, req, change, read, decide).await? {
+        Outcome::Done(change) => change,
+        Outcome::Replayed(resp) => return Ok(resp),
+    };
+    tracing::info!(case_id = %id, role = %actor.role(), "fund refund recorded");
+    Ok(json(201, &spend_of(&change)))
 }
 
 #[derive(Deserialize)]

@@ -6,12 +6,14 @@
 //!   providers that serve it and the Ministry ([`cms_domain::access::can_read_staff`]).
 //! - `GET /providers` — every provider (CIT chooses one to transfer a case to).
 //! - `GET /providers/{id}` — one provider; `staff` for its own people and the Ministry.
+//! - `GET /providers/{id}/fund` — its Unmet Basic Needs Fund, spent against the cap ([`fund`]).
 
-use cms_domain::access::{can_read_staff, Directory};
+use cms_domain::access::{can_read_fund, can_read_staff, Directory};
 use cms_domain::actor::Actor;
 use cms_domain::catchment::Provider;
+use cms_domain::fund::ContractYear;
 use cms_domain::ids::{ProviderId, SchoolId};
-use cms_domain::ports::ReferenceData;
+use cms_domain::ports::{FundStore, ReferenceData};
 use cms_domain::referral::UserRecord;
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
@@ -62,6 +64,33 @@ pub async fn provider<S: ReferenceData>(store: &S, actor: &Actor, req: &Request)
         body["staff"] = staff_list(store, p.id.as_str()).await?;
     }
     Ok(json(200, &body))
+}
+
+/// `GET /providers/{id}/fund?year=` — the provider's Unmet Basic Needs Fund for a contract year
+/// (`year`: the year it starts in; the current one by default): its cap (3 % of the contract),
+/// what is spent net of refunds, what is left. For the provider's staff, its regional office and
+/// the national team ([`cms_domain::access::can_read_fund`]); "not found" for anyone else.
+pub async fn fund<S: ReferenceData + FundStore>(
+    store: &S,
+    actor: &Actor,
+    req: &Request,
+    today: chrono::NaiveDate,
+) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", ProviderId::parse, "provider")?;
+    let year = match cms_http::query(req, "year") {
+        None => ContractYear::of(today),
+        Some(y) => match y.parse::<i32>() {
+            Ok(y) if (2000..=2100).contains(&y) => ContractYear(y),
+            _ => return Err(Problem::invalid_field("year", "must be the year a contract year starts in, e.g. 2026 for 2026/27")),
+        },
+    };
+    let p = store.provider(&id).await?.ok_or_else(|| Problem::not_found("provider"))?;
+    let region = store.catchment(&p.catchment_id).await?.map(|c| c.region_id);
+    if !can_read_fund(actor, &p.id, region.as_ref()) {
+        return Err(Problem::not_found("provider fund"));
+    }
+    let spent = store.fund_spent(&p.id, year.0).await?;
+    Ok(json(200, &cms_domain::fund::summary(&p, year, spent)))
 }
 
 fn provider_ref(p: &Provider) -> Value {

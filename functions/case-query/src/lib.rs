@@ -16,7 +16,7 @@
 //!   key), or by name (accent- and case-insensitive, part of the name) — with `dateOfBirth`, an
 //!   exact name match through the name key in any scope; without it, over the caller's own list
 //!   (up to [`NAME_SCAN_LIMIT`] cases; Ministry-wide name searches need the date of birth).
-//! - The directory ([`directory`]): `GET /schools/{id}`, `GET /providers`, `GET /providers/{id}`.
+//! - The directory ([`directory`]): `GET /schools/{id}`, `GET /providers`, `GET /providers/{id}`, `GET /providers/{id}/fund`.
 //!
 //! Every read is recorded in the audit trail before the data is returned: a list page as one
 //! `case.listed` entry naming every case shown (docs/adr/0012-audit-reads-and-writes.md).
@@ -28,7 +28,9 @@ use cms_domain::access::{can_view_case, list_scope, sees_only_handover, status_f
 use cms_domain::actor::Actor;
 use cms_domain::case::{Case, CaseStatus};
 use cms_domain::ids::CaseId;
-use cms_domain::ports::{AuditLog, CaseListQuery, CaseStore, Clock, ReadLog, ReferenceData, StudentKeySource, SystemClock, Wanted};
+use cms_domain::ports::{
+    AuditLog, CaseListQuery, CaseStore, Clock, FundStore, ReadLog, ReferenceData, StudentKeySource, SystemClock, Wanted,
+};
 use cms_domain::sla::{sla_views, SlaState};
 use cms_domain::student::{name_matches, parse_date, Nsn, PersonName};
 use cms_http::usecase::read_case;
@@ -57,14 +59,14 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
     }
 }
 
-pub async fn handle<S: CaseStore + AuditLog + ReadLog + ReferenceData, C: Clock, K: StudentKeySource>(
+pub async fn handle<S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore, C: Clock, K: StudentKeySource>(
     deps: &Deps<S, C, K>,
     req: Request,
 ) -> Response<Body> {
     cms_http::answer(&req, route(deps, &req)).await
 }
 
-async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData, C: Clock, K: StudentKeySource>(
+async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore, C: Clock, K: StudentKeySource>(
     deps: &Deps<S, C, K>,
     req: &Request,
 ) -> Result<Response<Body>, Problem> {
@@ -74,6 +76,7 @@ async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData, C: Clock, K: S
         Some(Route::School) => directory::school(&deps.store, &actor, req).await,
         Some(Route::Providers) => directory::providers(&deps.store).await,
         Some(Route::Provider) => directory::provider(&deps.store, &actor, req).await,
+        Some(Route::ProviderFund) => directory::fund(&deps.store, &actor, req, deps.clock.today_nz()).await,
         Some(Route::ListCases) => {
             let status = status_filter(cms_http::query(req, "status").as_deref()).map_err(|m| Problem::invalid_field("status", &m))?;
             let limit = cms_http::limit(req)?;

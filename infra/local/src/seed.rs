@@ -257,6 +257,8 @@ fn catchment(i: usize) -> (Catchment, Provider) {
         kind: ProviderKind::Catchment,
         catchment_id: c.id.clone(),
         queue_email: format!("queue@{}.provider.example.nz", pid(i).to_lowercase()),
+        // synthetic contract values, $350,000 to $800,000 a year
+        contract_cents_per_year: Some((350_000 + (i as u64 % 10) * 50_000) * 100),
     };
     (c, p)
 }
@@ -276,6 +278,7 @@ fn school(n: usize) -> (School, Option<Provider>) {
         kind: ProviderKind::InSchoolProvision,
         catchment_id: CatchmentId::parse(cid(ci)).expect("catchment id"),
         queue_email: format!("attendance@school{id}.school.example.nz"),
+        contract_cents_per_year: Some(120_000 * 100),
     });
     let s = School {
         id: SchoolId::parse(id).expect("school id"),

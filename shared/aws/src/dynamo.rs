@@ -342,6 +342,9 @@ impl DynamoStore {
             };
             writes.push(TransactWriteItem::builder().put(put).build());
         }
+        if let Some(m) = &change.fund {
+            writes.push(TransactWriteItem::builder().put(crate::fund::counter_put(self, m, change.case.updated_at)?).build());
+        }
         if let Some((referral, expected)) = &change.referral {
             let p = Put::builder().set_item(Some(referral_item(referral)?));
             // version 0: a request submitted as it is created, so it must not exist yet

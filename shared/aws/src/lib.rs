@@ -8,6 +8,7 @@ pub mod due;
 pub mod dynamo;
 pub mod eventbridge;
 pub mod files;
+pub mod fund;
 pub mod reads;
 pub mod reference;
 pub mod s3;

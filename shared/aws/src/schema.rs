@@ -16,6 +16,7 @@
 //! | CA request | `REFERRAL#<id>` | `REFERRAL` |
 //! | student's active case / enrolment | `STUDENT#<key>` | `ACTIVE` / `ENROLMENT` |
 //! | once-only marker | its key | `MARKER` |
+//! | Unmet Basic Needs Fund counter | `FUND#<providerId>` | `YEAR#<contract year>` |
 //! | school, catchment, provider, user, locality | `SCHOOL#<id>` … `LOCALITY#<key>` | `SCHOOL` … `LOCALITY` |
 
 use chrono::{Datelike, NaiveDate};
@@ -83,6 +84,11 @@ pub mod sk {
     pub const SAFETY: &str = "SAFETY#";
     pub const HEALTH: &str = "HEALTH#";
 
+    /// A fund counter's contract year (by its first year: `YEAR#2026` is 2026/27).
+    pub fn fund_year(year: i32) -> String {
+        format!("YEAR#{year}")
+    }
+
     /// An entry's place in an audit or read chain: `SEQ#` and 20 digits, so text order is number order.
     pub fn seq(n: u64) -> String {
         format!("{SEQ}{n:020}")
@@ -128,6 +134,9 @@ pub mod pk {
     }
     pub fn locality(key: &str) -> String {
         format!("LOCALITY#{key}")
+    }
+    pub fn fund(provider: &ProviderId) -> String {
+        format!("FUND#{provider}")
     }
 }
 

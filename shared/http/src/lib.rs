@@ -279,8 +279,8 @@ pub fn case_for(actor: &Actor, case: &cms_domain::case::Case) -> serde_json::Val
 /// What of a case (as serialised) this caller may not see, taken out — the one place every
 /// answer showing a case goes through: the safety-notes flag only as the warning for those who
 /// may read the notes; for those who may not see unshared entries (school staff), no possible
-/// duplicate (it names another case), no barriers nor agencies (they name the whānau's
-/// circumstances), no agency checks but for CIT and the provider, no
+/// duplicate (it names another case), no barriers, agencies nor Unmet Basic Needs Fund spends
+/// (they name the whānau's circumstances), no agency checks but for CIT and the provider, no
 /// consultation notes, and no escalation's notes or outcome in words unless the school made it.
 pub fn redact_for(actor: &Actor, case: &cms_domain::case::Case, obj: &mut serde_json::Map<String, serde_json::Value>) {
     use cms_domain::access::{permits, CaseAction};
@@ -295,6 +295,7 @@ pub fn redact_for(actor: &Actor, case: &cms_domain::case::Case, obj: &mut serde_
     obj.remove("possibleDuplicateOf");
     obj.remove("agencies");
     obj.remove("barriers");
+    obj.remove("fundSpends");
     let strip = |list: Option<&mut serde_json::Value>, keep: &dyn Fn(&serde_json::Value) -> bool, fields: &[&str]| {
         for item in list.and_then(|l| l.as_array_mut()).into_iter().flatten() {
             if !keep(item) {

@@ -66,6 +66,10 @@ routes! {
     RequestAgencyCheck => "POST /cases/{id}/agency-checks",
     /// Record an agency check's result (CIT).
     RecordAgencyCheck => "PUT /cases/{id}/agency-checks/{checkId}",
+    /// Spend from the provider's Unmet Basic Needs Fund on the case (provider staff).
+    SpendFund => "POST /cases/{id}/fund-spends",
+    /// Money of a fund spend returned (provider staff).
+    RefundFund => "POST /cases/{id}/fund-spends/{spendId}/refunds",
     /// The case's contacts.
     EditContacts => "PUT /cases/{id}/contacts",
     /// The school's Primary Contact for the case.
@@ -102,6 +106,8 @@ routes! {
     Providers => "GET /providers",
     /// One provider.
     Provider => "GET /providers/{id}",
+    /// A provider's Unmet Basic Needs Fund for a contract year: spent against its cap.
+    ProviderFund => "GET /providers/{id}/fund",
 }
 
 impl Route {
@@ -121,6 +127,6 @@ mod tests {
             assert_eq!(Route::parse(r.key()), Some(*r));
         }
         assert_eq!(Route::parse("GET /nowhere"), None);
-        assert_eq!(Route::ALL.len(), 38);
+        assert_eq!(Route::ALL.len(), 41);
     }
 }

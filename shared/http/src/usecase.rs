@@ -68,8 +68,29 @@ where
     B: EventBus + ?Sized,
     C: Clock + ?Sized,
 {
+    change_case_with(store, bus, clock, req, change, |_| async { Ok(()) }, |case, _: &()| decide(case)).await
+}
+
+/// [`change_case`] for a decision that needs more than the case: `read` fetches it (e.g. the
+/// provider's fund counter) once the case is loaded, on every attempt, so a retry after a
+/// concurrent change decides on fresh values of both.
+pub async fn change_case_with<S, B, C, T, F>(
+    store: &S,
+    bus: &B,
+    clock: &C,
+    req: &Request,
+    change: Change<'_>,
+    read: impl Fn(&Case) -> F,
+    decide: impl Fn(&Case, &T) -> Result<CaseChange, Problem>,
+) -> Result<Outcome, Problem>
+where
+    S: CaseStore + ?Sized,
+    B: EventBus + ?Sized,
+    C: Clock + ?Sized,
+    F: std::future::Future<Output = Result<T, Problem>>,
+{
     let Change { actor, case_id, basis, action, idempotency, answer, mut loaded } = change;
-    let decide = &decide;
+    let (read, decide) = (&read, &decide);
     let ran = commit_change(store, bus, Publish::Committed, |n| {
         let held = if n == 0 { loaded.take() } else { None };
         async move {
@@ -84,8 +105,9 @@ where
                     return Err(stale_for(actor, &case).into());
                 }
             }
+            let more = read(&case).await?;
             let now = clock.now();
-            let mut next = decide(&case)?;
+            let mut next = decide(&case, &more)?;
             if let Some(i) = idempotency {
                 let (status, body) = answer(&next);
                 next.markers.push(i.marker(status, &body, now));

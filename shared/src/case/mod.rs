@@ -7,6 +7,7 @@ pub mod attached;
 pub mod barrier;
 pub mod escalation;
 pub mod events;
+pub mod fund;
 pub mod status;
 
 pub use attached::{FileRecord, SensitiveNote};
@@ -166,6 +167,10 @@ pub struct Case {
     /// Information checks with other agencies: CIT's and the case's provider's eyes only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub agency_checks: Vec<agency::AgencyCheck>,
+    /// Spends from the provider's Unmet Basic Needs Fund ([`crate::fund`]): provider and Ministry
+    /// eyes only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fund_spends: Vec<fund::FundSpend>,
     pub whanau: Vec<Whanau>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub home_address: Option<Address>,
@@ -316,6 +321,17 @@ pub enum TimelineKind {
         check_id: EntryId,
         agency: agency::Agency,
     },
+    /// Money spent from the Unmet Basic Needs Fund (never shared with the school).
+    FundSpent {
+        spend_id: EntryId,
+        category: fund::FundCategory,
+        amount_cents: u64,
+    },
+    /// Money of a spend returned to the fund.
+    FundRefunded {
+        spend_id: EntryId,
+        amount_cents: u64,
+    },
     /// The provider or CIT decided whether the possible duplicate is the same student.
     DuplicateResolved {
         of: CaseId,
@@ -396,6 +412,8 @@ pub struct CaseChange {
     pub audit: Vec<crate::audit::AuditRecord>,
     /// Items of the case's own written in the same transaction (a safety note, a confirmed file).
     pub attached: Vec<Attached>,
+    /// The provider's Unmet Basic Needs Fund counter, moved in the same transaction.
+    pub fund: Option<fund::FundMove>,
 }
 
 /// An item that belongs to the case and is written with a change to it.
@@ -446,6 +464,7 @@ impl CaseChange {
             markers: Vec::new(),
             audit: Vec::new(),
             attached: Vec::new(),
+            fund: None,
         }
     }
 
@@ -494,6 +513,7 @@ impl Case {
             escalations: Vec::new(),
             agencies: Vec::new(),
             agency_checks: Vec::new(),
+            fund_spends: Vec::new(),
             student,
             whanau: Vec::new(),
             home_address: None,
@@ -617,6 +637,7 @@ impl Case {
             referral: None,
             markers: Vec::new(),
             attached: Vec::new(),
+            fund: None,
         })
     }
 }
