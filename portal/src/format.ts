@@ -87,6 +87,27 @@ export const AGENCY_LABEL: Record<string, string> = {
   other: 'Other',
 };
 
+export const FUND_LABEL: Record<string, string> = {
+  clothing: 'Clothing',
+  transport: 'Transport',
+  equipment: 'Equipment',
+  food: 'Food',
+  other: 'Other',
+};
+
+/** Cents as New Zealand dollars: 123456 → "$1,234.56". */
+export function formatCents(cents: number): string {
+  return new Intl.NumberFormat('en-NZ', { style: 'currency', currency: 'NZD', currencyDisplay: 'narrowSymbol' }).format(cents / 100);
+}
+
+/** "45", "45.5", "$1,045.50" → cents; null when it is not an amount in dollars and cents. */
+export function parseDollars(text: string): number | null {
+  const t = text.trim().replace(/^\$/, '').replace(/,/g, '');
+  if (!/^\d+(\.\d{1,2})?$/.test(t)) return null;
+  const [d, c = ''] = t.split('.');
+  return Number(d) * 100 + Number(c.padEnd(2, '0'));
+}
+
 export const ACTIVITY_LABEL: Record<string, string> = {
   school_meeting: 'Meeting with the school',
   whanau_meeting: 'Meeting with the ākonga and whānau',

@@ -258,6 +258,52 @@ test('other agencies and agency checks: the provider records and asks, CIT answe
   await expect(page.locator('main')).not.toContainText('Kaitaia site social worker');
 });
 
+test('the Unmet Basic Needs Fund: the provider spends and refunds against its cap; the school sees none of it', async ({ page }) => {
+  const name = uniqueName('Fund');
+  const id = await caseInQueue(name);
+  await signIn(page, 'cm-p01');
+  await expect(page.getByRole('heading', { name: /Unmet Basic Needs Fund \d{4}\/\d{2}/ })).toBeVisible();
+  await page.goto(`/cases/${id}`);
+  const panel = page.getByRole('region', { name: 'Unmet Basic Needs Fund' });
+  await expect(panel.getByLabel('Fund balance')).toContainText('left');
+  // an amount the portal cannot read, and other without a note: said on the field
+  await panel.getByLabel('Amount (NZ$)').fill('forty');
+  await panel.getByRole('button', { name: 'Record the spend' }).click();
+  await expect(panel.getByRole('alert').first()).toContainText('Enter the amount in dollars and cents');
+  await panel.getByLabel('What it paid for').selectOption({ label: 'Other' });
+  await panel.getByLabel('Amount (NZ$)').fill('12');
+  await panel.getByRole('button', { name: 'Record the spend' }).click();
+  await expect(panel.getByRole('alert').first()).toContainText('needs a note');
+  // more than the cap ($10,500 for this provider): refused with what is left
+  await panel.getByLabel('What it paid for').selectOption({ label: 'Transport' });
+  await panel.getByLabel('Amount (NZ$)').fill('20000');
+  await panel.getByRole('button', { name: 'Record the spend' }).click();
+  await expect(panel.getByRole('alert').first()).toContainText('above its cap');
+  // a spend, then part of it refunded
+  await panel.getByLabel('What it paid for').selectOption({ label: 'Clothing' });
+  await panel.getByLabel('Amount (NZ$)').fill('45.50');
+  await panel.getByLabel('Note (required for Other)').fill('School shoes');
+  await panel.getByRole('button', { name: 'Record the spend' }).click();
+  const list = panel.getByRole('list', { name: 'Fund spends' });
+  await expect(list).toContainText('Clothing: $45.50');
+  await expect(list).toContainText('School shoes');
+  await list.getByText('Record a refund').click();
+  const refund = list.getByRole('form', { name: 'Refund of Clothing $45.50' });
+  await refund.getByLabel('Amount refunded (NZ$)').fill('5.50');
+  await refund.getByRole('button', { name: 'Record the refund' }).click();
+  await expect(list).toContainText('$5.50 refunded');
+  await expect(page.locator('.timeline')).toContainText('Unmet Basic Needs Fund: $45.50 spent on clothing');
+  await expectAccessible(page, 'unmet basic needs fund');
+
+  // the school sees neither the spend nor the fund
+  await signIn(page, 'lead-1001');
+  await page.goto(`/cases/${id}`);
+  await expect(page.getByRole('heading', { level: 1, name: new RegExp(name) })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Unmet Basic Needs Fund' })).toHaveCount(0);
+  await expect(page.locator('main')).not.toContainText('School shoes');
+  await expect(page.locator('main')).not.toContainText('$45.50');
+});
+
 test('pause an under-six case with the four attestations, then reopen it', async ({ page }) => {
   const name = uniqueName('Pepi');
   const id = await caseInQueue(name, {

@@ -184,6 +184,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/providers/{id}/fund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The provider's Unmet Basic Needs Fund for a contract year, spent against its cap
+         * @description For the provider's staff, the regional team of its region and the national team; "not
+         *     found" for anyone else.
+         */
+        get: operations["getProviderFund"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/cases/{id}": {
         parameters: {
             query?: never;
@@ -641,6 +664,56 @@ export interface paths {
          */
         put: operations["recordAgencyCheck"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cases/{id}/fund-spends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Spend from the provider's Unmet Basic Needs Fund on the case (the case's provider staff)
+         * @description "Providers may use up to 3% of their contract funding to help meet unmet basic needs when
+         *     these are significantly affecting attendance" (the guide). The spend counts in the contract
+         *     year (1 July - 30 June) of its date. One that would take the provider's total for that year
+         *     above 3 % of its contract value is refused (409) with the remaining balance in its words,
+         *     also when spends are made at the same moment. Not shared with the school; no event.
+         */
+        post: operations["spendFund"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cases/{id}/fund-spends/{spendId}/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                /** @description The spend's id. */
+                spendId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record money of a spend returned to the fund (the case's provider staff)
+         * @description Part or all of what is left of the spend; the money goes back to the spend's contract year.
+         */
+        post: operations["refundFund"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1328,6 +1401,8 @@ export interface components {
             agencies?: components["schemas"]["AgencyInvolvement"][];
             /** @description Information checks with other agencies; CIT and the case's provider only. */
             agencyChecks?: components["schemas"]["AgencyCheck"][];
+            /** @description Spends from the provider's Unmet Basic Needs Fund; provider and Ministry staff only. */
+            fundSpends?: components["schemas"]["FundSpend"][];
             /** @description Formal communications and referrals (notes and outcome in words shown to school users only for the school's own). */
             escalations?: components["schemas"]["Escalation"][];
             /**
@@ -1398,7 +1473,7 @@ export interface components {
             shared?: boolean;
         };
         /** @description One timeline entry; `type` says which, and each type has its own fields. */
-        TimelineEntry: components["schemas"]["TimelineCaseCreated"] | components["schemas"]["TimelineAllocated"] | components["schemas"]["TimelineStatusChanged"] | components["schemas"]["TimelineCaseManagerAssigned"] | components["schemas"]["TimelineTransferred"] | components["schemas"]["TimelineEnrolled"] | components["schemas"]["TimelineConvertedToCa"] | components["schemas"]["TimelineReopenedByRequest"] | components["schemas"]["TimelineNonEnrolmentNotified"] | components["schemas"]["TimelineSchoolChanged"] | components["schemas"]["TimelineLinkRequested"] | components["schemas"]["TimelinePossibleDuplicate"] | components["schemas"]["TimelineContactsUpdated"] | components["schemas"]["TimelinePrimaryContactChanged"] | components["schemas"]["TimelineDuplicateResolved"] | components["schemas"]["TimelineBarrierRecorded"] | components["schemas"]["TimelineConsulted"] | components["schemas"]["TimelineAgencyEngaged"] | components["schemas"]["TimelineAgencyCheckRequested"] | components["schemas"]["TimelineAgencyCheckAnswered"] | components["schemas"]["TimelineEscalated"] | components["schemas"]["TimelineEscalationOutcome"] | components["schemas"]["TimelineComment"] | components["schemas"]["TimelineFile"] | components["schemas"]["TimelineActivity"] | components["schemas"]["TimelineSlaBreached"];
+        TimelineEntry: components["schemas"]["TimelineCaseCreated"] | components["schemas"]["TimelineAllocated"] | components["schemas"]["TimelineStatusChanged"] | components["schemas"]["TimelineCaseManagerAssigned"] | components["schemas"]["TimelineTransferred"] | components["schemas"]["TimelineEnrolled"] | components["schemas"]["TimelineConvertedToCa"] | components["schemas"]["TimelineReopenedByRequest"] | components["schemas"]["TimelineNonEnrolmentNotified"] | components["schemas"]["TimelineSchoolChanged"] | components["schemas"]["TimelineLinkRequested"] | components["schemas"]["TimelinePossibleDuplicate"] | components["schemas"]["TimelineContactsUpdated"] | components["schemas"]["TimelinePrimaryContactChanged"] | components["schemas"]["TimelineDuplicateResolved"] | components["schemas"]["TimelineBarrierRecorded"] | components["schemas"]["TimelineConsulted"] | components["schemas"]["TimelineAgencyEngaged"] | components["schemas"]["TimelineAgencyCheckRequested"] | components["schemas"]["TimelineAgencyCheckAnswered"] | components["schemas"]["TimelineFundSpent"] | components["schemas"]["TimelineFundRefunded"] | components["schemas"]["TimelineEscalated"] | components["schemas"]["TimelineEscalationOutcome"] | components["schemas"]["TimelineComment"] | components["schemas"]["TimelineFile"] | components["schemas"]["TimelineActivity"] | components["schemas"]["TimelineSlaBreached"];
         /** @description The case was created (a CA request, or a NEN from ENROL). */
         TimelineCaseCreated: {
             id: string;
@@ -1884,6 +1959,103 @@ export interface components {
             type: "agency_check_answered";
             checkId: string;
             agency: components["schemas"]["Agency"];
+        };
+        /** @enum {string} */
+        FundCategory: "clothing" | "transport" | "equipment" | "food" | "other";
+        FundSpendRequest: {
+            category: components["schemas"]["FundCategory"];
+            /** @description In cents (NZD). */
+            amountCents: number;
+            /**
+             * Format: date
+             * @description The day it was spent (not in the future).
+             */
+            on: string;
+            /** @description What it paid for (required for other). */
+            note?: string;
+            /** @description A file on the case (the receipt). */
+            receiptFileId?: string;
+        };
+        FundRefundRequest: {
+            amountCents: number;
+            /** Format: date */
+            on: string;
+            note?: string;
+        };
+        FundRefund: {
+            amountCents: number;
+            /** Format: date */
+            on: string;
+            note?: string;
+            by: components["schemas"]["TimelineBy"];
+            /** Format: date-time */
+            at: string;
+        };
+        FundSpend: {
+            id: string;
+            category: components["schemas"]["FundCategory"];
+            amountCents: number;
+            /** Format: date */
+            on: string;
+            /** @description The contract year it counts in, by its first year (2026 is 2026/27). */
+            contractYear: number;
+            note?: string;
+            receiptFileId?: string;
+            by: components["schemas"]["TimelineBy"];
+            /** Format: date-time */
+            at: string;
+            /** @description Returned to the fund (absent when nothing was). */
+            refundedCents?: number;
+            refunds?: components["schemas"]["FundRefund"][];
+        };
+        FundSummary: {
+            providerId: string;
+            /** @example 2026/27 */
+            contractYear: string;
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            /** @description The contract value for the year; null until the Ministry records it. */
+            contractCents: number | null;
+            /** @description 3 % of the contract value. */
+            capCents: number;
+            /** @description Spent in the year, net of refunds. */
+            spentCents: number;
+            remainingCents: number;
+        };
+        /** @description Money spent from the Unmet Basic Needs Fund (never shared with the school). */
+        TimelineFundSpent: {
+            id: string;
+            caseId: string;
+            /** Format: date-time */
+            at: string;
+            by: components["schemas"]["TimelineBy"];
+            sharedWithSchool: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "fund_spent";
+            spendId: string;
+            category: components["schemas"]["FundCategory"];
+            amountCents: number;
+        };
+        /** @description Money of a spend returned to the fund. */
+        TimelineFundRefunded: {
+            id: string;
+            caseId: string;
+            /** Format: date-time */
+            at: string;
+            by: components["schemas"]["TimelineBy"];
+            sharedWithSchool: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "fund_refunded";
+            spendId: string;
+            amountCents: number;
         };
         /** @description The provider or CIT decided whether the possible duplicate is the same student. */
         TimelineDuplicateResolved: {
@@ -2547,6 +2719,35 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getProviderFund: {
+        parameters: {
+            query?: {
+                /** @description The year the contract year starts in (2026 for 2026/27); the current one by default. */
+                year?: number;
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The fund. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FundSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             503: components["responses"]["Unavailable"];
         };
@@ -3328,6 +3529,82 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    spendFund: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key the client makes for this request (1-255 visible ASCII characters, e.g. a UUID). The same key and request again (a retry, a double click) gets the first answer again, with header `Idempotent-Replayed: true`, and nothing is created twice; the same key with another request is a 422. Keys are the caller's own and are remembered for 24 hours. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FundSpendRequest"];
+            };
+        };
+        responses: {
+            /** @description The spend, recorded. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FundSpend"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    refundFund: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key the client makes for this request (1-255 visible ASCII characters, e.g. a UUID). The same key and request again (a retry, a double click) gets the first answer again, with header `Idempotent-Replayed: true`, and nothing is created twice; the same key with another request is a 422. Keys are the caller's own and are remembered for 24 hours. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["Id"];
+                /** @description The spend's id. */
+                spendId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FundRefundRequest"];
+            };
+        };
+        responses: {
+            /** @description The spend, with the refund. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FundSpend"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["IdempotencyKeyReused"];
             503: components["responses"]["Unavailable"];
         };
     };

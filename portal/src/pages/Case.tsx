@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, asProblem, type Case, type Me, type Problem, type Schemas, type TimelineEntry } from '../api/client';
 import { Checkbox, ErrorSummary, Notice, ProblemBanner, TextArea, errorsFor, fieldId, fieldMessage, type SummaryItem } from '../components';
-import { ACTIVITY_LABEL, AGENCY_LABEL, BARRIER_LABEL, BARRIER_STATE, CLOSE_REASON, DECISION_LABEL, ESCALATION_LABEL, STEP_LABEL, ROLE_LABEL, SLA_LABEL, STATUS_LABEL, formatDate, formatDateTime, isProvider, isSchool, slaText } from '../format';
+import { ACTIVITY_LABEL, AGENCY_LABEL, BARRIER_LABEL, BARRIER_STATE, CLOSE_REASON, DECISION_LABEL, ESCALATION_LABEL, FUND_LABEL, STEP_LABEL, ROLE_LABEL, SLA_LABEL, STATUS_LABEL, formatCents, formatDate, formatDateTime, isProvider, isSchool, slaText } from '../format';
 import { Link } from '../router';
 import { Barriers, CitActions, ProviderActions, RecordActivity } from './CaseActions';
 import { Escalations } from './Escalations';
 import { Agencies } from './Agencies';
+import { Fund } from './Fund';
 
 type Sensitive = Schemas['SensitiveParts'];
 type HandedOver = Schemas['HandedOverCase'];
@@ -63,6 +64,10 @@ function describe(e: TimelineEntry): string {
       return `${SLA_LABEL[e.sla]}: overdue (was due ${formatDate(e.due)})`;
     case 'barrier_recorded':
       return `Barrier: ${BARRIER_LABEL[e.kind] ?? e.kind} — ${BARRIER_STATE[e.state]?.toLowerCase() ?? e.state}`;
+    case 'fund_spent':
+      return `Unmet Basic Needs Fund: ${formatCents(e.amountCents)} spent on ${(FUND_LABEL[e.category] ?? e.category).toLowerCase()}`;
+    case 'fund_refunded':
+      return `Unmet Basic Needs Fund: ${formatCents(e.amountCents)} refunded`;
     case 'agency_engaged':
       return `Agency engaged: ${AGENCY_LABEL[e.agency] ?? e.agency}`;
     case 'agency_check_requested':
@@ -570,6 +575,9 @@ export function CasePage({ me, id }: { me: Me; id: string }) {
         <Escalations me={me} kase={kase} onDone={() => refresh()} />
       )}
       {(providerOnCase || me.role === 'cit' || kase.agencies?.length) && <Agencies me={me} kase={kase} provider={providerOnCase} onDone={() => refresh()} />}
+      {(providerOnCase || kase.fundSpends?.length) && (
+        <Fund me={me} kase={kase} provider={providerOnCase} files={entries.filter((e) => e.type === 'file')} onDone={() => refresh()} />
+      )}
       {(providerOnCase || kase.barriers?.length) && <Barriers kase={kase} canRecord={providerOnCase && kase.status !== 'closed'} onDone={() => refresh()} />}
       <section aria-labelledby="collaborate" className="collaborate">
         <h2 id="collaborate">Comments and files</h2>

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, asProblem, type Case, type CaseStatus, type CaseSummary, type Me, type Problem, type Referral } from '../api/client';
 import { Notice, ProblemBanner, Select, TextInput } from '../components';
 import { allCases, oldestFirst, useLoad } from '../data';
-import { ROLE_LABEL, SLA_LABEL, STATUS_LABEL, STATUS_ORDER, ageText, formatDate, isProvider, isSchool, slaText } from '../format';
+import { ROLE_LABEL, SLA_LABEL, STATUS_LABEL, STATUS_ORDER, ageText, formatCents, formatDate, isProvider, isSchool, slaText } from '../format';
 import { Link, navigate } from '../router';
 import { ProviderName } from '../directory';
 
@@ -282,6 +282,31 @@ function MinistryHome({ me }: { me: Me }) {
   );
 }
 
+/** The provider's Unmet Basic Needs Fund this contract year, spent against its 3 % cap. */
+function FundBalance({ me }: { me: Me }) {
+  const fund = useLoad(async (c) => {
+    const id = me.organisation.id;
+    if (!id) return null;
+    const { data, error, response } = await c.GET('/providers/{id}/fund', { params: { path: { id } } });
+    if (error) throw asProblem(error, response.status);
+    return data;
+  }, [me.userId]);
+  if (!fund.data) return null;
+  const f = fund.data;
+  return (
+    <section aria-labelledby="fund-balance">
+      <h2 id="fund-balance">Unmet Basic Needs Fund {f.contractYear}</h2>
+      {f.contractCents == null ? (
+        <p>The Ministry has not recorded your contract value yet, so the fund cannot be used.</p>
+      ) : (
+        <p>
+          {formatCents(f.spentCents)} spent of {formatCents(f.capCents)} (3 % of the contract); <strong>{formatCents(f.remainingCents)} left</strong>.
+        </p>
+      )}
+    </section>
+  );
+}
+
 function OrgHome({ me }: { me: Me }) {
   const cases = useLoad((c) => allCases(c), [me.userId]);
   const sla = useSla(cases.data);
@@ -303,6 +328,7 @@ function OrgHome({ me }: { me: Me }) {
         </p>
       )}
       {isSchool(me) && me.can.makeRequests && <Drafts me={me} />}
+      {isProvider(me) && <FundBalance me={me} />}
       <ProblemBanner problem={cases.problem} />
       {cases.loading && !cases.data && <p role="status">Loading cases…</p>}
       {cases.data && (
