@@ -147,6 +147,11 @@ async fn every_role_on_every_route() {
         let got = env.call(user, "GET", &format!("/providers/{}", demo::SCHOOL_PROVIDER), None).await;
         check("GET /providers/{id}", user, &got, 200);
         assert_eq!(got.body.get("staff").is_some(), serves_1001 || ministry, "{user}: provider staff list");
+        // bulk reassignment: the provider's admins only (from a Case Manager with no cases, so
+        // the reference case stays where it is)
+        let body = json!({"fromUserId": "cm-gone-p01", "toUserId": demo::CASE_MANAGER, "reason": "Left the provider"});
+        let got = env.call(user, "POST", &format!("/providers/{}/reassignments", demo::SCHOOL_PROVIDER), Some(body)).await;
+        check("POST /providers/{id}/reassignments", user, &got, if user == demo::PROVIDER_ADMIN { 200 } else { 403 });
         // the provider's Unmet Basic Needs Fund: its staff, its regional office, the national team
         let got = env.call(user, "GET", &format!("/providers/{}/fund", demo::SCHOOL_PROVIDER), None).await;
         let sees_fund = serves_1001 || matches!(user, demo::REGIONAL | demo::NATIONAL);
@@ -385,7 +390,7 @@ async fn every_role_on_every_route() {
         .map(|((route, user), (want, got))| format!("{route} as {user}: expected {want}, got {got}"))
         .collect();
     assert!(wrong.is_empty(), "{} of {} cells differ:\n{}", wrong.len(), table.len(), wrong.join("\n"));
-    assert_eq!(table.len(), USERS.len() * 41, "every route × every user was checked");
+    assert_eq!(table.len(), USERS.len() * 42, "every route × every user was checked");
     // the barriers the provider recorded are the provider's and the Ministry's to see
     let as_provider = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{case}"), None).await;
     assert!(as_provider.body["barriers"].as_array().is_some_and(|b| !b.is_empty()), "{:?}", as_provider.body);

@@ -820,6 +820,38 @@ async fn fund_spends_and_refunds_refuse_malformed_bodies() {
 }
 
 #[tokio::test]
+async fn bulk_reassignments_refuse_malformed_bodies() {
+    let env = TestEnv::new("fz-reassign").await;
+    // a case in the queue (no Case Manager yet): the valid body moves nothing, so it can be repeated
+    let _ = queued_case(&env).await;
+    let route = Route {
+        caller: Caller::User(demo::PROVIDER_ADMIN),
+        method: "POST",
+        path: "/providers/P01/reassignments".into(),
+        valid: json!({"fromUserId": demo::CASE_MANAGER, "toUserId": demo::CASE_MANAGER_2, "reason": "On leave until the end of term"}),
+        fields: vec![
+            field("/fromUserId", Kind::Str, true, vec![json!(""), json!("   ")]),
+            field(
+                "/toUserId",
+                Kind::Str,
+                true,
+                vec![
+                    json!(""),
+                    json!(demo::CASE_MANAGER),
+                    json!(demo::OTHER_CASE_MANAGER),
+                    json!(demo::PROVIDER_ADMIN),
+                    json!("nobody-here"),
+                ],
+            ),
+            field("/caseIds", Kind::List, false, vec![json!([]), json!([""]), json!(vec!["01JCASE"; 201])]),
+            field("/reason", Kind::Str, true, vec![json!(""), json!(" \u{200b} "), long(301), json!("nul\u{0}byte")]),
+        ],
+        objects: vec![""],
+    };
+    fuzz(&env, "POST /providers/{id}/reassignments", route).await;
+}
+
+#[tokio::test]
 async fn activities_refuse_malformed_bodies() {
     let env = TestEnv::new("fz-activity").await;
     let id = queued_case(&env).await;
@@ -948,6 +980,7 @@ fn every_write_route_is_fuzzed() {
         "PUT /cases/{id}/agency-checks/{checkId}",
         "POST /cases/{id}/fund-spends",
         "POST /cases/{id}/fund-spends/{spendId}/refunds",
+        "POST /providers/{id}/reassignments",
         "POST /cases/{id}/files",
         "POST /enrol/events",
         "POST /cases/{id}/safety-notes",

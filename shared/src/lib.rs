@@ -52,6 +52,7 @@ pub mod memory;
 pub mod notification;
 pub mod outbox;
 pub mod ports;
+pub mod reassign;
 pub mod referral;
 pub mod schedule;
 pub mod sensitive;

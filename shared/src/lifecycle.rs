@@ -197,7 +197,11 @@ pub fn decide(case: &Case, actor: &Actor, cmd: &Command, now: DateTime<Utc>, tod
                 now,
                 by.clone(),
                 true,
-                TimelineKind::CaseManagerAssigned { case_manager: case_manager.id.clone(), previous: case.case_manager.clone() },
+                TimelineKind::CaseManagerAssigned {
+                    case_manager: case_manager.id.clone(),
+                    previous: case.case_manager.clone(),
+                    reason: None,
+                },
             ));
         }
         Command::Transition { note: n } => {

@@ -47,6 +47,17 @@ pub struct Notice {
     pub subject: String,
     /// The text before the link.
     pub what: String,
+    /// Where the link goes.
+    pub link: Link,
+}
+
+/// Where an email's link goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// The case the notice is about.
+    Case,
+    /// The portal's home page (a notice about several cases).
+    Home,
 }
 
 /// The mailbox an audience resolves to on a given case.
@@ -68,12 +79,14 @@ pub fn notice_for(event: &DomainEvent) -> Option<Notice> {
         case_id: case_id.clone(),
         subject: subject.to_string(),
         what,
+        link: Link::Case,
     };
     let cm = |case_id: &CaseId, subject: &str, what: &str| Notice {
         audience: Audience::CaseManager,
         case_id: case_id.clone(),
         subject: subject.to_string(),
         what: what.to_string(),
+        link: Link::Case,
     };
     match event {
         DomainEvent::CaseStatusChanged { case_id, from, to, .. } => Some(pc(
@@ -129,6 +142,17 @@ pub fn notice_for(event: &DomainEvent) -> Option<Notice> {
             };
             Some(pc(case_id, "New record from the provider", format!("The provider recorded {what} on a case you are the School Primary Contact for.")))
         }
+        DomainEvent::CasesReassigned { case_id, cases, .. } => Some(Notice {
+            link: Link::Home,
+            ..cm(
+                case_id,
+                &format!("{cases} {} reassigned to you", if *cases == 1 { "case has been" } else { "cases have been" }),
+                &format!(
+                    "Your provider admin has reassigned {cases} {} to you from another Case Manager. They are in your list of cases assigned to you.",
+                    if *cases == 1 { "case" } else { "cases" }
+                ),
+            )
+        }),
         DomainEvent::PrimaryContactChanged { case_id, .. } => Some(pc(
             case_id,
             "You are now the School Primary Contact for an attendance case",
@@ -157,9 +181,13 @@ pub fn marker_key(event_id: &EventId, audience: Audience) -> String {
 
 /// The email for a notice, addressed to `to`, linking to the case at `portal_base_url`.
 pub fn render(notice: &Notice, to: &str, portal_base_url: &str) -> Email {
-    let link = format!("{}/cases/{}", portal_base_url.trim_end_matches('/'), notice.case_id);
+    let base = portal_base_url.trim_end_matches('/');
+    let (where_, link) = match notice.link {
+        Link::Case => ("View the case in the Attendance Service Portal", format!("{base}/cases/{}", notice.case_id)),
+        Link::Home => ("Open the Attendance Service Portal", format!("{base}/")),
+    };
     let body = format!(
-        "Kia ora,\n\n{}\n\nView the case in the Attendance Service Portal:\n{link}\n\n\
+        "Kia ora,\n\n{}\n\n{where_}:\n{link}\n\n\
          For privacy this email does not include any student details; sign in to the portal to see them.\n\n\
          Attendance Services (this mailbox is not monitored)\n",
         notice.what

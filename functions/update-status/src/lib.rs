@@ -13,6 +13,11 @@
 //! it · 404 no such case, or not visible to the caller · 409 stale version, or the action is not
 //! possible from the case's status · 422 the rules refuse it (closing reasons, pause conditions,
 //! who can be assigned) · 428 no version.
+//!
+//! `POST /providers/{id}/reassignments`: a provider admin moves a Case Manager's cases to another
+//! in one request ([`reassign`]).
+
+mod reassign;
 
 use cms_aws::{DynamoStore, EventBridgeBus};
 use cms_domain::access::can_view_case;
@@ -59,6 +64,7 @@ where
     let actor = cms_http::actor(req)?;
     match Route::of(req) {
         Some(Route::ChangeStatus) => update(deps, req, &actor).await,
+        Some(Route::ReassignCases) => reassign::reassign_cases(deps, req, &actor).await,
         _ => Err(Problem::method_not_allowed()),
     }
 }

@@ -50,6 +50,8 @@ pub mod demo {
     // provider P01 (catchment of 1001 and 1085)
     pub const CASE_MANAGER: &str = "cm-p01";
     pub const PROVIDER_ADMIN: &str = "admin-p01";
+    /// A second Case Manager of P01 (bulk reassignment moves cases between the two).
+    pub const CASE_MANAGER_2: &str = "cm2-p01";
     // provider P08 (catchment of 1008)
     pub const OTHER_CASE_MANAGER: &str = "cm-p08";
     pub const OTHER_PROVIDER_ADMIN: &str = "admin-p08";
@@ -320,6 +322,7 @@ pub fn demo_users() -> Vec<UserRecord> {
         user(ISP_OFFICE, Role::OfficeSupport, ISP_SCHOOL, "Mere Stand-in (Office Support)"),
         user(CASE_MANAGER, Role::CaseManager, SCHOOL_PROVIDER, "Casey Specimen (Case Manager)"),
         user(PROVIDER_ADMIN, Role::ProviderAdmin, SCHOOL_PROVIDER, "Morgan Mock (Provider Admin)"),
+        user(CASE_MANAGER_2, Role::CaseManager, SCHOOL_PROVIDER, "Ari Placeholder (Case Manager)"),
         user(OTHER_CASE_MANAGER, Role::CaseManager, ISP_SCHOOL_PROVIDER, "Drew Notreal (Case Manager)"),
         user(OTHER_PROVIDER_ADMIN, Role::ProviderAdmin, ISP_SCHOOL_PROVIDER, "Lee Madeup (Provider Admin)"),
         user(ISP_CASE_MANAGER, Role::CaseManager, ISP_PROVIDER, "Hemi Trial (ISP Case Manager)"),

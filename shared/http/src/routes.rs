@@ -106,6 +106,8 @@ routes! {
     Providers => "GET /providers",
     /// One provider.
     Provider => "GET /providers/{id}",
+    /// Move a Case Manager's cases to another Case Manager (provider admin).
+    ReassignCases => "POST /providers/{id}/reassignments",
     /// A provider's Unmet Basic Needs Fund for a contract year: spent against its cap.
     ProviderFund => "GET /providers/{id}/fund",
 }
@@ -127,6 +129,6 @@ mod tests {
             assert_eq!(Route::parse(r.key()), Some(*r));
         }
         assert_eq!(Route::parse("GET /nowhere"), None);
-        assert_eq!(Route::ALL.len(), 41);
+        assert_eq!(Route::ALL.len(), 42);
     }
 }

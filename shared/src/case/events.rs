@@ -103,6 +103,10 @@ pub enum DomainEvent {
     /// Another School Primary Contact was named (they are told by email).
     #[serde(rename_all = "camelCase")]
     PrimaryContactChanged { case_id: CaseId, case_type: CaseType, school_id: SchoolId },
+    /// A provider admin moved cases from one Case Manager to another in one request: carried by
+    /// the first case the request moved, so the new Case Manager gets one summary email.
+    #[serde(rename_all = "camelCase")]
+    CasesReassigned { case_id: CaseId, provider_id: ProviderId, reassignment_id: EntryId, case_manager: crate::ids::UserId, cases: u32 },
     #[serde(rename_all = "camelCase")]
     SlaBreached {
         case_id: CaseId,
@@ -144,6 +148,7 @@ impl DomainEvent {
             DomainEvent::FileAdded { .. } => "FileAdded",
             DomainEvent::ActivityRecorded { .. } => "ActivityRecorded",
             DomainEvent::PrimaryContactChanged { .. } => "PrimaryContactChanged",
+            DomainEvent::CasesReassigned { .. } => "CasesReassigned",
             DomainEvent::SlaBreached { .. } => "SlaBreached",
         }
     }
@@ -161,6 +166,7 @@ impl DomainEvent {
             | DomainEvent::FileAdded { case_id, .. }
             | DomainEvent::ActivityRecorded { case_id, .. }
             | DomainEvent::PrimaryContactChanged { case_id, .. }
+            | DomainEvent::CasesReassigned { case_id, .. }
             | DomainEvent::SlaBreached { case_id, .. } => case_id,
         }
     }

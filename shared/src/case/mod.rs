@@ -241,6 +241,9 @@ pub enum TimelineKind {
     CaseManagerAssigned {
         case_manager: UserId,
         previous: Option<UserId>,
+        /// Why a provider admin moved the case in a bulk reassignment ([`crate::reassign`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// The Central Investigations Team moved the case to another provider.
     Transferred {
