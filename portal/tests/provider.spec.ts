@@ -304,6 +304,40 @@ test('the Unmet Basic Needs Fund: the provider spends and refunds against its ca
   await expect(page.locator('main')).not.toContainText('$45.50');
 });
 
+test('a provider admin reassigns a Case Manager’s cases in one go, with a reason the case timeline keeps', async ({ page }) => {
+  const first = uniqueName('Moving');
+  const second = uniqueName('Staying');
+  const a = await caseInQueue(first);
+  const b = await caseInQueue(second);
+  // both assigned to cm-p01
+  const admin = await tokenFor('admin-p01');
+  for (const id of [a, b]) {
+    const before = await call(admin, 'GET', `/cases/${id}`);
+    const assigned = await call(admin, 'POST', `/cases/${id}/status`, { action: 'assign', caseManagerId: 'cm-p01', version: before.body.version });
+    expect(assigned.status, JSON.stringify(assigned.body)).toBe(200);
+  }
+
+  await signIn(page, 'admin-p01');
+  const panel = page.getByRole('region', { name: 'Reassign a Case Manager’s cases' });
+  // nothing chosen: each field says what it needs
+  await panel.getByRole('button', { name: 'Reassign the cases' }).click();
+  await expect(panel.getByRole('alert').first()).toContainText('Say why the cases are moving');
+  await panel.getByLabel('Cases of').selectOption({ label: 'Casey Specimen (Case Manager)' });
+  await panel.getByLabel('Move them to').selectOption({ label: 'Ari Placeholder (Case Manager)' });
+  await panel.getByLabel('Only the cases I choose').check();
+  await panel.getByLabel(first, { exact: true }).check();
+  await panel.getByRole('textbox', { name: 'Reason', exact: true }).fill('Casey is on leave until the end of term');
+  await panel.getByRole('button', { name: 'Reassign the cases' }).click();
+  await expect(panel.getByRole('status')).toContainText('1 case moved to Ari Placeholder (Case Manager).');
+  await expectAccessible(page, 'bulk reassignment');
+
+  // the chosen case moved, with the reason on its timeline; the other stayed
+  await page.goto(`/cases/${a}`);
+  await expect(page.locator('.timeline')).toContainText('Case Manager cm2-p01 assigned (was cm-p01): Casey is on leave until the end of term');
+  await page.goto(`/cases/${b}`);
+  await expect(page.locator('.timeline')).not.toContainText('cm2-p01');
+});
+
 test('pause an under-six case with the four attestations, then reopen it', async ({ page }) => {
   const name = uniqueName('Pepi');
   const id = await caseInQueue(name, {

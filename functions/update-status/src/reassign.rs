@@ -48,10 +48,10 @@ fn problem(e: ReassignError) -> Problem {
     }
 }
 
-fn user_id(value: Option<&str>, field: &str, errors: &mut Vec<FieldError>) -> Option<UserId> {
+fn user_id(value: Option<&str>, field: &str, who: &str, errors: &mut Vec<FieldError>) -> Option<UserId> {
     let found = value.map(str::trim).filter(|s| !s.is_empty()).and_then(|s| UserId::parse(s).ok());
     if found.is_none() {
-        errors.push(FieldError { field: field.into(), message: "is required: a user id".into() });
+        errors.push(FieldError { field: field.into(), message: format!("is required: the user id of the Case Manager {who}") });
     }
     found
 }
@@ -68,8 +68,12 @@ pub async fn reassign_cases<S: CaseStore + ReferenceData, B: EventBus, C: Clock>
     }
     let body: ReassignBody = cms_http::json_body(req)?;
     let mut errors = Vec::new();
-    let from = user_id(body.from_user_id.as_deref(), "fromUserId", &mut errors);
-    let to = user_id(body.to_user_id.as_deref(), "toUserId", &mut errors);
+    let from = user_id(body.from_user_id.as_deref(), "fromUserId", "whose cases move", &mut errors);
+    let to = user_id(body.to_user_id.as_deref(), "toUserId", "who takes them", &mut errors);
+    // every problem at once: the reason is checked again, with the rest, by the plan
+    if body.reason.as_deref().is_none_or(|r| !cms_domain::text::has_visible(r)) {
+        errors.push(FieldError { field: "reason".into(), message: ReassignError::ReasonRequired.to_string() });
+    }
     let named = match &body.case_ids {
         None => None,
         Some(ids) if ids.is_empty() || ids.len() > MAX_CASES => {

@@ -184,6 +184,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/providers/{id}/reassignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a Case Manager's cases to another Case Manager (the provider's admins)
+         * @description When a Case Manager leaves or is away: all their open cases (or those named in `caseIds`)
+         *     move to another of the provider's Case Managers, each case its own change, audited, with
+         *     the reason on its timeline (shared with the school, as any assignment). A case that is
+         *     closed, not the provider's or no longer with that Case Manager is left alone and listed in
+         *     `skipped`. At most 200 move per request; `remaining` says how many more wait for the next.
+         *     The new Case Manager gets one summary email for the request.
+         */
+        post: operations["reassignCases"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/providers/{id}/fund": {
         parameters: {
             query?: never;
@@ -1539,6 +1566,8 @@ export interface components {
             type: "case_manager_assigned";
             caseManager: string;
             previous: string | null;
+            /** @description Why a provider admin moved the case in a bulk reassignment. */
+            reason?: string;
         };
         /** @description CIT moved the case to another provider. */
         TimelineTransferred: {
@@ -1959,6 +1988,26 @@ export interface components {
             type: "agency_check_answered";
             checkId: string;
             agency: components["schemas"]["Agency"];
+        };
+        ReassignRequest: {
+            /** @description The Case Manager the cases leave. */
+            fromUserId: string;
+            /** @description One of the provider's Case Managers. */
+            toUserId: string;
+            /** @description Only these cases (left out, every open case of `fromUserId`). */
+            caseIds?: string[];
+            /** @description Why (shown on each case's timeline, to the school too). */
+            reason: string;
+        };
+        ReassignResult: {
+            reassignmentId: string;
+            moved: string[];
+            skipped: {
+                caseId: string;
+                reason: string;
+            }[];
+            /** @description Open cases of the Case Manager beyond this request's 200. */
+            remaining: number;
         };
         /** @enum {string} */
         FundCategory: "clothing" | "transport" | "equipment" | "food" | "other";
@@ -2720,6 +2769,38 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    reassignCases: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReassignRequest"];
+            };
+        };
+        responses: {
+            /** @description What moved and what did not. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReassignResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
             503: components["responses"]["Unavailable"];
         };
     };

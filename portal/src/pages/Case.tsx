@@ -31,7 +31,7 @@ function describe(e: TimelineEntry): string {
     case 'status_changed':
       return `Status changed from ${STATUS_LABEL[e.from]} to ${STATUS_LABEL[e.to]}${e.reason ? ` (${CLOSE_REASON[e.reason] ?? e.reason})` : ''}`;
     case 'case_manager_assigned':
-      return `Case Manager ${e.caseManager} assigned${e.previous ? ` (was ${e.previous})` : ''}`;
+      return `Case Manager ${e.caseManager} assigned${e.previous ? ` (was ${e.previous})` : ''}${e.reason ? `: ${e.reason}` : ''}`;
     case 'transferred':
       return `Transferred from provider ${e.from ?? 'none'} to ${e.to}: ${e.reason}`;
     case 'enrolled':

@@ -5,6 +5,7 @@ import { allCases, oldestFirst, useLoad } from '../data';
 import { ROLE_LABEL, SLA_LABEL, STATUS_LABEL, STATUS_ORDER, ageText, formatCents, formatDate, isProvider, isSchool, slaText } from '../format';
 import { Link, navigate } from '../router';
 import { ProviderName } from '../directory';
+import { Reassign } from './Reassign';
 
 /** SLA clocks for the open cases of a list (GET /cases/{id}; the list rows do not carry them). */
 function useSla(cases: CaseSummary[] | null): Map<string, Case['sla']> {
@@ -353,6 +354,7 @@ function OrgHome({ me }: { me: Me }) {
           <ByStatus cases={cases.data} sla={sla} skip={isProvider(me) ? ['provider_queue'] : []} />
         </div>
       )}
+      {me.role === 'provider_admin' && cases.data && <Reassign me={me} cases={cases.data} onDone={() => void cases.reload()} />}
     </>
   );
 }
