@@ -271,6 +271,14 @@ async fn every_role_on_every_route() {
         let check_id = got.body["id"].as_str().unwrap_or("01JNOSUCHCHECK").to_string();
         let got = env.call(user, "PUT", &c(&format!("/agency-checks/{check_id}")), Some(json!({"result": "AGENCY-RESULT-SECRET"}))).await;
         check("PUT /cases/{id}/agency-checks/{checkId}", user, &got, expect_case_route(user, r == Rel::Cit, 200));
+        // the support plan: the case's provider staff
+        let got = env.call(user, "POST", &c("/plan/items"), Some(json!({"kind": "goal", "text": format!("Matrix goal {}", tag(n))}))).await;
+        check("POST /cases/{id}/plan/items", user, &got, expect_case_route(user, r == Rel::Provider, 201));
+        let item = got.body["id"].as_str().unwrap_or("01JNOSUCHITEM").to_string();
+        let got = env.call(user, "PUT", &c(&format!("/plan/items/{item}")), Some(json!({"state": "done"}))).await;
+        check("PUT /cases/{id}/plan/items/{itemId}", user, &got, expect_case_route(user, r == Rel::Provider, 200));
+        let got = env.call(user, "POST", &c("/plan/reviews"), Some(json!({"heldOn": today, "note": "Matrix review"}))).await;
+        check("POST /cases/{id}/plan/reviews", user, &got, expect_case_route(user, r == Rel::Provider, 201));
         // the Unmet Basic Needs Fund: the case's provider staff spend and refund
         let got = env
             .call(
@@ -390,7 +398,7 @@ async fn every_role_on_every_route() {
         .map(|((route, user), (want, got))| format!("{route} as {user}: expected {want}, got {got}"))
         .collect();
     assert!(wrong.is_empty(), "{} of {} cells differ:\n{}", wrong.len(), table.len(), wrong.join("\n"));
-    assert_eq!(table.len(), USERS.len() * 42, "every route × every user was checked");
+    assert_eq!(table.len(), USERS.len() * 45, "every route × every user was checked");
     // the barriers the provider recorded are the provider's and the Ministry's to see
     let as_provider = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{case}"), None).await;
     assert!(as_provider.body["barriers"].as_array().is_some_and(|b| !b.is_empty()), "{:?}", as_provider.body);

@@ -852,6 +852,56 @@ async fn bulk_reassignments_refuse_malformed_bodies() {
 }
 
 #[tokio::test]
+async fn support_plans_refuse_malformed_bodies() {
+    let env = TestEnv::new("fz-plan").await;
+    let id = queued_case(&env).await;
+    let tomorrow = (cms_domain::nz_date(chrono::Utc::now()) + chrono::Duration::days(1)).to_string();
+    let route = Route {
+        caller: Caller::User(demo::CASE_MANAGER),
+        method: "POST",
+        path: format!("/cases/{id}/plan/items"),
+        valid: json!({"kind": "action", "text": "Call the whānau each Monday", "owner": "provider", "due": tomorrow}),
+        fields: vec![
+            field("/kind", Kind::Str, true, vec![json!("Goal"), json!("wish"), json!(""), json!("transition_planning"), long(10_000)]),
+            field("/text", Kind::Str, true, vec![json!(""), json!("  "), long(501), json!("nul\u{0}byte")]),
+            field("/goalId", Kind::Str, false, vec![json!("01JNOSUCHGOAL"), json!("")]),
+            field("/owner", Kind::Str, true, vec![json!("School"), json!("teacher"), json!("")]),
+            field("/due", Kind::Str, true, vec![json!("2026-1-1"), json!("2000-01-01"), json!(""), long(10_000)]),
+            field("/reviewOn", Kind::Str, false, vec![json!("2000-01-01"), json!("tomorrow")]),
+        ],
+        objects: vec![""],
+    };
+    fuzz(&env, "POST /cases/{id}/plan/items", route).await;
+    let made = env
+        .call(demo::CASE_MANAGER, "POST", &format!("/cases/{id}/plan/items"), Some(json!({"kind": "goal", "text": "Attend every morning"})))
+        .await;
+    assert_eq!(made.status, 201, "{:?}", made.body);
+    let item = made.body["id"].as_str().unwrap().to_string();
+    let route = Route {
+        caller: Caller::User(demo::CASE_MANAGER),
+        method: "PUT",
+        path: format!("/cases/{id}/plan/items/{item}"),
+        valid: json!({"state": "done"}),
+        fields: vec![field("/state", Kind::Str, true, vec![json!("open"), json!("Done"), json!(""), long(10_000)])],
+        objects: vec![""],
+    };
+    fuzz(&env, "PUT /cases/{id}/plan/items/{itemId}", route).await;
+    let route = Route {
+        caller: Caller::User(demo::CASE_MANAGER),
+        method: "POST",
+        path: format!("/cases/{id}/plan/reviews"),
+        valid: json!({"heldOn": nz_today(), "note": "Attending four mornings of five", "nextReviewOn": tomorrow}),
+        fields: vec![
+            field("/heldOn", Kind::Str, true, vec![json!("2999-01-01"), json!("24/11/2026"), json!("")]),
+            field("/note", Kind::Str, true, vec![json!(""), long(2001), json!("nul\u{0}byte")]),
+            field("/nextReviewOn", Kind::Str, false, vec![json!("2000-01-01"), json!("soon")]),
+        ],
+        objects: vec![""],
+    };
+    fuzz(&env, "POST /cases/{id}/plan/reviews", route).await;
+}
+
+#[tokio::test]
 async fn activities_refuse_malformed_bodies() {
     let env = TestEnv::new("fz-activity").await;
     let id = queued_case(&env).await;
@@ -981,6 +1031,9 @@ fn every_write_route_is_fuzzed() {
         "POST /cases/{id}/fund-spends",
         "POST /cases/{id}/fund-spends/{spendId}/refunds",
         "POST /providers/{id}/reassignments",
+        "POST /cases/{id}/plan/items",
+        "PUT /cases/{id}/plan/items/{itemId}",
+        "POST /cases/{id}/plan/reviews",
         "POST /cases/{id}/files",
         "POST /enrol/events",
         "POST /cases/{id}/safety-notes",

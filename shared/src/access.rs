@@ -89,10 +89,12 @@ pub enum CaseAction {
     /// Spend from the provider's Unmet Basic Needs Fund on the case, or record a refund (the
     /// case's provider staff; [`crate::fund`]).
     SpendFund,
+    /// Keep the support plan: goals, steps, reviews (the case's provider staff; [`crate::plan`]).
+    RecordPlan,
 }
 
 impl CaseAction {
-    pub const ALL: [CaseAction; 23] = [
+    pub const ALL: [CaseAction; 24] = [
         CaseAction::View,
         CaseAction::ViewUnshared,
         CaseAction::Comment,
@@ -116,6 +118,7 @@ impl CaseAction {
         CaseAction::RecordAgencyCheck,
         CaseAction::ViewAgencyChecks,
         CaseAction::SpendFund,
+        CaseAction::RecordPlan,
     ];
 }
 
@@ -178,7 +181,7 @@ pub fn permits(actor: &Actor, case: &Case, action: CaseAction) -> bool {
         ViewUnshared => matches!(rel, Relation::ProviderStaff | Relation::Ministry),
         // everyone on the case collaborates: school, provider and Ministry staff
         Comment | AttachFile => true,
-        RecordActivity | ChangeStatus | RecordBarrier | SpendFund => rel == Relation::ProviderStaff,
+        RecordActivity | ChangeStatus | RecordBarrier | SpendFund | RecordPlan => rel == Relation::ProviderStaff,
         CitDecide => role == Role::Cit,
         ViewAudit => matches!(role, Role::National | Role::Regional),
         // those who visit or contact the family, and the teams who investigate or prosecute
@@ -396,6 +399,7 @@ pub fn matrix_markdown() -> String {
         (CaseAction::RecordAgencyCheck, "record agency check"),
         (CaseAction::ViewAgencyChecks, "see agency checks"),
         (CaseAction::SpendFund, "spend fund"),
+        (CaseAction::RecordPlan, "keep support plan"),
     ];
     let mut out = String::from("| role (on their own case) |");
     for (_, n) in names {

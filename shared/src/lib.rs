@@ -51,6 +51,7 @@ pub mod lifecycle;
 pub mod memory;
 pub mod notification;
 pub mod outbox;
+pub mod plan;
 pub mod ports;
 pub mod reassign;
 pub mod referral;

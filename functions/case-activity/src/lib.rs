@@ -48,6 +48,14 @@
 //!   The provider's counter moves in the case's transaction, only from the total the decision
 //!   read ([`cms_domain::fund`]).
 //!
+//! - `POST /cases/{id}/plan/items` — `{kind, text, goalId?, owner?, due?, reviewOn?}`: the case's
+//!   provider staff add a goal or a step to the support plan (`action`, `gradual_return`,
+//!   `timetable_change`, `transition_planning`, `youth_service_referral`; a step has an `owner` —
+//!   `school`, `provider`, `whanau`, `agency` — and a `due` date); 201 with the item.
+//! - `PUT /cases/{id}/plan/items/{itemId}` — `{state: done|dropped}`: once; 200 with the item.
+//! - `POST /cases/{id}/plan/reviews` — `{heldOn, note, nextReviewOn?}`: a review of the plan; 201.
+//!   The plan is shared with the school (its items and reviews, on the case and the timeline).
+//!
 //! - `PUT /cases/{id}/contacts` — `{whanau, homeAddress, alternativeAddress?, version}`: bring the
 //!   whānau contacts and addresses up to date (school staff on the case and the provider; checked
 //!   as on a request, every problem at once). 200 with the case; unchanged values write nothing.
@@ -68,6 +76,7 @@ use cms_domain::details::{change_primary_contact, update_contacts, ContactsForm}
 use cms_domain::escalations::{self, CommMethod, EscalationError, EscalationInput, EscalationKind, ProsecutionDecision, Step};
 use cms_domain::fund::{self, ContractYear, FundCategory, FundError, SpendInput};
 use cms_domain::ids::{CaseId, UserId};
+use cms_domain::plan::{self, ItemInput, PlanError, PlanItemKind, PlanItemState, PlanOwner};
 use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, FileRecords, FundStore, ReadLog, ReferenceData, SystemClock};
 use cms_domain::referral::FieldError;
 use cms_http::idempotency::Idempotency;
@@ -113,6 +122,9 @@ async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + F
         Some(Route::RequestAgencyCheck) => request_check(deps, req, &actor).await,
         Some(Route::RecordAgencyCheck) => record_check(deps, req, &actor).await,
         Some(Route::SpendFund) => spend_fund(deps, req, &actor).await,
+        Some(Route::AddPlanItem) => add_plan_item(deps, req, &actor).await,
+        Some(Route::UpdatePlanItem) => update_plan_item(deps, req, &actor).await,
+        Some(Route::ReviewPlan) => review_plan(deps, req, &actor).await,
         Some(Route::RefundFund) => refund_fund(deps, req, &actor).await,
         Some(Route::CaseTimeline) => timeline(deps, req, &actor).await,
         _ => Err(Problem::method_not_allowed()),
@@ -533,6 +545,174 @@ async fn record_check<S: CaseStore + AuditLog + ReadLog, B: EventBus, C: Clock>(
     };
     tracing::info!(case_id = %id, role = %actor.role(), "agency check recorded");
     Ok(json(200, &respond(&change)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct PlanItemBody {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    goal_id: Option<String>,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default)]
+    due: Option<String>,
+    #[serde(default)]
+    review_on: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanStateBody {
+    #[serde(default)]
+    state: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct PlanReviewBody {
+    #[serde(default)]
+    held_on: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    next_review_on: Option<String>,
+}
+
+fn plan_problem(e: PlanError, date_field: &str) -> Problem {
+    let msg = e.to_string();
+    match e {
+        PlanError::NotPermitted => Problem::forbidden(&msg),
+        PlanError::Unknown => Problem::not_found("plan item"),
+        PlanError::Closed | PlanError::AlreadySettled(_) => Problem::conflict(&msg),
+        PlanError::TextRequired("review note") | PlanError::TooLong("review note", _) | PlanError::ControlCharacters("review note") => {
+            Problem::invalid_field("note", &msg)
+        }
+        PlanError::TextRequired(_) | PlanError::TooLong(..) | PlanError::ControlCharacters(_) => Problem::invalid_field("text", &msg),
+        PlanError::OwnerRequired => Problem::invalid_field("owner", &msg),
+        PlanError::GoalTakesNoOwner | PlanError::GoalUnderGoal | PlanError::TooYoung { .. } => Problem::invalid_field("kind", &msg),
+        PlanError::DueRequired => Problem::invalid_field("due", &msg),
+        PlanError::PastDate | PlanError::FutureDate => Problem::invalid_field(date_field, &msg),
+        PlanError::UnknownGoal => Problem::invalid_field("goalId", &msg),
+        PlanError::BackToOpen => Problem::invalid_field("state", &msg),
+    }
+}
+
+/// The plan item or review a change made or moved, as the API shows it.
+fn plan_entry_of(change: &CaseChange) -> serde_json::Value {
+    use cms_domain::case::TimelineKind;
+    match change.timeline.first().map(|e| &e.kind) {
+        Some(TimelineKind::PlanItemRecorded { item_id, .. }) => serde_json::to_value(change.case.plan.iter().find(|i| &i.id == item_id)),
+        Some(TimelineKind::PlanReviewed { review_id, .. }) => {
+            serde_json::to_value(change.case.plan_reviews.iter().find(|r| &r.id == review_id))
+        }
+        _ => Ok(serde_json::Value::Null),
+    }
+    .unwrap_or_default()
+}
+
+/// An optional date written `YYYY-MM-DD`, or the field's error.
+fn optional_date(value: Option<&str>, field: &str, errors: &mut Vec<FieldError>) -> Option<chrono::NaiveDate> {
+    value.and_then(|v| date(Some(v), field, errors))
+}
+
+async fn add_plan_item<S: CaseStore, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let body: PlanItemBody = cms_http::json_body(req)?;
+    let mut errors = Vec::new();
+    let kind = code(body.kind.as_deref(), "kind", PlanItemKind::parse, PlanItemKind::list(), &mut errors);
+    let owner = body.owner.as_deref().and_then(|o| code(Some(o), "owner", PlanOwner::parse, PlanOwner::list(), &mut errors));
+    let due = optional_date(body.due.as_deref(), "due", &mut errors);
+    let review_on = optional_date(body.review_on.as_deref(), "reviewOn", &mut errors);
+    let goal_id = match body.goal_id.as_deref().map(cms_domain::ids::EntryId::parse) {
+        None => None,
+        Some(Ok(g)) => Some(g),
+        Some(Err(_)) => {
+            errors.push(FieldError { field: "goalId".into(), message: "is not a goal id".into() });
+            None
+        }
+    };
+    let Some(kind) = kind else {
+        return Err(Problem::invalid(errors));
+    };
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors));
+    }
+    let idem = cms_http::idempotency::from_request(req, actor)?;
+    let respond = |change: &CaseChange| plan_entry_of(change);
+    let decide = |case: &Case| {
+        let input = ItemInput { kind, text: body.text.as_deref(), goal_id: goal_id.clone(), owner, due, review_on };
+        let date_field = if due.is_some_and(|d| d < deps.clock.today_nz()) { "due" } else { "reviewOn" };
+        plan::add_item(case, actor, input, deps.clock.now(), deps.clock.today_nz()).map_err(|e| plan_problem(e, date_field))
+    };
+    let change = match add(deps, req, actor, &id, "case.plan.item.add", idem.as_ref(), &respond, decide).await? {
+        Outcome::Done(change) => change,
+        Outcome::Replayed(resp) => return Ok(resp),
+    };
+    tracing::info!(case_id = %id, role = %actor.role(), kind = kind.as_str(), "plan item added");
+    Ok(json(201, &respond(&change)))
+}
+
+async fn update_plan_item<S: CaseStore, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let item = cms_http::path_id(req, "itemId", cms_domain::ids::EntryId::parse, "plan item")?;
+    let body: PlanStateBody = cms_http::json_body(req)?;
+    let to = body
+        .state
+        .as_deref()
+        .and_then(PlanItemState::parse)
+        .filter(|s| *s != PlanItemState::Open)
+        .ok_or_else(|| Problem::invalid_field("state", "must be one of: done, dropped (an item does not go back to open)"))?;
+    let respond = |change: &CaseChange| plan_entry_of(change);
+    let decide = |case: &Case| plan::set_state(case, actor, &item, to, deps.clock.now()).map_err(|e| plan_problem(e, "state"));
+    let change = match add(deps, req, actor, &id, "case.plan.item.update", None, &respond, decide).await? {
+        Outcome::Done(change) => change,
+        Outcome::Replayed(resp) => return Ok(resp),
+    };
+    tracing::info!(case_id = %id, role = %actor.role(), state = to.as_str(), "plan item settled");
+    Ok(json(200, &respond(&change)))
+}
+
+async fn review_plan<S: CaseStore, B: EventBus, C: Clock>(
+    deps: &Deps<S, B, C>,
+    req: &Request,
+    actor: &Actor,
+) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", CaseId::parse, "case")?;
+    let body: PlanReviewBody = cms_http::json_body(req)?;
+    let mut errors = Vec::new();
+    let held_on = date(body.held_on.as_deref(), "heldOn", &mut errors);
+    let next = optional_date(body.next_review_on.as_deref(), "nextReviewOn", &mut errors);
+    let Some(held_on) = held_on else {
+        return Err(Problem::invalid(errors));
+    };
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors));
+    }
+    let idem = cms_http::idempotency::from_request(req, actor)?;
+    let respond = |change: &CaseChange| plan_entry_of(change);
+    let decide = |case: &Case| {
+        let date_field = if held_on > deps.clock.today_nz() { "heldOn" } else { "nextReviewOn" };
+        plan::review(case, actor, held_on, body.note.as_deref(), next, deps.clock.now(), deps.clock.today_nz())
+            .map_err(|e| plan_problem(e, date_field))
+    };
+    let change = match add(deps, req, actor, &id, "case.plan.review", idem.as_ref(), &respond, decide).await? {
+        Outcome::Done(change) => change,
+        Outcome::Replayed(resp) => return Ok(resp),
+    };
+    tracing::info!(case_id = %id, role = %actor.role(), "plan reviewed");
+    Ok(json(201, &respond(&change)))
 }
 
 #[derive(Deserialize)]

@@ -70,6 +70,12 @@ routes! {
     SpendFund => "POST /cases/{id}/fund-spends",
     /// Money of a fund spend returned (provider staff).
     RefundFund => "POST /cases/{id}/fund-spends/{spendId}/refunds",
+    /// Add a goal or step to the support plan (provider staff).
+    AddPlanItem => "POST /cases/{id}/plan/items",
+    /// A plan item done or dropped (provider staff).
+    UpdatePlanItem => "PUT /cases/{id}/plan/items/{itemId}",
+    /// A review of the support plan (provider staff).
+    ReviewPlan => "POST /cases/{id}/plan/reviews",
     /// The case's contacts.
     EditContacts => "PUT /cases/{id}/contacts",
     /// The school's Primary Contact for the case.
@@ -129,6 +135,6 @@ mod tests {
             assert_eq!(Route::parse(r.key()), Some(*r));
         }
         assert_eq!(Route::parse("GET /nowhere"), None);
-        assert_eq!(Route::ALL.len(), 42);
+        assert_eq!(Route::ALL.len(), 45);
     }
 }

@@ -8,6 +8,7 @@ pub mod barrier;
 pub mod escalation;
 pub mod events;
 pub mod fund;
+pub mod plan;
 pub mod status;
 
 pub use attached::{FileRecord, SensitiveNote};
@@ -171,6 +172,12 @@ pub struct Case {
     /// eyes only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fund_spends: Vec<fund::FundSpend>,
+    /// The support plan: goals and the steps towards them ([`crate::plan`]); shared with the school.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plan: Vec<plan::PlanItem>,
+    /// Reviews of the support plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plan_reviews: Vec<plan::PlanReview>,
     pub whanau: Vec<Whanau>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub home_address: Option<Address>,
@@ -334,6 +341,17 @@ pub enum TimelineKind {
     FundRefunded {
         spend_id: EntryId,
         amount_cents: u64,
+    },
+    /// A goal or step added to the support plan, or its state changed (shared with the school).
+    PlanItemRecorded {
+        item_id: EntryId,
+        kind: plan::PlanItemKind,
+        state: plan::PlanItemState,
+    },
+    /// The support plan was reviewed.
+    PlanReviewed {
+        review_id: EntryId,
+        held_on: NaiveDate,
     },
     /// The provider or CIT decided whether the possible duplicate is the same student.
     DuplicateResolved {
@@ -517,6 +535,8 @@ impl Case {
             agencies: Vec::new(),
             agency_checks: Vec::new(),
             fund_spends: Vec::new(),
+            plan: Vec::new(),
+            plan_reviews: Vec::new(),
             student,
             whanau: Vec::new(),
             home_address: None,
