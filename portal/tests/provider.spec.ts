@@ -338,6 +338,46 @@ test('a provider admin reassigns a Case Manager’s cases in one go, with a reas
   await expect(page.locator('.timeline')).not.toContainText('cm2-p01');
 });
 
+test('the support plan: a goal, a gradual return towards it, done, reviewed; the school sees the plan', async ({ page }) => {
+  const name = uniqueName('Plan');
+  const id = await caseInQueue(name);
+  await signIn(page, 'cm-p01');
+  await page.goto(`/cases/${id}`);
+  const panel = page.getByRole('region', { name: 'Support plan' });
+  await panel.getByRole('button', { name: 'Add to the plan' }).click();
+  await expect(panel.getByRole('alert').first()).toContainText('Describe the goal');
+  await panel.getByLabel('Description').fill('Back at school full time by Term 1');
+  await panel.getByRole('button', { name: 'Add to the plan' }).click();
+  await expect(panel.getByRole('list', { name: 'Goals and steps' })).toContainText('Back at school full time by Term 1');
+  await panel.getByLabel('What to add').selectOption({ label: 'Gradual return' });
+  await panel.getByLabel('Description').fill('Mornings only for two weeks');
+  await panel.getByLabel('Towards the goal').selectOption({ label: 'Back at school full time by Term 1' });
+  await panel.getByLabel('Who does it').selectOption({ label: 'The school' });
+  await panel.getByRole('button', { name: 'Add to the plan' }).click();
+  const steps = panel.getByRole('list', { name: 'Steps towards Back at school full time by Term 1' });
+  await expect(steps).toContainText('Gradual return: Mornings only for two weeks — The school');
+  // too young for transition planning: said on the field
+  await panel.getByLabel('What to add').selectOption({ label: 'Transition planning (15 or older)' });
+  await panel.getByLabel('Description').fill('Trades training');
+  await panel.getByRole('button', { name: 'Add to the plan' }).click();
+  await expect(panel.getByRole('alert').first()).toContainText('approaching 16');
+  await steps.getByRole('button', { name: 'Mark done: Mornings only for two weeks' }).click();
+  await expect(steps).toContainText('(Done)');
+  await panel.getByLabel('What the review found').fill('Attending four mornings of five');
+  await panel.getByRole('button', { name: 'Record the review' }).click();
+  await expect(panel.getByRole('list', { name: 'Plan reviews' })).toContainText('Attending four mornings of five');
+  await expectAccessible(page, 'support plan');
+
+  // the school follows the plan, and cannot change it
+  await signIn(page, 'lead-1001');
+  await page.goto(`/cases/${id}`);
+  const seen = page.getByRole('region', { name: 'Support plan' });
+  await expect(seen).toContainText('Mornings only for two weeks');
+  await expect(seen).toContainText('Attending four mornings of five');
+  await expect(seen.getByRole('button', { name: 'Add to the plan' })).toHaveCount(0);
+  await expect(page.locator('.timeline')).toContainText('Support plan reviewed');
+});
+
 test('pause an under-six case with the four attestations, then reopen it', async ({ page }) => {
   const name = uniqueName('Pepi');
   const id = await caseInQueue(name, {

@@ -747,6 +747,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/cases/{id}/plan/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a goal or a step to the support plan (the case's provider staff)
+         * @description Providers "develop and implement support plans" (the guide). A step (`action`,
+         *     `gradual_return`, `timetable_change`, `transition_planning`, `youth_service_referral`) has
+         *     an owner and a due date; transition planning and youth service referrals are for students
+         *     approaching 16 (15 or older). The plan is shared with the school.
+         */
+        post: operations["addPlanItem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cases/{id}/plan/items/{itemId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                /** @description The plan item's id. */
+                itemId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Mark a plan item done or dropped (once) */
+        put: operations["updatePlanItem"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cases/{id}/plan/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a review of the support plan (the case's provider staff) */
+        post: operations["reviewPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/cases/{id}/timeline": {
         parameters: {
             query?: never;
@@ -1428,6 +1493,9 @@ export interface components {
             agencies?: components["schemas"]["AgencyInvolvement"][];
             /** @description Information checks with other agencies; CIT and the case's provider only. */
             agencyChecks?: components["schemas"]["AgencyCheck"][];
+            /** @description The support plan's goals and steps (shared with the school). */
+            plan?: components["schemas"]["PlanItem"][];
+            planReviews?: components["schemas"]["PlanReview"][];
             /** @description Spends from the provider's Unmet Basic Needs Fund; provider and Ministry staff only. */
             fundSpends?: components["schemas"]["FundSpend"][];
             /** @description Formal communications and referrals (notes and outcome in words shown to school users only for the school's own). */
@@ -1500,7 +1568,7 @@ export interface components {
             shared?: boolean;
         };
         /** @description One timeline entry; `type` says which, and each type has its own fields. */
-        TimelineEntry: components["schemas"]["TimelineCaseCreated"] | components["schemas"]["TimelineAllocated"] | components["schemas"]["TimelineStatusChanged"] | components["schemas"]["TimelineCaseManagerAssigned"] | components["schemas"]["TimelineTransferred"] | components["schemas"]["TimelineEnrolled"] | components["schemas"]["TimelineConvertedToCa"] | components["schemas"]["TimelineReopenedByRequest"] | components["schemas"]["TimelineNonEnrolmentNotified"] | components["schemas"]["TimelineSchoolChanged"] | components["schemas"]["TimelineLinkRequested"] | components["schemas"]["TimelinePossibleDuplicate"] | components["schemas"]["TimelineContactsUpdated"] | components["schemas"]["TimelinePrimaryContactChanged"] | components["schemas"]["TimelineDuplicateResolved"] | components["schemas"]["TimelineBarrierRecorded"] | components["schemas"]["TimelineConsulted"] | components["schemas"]["TimelineAgencyEngaged"] | components["schemas"]["TimelineAgencyCheckRequested"] | components["schemas"]["TimelineAgencyCheckAnswered"] | components["schemas"]["TimelineFundSpent"] | components["schemas"]["TimelineFundRefunded"] | components["schemas"]["TimelineEscalated"] | components["schemas"]["TimelineEscalationOutcome"] | components["schemas"]["TimelineComment"] | components["schemas"]["TimelineFile"] | components["schemas"]["TimelineActivity"] | components["schemas"]["TimelineSlaBreached"];
+        TimelineEntry: components["schemas"]["TimelineCaseCreated"] | components["schemas"]["TimelineAllocated"] | components["schemas"]["TimelineStatusChanged"] | components["schemas"]["TimelineCaseManagerAssigned"] | components["schemas"]["TimelineTransferred"] | components["schemas"]["TimelineEnrolled"] | components["schemas"]["TimelineConvertedToCa"] | components["schemas"]["TimelineReopenedByRequest"] | components["schemas"]["TimelineNonEnrolmentNotified"] | components["schemas"]["TimelineSchoolChanged"] | components["schemas"]["TimelineLinkRequested"] | components["schemas"]["TimelinePossibleDuplicate"] | components["schemas"]["TimelineContactsUpdated"] | components["schemas"]["TimelinePrimaryContactChanged"] | components["schemas"]["TimelineDuplicateResolved"] | components["schemas"]["TimelineBarrierRecorded"] | components["schemas"]["TimelineConsulted"] | components["schemas"]["TimelineAgencyEngaged"] | components["schemas"]["TimelineAgencyCheckRequested"] | components["schemas"]["TimelineAgencyCheckAnswered"] | components["schemas"]["TimelineFundSpent"] | components["schemas"]["TimelineFundRefunded"] | components["schemas"]["TimelinePlanItemRecorded"] | components["schemas"]["TimelinePlanReviewed"] | components["schemas"]["TimelineEscalated"] | components["schemas"]["TimelineEscalationOutcome"] | components["schemas"]["TimelineComment"] | components["schemas"]["TimelineFile"] | components["schemas"]["TimelineActivity"] | components["schemas"]["TimelineSlaBreached"];
         /** @description The case was created (a CA request, or a NEN from ENROL). */
         TimelineCaseCreated: {
             id: string;
@@ -2105,6 +2173,86 @@ export interface components {
             type: "fund_refunded";
             spendId: string;
             amountCents: number;
+        };
+        /** @enum {string} */
+        PlanItemKind: "goal" | "action" | "gradual_return" | "timetable_change" | "transition_planning" | "youth_service_referral";
+        /** @enum {string} */
+        PlanOwner: "school" | "provider" | "whanau" | "agency";
+        PlanItemRequest: {
+            kind: components["schemas"]["PlanItemKind"];
+            text: string;
+            /** @description The open goal a step works towards. */
+            goalId?: string;
+            owner?: components["schemas"]["PlanOwner"];
+            /**
+             * Format: date
+             * @description Required for a step; not in the past.
+             */
+            due?: string;
+            /** Format: date */
+            reviewOn?: string;
+        };
+        PlanItem: {
+            id: string;
+            kind: components["schemas"]["PlanItemKind"];
+            text: string;
+            goalId?: string;
+            owner?: components["schemas"]["PlanOwner"];
+            /** Format: date */
+            due?: string;
+            /** Format: date */
+            reviewOn?: string;
+            /** @enum {string} */
+            state: "open" | "done" | "dropped";
+            by: components["schemas"]["TimelineBy"];
+            /** Format: date-time */
+            at: string;
+        };
+        PlanReview: {
+            id: string;
+            /** Format: date */
+            heldOn: string;
+            note: string;
+            /** Format: date */
+            nextReviewOn?: string;
+            by: components["schemas"]["TimelineBy"];
+            /** Format: date-time */
+            at: string;
+        };
+        /** @description A goal or step added to the support plan, or settled (shared with the school). */
+        TimelinePlanItemRecorded: {
+            id: string;
+            caseId: string;
+            /** Format: date-time */
+            at: string;
+            by: components["schemas"]["TimelineBy"];
+            sharedWithSchool: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "plan_item_recorded";
+            itemId: string;
+            kind: components["schemas"]["PlanItemKind"];
+            /** @enum {string} */
+            state: "open" | "done" | "dropped";
+        };
+        /** @description The support plan was reviewed. */
+        TimelinePlanReviewed: {
+            id: string;
+            caseId: string;
+            /** Format: date-time */
+            at: string;
+            by: components["schemas"]["TimelineBy"];
+            sharedWithSchool: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "plan_reviewed";
+            reviewId: string;
+            /** Format: date */
+            heldOn: string;
         };
         /** @description The provider or CIT decided whether the possible duplicate is the same student. */
         TimelineDuplicateResolved: {
@@ -3677,6 +3825,124 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FundSpend"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    addPlanItem: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key the client makes for this request (1-255 visible ASCII characters, e.g. a UUID). The same key and request again (a retry, a double click) gets the first answer again, with header `Idempotent-Replayed: true`, and nothing is created twice; the same key with another request is a 422. Keys are the caller's own and are remembered for 24 hours. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanItemRequest"];
+            };
+        };
+        responses: {
+            /** @description The item. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanItem"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updatePlanItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                /** @description The plan item's id. */
+                itemId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    state: "done" | "dropped";
+                };
+            };
+        };
+        responses: {
+            /** @description The item. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanItem"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    reviewPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key the client makes for this request (1-255 visible ASCII characters, e.g. a UUID). The same key and request again (a retry, a double click) gets the first answer again, with header `Idempotent-Replayed: true`, and nothing is created twice; the same key with another request is a 422. Keys are the caller's own and are remembered for 24 hours. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date */
+                    heldOn: string;
+                    note: string;
+                    /** Format: date */
+                    nextReviewOn?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The review. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanReview"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -7,6 +7,7 @@ import { Barriers, CitActions, ProviderActions, RecordActivity } from './CaseAct
 import { Escalations } from './Escalations';
 import { Agencies } from './Agencies';
 import { Fund } from './Fund';
+import { PLAN_KIND, Plan } from './Plan';
 
 type Sensitive = Schemas['SensitiveParts'];
 type HandedOver = Schemas['HandedOverCase'];
@@ -64,6 +65,10 @@ function describe(e: TimelineEntry): string {
       return `${SLA_LABEL[e.sla]}: overdue (was due ${formatDate(e.due)})`;
     case 'barrier_recorded':
       return `Barrier: ${BARRIER_LABEL[e.kind] ?? e.kind} — ${BARRIER_STATE[e.state]?.toLowerCase() ?? e.state}`;
+    case 'plan_item_recorded':
+      return e.state === 'open' ? `Support plan: ${PLAN_KIND[e.kind] ?? e.kind} added` : `Support plan: ${PLAN_KIND[e.kind] ?? e.kind} ${e.state}`;
+    case 'plan_reviewed':
+      return `Support plan reviewed (${formatDate(e.heldOn)})`;
     case 'fund_spent':
       return `Unmet Basic Needs Fund: ${formatCents(e.amountCents)} spent on ${(FUND_LABEL[e.category] ?? e.category).toLowerCase()}`;
     case 'fund_refunded':
@@ -575,6 +580,7 @@ export function CasePage({ me, id }: { me: Me; id: string }) {
         <Escalations me={me} kase={kase} onDone={() => refresh()} />
       )}
       {(providerOnCase || me.role === 'cit' || kase.agencies?.length) && <Agencies me={me} kase={kase} provider={providerOnCase} onDone={() => refresh()} />}
+      {(providerOnCase || kase.plan?.length) && <Plan kase={kase} canKeep={providerOnCase && kase.status !== 'closed'} onDone={() => refresh()} />}
       {(providerOnCase || kase.fundSpends?.length) && (
         <Fund me={me} kase={kase} provider={providerOnCase} files={entries.filter((e) => e.type === 'file')} onDone={() => refresh()} />
       )}
