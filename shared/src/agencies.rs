@@ -166,20 +166,10 @@ pub fn is_check_entry(kind: &TimelineKind) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activity::tests::{actor, case};
     use crate::actor::Role;
-    use chrono::TimeZone;
+    use crate::fixtures::{actor, case, cm, now, today};
     use proptest::prelude::*;
 
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap()
-    }
-    fn today() -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
-    }
-    fn cm() -> Actor {
-        actor(Role::CaseManager, "P01", "cm-p01")
-    }
     fn cit() -> Actor {
         actor(Role::Cit, "ministry", "cit")
     }

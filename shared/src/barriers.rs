@@ -130,18 +130,9 @@ pub fn change_state(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activity::tests::{actor, case};
     use crate::actor::Role;
-    use chrono::TimeZone;
+    use crate::fixtures::{actor, case, cm, now};
     use proptest::prelude::*;
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap()
-    }
-
-    fn cm() -> Actor {
-        actor(Role::CaseManager, "P01", "cm-p01")
-    }
 
     #[test]
     fn the_provider_records_a_barrier_unshared_with_the_school() {

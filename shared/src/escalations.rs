@@ -299,22 +299,15 @@ pub fn record_outcome(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activity::tests::{actor, case};
     use crate::actor::Role;
-    use chrono::TimeZone;
+    use crate::fixtures::{actor, case, cm, now};
     use proptest::prelude::*;
 
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap()
-    }
     fn today() -> NaiveDate {
         d(24)
     }
     fn d(day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, day).unwrap()
-    }
-    fn cm() -> Actor {
-        actor(Role::CaseManager, "P01", "cm-p01")
     }
     fn lead() -> Actor {
         actor(Role::AttendanceLead, "1001", "lead")

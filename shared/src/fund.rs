@@ -298,22 +298,12 @@ pub fn summary(provider: &Provider, year: ContractYear, spent_cents: u64) -> Fun
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activity::tests::{actor, case};
     use crate::actor::Role;
     use crate::catchment::ProviderKind;
+    use crate::fixtures::{actor, case, cm, now, today};
     use crate::ids::{CatchmentId, ProviderId};
-    use chrono::TimeZone;
     use proptest::prelude::*;
 
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap()
-    }
-    fn today() -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
-    }
-    fn cm() -> Actor {
-        actor(Role::CaseManager, "P01", "cm-p01")
-    }
     /// A provider with a $100,000 contract: a $3,000.00 cap.
     fn provider() -> Provider {
         Provider {

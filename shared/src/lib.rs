@@ -43,6 +43,8 @@ pub mod details;
 pub mod enrol;
 pub mod escalations;
 pub mod files;
+#[cfg(test)]
+mod fixtures;
 pub mod fund;
 pub mod ids;
 pub mod intake;

@@ -202,20 +202,10 @@ pub fn review(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activity::tests::{actor, case};
     use crate::actor::Role;
-    use chrono::TimeZone;
+    use crate::fixtures::{actor, case, cm, now, today};
     use proptest::prelude::*;
 
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap()
-    }
-    fn today() -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
-    }
-    fn cm() -> Actor {
-        actor(Role::CaseManager, "P01", "cm-p01")
-    }
     fn goal(text: &str) -> ItemInput<'_> {
         ItemInput { kind: PlanItemKind::Goal, text: Some(text), goal_id: None, owner: None, due: None, review_on: None }
     }

@@ -146,13 +146,9 @@ pub fn reassign(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activity::tests::{actor, case};
-    use chrono::TimeZone;
+    use crate::fixtures::{actor, case, now};
     use proptest::prelude::*;
 
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap()
-    }
     fn admin() -> Actor {
         actor(Role::ProviderAdmin, "P01", "admin-p01")
     }
