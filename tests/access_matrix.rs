@@ -147,6 +147,32 @@ async fn every_role_on_every_route() {
         let got = env.call(user, "GET", &format!("/providers/{}", demo::SCHOOL_PROVIDER), None).await;
         check("GET /providers/{id}", user, &got, 200);
         assert_eq!(got.body.get("staff").is_some(), serves_1001 || ministry, "{user}: provider staff list");
+        // initiatives: recorded by the provider's staff; seen by them, the national team, the
+        // provider's regional office and the staff of the schools involved (1001 here)
+        let body =
+            json!({"title": format!("Matrix initiative {}", tag(n)), "purpose": "Matrix", "schoolIds": [demo::SCHOOL], "startsOn": today});
+        let got = env.call(user, "POST", &format!("/providers/{}/initiatives", demo::SCHOOL_PROVIDER), Some(body)).await;
+        check("POST /providers/{id}/initiatives", user, &got, if serves_1001 { 201 } else { 403 });
+        let initiative = got.body["id"].as_str().unwrap_or("01JNOSUCHINITIATIVE").to_string();
+        let got = env
+            .call(
+                user,
+                "PUT",
+                &format!("/providers/{}/initiatives/{initiative}", demo::SCHOOL_PROVIDER),
+                Some(json!({"outcome": "Matrix outcome", "version": 1})),
+            )
+            .await;
+        check("PUT /providers/{id}/initiatives/{initiativeId}", user, &got, if serves_1001 { 200 } else { 403 });
+        let got = env.call(user, "GET", &format!("/providers/{}/initiatives", demo::SCHOOL_PROVIDER), None).await;
+        let lists = serves_1001
+            || matches!(
+                user,
+                demo::NATIONAL | demo::REGIONAL | demo::LEAD | demo::OFFICE | demo::OTHER_LEAD | demo::ISP_LEAD | demo::ISP_OFFICE
+            );
+        check("GET /providers/{id}/initiatives", user, &got, if lists { 200 } else { 404 });
+        if got.status == 200 && !(serves_1001 || matches!(user, demo::NATIONAL | demo::REGIONAL | demo::LEAD | demo::OFFICE)) {
+            assert_eq!(got.body["items"], json!([]), "{user}: another school's staff see none of these");
+        }
         // bulk reassignment: the provider's admins only (from a Case Manager with no cases, so
         // the reference case stays where it is)
         let body = json!({"fromUserId": "cm-gone-p01", "toUserId": demo::CASE_MANAGER, "reason": "Left the provider"});
@@ -398,7 +424,7 @@ async fn every_role_on_every_route() {
         .map(|((route, user), (want, got))| format!("{route} as {user}: expected {want}, got {got}"))
         .collect();
     assert!(wrong.is_empty(), "{} of {} cells differ:\n{}", wrong.len(), table.len(), wrong.join("\n"));
-    assert_eq!(table.len(), USERS.len() * 45, "every route × every user was checked");
+    assert_eq!(table.len(), USERS.len() * 48, "every route × every user was checked");
     // the barriers the provider recorded are the provider's and the Ministry's to see
     let as_provider = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{case}"), None).await;
     assert!(as_provider.body["barriers"].as_array().is_some_and(|b| !b.is_empty()), "{:?}", as_provider.body);

@@ -902,6 +902,51 @@ async fn support_plans_refuse_malformed_bodies() {
 }
 
 #[tokio::test]
+async fn initiatives_refuse_malformed_bodies() {
+    let env = TestEnv::new("fz-initiative").await;
+    let route = Route {
+        caller: Caller::User(demo::CASE_MANAGER),
+        method: "POST",
+        path: "/providers/P01/initiatives".into(),
+        valid: json!({"title": "Year 8 to 9 transition", "purpose": "Support the move to college", "schoolIds": [demo::SCHOOL], "startsOn": "2027-02-01"}),
+        fields: vec![
+            field("/title", Kind::Str, true, vec![json!(""), long(201), json!("nul\u{0}byte")]),
+            field("/purpose", Kind::Str, true, vec![json!("  "), long(2001)]),
+            field("/schoolIds", Kind::List, true, vec![json!([]), json!([demo::ISP_SCHOOL]), json!(["9999"]), json!([""])]),
+            field("/group", Kind::Str, false, vec![long(201)]),
+            field("/startsOn", Kind::Str, true, vec![json!("2027-2-1"), json!(""), long(10_000)]),
+            field("/endsOn", Kind::Str, false, vec![json!("2020-01-01"), json!("soon")]),
+        ],
+        objects: vec![""],
+    };
+    fuzz(&env, "POST /providers/{id}/initiatives", route).await;
+    let made = env
+        .call(
+            demo::CASE_MANAGER,
+            "POST",
+            "/providers/P01/initiatives",
+            Some(json!({"title": "t", "purpose": "p", "schoolIds": [demo::SCHOOL], "startsOn": "2027-02-01"})),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{:?}", made.body);
+    let id = made.body["id"].as_str().unwrap().to_string();
+    let route = Route {
+        caller: Caller::User(demo::CASE_MANAGER),
+        method: "PUT",
+        path: format!("/providers/P01/initiatives/{id}"),
+        // the version moves with each accepted outcome, so the valid body is sent once, last
+        valid: json!({"outcome": "18 of 22 attending 90 %", "version": 1}),
+        fields: vec![
+            field("/outcome", Kind::Str, true, vec![json!(""), long(2001), json!("nul\u{0}byte")]),
+            field("/endsOn", Kind::Str, false, vec![json!("2020-01-01"), json!("later")]),
+            field("/version", Kind::Int, true, vec![json!(0), json!(-1), json!(99)]),
+        ],
+        objects: vec![""],
+    };
+    fuzz(&env, "PUT /providers/{id}/initiatives/{initiativeId}", route).await;
+}
+
+#[tokio::test]
 async fn activities_refuse_malformed_bodies() {
     let env = TestEnv::new("fz-activity").await;
     let id = queued_case(&env).await;
@@ -1034,6 +1079,8 @@ fn every_write_route_is_fuzzed() {
         "POST /cases/{id}/plan/items",
         "PUT /cases/{id}/plan/items/{itemId}",
         "POST /cases/{id}/plan/reviews",
+        "POST /providers/{id}/initiatives",
+        "PUT /providers/{id}/initiatives/{initiativeId}",
         "POST /cases/{id}/files",
         "POST /enrol/events",
         "POST /cases/{id}/safety-notes",

@@ -47,6 +47,7 @@ pub mod files;
 mod fixtures;
 pub mod fund;
 pub mod ids;
+pub mod initiatives;
 pub mod intake;
 pub mod lifecycle;
 #[cfg(any(test, feature = "memory"))]

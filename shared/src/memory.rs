@@ -32,6 +32,8 @@ pub struct State {
     pub files: HashMap<String, FileRecord>,
     /// Unmet Basic Needs Fund counters by (provider, contract year).
     pub funds: HashMap<(crate::ids::ProviderId, i32), u64>,
+    /// Provider initiatives by id.
+    pub initiatives: Vec<crate::initiatives::Initiative>,
     /// Commits applied and commits refused (a failed condition).
     pub commits: u32,
     pub conflicts: u32,
@@ -103,6 +105,38 @@ fn check(s: &State, change: &CaseChange) -> Result<(), StoreError> {
 impl crate::ports::FundStore for MemoryStore {
     async fn fund_spent(&self, provider: &crate::ids::ProviderId, contract_year: i32) -> Result<u64, StoreError> {
         Ok(self.lock().funds.get(&(provider.clone(), contract_year)).copied().unwrap_or(0))
+    }
+}
+
+#[async_trait]
+impl crate::ports::InitiativeStore for MemoryStore {
+    async fn create_initiative(&self, i: &crate::initiatives::Initiative) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        if s.initiatives.iter().any(|x| x.id == i.id) {
+            return Err(StoreError::Conflict);
+        }
+        s.initiatives.push(i.clone());
+        Ok(())
+    }
+    async fn update_initiative(&self, i: &crate::initiatives::Initiative, expected_version: u64) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        match s.initiatives.iter_mut().find(|x| x.id == i.id && x.provider_id == i.provider_id) {
+            Some(x) if x.version == expected_version => {
+                *x = i.clone();
+                Ok(())
+            }
+            _ => Err(StoreError::Conflict),
+        }
+    }
+    async fn initiative(
+        &self,
+        provider: &crate::ids::ProviderId,
+        id: &crate::ids::EntryId,
+    ) -> Result<Option<crate::initiatives::Initiative>, StoreError> {
+        Ok(self.lock().initiatives.iter().find(|x| &x.id == id && &x.provider_id == provider).cloned())
+    }
+    async fn initiatives(&self, provider: &crate::ids::ProviderId) -> Result<Vec<crate::initiatives::Initiative>, StoreError> {
+        Ok(self.lock().initiatives.iter().filter(|x| &x.provider_id == provider).cloned().collect())
     }
 }
 

@@ -203,6 +203,22 @@ pub trait FundStore: Send + Sync {
     async fn fund_spent(&self, provider: &ProviderId, contract_year: i32) -> Result<u64, StoreError>;
 }
 
+/// Provider initiatives ([`crate::initiatives`]): a provider's own records, not a case's.
+#[async_trait]
+pub trait InitiativeStore: Send + Sync {
+    /// Store a new initiative (its id must be free).
+    async fn create_initiative(&self, i: &crate::initiatives::Initiative) -> Result<(), StoreError>;
+    /// Replace an initiative, only if it is still at `expected_version` (else `Conflict`).
+    async fn update_initiative(&self, i: &crate::initiatives::Initiative, expected_version: u64) -> Result<(), StoreError>;
+    async fn initiative(
+        &self,
+        provider: &ProviderId,
+        id: &crate::ids::EntryId,
+    ) -> Result<Option<crate::initiatives::Initiative>, StoreError>;
+    /// The provider's initiatives, oldest first.
+    async fn initiatives(&self, provider: &ProviderId) -> Result<Vec<crate::initiatives::Initiative>, StoreError>;
+}
+
 /// The append-only, hash-chained audit trail (see [`crate::audit`]).
 #[async_trait]
 pub trait AuditLog: Send + Sync {

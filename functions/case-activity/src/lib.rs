@@ -56,6 +56,9 @@
 //! - `POST /cases/{id}/plan/reviews` — `{heldOn, note, nextReviewOn?}`: a review of the plan; 201.
 //!   The plan is shared with the school (its items and reviews, on the case and the timeline).
 //!
+//! - `POST /providers/{id}/initiatives`, `PUT /providers/{id}/initiatives/{initiativeId}`: the
+//!   provider's initiatives for schools and groups of students ([`initiatives`]).
+//!
 //! - `PUT /cases/{id}/contacts` — `{whanau, homeAddress, alternativeAddress?, version}`: bring the
 //!   whānau contacts and addresses up to date (school staff on the case and the provider; checked
 //!   as on a request, every problem at once). 200 with the case; unchanged values write nothing.
@@ -65,6 +68,8 @@
 //!
 //! A case the caller may not see is "not found". Every addition is one conditional transaction
 //! (the case's version, the entry, the outbox), retried on a concurrent change.
+
+mod initiatives;
 
 use cms_aws::{DynamoStore, EventBridgeBus};
 use cms_domain::activity::{can_see_entry, comment, record_activity, ActivityError, ActivityInput, ActivityType};
@@ -77,7 +82,9 @@ use cms_domain::escalations::{self, CommMethod, EscalationError, EscalationInput
 use cms_domain::fund::{self, ContractYear, FundCategory, FundError, SpendInput};
 use cms_domain::ids::{CaseId, UserId};
 use cms_domain::plan::{self, ItemInput, PlanError, PlanItemKind, PlanItemState, PlanOwner};
-use cms_domain::ports::{AuditLog, CaseStore, Clock, EventBus, FileRecords, FundStore, ReadLog, ReferenceData, SystemClock};
+use cms_domain::ports::{
+    AuditLog, CaseStore, Clock, EventBus, FileRecords, FundStore, InitiativeStore, ReadLog, ReferenceData, SystemClock,
+};
 use cms_domain::referral::FieldError;
 use cms_http::idempotency::Idempotency;
 use cms_http::usecase::{change_case, change_case_with, visible, Basis, Change, Outcome};
@@ -96,14 +103,18 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
     cms_aws::case_services(sdk, env)
 }
 
-pub async fn handle<S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + FileRecords, B: EventBus, C: Clock>(
+pub async fn handle<
+    S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + FileRecords + InitiativeStore,
+    B: EventBus,
+    C: Clock,
+>(
     deps: &Deps<S, B, C>,
     req: Request,
 ) -> Response<Body> {
     cms_http::answer(&req, route(deps, &req)).await
 }
 
-async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + FileRecords, B: EventBus, C: Clock>(
+async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + FileRecords + InitiativeStore, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     req: &Request,
 ) -> Result<Response<Body>, Problem> {
@@ -122,6 +133,8 @@ async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + F
         Some(Route::RequestAgencyCheck) => request_check(deps, req, &actor).await,
         Some(Route::RecordAgencyCheck) => record_check(deps, req, &actor).await,
         Some(Route::SpendFund) => spend_fund(deps, req, &actor).await,
+        Some(Route::StartInitiative) => initiatives::start(deps, req, &actor).await,
+        Some(Route::RecordInitiativeOutcome) => initiatives::record_outcome(deps, req, &actor).await,
         Some(Route::AddPlanItem) => add_plan_item(deps, req, &actor).await,
         Some(Route::UpdatePlanItem) => update_plan_item(deps, req, &actor).await,
         Some(Route::ReviewPlan) => review_plan(deps, req, &actor).await,
@@ -797,7 +810,7 @@ async fn fund_of<S: ReferenceData + FundStore>(
     Ok((provider, spent))
 }
 
-async fn spend_fund<S: CaseStore + ReferenceData + FundStore + FileRecords, B: EventBus, C: Clock>(
+async fn spend_fund<S: CaseStore + ReferenceData + FundStore + FileRecords + InitiativeStore, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     req: &Request,
     actor: &Actor,

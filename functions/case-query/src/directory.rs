@@ -7,13 +7,14 @@
 //! - `GET /providers` — every provider (CIT chooses one to transfer a case to).
 //! - `GET /providers/{id}` — one provider; `staff` for its own people and the Ministry.
 //! - `GET /providers/{id}/fund` — its Unmet Basic Needs Fund, spent against the cap ([`fund`]).
+//! - `GET /providers/{id}/initiatives` — its initiatives for schools and groups ([`initiatives`]).
 
 use cms_domain::access::{can_read_fund, can_read_staff, Directory};
 use cms_domain::actor::Actor;
 use cms_domain::catchment::Provider;
 use cms_domain::fund::ContractYear;
 use cms_domain::ids::{ProviderId, SchoolId};
-use cms_domain::ports::{FundStore, ReferenceData};
+use cms_domain::ports::{FundStore, InitiativeStore, ReferenceData};
 use cms_domain::referral::UserRecord;
 use cms_http::{json, Problem};
 use lambda_http::{Body, Request, Response};
@@ -91,6 +92,21 @@ pub async fn fund<S: ReferenceData + FundStore>(
     }
     let spent = store.fund_spent(&p.id, year.0).await?;
     Ok(json(200, &cms_domain::fund::summary(&p, year, spent)))
+}
+
+/// `GET /providers/{id}/initiatives` — the provider's initiatives the caller may see
+/// ([`cms_domain::initiatives::can_see`]: its staff and the Ministry's national and regional
+/// teams all of them; a school's Attendance Lead and Office Support those involving their school).
+pub async fn initiatives<S: ReferenceData + InitiativeStore>(store: &S, actor: &Actor, req: &Request) -> Result<Response<Body>, Problem> {
+    let id = cms_http::path_id(req, "id", ProviderId::parse, "provider")?;
+    let p = store.provider(&id).await?.ok_or_else(|| Problem::not_found("provider"))?;
+    let region = store.catchment(&p.catchment_id).await?.map(|c| c.region_id);
+    if !cms_domain::initiatives::can_list(actor, &p.id, region.as_ref()) {
+        return Err(Problem::not_found("provider initiatives"));
+    }
+    let items: Vec<_> =
+        store.initiatives(&p.id).await?.into_iter().filter(|i| cms_domain::initiatives::can_see(actor, i, region.as_ref())).collect();
+    Ok(json(200, &json!({ "items": items })))
 }
 
 fn provider_ref(p: &Provider) -> Value {

@@ -29,7 +29,7 @@ use cms_domain::actor::Actor;
 use cms_domain::case::{Case, CaseStatus};
 use cms_domain::ids::CaseId;
 use cms_domain::ports::{
-    AuditLog, CaseListQuery, CaseStore, Clock, FundStore, ReadLog, ReferenceData, StudentKeySource, SystemClock, Wanted,
+    AuditLog, CaseListQuery, CaseStore, Clock, FundStore, InitiativeStore, ReadLog, ReferenceData, StudentKeySource, SystemClock, Wanted,
 };
 use cms_domain::sla::{sla_views, SlaState};
 use cms_domain::student::{name_matches, parse_date, Nsn, PersonName};
@@ -59,14 +59,14 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
     }
 }
 
-pub async fn handle<S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore, C: Clock, K: StudentKeySource>(
+pub async fn handle<S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + InitiativeStore, C: Clock, K: StudentKeySource>(
     deps: &Deps<S, C, K>,
     req: Request,
 ) -> Response<Body> {
     cms_http::answer(&req, route(deps, &req)).await
 }
 
-async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore, C: Clock, K: StudentKeySource>(
+async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + InitiativeStore, C: Clock, K: StudentKeySource>(
     deps: &Deps<S, C, K>,
     req: &Request,
 ) -> Result<Response<Body>, Problem> {
@@ -76,6 +76,7 @@ async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore, C:
         Some(Route::School) => directory::school(&deps.store, &actor, req).await,
         Some(Route::Providers) => directory::providers(&deps.store).await,
         Some(Route::Provider) => directory::provider(&deps.store, &actor, req).await,
+        Some(Route::ListInitiatives) => directory::initiatives(&deps.store, &actor, req).await,
         Some(Route::ProviderFund) => directory::fund(&deps.store, &actor, req, deps.clock.today_nz()).await,
         Some(Route::ListCases) => {
             let status = status_filter(cms_http::query(req, "status").as_deref()).map_err(|m| Problem::invalid_field("status", &m))?;

@@ -9,6 +9,7 @@ pub mod dynamo;
 pub mod eventbridge;
 pub mod files;
 pub mod fund;
+pub mod initiatives;
 pub mod reads;
 pub mod reference;
 pub mod s3;

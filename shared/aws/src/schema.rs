@@ -16,6 +16,7 @@
 //! | CA request | `REFERRAL#<id>` | `REFERRAL` |
 //! | student's active case / enrolment | `STUDENT#<key>` | `ACTIVE` / `ENROLMENT` |
 //! | once-only marker | its key | `MARKER` |
+//! | provider initiative | `INITIATIVES#<providerId>` | `INITIATIVE#<id>` |
 //! | Unmet Basic Needs Fund counter | `FUND#<providerId>` | `YEAR#<contract year>` |
 //! | school, catchment, provider, user, locality | `SCHOOL#<id>` … `LOCALITY#<key>` | `SCHOOL` … `LOCALITY` |
 
@@ -84,6 +85,11 @@ pub mod sk {
     pub const SAFETY: &str = "SAFETY#";
     pub const HEALTH: &str = "HEALTH#";
 
+    pub const INITIATIVE: &str = "INITIATIVE#";
+    pub fn initiative(id: &cms_domain::ids::EntryId) -> String {
+        format!("{INITIATIVE}{id}")
+    }
+
     /// A fund counter's contract year (by its first year: `YEAR#2026` is 2026/27).
     pub fn fund_year(year: i32) -> String {
         format!("YEAR#{year}")
@@ -134,6 +140,9 @@ pub mod pk {
     }
     pub fn locality(key: &str) -> String {
         format!("LOCALITY#{key}")
+    }
+    pub fn initiatives(provider: &ProviderId) -> String {
+        format!("INITIATIVES#{provider}")
     }
     pub fn fund(provider: &ProviderId) -> String {
         format!("FUND#{provider}")

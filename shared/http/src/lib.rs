@@ -9,7 +9,7 @@ mod problem;
 pub mod routes;
 pub mod usecase;
 
-pub use problem::Problem;
+pub use problem::{Problem, CHANGED};
 pub use routes::Route;
 
 use cms_domain::actor::{Actor, Org, Role};

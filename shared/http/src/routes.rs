@@ -114,6 +114,12 @@ routes! {
     Provider => "GET /providers/{id}",
     /// Move a Case Manager's cases to another Case Manager (provider admin).
     ReassignCases => "POST /providers/{id}/reassignments",
+    /// A provider's initiatives for schools and groups of students.
+    ListInitiatives => "GET /providers/{id}/initiatives",
+    /// Record an initiative (provider staff).
+    StartInitiative => "POST /providers/{id}/initiatives",
+    /// An initiative's outcome (provider staff).
+    RecordInitiativeOutcome => "PUT /providers/{id}/initiatives/{initiativeId}",
     /// A provider's Unmet Basic Needs Fund for a contract year: spent against its cap.
     ProviderFund => "GET /providers/{id}/fund",
 }
@@ -135,6 +141,6 @@ mod tests {
             assert_eq!(Route::parse(r.key()), Some(*r));
         }
         assert_eq!(Route::parse("GET /nowhere"), None);
-        assert_eq!(Route::ALL.len(), 45);
+        assert_eq!(Route::ALL.len(), 48);
     }
 }
