@@ -378,6 +378,35 @@ test('the support plan: a goal, a gradual return towards it, done, reviewed; the
   await expect(page.locator('.timeline')).toContainText('Support plan reviewed');
 });
 
+test('provider initiatives: recorded for the schools the provider serves, the outcome later; the school involved sees it', async ({ page }) => {
+  const title = uniqueName('Transition');
+  await signIn(page, 'cm-p01');
+  const panel = page.getByRole('region', { name: 'Initiatives for schools and groups of students' });
+  await panel.getByLabel('Title', { exact: true }).fill(title);
+  await panel.getByLabel('Purpose').fill('Support the move from intermediate to college');
+  await panel.getByLabel('Schools involved').fill('1008');
+  await panel.getByLabel('Starts on').fill('2027-02-01');
+  await panel.getByRole('button', { name: 'Record the initiative' }).click();
+  await expect(panel.getByRole('alert').first()).toContainText('not one this provider serves');
+  await panel.getByLabel('Schools involved').fill('1001');
+  await panel.getByLabel('Group of students (optional)').fill('Year 8 students');
+  await panel.getByRole('button', { name: 'Record the initiative' }).click();
+  const list = panel.getByRole('list', { name: 'Initiatives' });
+  await expect(list).toContainText(title);
+  const outcome = list.getByRole('form', { name: `Outcome of ${title}` });
+  await outcome.getByLabel('What it achieved').fill('18 of 22 students attending 90 %');
+  await outcome.getByRole('button', { name: 'Record the outcome' }).click();
+  await expect(list).toContainText('Outcome: 18 of 22 students attending 90 %');
+  await expectAccessible(page, 'provider initiatives');
+
+  await signIn(page, 'lead-1001');
+  await expect(page.getByRole('region', { name: 'Provider initiatives involving your school' })).toContainText(title);
+  await signIn(page, 'lead-1008');
+  await expect(page.getByTestId('case-list')).toBeVisible();
+  await page.waitForLoadState('networkidle');
+  await expect(page.locator('main')).not.toContainText(title);
+});
+
 test('pause an under-six case with the four attestations, then reopen it', async ({ page }) => {
   const name = uniqueName('Pepi');
   const id = await caseInQueue(name, {

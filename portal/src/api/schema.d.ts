@@ -211,6 +211,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/providers/{id}/initiatives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The provider's initiatives for schools and groups of students the caller may see
+         * @description The provider's staff and the Ministry's national team and the regional team of its region
+         *     see all of them; a school's Attendance Lead and Office Support see those involving their
+         *     school; anyone else is answered "not found".
+         */
+        get: operations["listInitiatives"];
+        put?: never;
+        /**
+         * Record an initiative for schools and groups of students (the provider's staff)
+         * @description "Providers may also run targeted projects or initiatives to support improved attendance
+         *     for ākongā" (the guide). Each school named must be one the provider serves. An initiative
+         *     names no student.
+         */
+        post: operations["startInitiative"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/providers/{id}/initiatives/{initiativeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                /** @description The initiative's id. */
+                initiativeId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Record an initiative's outcome (the provider's staff)
+         * @description Conditional on the version the caller saw (`version` or `If-Match`); 409 with the initiative as it now is when stale.
+         */
+        put: operations["recordInitiativeOutcome"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/providers/{id}/fund": {
         parameters: {
             query?: never;
@@ -2077,6 +2131,35 @@ export interface components {
             /** @description Open cases of the Case Manager beyond this request's 200. */
             remaining: number;
         };
+        InitiativeRequest: {
+            title: string;
+            purpose: string;
+            schoolIds: string[];
+            /** @description The group of students it is for, described without naming anyone. */
+            group?: string;
+            /** Format: date */
+            startsOn: string;
+            /** Format: date */
+            endsOn?: string;
+        };
+        Initiative: {
+            id: string;
+            providerId: string;
+            title: string;
+            purpose: string;
+            schoolIds: string[];
+            group?: string;
+            /** Format: date */
+            startsOn: string;
+            /** Format: date */
+            endsOn?: string;
+            outcome?: string;
+            outcomeBy?: components["schemas"]["TimelineBy"];
+            by: components["schemas"]["TimelineBy"];
+            /** Format: date-time */
+            at: string;
+            version: number;
+        };
         /** @enum {string} */
         FundCategory: "clothing" | "transport" | "equipment" | "food" | "other";
         FundSpendRequest: {
@@ -2949,6 +3032,117 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listInitiatives: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The initiatives, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Initiative"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    startInitiative: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InitiativeRequest"];
+            };
+        };
+        responses: {
+            /** @description The initiative. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Initiative"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    recordInitiativeOutcome: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The initiative's version being changed, e.g. `"1"` (instead of `version` in the body). */
+                "If-Match"?: string;
+            };
+            path: {
+                id: components["parameters"]["Id"];
+                /** @description The initiative's id. */
+                initiativeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    outcome: string;
+                    /** Format: date */
+                    endsOn?: string;
+                    version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The initiative with its outcome. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Initiative"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            /** @description Neither `version` nor `If-Match` was sent. */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             503: components["responses"]["Unavailable"];
         };
     };

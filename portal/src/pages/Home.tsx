@@ -6,6 +6,7 @@ import { ROLE_LABEL, SLA_LABEL, STATUS_LABEL, STATUS_ORDER, ageText, formatCents
 import { Link, navigate } from '../router';
 import { ProviderName } from '../directory';
 import { Reassign } from './Reassign';
+import { Initiatives } from './Initiatives';
 
 /** SLA clocks for the open cases of a list (GET /cases/{id}; the list rows do not carry them). */
 function useSla(cases: CaseSummary[] | null): Map<string, Case['sla']> {
@@ -355,6 +356,7 @@ function OrgHome({ me }: { me: Me }) {
         </div>
       )}
       {me.role === 'provider_admin' && cases.data && <Reassign me={me} cases={cases.data} onDone={() => void cases.reload()} />}
+      {(isProvider(me) || me.role === 'attendance_lead' || me.role === 'office_support') && <Initiatives me={me} />}
     </>
   );
 }
