@@ -122,6 +122,28 @@ async fn each_operation_stays_within_its_aws_call_budget() {
             check("GET /cases (the Prosecutions team's queue)", calls, 2);
         }
     }
+    // a fund spend reads the case, the provider's counter (the provider record is kept per cold
+    // start) and writes both in one transaction; a reassignment is one read and one change per
+    // case, plus the Query of the provider's cases
+    for i in 0..2 {
+        let body = json!({"category": "transport", "amountCents": 1500, "on": today});
+        let r = env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{}/fund-spends", ids[i]), Some(body)).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let calls = counter.take();
+        if i == 1 {
+            check("POST /cases/{id}/fund-spends", calls, 3);
+        }
+    }
+    for (i, (from, to)) in [(demo::CASE_MANAGER, demo::CASE_MANAGER_2), (demo::CASE_MANAGER_2, demo::CASE_MANAGER)].into_iter().enumerate()
+    {
+        let body = json!({"fromUserId": from, "toUserId": to, "reason": "On leave", "caseIds": [ids[0]]});
+        let r = env.call(demo::PROVIDER_ADMIN, "POST", "/providers/P01/reassignments", Some(body)).await;
+        assert_eq!(r.body["moved"].as_array().map(Vec::len), Some(1), "{:?}", r.body);
+        let calls = counter.take();
+        if i == 1 {
+            check("POST /providers/{id}/reassignments (one case named)", calls, 3);
+        }
+    }
     println!("{}", report.join("\n"));
     assert!(over.is_empty(), "over budget:\n{}\n\nall:\n{}", over.join("\n"), report.join("\n"));
 }
