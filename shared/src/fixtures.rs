@@ -16,3 +16,15 @@ pub(crate) fn today() -> NaiveDate {
 pub(crate) fn cm() -> Actor {
     actor(Role::CaseManager, "P01", "cm-p01")
 }
+
+/// Provider P01 of catchment c1, with this contract value a year.
+pub(crate) fn provider(contract_cents_per_year: Option<u64>) -> crate::catchment::Provider {
+    crate::catchment::Provider {
+        id: crate::ids::ProviderId::parse("P01").unwrap(),
+        name: "P01".into(),
+        kind: crate::catchment::ProviderKind::Catchment,
+        catchment_id: crate::ids::CatchmentId::parse("c1").unwrap(),
+        queue_email: "q@p.nz".into(),
+        contract_cents_per_year,
+    }
+}

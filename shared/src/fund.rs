@@ -299,21 +299,13 @@ pub fn summary(provider: &Provider, year: ContractYear, spent_cents: u64) -> Fun
 mod tests {
     use super::*;
     use crate::actor::Role;
-    use crate::catchment::ProviderKind;
     use crate::fixtures::{actor, case, cm, now, today};
-    use crate::ids::{CatchmentId, ProviderId};
+    use crate::ids::ProviderId;
     use proptest::prelude::*;
 
     /// A provider with a $100,000 contract: a $3,000.00 cap.
     fn provider() -> Provider {
-        Provider {
-            id: ProviderId::parse("P01").unwrap(),
-            name: "P01".into(),
-            kind: ProviderKind::Catchment,
-            catchment_id: CatchmentId::parse("c1").unwrap(),
-            queue_email: "q@p.nz".into(),
-            contract_cents_per_year: Some(10_000_000),
-        }
+        crate::fixtures::provider(Some(10_000_000))
     }
     fn input(amount_cents: u64) -> SpendInput<'static> {
         SpendInput { category: FundCategory::Clothing, amount_cents, on: today(), note: None, receipt_file_id: None }

@@ -174,20 +174,12 @@ pub fn can_see(actor: &Actor, i: &Initiative, region: Option<&RegionId>) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catchment::ProviderKind;
     use crate::fixtures::{actor, cm, now};
     use crate::ids::CatchmentId;
     use proptest::prelude::*;
 
     fn provider() -> Provider {
-        Provider {
-            id: ProviderId::parse("P01").unwrap(),
-            name: "P01".into(),
-            kind: ProviderKind::Catchment,
-            catchment_id: CatchmentId::parse("c1").unwrap(),
-            queue_email: "q@p.nz".into(),
-            contract_cents_per_year: None,
-        }
+        crate::fixtures::provider(None)
     }
     fn school(id: &str, catchment: &str) -> (SchoolId, Option<School>) {
         let sid = SchoolId::parse(id).unwrap();
