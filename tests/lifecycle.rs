@@ -372,6 +372,7 @@ async fn every_role_gets_its_answer() {
         (ISP_OFFICE, 404),
         (CASE_MANAGER, 409),
         (PROVIDER_ADMIN, 409),
+        (CASE_MANAGER_2, 409),
         (OTHER_CASE_MANAGER, 404),
         (OTHER_PROVIDER_ADMIN, 404),
         (ISP_CASE_MANAGER, 404),
