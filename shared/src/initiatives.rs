@@ -71,7 +71,8 @@ fn text(field: &'static str, s: Option<&str>, max: usize) -> Result<Option<Strin
     })
 }
 
-fn is_staff(actor: &Actor, provider: &ProviderId) -> bool {
+/// Is the caller one of the provider's staff (Case Manager or admin), who keep its initiatives?
+pub fn is_staff(actor: &Actor, provider: &ProviderId) -> bool {
     matches!(actor.role(), Role::CaseManager | Role::ProviderAdmin) && actor.provider() == Some(provider)
 }
 

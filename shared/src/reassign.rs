@@ -58,6 +58,11 @@ pub struct Reassignment {
     pub reason: String,
 }
 
+/// May the caller reassign the provider's cases at all (one of its admins)?
+pub fn may_reassign(actor: &Actor, provider: &ProviderId) -> bool {
+    actor.role() == Role::ProviderAdmin && actor.provider() == Some(provider)
+}
+
 /// Check a request: the caller is an admin of `provider`; `to` is one of its Case Managers (and
 /// not `from`); a reason is given.
 pub fn plan(
@@ -67,7 +72,7 @@ pub fn plan(
     to: UserRecord,
     reason: Option<&str>,
 ) -> Result<Reassignment, ReassignError> {
-    if actor.role() != Role::ProviderAdmin || actor.provider() != Some(provider) {
+    if !may_reassign(actor, provider) {
         return Err(ReassignError::NotPermitted);
     }
     if to.role != Role::CaseManager || to.org_id != provider.as_str() {

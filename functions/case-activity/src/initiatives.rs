@@ -57,28 +57,11 @@ fn problem(e: InitiativeError) -> Problem {
     }
 }
 
-fn day(value: Option<&str>, field: &str, required: bool, errors: &mut Vec<FieldError>) -> Option<chrono::NaiveDate> {
-    match value.map(cms_domain::student::parse_date) {
-        Some(Ok(d)) => Some(d),
-        Some(Err(m)) => {
-            errors.push(FieldError { field: field.into(), message: m.into() });
-            None
-        }
-        None if required => {
-            errors.push(FieldError { field: field.into(), message: "is required: a date written YYYY-MM-DD".into() });
-            None
-        }
-        None => None,
-    }
-}
-
 /// The provider, if the caller is one of its staff (403 in the policy's words otherwise; 404 for
 /// a provider that does not exist).
 async fn own_provider<S: ReferenceData>(store: &S, actor: &Actor, req: &Request) -> Result<cms_domain::catchment::Provider, Problem> {
     let id = cms_http::path_id(req, "id", ProviderId::parse, "provider")?;
-    if !matches!(actor.role(), cms_domain::actor::Role::CaseManager | cms_domain::actor::Role::ProviderAdmin)
-        || actor.provider() != Some(&id)
-    {
+    if !initiatives::is_staff(actor, &id) {
         return Err(problem(InitiativeError::NotPermitted));
     }
     store.provider(&id).await?.ok_or_else(|| Problem::not_found("provider"))
@@ -92,8 +75,8 @@ pub async fn start<S: ReferenceData + InitiativeStore, B, C: Clock>(
     let provider = own_provider(&deps.store, actor, req).await?;
     let body: StartBody = cms_http::json_body(req)?;
     let mut errors = Vec::new();
-    let starts_on = day(body.starts_on.as_deref(), "startsOn", true, &mut errors);
-    let ends_on = day(body.ends_on.as_deref(), "endsOn", false, &mut errors);
+    let starts_on = crate::date(body.starts_on.as_deref(), "startsOn", &mut errors);
+    let ends_on = crate::optional_date(body.ends_on.as_deref(), "endsOn", &mut errors);
     let ids = match body.school_ids.as_ref().map(|v| v.iter().map(|s| SchoolId::parse(s.trim())).collect::<Result<Vec<_>, _>>()) {
         Some(Ok(ids)) if (1..=initiatives::MAX_SCHOOLS).contains(&ids.len()) => Some(ids),
         _ => {
@@ -133,7 +116,7 @@ pub async fn record_outcome<S: ReferenceData + InitiativeStore, B, C: Clock>(
     let body: OutcomeBody = cms_http::json_body(req)?;
     let expected = cms_http::expected_version(req, body.version.as_ref())?;
     let mut errors = Vec::new();
-    let ends_on = day(body.ends_on.as_deref(), "endsOn", false, &mut errors);
+    let ends_on = crate::optional_date(body.ends_on.as_deref(), "endsOn", &mut errors);
     if !errors.is_empty() {
         return Err(Problem::invalid(errors));
     }

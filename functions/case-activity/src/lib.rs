@@ -810,7 +810,7 @@ async fn fund_of<S: ReferenceData + FundStore>(
     Ok((provider, spent))
 }
 
-async fn spend_fund<S: CaseStore + ReferenceData + FundStore + FileRecords + InitiativeStore, B: EventBus, C: Clock>(
+async fn spend_fund<S: CaseStore + ReferenceData + FundStore + FileRecords, B: EventBus, C: Clock>(
     deps: &Deps<S, B, C>,
     req: &Request,
     actor: &Actor,

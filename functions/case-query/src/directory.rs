@@ -85,8 +85,7 @@ pub async fn fund<S: ReferenceData + FundStore>(
             _ => return Err(Problem::invalid_field("year", "must be the year a contract year starts in, e.g. 2026 for 2026/27")),
         },
     };
-    let p = store.provider(&id).await?.ok_or_else(|| Problem::not_found("provider"))?;
-    let region = store.catchment(&p.catchment_id).await?.map(|c| c.region_id);
+    let (p, region) = with_region(store, &id).await?;
     if !can_read_fund(actor, &p.id, region.as_ref()) {
         return Err(Problem::not_found("provider fund"));
     }
@@ -99,14 +98,21 @@ pub async fn fund<S: ReferenceData + FundStore>(
 /// teams all of them; a school's Attendance Lead and Office Support those involving their school).
 pub async fn initiatives<S: ReferenceData + InitiativeStore>(store: &S, actor: &Actor, req: &Request) -> Result<Response<Body>, Problem> {
     let id = cms_http::path_id(req, "id", ProviderId::parse, "provider")?;
-    let p = store.provider(&id).await?.ok_or_else(|| Problem::not_found("provider"))?;
-    let region = store.catchment(&p.catchment_id).await?.map(|c| c.region_id);
+    let (p, region) = with_region(store, &id).await?;
     if !cms_domain::initiatives::can_list(actor, &p.id, region.as_ref()) {
         return Err(Problem::not_found("provider initiatives"));
     }
     let items: Vec<_> =
         store.initiatives(&p.id).await?.into_iter().filter(|i| cms_domain::initiatives::can_see(actor, i, region.as_ref())).collect();
     Ok(json(200, &json!({ "items": items })))
+}
+
+/// The provider (404 when there is none) and the region of its catchment, which decides which
+/// regional team may see its fund and initiatives.
+async fn with_region<S: ReferenceData>(store: &S, id: &ProviderId) -> Result<(Provider, Option<cms_domain::ids::RegionId>), Problem> {
+    let p = store.provider(id).await?.ok_or_else(|| Problem::not_found("provider"))?;
+    let region = store.catchment(&p.catchment_id).await?.map(|c| c.region_id);
+    Ok((p, region))
 }
 
 fn provider_ref(p: &Provider) -> Value {

@@ -63,7 +63,7 @@ pub async fn reassign_cases<S: CaseStore + ReferenceData, B: EventBus, C: Clock>
 ) -> Result<Response<Body>, Problem> {
     let provider = cms_http::path_id(req, "id", ProviderId::parse, "provider")?;
     // who may act at all, before anything about the body is said
-    if actor.role() != cms_domain::actor::Role::ProviderAdmin || actor.provider() != Some(&provider) {
+    if !reassign::may_reassign(actor, &provider) {
         return Err(problem(ReassignError::NotPermitted));
     }
     let body: ReassignBody = cms_http::json_body(req)?;
