@@ -134,6 +134,25 @@ async fn every_role_on_every_route() {
         check("GET /me", user, &got, 200);
         assert_eq!(got.body["userId"], user, "{:?}", got.body);
         assert_eq!(got.body["can"]["makeRequests"], json!(school_role), "{user}");
+        // how case emails arrive: for those they are addressed to (Primary Contact material and
+        // Case Managers), each for themselves
+        let emailed = matches!(
+            user,
+            demo::LEAD
+                | demo::PRIMARY_CONTACT
+                | demo::PRIMARY_CONTACT_2
+                | demo::OTHER_LEAD
+                | demo::OTHER_CONTACT
+                | demo::ISP_LEAD
+                | demo::ISP_CONTACT
+                | demo::CASE_MANAGER
+                | demo::OTHER_CASE_MANAGER
+                | demo::ISP_CASE_MANAGER
+        );
+        assert_eq!(got.body["can"]["chooseEmailDigest"], json!(emailed), "{user}");
+        assert_eq!(got.body.get("emailPreference").is_some(), emailed, "{user}: {:?}", got.body);
+        let got = env.call(user, "PUT", "/me/email-preference", Some(json!({"emailPreference": "each_update"}))).await;
+        check("PUT /me/email-preference", user, &got, if emailed { 200 } else { 403 });
 
         // ---- the directory: everyone signed in; staff lists only for the organisation's own
         // people, the providers that serve the school and the Ministry
@@ -424,7 +443,7 @@ async fn every_role_on_every_route() {
         .map(|((route, user), (want, got))| format!("{route} as {user}: expected {want}, got {got}"))
         .collect();
     assert!(wrong.is_empty(), "{} of {} cells differ:\n{}", wrong.len(), table.len(), wrong.join("\n"));
-    assert_eq!(table.len(), USERS.len() * 48, "every route × every user was checked");
+    assert_eq!(table.len(), USERS.len() * 49, "every route × every user was checked");
     // the barriers the provider recorded are the provider's and the Ministry's to see
     let as_provider = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{case}"), None).await;
     assert!(as_provider.body["barriers"].as_array().is_some_and(|b| !b.is_empty()), "{:?}", as_provider.body);

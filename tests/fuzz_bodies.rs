@@ -947,6 +947,25 @@ async fn initiatives_refuse_malformed_bodies() {
 }
 
 #[tokio::test]
+async fn email_preferences_refuse_malformed_bodies() {
+    let env = TestEnv::new("fz-prefs").await;
+    let route = Route {
+        caller: Caller::User(demo::PRIMARY_CONTACT),
+        method: "PUT",
+        path: "/me/email-preference".into(),
+        valid: json!({"emailPreference": "daily_digest"}),
+        fields: vec![field(
+            "/emailPreference",
+            Kind::Str,
+            true,
+            vec![json!(""), json!("weekly"), json!("DAILY_DIGEST"), json!("daily_digest\u{0}"), long(10_000)],
+        )],
+        objects: vec![""],
+    };
+    fuzz(&env, "PUT /me/email-preference", route).await;
+}
+
+#[tokio::test]
 async fn activities_refuse_malformed_bodies() {
     let env = TestEnv::new("fz-activity").await;
     let id = queued_case(&env).await;
@@ -1081,6 +1100,7 @@ fn every_write_route_is_fuzzed() {
         "POST /cases/{id}/plan/reviews",
         "POST /providers/{id}/initiatives",
         "PUT /providers/{id}/initiatives/{initiativeId}",
+        "PUT /me/email-preference",
         "POST /cases/{id}/files",
         "POST /enrol/events",
         "POST /cases/{id}/safety-notes",

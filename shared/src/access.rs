@@ -312,6 +312,13 @@ pub fn in_scope(actor: &Actor, case: &Case) -> bool {
     can_view_case(actor, case)
 }
 
+/// Who may choose how case emails reach them (one per update or a daily digest, issue 15): the
+/// people case emails are addressed to — those who can be a case's School Primary Contact, and
+/// Case Managers.
+pub fn can_choose_email_digest(actor: &Actor) -> bool {
+    actor.role().can_be_primary_contact() || actor.role() == Role::CaseManager
+}
+
 /// School-side roles make CA requests for their own school.
 pub fn can_make_requests(actor: &Actor) -> Option<&SchoolId> {
     match actor.role() {
@@ -429,6 +436,19 @@ pub fn matrix_markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_those_case_emails_are_addressed_to_choose_a_digest() {
+        for role in Role::ALL {
+            let org = match role.side() {
+                crate::actor::Side::School => "1001",
+                crate::actor::Side::Provider => "P01",
+                crate::actor::Side::Ministry => "r1",
+            };
+            let want = matches!(role, Role::AttendanceLead | Role::SchoolPrimaryContact | Role::CaseManager);
+            assert_eq!(can_choose_email_digest(&crate::fixtures::actor(role, org, "u")), want, "{role}");
+        }
+    }
 
     #[test]
     fn the_security_doc_carries_the_policy_table() {

@@ -40,6 +40,7 @@ pub mod case;
 pub mod catchment;
 pub mod cit;
 pub mod details;
+pub mod digest;
 pub mod enrol;
 pub mod escalations;
 pub mod files;

@@ -24,7 +24,8 @@ pub struct Email {
 }
 
 /// Whom an event is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Audience {
     PrimaryContact,
     CaseManager,
@@ -52,7 +53,8 @@ pub struct Notice {
 }
 
 /// Where an email's link goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Link {
     /// The case the notice is about.
     Case,

@@ -219,6 +219,27 @@ pub trait InitiativeStore: Send + Sync {
     async fn initiatives(&self, provider: &ProviderId) -> Result<Vec<crate::initiatives::Initiative>, StoreError>;
 }
 
+/// Email preferences and the entries waiting for a daily summary ([`crate::digest`]).
+#[async_trait]
+pub trait DigestStore: Send + Sync {
+    /// A user's record and email preference, in one read (`EachUpdate` unless they chose).
+    async fn recipient(&self, id: &UserId) -> Result<Option<(UserRecord, crate::digest::EmailPreference)>, StoreError>;
+    /// Record the user's choice (the caller checks that their user record exists).
+    async fn set_email_preference(
+        &self,
+        id: &UserId,
+        preference: crate::digest::EmailPreference,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Add an entry and its once-only marker together: `Ok(false)` when the marker was already
+    /// taken (a redelivered event), and nothing is written.
+    async fn add_to_digest(&self, entry: &crate::digest::DigestEntry, marker: &crate::case::Marker) -> Result<bool, StoreError>;
+    /// A page of the waiting entries, by user, oldest first within each user.
+    async fn digest_entries(&self, limit: u32, cursor: Option<String>) -> Result<Page<crate::digest::DigestEntry>, StoreError>;
+    /// Remove entries that were sent.
+    async fn clear_digest(&self, entries: &[crate::digest::DigestEntry]) -> Result<(), StoreError>;
+}
+
 /// The append-only, hash-chained audit trail (see [`crate::audit`]).
 #[async_trait]
 pub trait AuditLog: Send + Sync {

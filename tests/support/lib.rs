@@ -421,3 +421,55 @@ pub fn student_keys() -> cms_domain::student::StudentKeys {
 
 /// The fictional student's name: it must never appear in an event, a log line or an email.
 pub const STUDENT_NAME: &str = "Tamati Testchild";
+
+fn endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL")
+}
+
+/// Every email the emulator recorded: (to, subject, body). Read from the emulator layer's
+/// `/_local/outbox` (only the SES messages); a bare moto_server (`MOTO_PLAIN=1`) has no such
+/// endpoint, so there they come from the whole state, `/moto-api/data.json`.
+pub async fn all_emails() -> Vec<(Vec<String>, String, String)> {
+    let outbox = reqwest::get(format!("{}/_local/outbox", endpoint())).await.expect("outbox");
+    let messages = if outbox.status() != reqwest::StatusCode::NOT_FOUND {
+        let v: Value = outbox.error_for_status().expect("outbox").json().await.expect("outbox json");
+        v["messages"].clone()
+    } else {
+        // moto builds data.json from live objects without a lock: when another test changes the
+        // emulator at that moment (e.g. adds an EventBridge rule), it answers 500. Ask again.
+        let mut data = Value::Null;
+        for attempt in 1..=10 {
+            let r = reqwest::get(format!("{}/moto-api/data.json", endpoint())).await.expect("data.json");
+            match r.json::<Value>().await {
+                Ok(v) => {
+                    data = v;
+                    break;
+                }
+                Err(e) if attempt == 10 => panic!("data.json: {e}"),
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            }
+        }
+        data["ses"]["Message"].clone()
+    };
+    messages
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|m| {
+            let to = m["destinations"]["ToAddresses"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
+            (to, m["subject"].as_str().unwrap_or_default().to_string(), m["body"].as_str().unwrap_or_default().to_string())
+        })
+        .collect()
+}
+
+/// The emails that link to this case (`…/cases/<id>` at the end of a line).
+pub async fn emails_for(case_id: &str) -> Vec<(Vec<String>, String, String)> {
+    all_emails().await.into_iter().filter(|(_, _, body)| body.contains(&format!("/cases/{case_id}\n"))).collect()
+}

@@ -59,6 +59,8 @@
 //! - `POST /providers/{id}/initiatives`, `PUT /providers/{id}/initiatives/{initiativeId}`: the
 //!   provider's initiatives for schools and groups of students ([`initiatives`]).
 //!
+//! - `PUT /me/email-preference`: one email per update or a daily digest ([`preferences`]).
+//!
 //! - `PUT /cases/{id}/contacts` — `{whanau, homeAddress, alternativeAddress?, version}`: bring the
 //!   whānau contacts and addresses up to date (school staff on the case and the provider; checked
 //!   as on a request, every problem at once). 200 with the case; unchanged values write nothing.
@@ -70,6 +72,7 @@
 //! (the case's version, the entry, the outbox), retried on a concurrent change.
 
 mod initiatives;
+mod preferences;
 
 use cms_aws::{DynamoStore, EventBridgeBus};
 use cms_domain::activity::{can_see_entry, comment, record_activity, ActivityError, ActivityInput, ActivityType};
@@ -83,7 +86,7 @@ use cms_domain::fund::{self, ContractYear, FundCategory, FundError, SpendInput};
 use cms_domain::ids::{CaseId, UserId};
 use cms_domain::plan::{self, ItemInput, PlanError, PlanItemKind, PlanItemState, PlanOwner};
 use cms_domain::ports::{
-    AuditLog, CaseStore, Clock, EventBus, FileRecords, FundStore, InitiativeStore, ReadLog, ReferenceData, SystemClock,
+    AuditLog, CaseStore, Clock, DigestStore, EventBus, FileRecords, FundStore, InitiativeStore, ReadLog, ReferenceData, SystemClock,
 };
 use cms_domain::referral::FieldError;
 use cms_http::idempotency::Idempotency;
@@ -104,7 +107,7 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
 }
 
 pub async fn handle<
-    S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + FileRecords + InitiativeStore,
+    S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + FileRecords + InitiativeStore + DigestStore,
     B: EventBus,
     C: Clock,
 >(
@@ -114,7 +117,11 @@ pub async fn handle<
     cms_http::answer(&req, route(deps, &req)).await
 }
 
-async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + FileRecords + InitiativeStore, B: EventBus, C: Clock>(
+async fn route<
+    S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + FileRecords + InitiativeStore + DigestStore,
+    B: EventBus,
+    C: Clock,
+>(
     deps: &Deps<S, B, C>,
     req: &Request,
 ) -> Result<Response<Body>, Problem> {
@@ -134,6 +141,7 @@ async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + F
         Some(Route::RecordAgencyCheck) => record_check(deps, req, &actor).await,
         Some(Route::SpendFund) => spend_fund(deps, req, &actor).await,
         Some(Route::StartInitiative) => initiatives::start(deps, req, &actor).await,
+        Some(Route::SetEmailPreference) => preferences::set(deps, req, &actor).await,
         Some(Route::RecordInitiativeOutcome) => initiatives::record_outcome(deps, req, &actor).await,
         Some(Route::AddPlanItem) => add_plan_item(deps, req, &actor).await,
         Some(Route::UpdatePlanItem) => update_plan_item(deps, req, &actor).await,

@@ -29,7 +29,8 @@ use cms_domain::actor::Actor;
 use cms_domain::case::{Case, CaseStatus};
 use cms_domain::ids::CaseId;
 use cms_domain::ports::{
-    AuditLog, CaseListQuery, CaseStore, Clock, FundStore, InitiativeStore, ReadLog, ReferenceData, StudentKeySource, SystemClock, Wanted,
+    AuditLog, CaseListQuery, CaseStore, Clock, DigestStore, FundStore, InitiativeStore, ReadLog, ReferenceData, StudentKeySource,
+    SystemClock, Wanted,
 };
 use cms_domain::sla::{sla_views, SlaState};
 use cms_domain::student::{name_matches, parse_date, Nsn, PersonName};
@@ -59,14 +60,22 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
     }
 }
 
-pub async fn handle<S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + InitiativeStore, C: Clock, K: StudentKeySource>(
+pub async fn handle<
+    S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + InitiativeStore + DigestStore,
+    C: Clock,
+    K: StudentKeySource,
+>(
     deps: &Deps<S, C, K>,
     req: Request,
 ) -> Response<Body> {
     cms_http::answer(&req, route(deps, &req)).await
 }
 
-async fn route<S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + InitiativeStore, C: Clock, K: StudentKeySource>(
+async fn route<
+    S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + InitiativeStore + DigestStore,
+    C: Clock,
+    K: StudentKeySource,
+>(
     deps: &Deps<S, C, K>,
     req: &Request,
 ) -> Result<Response<Body>, Problem> {
@@ -233,10 +242,19 @@ async fn names<S: ReferenceData>(store: &S, c: &Case) -> Result<serde_json::Valu
     Ok(serde_json::Value::Object(names))
 }
 
-/// The caller as the portal needs them. The name comes from the user record (reference data).
-async fn me<S: ReferenceData>(store: &S, actor: &cms_domain::actor::Actor) -> Result<Response<Body>, Problem> {
+/// The caller as the portal needs them. The name comes from the user record (reference data);
+/// for those case emails go to, their email preference with it (one read).
+async fn me<S: ReferenceData + DigestStore>(store: &S, actor: &cms_domain::actor::Actor) -> Result<Response<Body>, Problem> {
     use cms_domain::actor::{Org, Role};
-    let user = store.user(actor.user_id()).await?;
+    let chooses = cms_domain::access::can_choose_email_digest(actor);
+    let (user, preference) = if chooses {
+        match store.recipient(actor.user_id()).await? {
+            Some((u, p)) => (Some(u), Some(p)),
+            None => (None, None),
+        }
+    } else {
+        (store.user(actor.user_id()).await?, None)
+    };
     let (kind, id, region) = match actor.org() {
         Org::School(s) => ("school", Some(s.to_string()), None),
         Org::Provider(p) => ("provider", Some(p.to_string()), None),
@@ -260,8 +278,12 @@ async fn me<S: ReferenceData>(store: &S, actor: &cms_domain::actor::Actor) -> Re
             "citReview": role == Role::Cit,
             "readAudit": matches!(role, Role::National | Role::Regional),
             "assignCaseManagers": role == Role::ProviderAdmin,
+            "chooseEmailDigest": chooses,
         },
     });
+    if let Some(p) = preference {
+        body["emailPreference"] = json!(p);
+    }
     if let Some(u) = user {
         body["displayName"] = json!(u.display_name);
     }

@@ -8,14 +8,19 @@
 //! a redelivered event finds it and sends nothing. If sending fails the marker is released and the
 //! error returned, so EventBridge retries (then the rule's dead-letter queue).
 //!
+//! A user who chose the daily digest ([`cms_domain::digest`]) gets no email now: the notice is
+//! kept as a digest entry, with the same once-only marker in the same transaction, and the
+//! nightly job sends one summary. The provider's queue mailbox always gets its email at once.
+//!
 //! Logs carry ids, the audience and outcome — never an address or any content.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use cms_aws::{DynamoStore, SesMailer};
 use cms_domain::case::Marker;
+use cms_domain::digest::{DigestEntry, EmailPreference};
 use cms_domain::events::EventEnvelope;
 use cms_domain::notification::{marker_key, notice_for, recipient, render, Audience, Recipient};
-use cms_domain::ports::{CaseStore, Clock, Mailer, ReadLog, ReferenceData, StoreError, SystemClock};
+use cms_domain::ports::{CaseStore, Clock, DigestStore, Mailer, ReadLog, ReferenceData, StoreError, SystemClock};
 use cms_domain::usecase::record_system_read;
 
 /// The portal's origin when none is configured.
@@ -45,7 +50,11 @@ pub enum Outcome {
         audience: &'static str,
         to_provider_queue: bool,
     },
-    /// This event's email was sent before (a redelivery).
+    /// The recipient chose the daily digest: the notice waits for the nightly summary.
+    Digested {
+        audience: &'static str,
+    },
+    /// This event's email was sent (or kept for the digest) before: a redelivery.
     AlreadySent,
     /// Nobody to tell (no School Primary Contact on the case, no provider yet).
     NoRecipient,
@@ -70,7 +79,7 @@ const MARKER_DAYS: i64 = 30;
 
 pub async fn handle<S, M, C>(deps: &Deps<S, M, C>, event: EventBridgeEvent<serde_json::Value>) -> Result<Outcome, NotifyError>
 where
-    S: CaseStore + ReferenceData + ReadLog,
+    S: CaseStore + ReferenceData + ReadLog + DigestStore,
     M: Mailer,
     C: Clock,
 {
@@ -81,9 +90,15 @@ where
     let case_id = notice.case_id.clone();
     let case = deps.store.case(&case_id).await?.ok_or_else(|| NotifyError::CaseMissing(case_id.to_string()))?;
     let audience = notice.audience;
+    let mut digest_for = None;
     let (to, to_queue) = match recipient(audience, &case) {
-        Recipient::User(u) => match deps.store.user(&u).await? {
-            Some(user) => (user.email, false),
+        Recipient::User(u) => match deps.store.recipient(&u).await? {
+            Some((user, preference)) => {
+                if preference == EmailPreference::DailyDigest {
+                    digest_for = Some(user.id);
+                }
+                (user.email, false)
+            }
             None => match (audience, &case.provider_id) {
                 (Audience::CaseManager, Some(p)) => (queue_email(deps, p).await?, true),
                 _ => {
@@ -105,6 +120,17 @@ where
         answer: None,
         expires_at: Some(deps.clock.now() + chrono::Duration::days(MARKER_DAYS)),
     };
+    let request_id = event.id.clone().unwrap_or_else(|| env.event_id.to_string());
+    if let Some(user) = digest_for {
+        let entry = DigestEntry::new(&notice, &user, &env.event_id, deps.clock.now());
+        if !deps.store.add_to_digest(&entry, &marker).await? {
+            tracing::info!(case_id = %case_id, event_id = %env.event_id, audience = audience.as_str(), "already kept for the digest; redelivery ignored");
+            return Ok(Outcome::AlreadySent);
+        }
+        tracing::info!(case_id = %case_id, event_id = %env.event_id, audience = audience.as_str(), "kept for the recipient's daily digest");
+        record_system_read(&deps.store, "notify-primary-contact", &case_id, "case.notified", &request_id, deps.clock.now()).await;
+        return Ok(Outcome::Digested { audience: audience.as_str() });
+    }
     if !deps.store.claim_marker(&marker).await? {
         tracing::info!(case_id = %case_id, event_id = %env.event_id, audience = audience.as_str(), "email already sent; redelivery ignored");
         return Ok(Outcome::AlreadySent);
@@ -126,7 +152,6 @@ where
         "email sent"
     );
     // it read the case to find the recipient: that read is on the record, with the event's id
-    let request_id = event.id.clone().unwrap_or_else(|| env.event_id.to_string());
     record_system_read(&deps.store, "notify-primary-contact", &case_id, "case.notified", &request_id, deps.clock.now()).await;
     Ok(Outcome::Sent { audience: audience.as_str(), to_provider_queue: to_queue })
 }

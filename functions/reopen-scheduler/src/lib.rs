@@ -11,6 +11,8 @@
 //!    (a publish that failed, a crash between commit and publish) are published and cleared.
 //! 3. [`remind_drafts`]: a draft untouched for 83 days (it expires at 90) — the `ByDue` index's
 //!    draft partition says which — gets one email to its author, once per save (a marker).
+//! 4. [`send_digests`]: each user who chose the daily digest gets one email summarising the
+//!    updates kept for them since the last one (no child details); sent entries are cleared.
 //!
 //! Safe to run twice and to resume after a crash: a committed change moves the case's due date past
 //! today (or out of the index), so a second run finds nothing for it; whatever was not committed is
@@ -145,6 +147,128 @@ where
     }
 }
 
+/// What [`send_digests`] did (counts only).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Digests {
+    /// Users with updates waiting.
+    pub users: u64,
+    /// Summaries sent now, and the updates they held.
+    pub sent: u64,
+    pub updates: u64,
+    /// Summaries sent earlier tonight (a retried run) whose entries were cleared now.
+    pub resumed: u64,
+    /// Users no longer in the reference data: their waiting updates were dropped.
+    pub dropped: u64,
+    /// Summaries that could not be sent or cleared (left for the scheduler's retry or the next run).
+    pub errors: u64,
+}
+
+/// Send each user who chose the daily digest one email with the updates kept for them, then clear
+/// those entries. Once per user and night: a marker naming the entries a summary held is claimed
+/// before it is sent (released if sending fails, so nothing is lost); a retry that finds the marker
+/// clears those entries without sending them again. Updates kept while the run goes wait for the
+/// next one.
+pub async fn send_digests<S, M, C>(store: &S, mailer: &M, clock: &C, portal_base_url: &str) -> Result<Digests, StoreError>
+where
+    S: CaseStore + cms_domain::ports::DigestStore,
+    M: Mailer,
+    C: Clock,
+{
+    use cms_domain::digest::by_user;
+    let mut out = Digests::default();
+    let mut cursor = None;
+    // a user's entries may run on to the next page: their run is finished with it
+    let mut carry = Vec::new();
+    loop {
+        let page = store.digest_entries(500, cursor.take()).await?;
+        let mut runs = by_user(std::mem::take(&mut carry).into_iter().chain(page.items).collect());
+        if page.next.is_some() {
+            if let Some((_, last)) = runs.pop() {
+                carry = last;
+            }
+        }
+        for (user, entries) in runs {
+            out.users += 1;
+            send_digest(store, mailer, clock, portal_base_url, &user, &entries, &mut out).await;
+        }
+        match page.next {
+            Some(n) => cursor = Some(n),
+            None => break Ok(out),
+        }
+    }
+}
+
+async fn send_digest<S, M, C>(
+    store: &S,
+    mailer: &M,
+    clock: &C,
+    portal_base_url: &str,
+    user: &cms_domain::ids::UserId,
+    entries: &[cms_domain::digest::DigestEntry],
+    out: &mut Digests,
+) where
+    S: CaseStore + cms_domain::ports::DigestStore,
+    M: Mailer,
+    C: Clock,
+{
+    use cms_domain::digest::{digest_email, held, sent_key, was_held};
+    let today = clock.today_nz();
+    let key = sent_key(user, today);
+    let clear = |list: Vec<cms_domain::digest::DigestEntry>| async move { store.clear_digest(&list).await };
+    let result: Result<(), String> = async {
+        if let Some((_, answer)) = store.marker(&key).await.map_err(|e| e.to_string())? {
+            // sent earlier tonight: clear what it held; anything newer waits for tomorrow
+            let sent: Vec<_> = entries.iter().filter(|e| was_held(answer.as_deref().unwrap_or("[]"), e)).cloned().collect();
+            if !sent.is_empty() {
+                clear(sent).await.map_err(|e| e.to_string())?;
+                out.resumed += 1;
+            }
+            return Ok(());
+        }
+        let Some((record, _)) = store.recipient(user).await.map_err(|e| e.to_string())? else {
+            tracing::warn!(user_id = %user, updates = entries.len(), "digest: the user is no longer in the reference data; their updates are dropped");
+            clear(entries.to_vec()).await.map_err(|e| e.to_string())?;
+            out.dropped += 1;
+            return Ok(());
+        };
+        let marker = Marker {
+            key: key.clone(),
+            fingerprint: "daily-digest".into(),
+            answer: Some(held(entries)),
+            expires_at: Some(clock.now() + chrono::Duration::days(3)),
+        };
+        if !store.claim_marker(&marker).await.map_err(|e| e.to_string())? {
+            return Ok(()); // another run is sending it
+        }
+        let email = digest_email(entries, &record.email, portal_base_url, today);
+        if let Err(e) = mailer.send(&email).await {
+            let _ = store.release_marker(&key).await;
+            return Err(format!("not sent: {e}"));
+        }
+        out.sent += 1;
+        out.updates += entries.len() as u64;
+        tracing::info!(user_id = %user, updates = entries.len(), "daily digest sent");
+        // if this fails, a retry tonight finds the marker and clears them without sending again
+        clear(entries.to_vec()).await.map_err(|e| format!("sent, not cleared: {e}"))
+    }
+    .await;
+    if let Err(why) = result {
+        out.errors += 1;
+        tracing::error!(user_id = %user, error = %why, "daily digest left for the retry or the next run");
+    }
+}
+
+/// A digest run that could not read its entries, or left summaries unsent, is retried (safely:
+/// a summary sent is marked).
+pub fn digests_or_retry(r: Result<Digests, StoreError>) -> Result<Digests, SchedulerError> {
+    let r = r?;
+    if r.errors > 0 {
+        return Err(SchedulerError::DigestsLeft(r.errors));
+    }
+    Ok(r)
+}
+
 /// A reminders run that could not read its index, or left reminders unsent, is retried (safely:
 /// a reminder sent is marked).
 pub fn reminders_or_retry(r: Result<Reminders, StoreError>) -> Result<Reminders, SchedulerError> {
@@ -159,6 +283,8 @@ pub fn reminders_or_retry(r: Result<Reminders, StoreError>) -> Result<Reminders,
 pub enum SchedulerError {
     #[error("{0} draft reminder(s) could not be sent; they are left for the next run")]
     RemindersLeft(u64),
+    #[error("{0} daily digest(s) could not be sent or cleared; they are left for the next run")]
+    DigestsLeft(u64),
     /// The due index or the outbox could not be read: the run could not see its work.
     #[error(transparent)]
     Store(#[from] StoreError),

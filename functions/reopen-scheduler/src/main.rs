@@ -14,11 +14,13 @@ async fn main() -> Result<(), Error> {
     let portal = env.portal_base_url.clone().unwrap_or_else(|| "https://portal.attendance.education.govt.nz".to_string());
     let (deps, mailer, portal) = (&deps, &mailer, portal.as_str());
     run(service_fn(move |ev: LambdaEvent<serde_json::Value>| async move {
-        // the drafts' reminders do not depend on the cases' work: both run, each resumable
+        // the drafts' reminders and the digests do not depend on the cases' work: all run, each resumable
         let reminders = reopen_scheduler::remind_drafts(&deps.store, mailer, &deps.clock, portal).await;
+        let digests = reopen_scheduler::send_digests(&deps.store, mailer, &deps.clock, portal).await;
         let summary = reopen_scheduler::handle(deps, ev.payload).await.map_err(Error::from)?;
         let reminders = reopen_scheduler::reminders_or_retry(reminders)?;
-        Ok::<_, Error>(serde_json::json!({ "cases": summary, "draftReminders": reminders }))
+        let digests = reopen_scheduler::digests_or_retry(digests)?;
+        Ok::<_, Error>(serde_json::json!({ "cases": summary, "draftReminders": reminders, "digests": digests }))
     }))
     .await
 }

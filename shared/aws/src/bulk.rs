@@ -61,14 +61,18 @@ impl DynamoStore {
         self.batch_put(items, "cases").await
     }
 
-    /// The one batch writer: 25 items a `BatchWriteItem`, what DynamoDB leaves unprocessed asked
-    /// again with a growing pause, up to 8 times; then the store is reported unavailable.
     async fn batch_put(&self, items: Vec<Item>, what: &str) -> Result<(), StoreError> {
         let mut requests = Vec::with_capacity(items.len());
         for item in items {
             let put = PutRequest::builder().set_item(Some(item)).build().map_err(|e| StoreError::Corrupt(e.to_string()))?;
             requests.push(WriteRequest::builder().put_request(put).build());
         }
+        self.batch_write(requests, what).await
+    }
+
+    /// The one batch writer: 25 requests a `BatchWriteItem`, what DynamoDB leaves unprocessed
+    /// asked again with a growing pause, up to 8 times; then the store is reported unavailable.
+    pub(crate) async fn batch_write(&self, requests: Vec<WriteRequest>, what: &str) -> Result<(), StoreError> {
         for chunk in requests.chunks(25) {
             let mut pending = chunk.to_vec();
             for attempt in 0..8 {

@@ -179,7 +179,7 @@ fn timeline_item(e: &TimelineEntry) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-fn marker_item(m: &Marker) -> Item {
+pub(crate) fn marker_item(m: &Marker) -> Item {
     let mut item = HashMap::from([
         ("PK".to_string(), s(m.key.clone())),
         ("SK".to_string(), s(sk::MARKER)),
@@ -376,24 +376,19 @@ impl DynamoStore {
         let _ = self.client.get_item().table_name(&self.table).key("PK", s("WARMUP")).key("SK", s("WARMUP")).send().await;
     }
 
-    /// Every item of partition `pk` whose sort key starts with `prefix`, in sort-key order
-    /// (strongly consistent, all pages).
+    /// Every item of partition `pk` whose sort key starts with `prefix` (`""`: every item), in
+    /// sort-key order (strongly consistent, all pages).
     pub(crate) async fn query_prefix(&self, pk: String, prefix: &str) -> Result<Vec<Item>, StoreError> {
         let mut out = Vec::new();
         let mut start: Option<Item> = None;
         loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .expression_attribute_values(":prefix", s(prefix))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(unavailable)?;
+            let q = self.client.query().table_name(&self.table).expression_attribute_values(":pk", s(pk.clone()));
+            // DynamoDB refuses an empty string in a key condition
+            let q = match prefix {
+                "" => q.key_condition_expression("PK = :pk"),
+                p => q.key_condition_expression("PK = :pk AND begins_with(SK, :prefix)").expression_attribute_values(":prefix", s(p)),
+            };
+            let page = q.consistent_read(true).set_exclusive_start_key(start.take()).send().await.map_err(unavailable)?;
             out.extend(page.items.unwrap_or_default());
             match page.last_evaluated_key {
                 Some(k) => start = Some(k),

@@ -18,6 +18,8 @@
 //! | once-only marker | its key | `MARKER` |
 //! | provider initiative | `INITIATIVES#<providerId>` | `INITIATIVE#<id>` |
 //! | Unmet Basic Needs Fund counter | `FUND#<providerId>` | `YEAR#<contract year>` |
+//! | a user's email preference | `USER#<userId>` | `PREFS` |
+//! | an update waiting for a daily summary | `DIGEST` | `<userId>#<eventId>#<audience>` |
 //! | school, catchment, provider, user, locality | `SCHOOL#<id>` … `LOCALITY#<key>` | `SCHOOL` … `LOCALITY` |
 
 use chrono::{Datelike, NaiveDate};
@@ -85,6 +87,14 @@ pub mod sk {
     pub const SAFETY: &str = "SAFETY#";
     pub const HEALTH: &str = "HEALTH#";
 
+    /// A user's email preference, beside their user record (`USER#<id>`): a reference-data import
+    /// that rewrites the record leaves the choice alone.
+    pub const PREFS: &str = "PREFS";
+    /// A digest entry: by user, then event (ULIDs sort by time), then audience.
+    pub fn digest(user: &cms_domain::ids::UserId, event: &cms_domain::ids::EventId, audience: &str) -> String {
+        format!("{user}#{event}#{audience}")
+    }
+
     pub const INITIATIVE: &str = "INITIATIVE#";
     pub fn initiative(id: &cms_domain::ids::EntryId) -> String {
         format!("{INITIATIVE}{id}")
@@ -147,6 +157,8 @@ pub mod pk {
     pub fn fund(provider: &ProviderId) -> String {
         format!("FUND#{provider}")
     }
+    /// Every entry waiting for a daily summary (one partition: a night's entries are one Query).
+    pub const DIGEST: &str = "DIGEST";
 }
 
 /// The partitions written into the indexes (their keys, beside the items' own).

@@ -106,6 +106,8 @@ routes! {
     EnrolEvents => "POST /enrol/events",
     /// The caller.
     Me => "GET /me",
+    /// The caller's choice of one email per update or a daily digest.
+    SetEmailPreference => "PUT /me/email-preference",
     /// A school and its staff.
     School => "GET /schools/{id}",
     /// The providers.
@@ -141,6 +143,6 @@ mod tests {
             assert_eq!(Route::parse(r.key()), Some(*r));
         }
         assert_eq!(Route::parse("GET /nowhere"), None);
-        assert_eq!(Route::ALL.len(), 48);
+        assert_eq!(Route::ALL.len(), 49);
     }
 }

@@ -38,7 +38,10 @@ async fn run() -> Result<String, String> {
     let portal = std::env::var("PORTAL_BASE_URL").unwrap_or_else(|_| "http://127.0.0.1:3000".into());
     let reminders =
         reopen_scheduler::remind_drafts(&deps.store, &mailer, &deps.clock, &portal).await.map_err(|e| format!("draft reminders: {e}"))?;
-    let json = serde_json::to_string_pretty(&serde_json::json!({ "cases": summary, "draftReminders": reminders })).unwrap_or_default();
+    let digests =
+        reopen_scheduler::send_digests(&deps.store, &mailer, &deps.clock, &portal).await.map_err(|e| format!("daily digests: {e}"))?;
+    let json = serde_json::to_string_pretty(&serde_json::json!({ "cases": summary, "draftReminders": reminders, "digests": digests }))
+        .unwrap_or_default();
     if summary.errors > 0 {
         return Err(format!("{json}\n{} case(s) were left for the next run", summary.errors));
     }
