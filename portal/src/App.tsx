@@ -9,6 +9,7 @@ import { ReferralPage } from './pages/Referral';
 import { OutcomePage } from './pages/Outcome';
 import { CasePage } from './pages/Case';
 import { AuditPage } from './pages/Audit';
+import { ProfilePage } from './pages/Profile';
 
 function SignInPage({ error }: { error?: string }) {
   useEffect(() => {
@@ -71,6 +72,12 @@ export function App() {
     void loadMe();
   }, [loadMe]);
 
+  // after a change to the caller's own settings: read /me again, without the loading screen
+  const refreshMe = useCallback(async () => {
+    const { data } = await (await api()).GET('/me');
+    if (data) setMe(data);
+  }, []);
+
   useEffect(() => {
     const ended = () => {
       setMe(null);
@@ -95,6 +102,7 @@ export function App() {
     else if (path === '/requests/new') page = <ReferralPage me={me} />;
     else if ((m = match('/requests/:id/outcome', path))) page = <OutcomePage me={me} id={m.id} />;
     else if ((m = match('/requests/:id', path))) page = <ReferralPage me={me} id={m.id} key={m.id} />;
+    else if (path === '/profile') page = <ProfilePage me={me} onSaved={() => void refreshMe()} />;
     else if ((m = match('/cases/:id/audit', path))) page = <AuditPage me={me} id={m.id} />;
     else if ((m = match('/cases/:id', path))) page = <CasePage me={me} id={m.id} key={m.id} />;
     else page = <NotFound />;
@@ -137,6 +145,11 @@ export function App() {
             {isSchool(me) && me.can.makeRequests && (
               <Link href="/requests/new" aria-current={path === '/requests/new' ? 'page' : undefined}>
                 Start a CA request
+              </Link>
+            )}
+            {me.can.chooseEmailDigest && (
+              <Link href="/profile" aria-current={path === '/profile' ? 'page' : undefined}>
+                Email updates
               </Link>
             )}
           </nav>

@@ -261,3 +261,36 @@ test('a request that is not appropriate is refused with the reason, nothing lost
   await expect(page.getByRole('status').filter({ hasText: 'The draft has been discarded.' })).toBeVisible();
   await expect(page.getByRole('link', { name: `Continue: ${name}` })).toHaveCount(0);
 });
+
+test('a School Primary Contact chooses one summary email a day instead of an email per update, and back', async ({ page }) => {
+  // contact2-1001: no other test reads the emails sent to them
+  await signIn(page, 'contact2-1001');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Email updates' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Your email updates' })).toBeVisible();
+  const group = page.getByRole('group', { name: 'How would you like to hear about updates?' });
+  const each = group.getByLabel('An email for every update (as it happens)');
+  const daily = group.getByLabel('One summary email a day, early each morning');
+  await expect(each).toBeChecked();
+  await daily.check();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status')).toContainText('one summary email a day');
+  await expectAccessible(page, 'email updates page');
+  await shot(page, 'email-updates');
+  // the choice is the API's, not the page's: a fresh load shows it
+  await page.reload();
+  await expect(page.getByRole('group', { name: 'How would you like to hear about updates?' }).getByLabel('One summary email a day, early each morning')).toBeChecked();
+  await page.getByLabel('An email for every update (as it happens)').check();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status')).toContainText('an email for every update');
+  await page.reload();
+  await expect(page.getByLabel('An email for every update (as it happens)')).toBeChecked();
+});
+
+test('roles that get no case emails are not offered the choice', async ({ page }) => {
+  await signIn(page, 'office-1001');
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Email updates' })).toHaveCount(0);
+  await page.goto('/profile');
+  await expect(page.getByText('Your role gets none, so there is nothing to choose here.')).toBeVisible();
+  await expect(page.getByRole('radio')).toHaveCount(0);
+});

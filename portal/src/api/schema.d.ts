@@ -105,6 +105,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/email-preference": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Choose one email per update or a daily digest
+         * @description For School Primary Contacts, Attendance Leads and Case Managers (the people case emails are addressed to). `daily_digest`: no email per update; the nightly job sends one summary of the day's updates, each case with its link, no student details. Updates already kept for a digest are still sent in it after switching back.
+         */
+        put: operations["setEmailPreference"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/cases": {
         parameters: {
             query?: never;
@@ -1421,8 +1441,16 @@ export interface components {
                 citReview: boolean;
                 readAudit: boolean;
                 assignCaseManagers: boolean;
+                /** @description Case emails are addressed to the caller, so they may choose a daily digest. */
+                chooseEmailDigest: boolean;
             };
+            emailPreference?: components["schemas"]["EmailPreference"];
         };
+        /**
+         * @description How case emails reach the user: one per update (the default) or one summary a day, sent by the nightly job. Present on `GET /me` for those who may choose.
+         * @enum {string}
+         */
+        EmailPreference: "each_update" | "daily_digest";
         ProviderRef: {
             id: string;
             name: string;
@@ -2889,6 +2917,40 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setEmailPreference: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    emailPreference: components["schemas"]["EmailPreference"];
+                };
+            };
+        };
+        responses: {
+            /** @description The choice is recorded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        emailPreference: components["schemas"]["EmailPreference"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["NotAppropriate"];
             503: components["responses"]["Unavailable"];
         };
     };
