@@ -3,6 +3,7 @@
 //! in the `DIGEST` partition, sorted by user then event, so the nightly job reads a night's
 //! entries with one Query per page and each user's run is contiguous.
 
+use crate::due::{decode, encode};
 use crate::dynamo::{from_item, marker_item, s, to_item, ts, unavailable, DynamoStore, Item};
 use crate::schema::{pk, sk};
 use async_trait::async_trait;
@@ -80,10 +81,6 @@ impl DigestStore for DynamoStore {
 
     async fn digest_entries(&self, limit: u32, cursor: Option<String>) -> Result<Page<DigestEntry>, StoreError> {
         let list = "digest";
-        let start = match cursor {
-            Some(c) => Some(self.cursors().open::<HashMap<String, String>>(list, &c)?.into_iter().map(|(n, v)| (n, s(v))).collect()),
-            None => None,
-        };
         let out = self
             .client()
             .query()
@@ -92,7 +89,7 @@ impl DigestStore for DynamoStore {
             .expression_attribute_values(":pk", s(pk::DIGEST))
             .consistent_read(true)
             .limit(limit.clamp(1, 1000) as i32)
-            .set_exclusive_start_key(start)
+            .set_exclusive_start_key(decode(self, list, cursor)?)
             .send()
             .await
             .map_err(unavailable)?;
@@ -105,11 +102,7 @@ impl DigestStore for DynamoStore {
                 Err(e) => tracing::error!(sk = %key, error = %e, "a digest entry could not be read; skipped"),
             }
         }
-        let next = out.last_evaluated_key.map(|k| {
-            let m: HashMap<String, String> = k.iter().filter_map(|(n, v)| v.as_s().ok().map(|x| (n.clone(), x.clone()))).collect();
-            self.cursors().seal(list, &m)
-        });
-        Ok(Page { items, next })
+        Ok(Page { items, next: encode(self, list, out.last_evaluated_key) })
     }
 
     async fn clear_digest(&self, entries: &[DigestEntry]) -> Result<(), StoreError> {

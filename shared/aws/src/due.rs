@@ -16,14 +16,14 @@ use crate::schema::{self, part};
 use std::collections::HashMap;
 
 /// The signed cursor (see [`crate::cursor`]) of a page of list `list`.
-fn encode(store: &DynamoStore, list: &str, k: Option<Item>) -> Option<String> {
+pub(crate) fn encode(store: &DynamoStore, list: &str, k: Option<Item>) -> Option<String> {
     k.map(|k| {
         let m: HashMap<String, String> = k.iter().filter_map(|(n, v)| v.as_s().ok().map(|x| (n.clone(), x.clone()))).collect();
         store.cursors().seal(list, &m)
     })
 }
 
-fn decode(store: &DynamoStore, list: &str, c: Option<String>) -> Result<Option<Item>, StoreError> {
+pub(crate) fn decode(store: &DynamoStore, list: &str, c: Option<String>) -> Result<Option<Item>, StoreError> {
     let Some(c) = c else { return Ok(None) };
     let m: HashMap<String, String> = store.cursors().open(list, &c)?;
     Ok(Some(m.into_iter().map(|(n, v)| (n, s(v))).collect()))
