@@ -144,7 +144,17 @@ mod tests {
         assert_eq!(b.identified_by, By::actor(&cm()));
         assert_eq!(ch.case.version, c.version + 1);
         assert!(!ch.timeline[0].shared_with_school, "a barrier names the whānau's circumstances");
-        assert!(ch.events.is_empty(), "no event carries a barrier");
+        // the dashboards count barriers: the change says the case changed, with ids only
+        match &ch.events[..] {
+            [e] => assert_eq!(
+                e.detail_json().as_object().map(|o| o.len()),
+                Some(5),
+                "caseId, caseType, schoolId, eventId, occurredAt: {:?}",
+                e.detail_json()
+            ),
+            es => panic!("{es:?}"),
+        }
+        assert_eq!(ch.events[0].detail_type(), "CaseUpdated");
     }
 
     #[test]

@@ -206,7 +206,11 @@ mod tests {
             }
             k => panic!("{k:?}"),
         }
-        assert!(ch.events.is_empty(), "only the change that carries the summary has an event");
+        // only the change that carries the summary has an email's event; each says the case
+        // changed (the dashboards count caseloads), with ids only
+        let types: Vec<&str> = ch.events.iter().map(|e| e.detail_type()).collect();
+        assert_eq!(types, vec!["CaseUpdated"]);
+        assert_eq!(crate::notification::notice_for(&ch.events[0].event), None, "no email for it");
         let first = reassign(&case(), &admin(), &request(), Some(12), now()).unwrap();
         match &first.events[..] {
             [e] => {

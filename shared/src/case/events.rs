@@ -107,6 +107,11 @@ pub enum DomainEvent {
     /// the first case the request moved, so the new Case Manager gets one summary email.
     #[serde(rename_all = "camelCase")]
     CasesReassigned { case_id: CaseId, provider_id: ProviderId, reassignment_id: EntryId, case_manager: crate::ids::UserId, cases: u32 },
+    /// Something a dashboard counts changed on the case (a barrier, a meeting date, the Case
+    /// Manager, …) and no other event of the change says so: ids only, so the dashboards'
+    /// consumer re-reads the case ([`crate::dashboard`]). Emitted by [`crate::case::CaseChange::of`].
+    #[serde(rename_all = "camelCase")]
+    CaseUpdated { case_id: CaseId, case_type: CaseType, school_id: SchoolId },
     #[serde(rename_all = "camelCase")]
     SlaBreached {
         case_id: CaseId,
@@ -150,6 +155,7 @@ impl DomainEvent {
             DomainEvent::PrimaryContactChanged { .. } => "PrimaryContactChanged",
             DomainEvent::CasesReassigned { .. } => "CasesReassigned",
             DomainEvent::SlaBreached { .. } => "SlaBreached",
+            DomainEvent::CaseUpdated { .. } => "CaseUpdated",
         }
     }
     pub fn case_id(&self) -> &CaseId {
@@ -167,7 +173,8 @@ impl DomainEvent {
             | DomainEvent::ActivityRecorded { case_id, .. }
             | DomainEvent::PrimaryContactChanged { case_id, .. }
             | DomainEvent::CasesReassigned { case_id, .. }
-            | DomainEvent::SlaBreached { case_id, .. } => case_id,
+            | DomainEvent::SlaBreached { case_id, .. }
+            | DomainEvent::CaseUpdated { case_id, .. } => case_id,
         }
     }
 }

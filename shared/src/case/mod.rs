@@ -7,6 +7,7 @@ pub mod attached;
 pub mod barrier;
 pub mod escalation;
 pub mod events;
+pub mod facts;
 pub mod fund;
 pub mod plan;
 pub mod status;
@@ -470,7 +471,16 @@ pub enum CaseError {
 impl CaseChange {
     /// The change that takes `case` to `next` (written only if `case` is still at its version),
     /// with its timeline entries and events; no request, no markers.
-    pub fn of(case: &Case, next: Case, timeline: Vec<TimelineEntry>, events: Vec<EventEnvelope>) -> CaseChange {
+    ///
+    /// When what the dashboards count changes ([`crate::dashboard::CaseFacts`]) and the change
+    /// carries no event, it carries a `CaseUpdated` (ids only), so the dashboards' consumer sees
+    /// every change it counts, however the change came about.
+    pub fn of(case: &Case, next: Case, timeline: Vec<TimelineEntry>, mut events: Vec<EventEnvelope>) -> CaseChange {
+        if events.is_empty() && facts::counted_differently(case, &next) {
+            let updated =
+                DomainEvent::CaseUpdated { case_id: next.id.clone(), case_type: next.case_type, school_id: next.school_id.clone() };
+            events.push(EventEnvelope::new(next.updated_at, updated));
+        }
         CaseChange { expected_version: Some(case.version), ..CaseChange::created(next, timeline, events) }
     }
 
