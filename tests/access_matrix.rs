@@ -203,6 +203,29 @@ async fn every_role_on_every_route() {
         check("GET /providers/{id}/fund", user, &got, if sees_fund { 200 } else { 404 });
         assert!(got.status != 200 || got.body["capCents"].as_u64().is_some_and(|c| c > 0), "{user}: {:?}", got.body);
 
+        // dashboards (issue 16): a school's for its Attendance Lead and Office Support, its
+        // Primary Contacts (their cases), its region's team and the national team; a provider's
+        // for its staff, its region's team and the national team; a region's for its team and
+        // the national team; the nation's for the national team
+        let got = env.call(user, "GET", &format!("/dashboards/schools/{}", demo::SCHOOL), None).await;
+        let sees = school == Some(demo::SCHOOL) || matches!(user, demo::REGIONAL | demo::NATIONAL);
+        check("GET /dashboards/schools/{id}", user, &got, if sees { 200 } else { 404 });
+        if matches!(user, demo::PRIMARY_CONTACT | demo::PRIMARY_CONTACT_2) {
+            assert_eq!(got.body["scope"]["kind"], "primary_contact", "{user}: their cases only");
+        }
+        let got = env.call(user, "GET", &format!("/dashboards/providers/{}", demo::SCHOOL_PROVIDER), None).await;
+        check(
+            "GET /dashboards/providers/{id}",
+            user,
+            &got,
+            if serves_1001 || matches!(user, demo::REGIONAL | demo::NATIONAL) { 200 } else { 404 },
+        );
+        let got = env.call(user, "GET", &format!("/dashboards/regions/{}", demo::REGION), None).await;
+        check("GET /dashboards/regions/{id}", user, &got, if matches!(user, demo::REGIONAL | demo::NATIONAL) { 200 } else { 404 });
+        let got = env.call(user, "GET", "/dashboards/national", None).await;
+        check("GET /dashboards/national", user, &got, if user == demo::NATIONAL { 200 } else { 404 });
+        assert!(!got.body.to_string().contains("Matrix Testchild"), "{user}: a dashboard names no child");
+
         // ---- reads of the reference case
         let got = env.call(user, "GET", &c(""), None).await;
         check("GET /cases/{id}", user, &got, expect_case_route(user, true, 200));
@@ -443,7 +466,7 @@ async fn every_role_on_every_route() {
         .map(|((route, user), (want, got))| format!("{route} as {user}: expected {want}, got {got}"))
         .collect();
     assert!(wrong.is_empty(), "{} of {} cells differ:\n{}", wrong.len(), table.len(), wrong.join("\n"));
-    assert_eq!(table.len(), USERS.len() * 49, "every route × every user was checked");
+    assert_eq!(table.len(), USERS.len() * 53, "every route × every user was checked");
     // the barriers the provider recorded are the provider's and the Ministry's to see
     let as_provider = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{case}"), None).await;
     assert!(as_provider.body["barriers"].as_array().is_some_and(|b| !b.is_empty()), "{:?}", as_provider.body);

@@ -144,6 +144,26 @@ async fn each_operation_stays_within_its_aws_call_budget() {
             check("POST /providers/{id}/reassignments (one case named)", calls, 3);
         }
     }
+    // issue 16: a dashboard read is its scope's counters (one GetItem), whatever the number of
+    // cases, and the reference data that says whose they are (kept per cold start); the
+    // provider's adds its fund counter
+    for (user, path) in [
+        (demo::LEAD, "/dashboards/schools/1001"),
+        (demo::REGIONAL, "/dashboards/schools/1001"),
+        (demo::CASE_MANAGER, "/dashboards/providers/P01"),
+        (demo::REGIONAL, "/dashboards/providers/P01"),
+        (demo::REGIONAL, "/dashboards/regions/tai-tokerau"),
+        (demo::NATIONAL, "/dashboards/national"),
+    ] {
+        for i in 0..2 {
+            let r = env.call(user, "GET", path, None).await;
+            assert_eq!(r.status, 200, "{path}: {:?}", r.body);
+            let calls = counter.take();
+            if i == 1 {
+                check(&format!("GET {path} as {user}"), calls, 3);
+            }
+        }
+    }
     println!("{}", report.join("\n"));
     assert!(over.is_empty(), "over budget:\n{}\n\nall:\n{}", over.join("\n"), report.join("\n"));
 }

@@ -319,6 +319,47 @@ pub fn can_choose_email_digest(actor: &Actor) -> bool {
     actor.role().can_be_primary_contact() || actor.role() == Role::CaseManager
 }
 
+/// A dashboard asked for (issue 16), with the region the school or provider is in.
+#[derive(Debug, Clone, Copy)]
+pub enum DashboardOf<'a> {
+    School(&'a SchoolId, Option<&'a crate::ids::RegionId>),
+    Provider(&'a ProviderId, Option<&'a crate::ids::RegionId>),
+    Region(&'a crate::ids::RegionId),
+    National,
+}
+
+/// Whose counters the caller reads for this dashboard, or `None` (they may not: "not found").
+/// A school's Attendance Lead and Office Support: the school's; a School Primary Contact of the
+/// school: the cases they are named on ("Primary Contact: their cases"); a provider's staff:
+/// the provider's; a regional team: the schools, providers and region of its region; the
+/// national team: all of them and the nation.
+pub fn dashboard_scope(actor: &Actor, of: DashboardOf<'_>) -> Option<crate::dashboard::Scope> {
+    use crate::dashboard::Scope;
+    let regional_of = |r: Option<&crate::ids::RegionId>| matches!((actor.org(), r), (Org::Ministry(Some(mine)), Some(r)) if mine == r);
+    let role = actor.role();
+    match of {
+        DashboardOf::School(id, region) => match role {
+            Role::AttendanceLead | Role::OfficeSupport if actor.school() == Some(id) => Some(Scope::School(id.clone())),
+            Role::SchoolPrimaryContact if actor.school() == Some(id) => Some(Scope::Contact(actor.user_id().clone())),
+            Role::Regional if regional_of(region) => Some(Scope::School(id.clone())),
+            Role::National => Some(Scope::School(id.clone())),
+            _ => None,
+        },
+        DashboardOf::Provider(id, region) => match role {
+            Role::CaseManager | Role::ProviderAdmin if actor.provider() == Some(id) => Some(Scope::Provider(id.clone())),
+            Role::Regional if regional_of(region) => Some(Scope::Provider(id.clone())),
+            Role::National => Some(Scope::Provider(id.clone())),
+            _ => None,
+        },
+        DashboardOf::Region(id) => match role {
+            Role::Regional if regional_of(Some(id)) => Some(Scope::Region(id.clone())),
+            Role::National => Some(Scope::Region(id.clone())),
+            _ => None,
+        },
+        DashboardOf::National => (role == Role::National).then_some(Scope::National),
+    }
+}
+
 /// School-side roles make CA requests for their own school.
 pub fn can_make_requests(actor: &Actor) -> Option<&SchoolId> {
     match actor.role() {
@@ -436,6 +477,35 @@ pub fn matrix_markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_role_reads_the_dashboards_of_its_own_scope_only() {
+        use crate::dashboard::Scope;
+        let school = SchoolId::parse("1001").unwrap();
+        let provider = ProviderId::parse("P01").unwrap();
+        let r1 = crate::ids::RegionId::parse("r1").unwrap();
+        let r2 = crate::ids::RegionId::parse("r2").unwrap();
+        let a = |role: Role, org: &str| crate::fixtures::actor(role, org, "u");
+        let of_school = DashboardOf::School(&school, Some(&r1));
+        assert_eq!(dashboard_scope(&a(Role::AttendanceLead, "1001"), of_school), Some(Scope::School(school.clone())));
+        assert_eq!(dashboard_scope(&a(Role::OfficeSupport, "1001"), of_school), Some(Scope::School(school.clone())));
+        assert_eq!(dashboard_scope(&a(Role::SchoolPrimaryContact, "1001"), of_school), Some(Scope::Contact(UserId::parse("u").unwrap())));
+        assert_eq!(dashboard_scope(&a(Role::AttendanceLead, "1085"), of_school), None, "another school's");
+        assert_eq!(dashboard_scope(&a(Role::CaseManager, "P01"), of_school), None);
+        assert_eq!(dashboard_scope(&a(Role::Regional, "r1"), of_school), Some(Scope::School(school.clone())));
+        assert_eq!(dashboard_scope(&a(Role::Regional, "r1"), DashboardOf::School(&school, Some(&r2))), None, "another region's");
+        for role in [Role::Cit, Role::Prosecutions] {
+            assert_eq!(dashboard_scope(&a(role, "r1"), of_school), None, "{role}");
+            assert_eq!(dashboard_scope(&a(role, "r1"), DashboardOf::National), None, "{role}");
+        }
+        let of_provider = DashboardOf::Provider(&provider, Some(&r1));
+        assert_eq!(dashboard_scope(&a(Role::ProviderAdmin, "P01"), of_provider), Some(Scope::Provider(provider.clone())));
+        assert_eq!(dashboard_scope(&a(Role::CaseManager, "P05"), of_provider), None);
+        assert_eq!(dashboard_scope(&a(Role::Regional, "r1"), DashboardOf::Region(&r1)), Some(Scope::Region(r1.clone())));
+        assert_eq!(dashboard_scope(&a(Role::Regional, "r1"), DashboardOf::Region(&r2)), None);
+        assert_eq!(dashboard_scope(&a(Role::Regional, "r1"), DashboardOf::National), None);
+        assert_eq!(dashboard_scope(&a(Role::National, "r1"), DashboardOf::National), Some(Scope::National));
+    }
 
     #[test]
     fn only_those_case_emails_are_addressed_to_choose_a_digest() {

@@ -34,6 +34,9 @@ pub struct State {
     pub funds: HashMap<(crate::ids::ProviderId, i32), u64>,
     /// Provider initiatives by id.
     pub initiatives: Vec<crate::initiatives::Initiative>,
+    /// The dashboards: each case's counted facts, and each scope's counters.
+    pub facts: HashMap<CaseId, crate::dashboard::CaseFacts>,
+    pub counters: HashMap<String, std::collections::BTreeMap<String, i64>>,
     /// Commits applied and commits refused (a failed condition).
     pub commits: u32,
     pub conflicts: u32,
@@ -105,6 +108,37 @@ fn check(s: &State, change: &CaseChange) -> Result<(), StoreError> {
 impl crate::ports::FundStore for MemoryStore {
     async fn fund_spent(&self, provider: &crate::ids::ProviderId, contract_year: i32) -> Result<u64, StoreError> {
         Ok(self.lock().funds.get(&(provider.clone(), contract_year)).copied().unwrap_or(0))
+    }
+}
+
+#[async_trait]
+impl crate::ports::DashboardStore for MemoryStore {
+    async fn counted_facts(&self, case: &CaseId) -> Result<Option<crate::dashboard::CaseFacts>, StoreError> {
+        Ok(self.lock().facts.get(case).cloned())
+    }
+    async fn count(
+        &self,
+        facts: &crate::dashboard::CaseFacts,
+        expected_version: Option<u64>,
+        deltas: &std::collections::BTreeMap<crate::dashboard::Scope, std::collections::BTreeMap<String, i64>>,
+    ) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        if s.facts.get(&facts.case_id).map(|f| f.version) != expected_version {
+            return Err(StoreError::Conflict);
+        }
+        s.facts.insert(facts.case_id.clone(), facts.clone());
+        for (scope, cs) in deltas {
+            let kept = s.counters.entry(scope.key()).or_default();
+            for (k, v) in cs {
+                *kept.entry(k.clone()).or_default() += v;
+            }
+        }
+        Ok(())
+    }
+    async fn counters(&self, scope: &crate::dashboard::Scope) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
+        let mut c = self.lock().counters.get(&scope.key()).cloned().unwrap_or_default();
+        c.retain(|_, v| *v != 0);
+        Ok(c)
     }
 }
 

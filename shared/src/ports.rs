@@ -240,6 +240,24 @@ pub trait DigestStore: Send + Sync {
     async fn clear_digest(&self, entries: &[crate::digest::DigestEntry]) -> Result<(), StoreError>;
 }
 
+/// The dashboards' counters and the facts they were counted from ([`crate::dashboard`]).
+#[async_trait]
+pub trait DashboardStore: Send + Sync {
+    /// The facts a case was last counted with (`None`: never counted).
+    async fn counted_facts(&self, case: &CaseId) -> Result<Option<crate::dashboard::CaseFacts>, StoreError>;
+    /// Store `facts` as the case's counted facts — only if the stored ones are still at
+    /// `expected_version` (`None`: none stored) — and move every counter by `deltas`, all in one
+    /// transaction (`Conflict` when someone counted the case first; nothing is written).
+    async fn count(
+        &self,
+        facts: &crate::dashboard::CaseFacts,
+        expected_version: Option<u64>,
+        deltas: &std::collections::BTreeMap<crate::dashboard::Scope, std::collections::BTreeMap<String, i64>>,
+    ) -> Result<(), StoreError>;
+    /// One scope's counters (empty when nothing was counted yet): one read.
+    async fn counters(&self, scope: &crate::dashboard::Scope) -> Result<std::collections::BTreeMap<String, i64>, StoreError>;
+}
+
 /// The append-only, hash-chained audit trail (see [`crate::audit`]).
 #[async_trait]
 pub trait AuditLog: Send + Sync {

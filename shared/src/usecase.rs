@@ -160,6 +160,43 @@ fn written_or_gap(written: Result<(), StoreError>, process: &str, case_id: &Case
     }
 }
 
+/// What [`recount`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recount {
+    /// The case's new facts were counted, moving this many scopes' counters.
+    Counted { scopes: usize },
+    /// The counters already reflect this version of the case (a replayed or late event).
+    AlreadyCounted,
+    /// No such case.
+    NoCase,
+}
+
+/// Bring the dashboards ([`crate::dashboard`]) up to date with a case as it is now: read it and the facts it was last
+/// counted with; if the case is newer, count the difference (one transaction, conditional on the
+/// facts read). Another consumer counting the case first is a conflict: read both again and
+/// decide again, a few times.
+pub async fn recount<S>(store: &S, case_id: &CaseId) -> Result<Recount, StoreError>
+where
+    S: CaseStore + crate::ports::DashboardStore + ?Sized,
+{
+    use crate::dashboard::{deltas, CaseFacts};
+    for _ in 0..5 {
+        let Some(case) = store.case(case_id).await? else { return Ok(Recount::NoCase) };
+        let old = store.counted_facts(case_id).await?;
+        if old.as_ref().is_some_and(|f| f.version >= case.version) {
+            return Ok(Recount::AlreadyCounted);
+        }
+        let new = CaseFacts::of(&case);
+        let d = deltas(old.as_ref(), &new);
+        match store.count(&new, old.map(|f| f.version), &d).await {
+            Ok(()) => return Ok(Recount::Counted { scopes: d.len() }),
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Conflict)
+}
+
 #[cfg(test)]
 mod tests {
     //! The pipeline on the in-memory adapters: milliseconds, no emulator.
@@ -324,5 +361,34 @@ mod tests {
         .unwrap();
         assert!(matches!(ran, Ran::Committed { published: true, .. }));
         assert_eq!(store.pending_events(&id()).await.unwrap().len(), 1, "only the earlier, unpublished event is left");
+    }
+
+    #[tokio::test]
+    async fn recounting_counts_a_case_once_per_version_whatever_is_replayed() {
+        use crate::fixtures::case;
+        use crate::memory::MemoryStore;
+        use crate::ports::{CaseStore, DashboardStore};
+        let store = MemoryStore::new();
+        let mut c = case();
+        c.status = CaseStatus::ProviderQueue;
+        c.version = 1;
+        store.commit(&crate::case::CaseChange::created(c.clone(), vec![], vec![])).await.unwrap();
+        assert_eq!(
+            super::recount(&store, &c.id).await.unwrap(),
+            super::Recount::Counted { scopes: 4 },
+            "school, contact, provider, nation"
+        );
+        assert_eq!(super::recount(&store, &c.id).await.unwrap(), super::Recount::AlreadyCounted);
+        let mut next = c.clone();
+        next.status = CaseStatus::Open;
+        next.version = 2;
+        store.commit(&crate::case::CaseChange::of(&c, next, vec![], vec![])).await.unwrap();
+        assert_eq!(super::recount(&store, &c.id).await.unwrap(), super::Recount::Counted { scopes: 4 });
+        assert_eq!(super::recount(&store, &c.id).await.unwrap(), super::Recount::AlreadyCounted);
+        let school = store.counters(&crate::dashboard::Scope::School(c.school_id.clone())).await.unwrap();
+        assert_eq!(school.get("st.open.CA"), Some(&1));
+        assert_eq!(school.get("st.provider_queue.CA"), None, "moved, not added");
+        assert_eq!(school.get("cases"), Some(&1));
+        assert_eq!(super::recount(&store, &crate::ids::CaseId::parse("nope").unwrap()).await.unwrap(), super::Recount::NoCase);
     }
 }

@@ -16,11 +16,13 @@
 //!   key), or by name (accent- and case-insensitive, part of the name) — with `dateOfBirth`, an
 //!   exact name match through the name key in any scope; without it, over the caller's own list
 //!   (up to [`NAME_SCAN_LIMIT`] cases; Ministry-wide name searches need the date of birth).
+//! - Dashboards ([`dashboards`]): `GET /dashboards/schools/{id}`, `/providers/{id}`, `/regions/{id}`, `/national`.
 //! - The directory ([`directory`]): `GET /schools/{id}`, `GET /providers`, `GET /providers/{id}`, `GET /providers/{id}/fund`.
 //!
 //! Every read is recorded in the audit trail before the data is returned: a list page as one
 //! `case.listed` entry naming every case shown (docs/adr/0012-audit-reads-and-writes.md).
 
+pub mod dashboards;
 pub mod directory;
 
 use cms_aws::{DynamoStore, SecretsManagerStudentKeys};
@@ -29,8 +31,8 @@ use cms_domain::actor::Actor;
 use cms_domain::case::{Case, CaseStatus};
 use cms_domain::ids::CaseId;
 use cms_domain::ports::{
-    AuditLog, CaseListQuery, CaseStore, Clock, DigestStore, FundStore, InitiativeStore, ReadLog, ReferenceData, StudentKeySource,
-    SystemClock, Wanted,
+    AuditLog, CaseListQuery, CaseStore, Clock, DashboardStore, DigestStore, FundStore, InitiativeStore, ReadLog, ReferenceData,
+    StudentKeySource, SystemClock, Wanted,
 };
 use cms_domain::sla::{sla_views, SlaState};
 use cms_domain::student::{name_matches, parse_date, Nsn, PersonName};
@@ -61,7 +63,7 @@ pub fn aws_deps(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> AwsDeps {
 }
 
 pub async fn handle<
-    S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + InitiativeStore + DigestStore,
+    S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + InitiativeStore + DigestStore + DashboardStore,
     C: Clock,
     K: StudentKeySource,
 >(
@@ -72,7 +74,7 @@ pub async fn handle<
 }
 
 async fn route<
-    S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + InitiativeStore + DigestStore,
+    S: CaseStore + AuditLog + ReadLog + ReferenceData + FundStore + InitiativeStore + DigestStore + DashboardStore,
     C: Clock,
     K: StudentKeySource,
 >(
@@ -86,6 +88,10 @@ async fn route<
         Some(Route::Providers) => directory::providers(&deps.store).await,
         Some(Route::Provider) => directory::provider(&deps.store, &actor, req).await,
         Some(Route::ListInitiatives) => directory::initiatives(&deps.store, &actor, req).await,
+        Some(Route::SchoolDashboard) => dashboards::school(&deps.store, &actor, req, deps.clock.today_nz()).await,
+        Some(Route::ProviderDashboard) => dashboards::provider(&deps.store, &actor, req, deps.clock.today_nz()).await,
+        Some(Route::RegionDashboard) => dashboards::region(&deps.store, &actor, req, deps.clock.today_nz()).await,
+        Some(Route::NationalDashboard) => dashboards::national(&deps.store, &actor, deps.clock.today_nz()).await,
         Some(Route::ProviderFund) => directory::fund(&deps.store, &actor, req, deps.clock.today_nz()).await,
         Some(Route::ListCases) => {
             let status = status_filter(cms_http::query(req, "status").as_deref()).map_err(|m| Problem::invalid_field("status", &m))?;

@@ -108,6 +108,7 @@ pub fn functions(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> Registry {
     let sensitive = Arc::new(sensitive_info::aws_deps(sdk, env));
     let status = Arc::new(update_status::aws_deps(sdk, env));
     let confirm_published = Arc::new(outbox_confirm::aws_store(sdk, env));
+    let dashboards = Arc::new(update_dashboards::aws_deps(sdk, env));
     Registry::new()
         .with_http("SubmitReferralFunction", move |req| {
             let d = submit.clone();
@@ -156,5 +157,9 @@ pub fn functions(sdk: &aws_config::SdkConfig, env: &cms_aws::Env) -> Registry {
         .with_event("AllocateFunction", move |ev| {
             let d = allocate.clone();
             async move { allocate::handle(&*d, ev).await }
+        })
+        .with_event("UpdateDashboardsFunction", move |ev| {
+            let d = dashboards.clone();
+            async move { update_dashboards::handle(&*d, ev).await }
         })
 }

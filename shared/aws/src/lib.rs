@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod bulk;
 pub mod cursor;
+pub mod dashboard;
 pub mod digest;
 pub mod due;
 pub mod dynamo;

@@ -20,6 +20,8 @@
 //! | Unmet Basic Needs Fund counter | `FUND#<providerId>` | `YEAR#<contract year>` |
 //! | a user's email preference | `USER#<userId>` | `PREFS` |
 //! | an update waiting for a daily summary | `DIGEST` | `<userId>#<eventId>#<audience>` |
+//! | a case's counted facts (dashboards, export) | `FACTS#<shard>` | `<caseId>` |
+//! | a dashboard scope's counters | `DASHBOARD#<scope>` | `COUNTERS` |
 //! | school, catchment, provider, user, locality | `SCHOOL#<id>` … `LOCALITY#<key>` | `SCHOOL` … `LOCALITY` |
 
 use chrono::{Datelike, NaiveDate};
@@ -95,6 +97,9 @@ pub mod sk {
         format!("{user}#{event}#{audience}")
     }
 
+    /// A dashboard scope's counters item.
+    pub const COUNTERS: &str = "COUNTERS";
+
     pub const INITIATIVE: &str = "INITIATIVE#";
     pub fn initiative(id: &cms_domain::ids::EntryId) -> String {
         format!("{INITIATIVE}{id}")
@@ -159,6 +164,15 @@ pub mod pk {
     }
     /// Every entry waiting for a daily summary (one partition: a night's entries are one Query).
     pub const DIGEST: &str = "DIGEST";
+    /// The facts a case was last counted with, by the case's shard (`cms_domain::schedule::shard`):
+    /// the export reads a shard a page at a time.
+    pub fn facts(shard: u32) -> String {
+        format!("FACTS#{shard}")
+    }
+    /// A dashboard scope's counters (`school#1001`, `provider#P01`, `national`, …).
+    pub fn dashboard(scope_key: &str) -> String {
+        format!("DASHBOARD#{scope_key}")
+    }
 }
 
 /// The partitions written into the indexes (their keys, beside the items' own).

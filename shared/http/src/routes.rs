@@ -124,6 +124,14 @@ routes! {
     RecordInitiativeOutcome => "PUT /providers/{id}/initiatives/{initiativeId}",
     /// A provider's Unmet Basic Needs Fund for a contract year: spent against its cap.
     ProviderFund => "GET /providers/{id}/fund",
+    /// A school's dashboard (a School Primary Contact: their cases).
+    SchoolDashboard => "GET /dashboards/schools/{id}",
+    /// A provider's dashboard.
+    ProviderDashboard => "GET /dashboards/providers/{id}",
+    /// A region's dashboard.
+    RegionDashboard => "GET /dashboards/regions/{id}",
+    /// The national dashboard.
+    NationalDashboard => "GET /dashboards/national",
 }
 
 impl Route {
@@ -143,6 +151,6 @@ mod tests {
             assert_eq!(Route::parse(r.key()), Some(*r));
         }
         assert_eq!(Route::parse("GET /nowhere"), None);
-        assert_eq!(Route::ALL.len(), 49);
+        assert_eq!(Route::ALL.len(), 53);
     }
 }

@@ -1,0 +1,247 @@
+//! Issue 16: "each dashboard's figures equal a brute-force count over the same seeded cases (a
+//! test that computes both); replaying every event twice leaves the aggregates unchanged" — on
+//! the emulator, with cases made through the API (so the real consumer counts them from the real
+//! events) and the figures read through the API.
+
+use cms_domain::case::{Case, CaseStatus, CaseType};
+use cms_domain::ids::CaseId;
+use cms_domain::ports::CaseStore;
+use cms_domain::sla::{due_date, SlaKind};
+use cms_tests::{complete_form, demo, nen_notification, nsn_for, open_case, TestEnv};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// Every case in the test's table, read through the store (the brute force's input).
+async fn all_cases(env: &TestEnv) -> Vec<Case> {
+    let mut out = Vec::new();
+    for item in env.items().await {
+        let (Some(pk), Some(sk)) = (item.get("PK").and_then(|v| v.as_s().ok()), item.get("SK").and_then(|v| v.as_s().ok())) else {
+            continue;
+        };
+        if sk == "CASE" {
+            if let Some(id) = pk.strip_prefix("CASE#") {
+                out.push(env.store.case(&CaseId::parse(id).unwrap()).await.unwrap().expect("the case"));
+            }
+        }
+    }
+    out
+}
+
+fn ty(c: &Case) -> &'static str {
+    if c.case_type == CaseType::Ca {
+        "ca"
+    } else {
+        "nen"
+    }
+}
+
+/// The brute force: what a person counting these cases by hand would write down for a scope.
+/// Caseloads and barriers are a provider's figures (`provider`).
+fn count(cases: &[&Case], provider: bool) -> Value {
+    let mut by_status: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let mut sla: BTreeMap<&str, BTreeMap<&str, i64>> = BTreeMap::new();
+    let mut closures: BTreeMap<String, i64> = BTreeMap::new();
+    let mut caseloads: BTreeMap<String, i64> = BTreeMap::new();
+    let mut barriers: BTreeMap<String, i64> = BTreeMap::new();
+    let mut queue = 0;
+    for c in cases {
+        let e = by_status.entry(c.status.as_str().to_string()).or_default();
+        if ty(c) == "ca" {
+            e.0 += 1
+        } else {
+            e.1 += 1
+        }
+        if c.provider_id.is_some() {
+            for (kind, name, met) in
+                [(SlaKind::SchoolMeeting, "school_meeting", c.school_met_on), (SlaKind::WhanauMeeting, "whanau_meeting", c.whanau_met_on)]
+            {
+                let outcome = match met {
+                    Some(d) if d <= due_date(kind, c.referred_at) => "met",
+                    Some(_) => "metLate",
+                    None if c.breached.contains(&kind) => "breached",
+                    None if c.status == CaseStatus::Closed => "notMet",
+                    None => "due",
+                };
+                *sla.entry(name).or_default().entry(outcome).or_default() += 1;
+            }
+        }
+        if c.status == CaseStatus::ProviderQueue {
+            queue += 1;
+        }
+        if let (CaseStatus::Closed, Some(r)) = (c.status, c.close_reason) {
+            *closures.entry(r.as_str().to_string()).or_default() += 1;
+        }
+        if let (Some(cm), true) = (&c.case_manager, matches!(c.status, CaseStatus::Open | CaseStatus::Transition | CaseStatus::Paused)) {
+            *caseloads.entry(cm.to_string()).or_default() += 1;
+        }
+        let mut kinds: Vec<&str> = c.barriers.iter().map(|b| b.kind.as_str()).collect();
+        kinds.sort();
+        kinds.dedup();
+        for k in kinds {
+            *barriers.entry(k.to_string()).or_default() += 1;
+        }
+    }
+    json!({
+        "total": cases.len(),
+        "byStatus": by_status.into_iter().map(|(s, (ca, nen))| (s, json!({"ca": ca, "nen": nen}))).collect::<BTreeMap<_, _>>(),
+        "sla": sla,
+        "queue": queue,
+        "closures": closures,
+        "caseloads": if provider { caseloads } else { BTreeMap::new() },
+        "barriers": if provider { barriers } else { BTreeMap::new() },
+    })
+}
+
+/// The same shape, from a dashboard's figures (rows with nothing in them left out, as the brute
+/// force has no row for what it never saw).
+fn shown(d: &Value) -> Value {
+    let f = &d["figures"];
+    let rows = |k: &str| -> BTreeMap<String, i64> {
+        f[k].as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|r| (r["key"].as_str().unwrap().to_string(), r["count"].as_i64().unwrap()))
+            .collect()
+    };
+    let mut sla: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+    for r in f["sla"].as_array().unwrap() {
+        let held: BTreeMap<String, i64> = ["met", "metLate", "due", "breached", "notMet"]
+            .iter()
+            .filter_map(|k| r[*k].as_i64().filter(|n| *n > 0).map(|n| (k.to_string(), n)))
+            .collect();
+        if !held.is_empty() {
+            sla.insert(r["kind"].as_str().unwrap().to_string(), held);
+        }
+    }
+    json!({
+        "total": f["total"],
+        "byStatus": f["byStatus"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["ca"].as_i64().unwrap() + r["nen"].as_i64().unwrap() > 0)
+            .map(|r| (r["status"].as_str().unwrap().to_string(), json!({"ca": r["ca"], "nen": r["nen"]})))
+            .collect::<BTreeMap<_, _>>(),
+        "sla": sla,
+        "queue": f["queue"]["cases"],
+        "closures": rows("closures"),
+        "caseloads": rows("caseloads"),
+        "barriers": rows("barriers"),
+    })
+}
+
+async fn dashboard(env: &TestEnv, user: &str, path: &str) -> Value {
+    let r = env.call(user, "GET", path, None).await;
+    assert_eq!(r.status, 200, "{path} as {user}: {:?}", r.body);
+    r.body
+}
+
+#[tokio::test]
+async fn every_dashboard_equals_a_count_by_hand_and_replaying_every_event_twice_changes_nothing() {
+    let env = TestEnv::new("dashboards").await;
+    let mut events = Vec::new();
+    // cases in every state the flows reach: queued, open, met, with a barrier, closed, NEN
+    let queued = env.allocated_case().await;
+    let _ = queued;
+    let met = open_case(&env, "Aroha Dashboardchild").await;
+    env.drain().await;
+    let today = cms_domain::nz_date(chrono::Utc::now()).to_string();
+    let meeting = json!({"type": "school_meeting", "date": today, "attendees": ["Principal"], "shared": false});
+    let r = env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{met}/activities"), Some(meeting)).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let r = env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{met}/barriers"), Some(json!({"kind": "transport"}))).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    env.drain().await;
+    let closed = open_case(&env, "Wiremu Dashboardchild").await;
+    env.drain().await;
+    let v = env.version(demo::CASE_MANAGER, &closed).await;
+    let r = env.status(demo::CASE_MANAGER, &closed, json!({"action": "close", "version": v, "reason": "attending_regularly"})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let mut other = complete_form(demo::OTHER_CONTACT);
+    other["student"]["fullName"] = json!("Hemi Dashboardchild");
+    other["student"]["nsn"] = json!(nsn_for("Hemi Dashboardchild", "2014-05-01"));
+    let r = env.submit_new(demo::OTHER_LEAD, other).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    env.nen_case(&nen_notification("dash-nen-1", "7700901", "Nen Dashboardchild")).await;
+    env.drain().await;
+    events.extend(env.bus_events().await);
+    assert!(events.iter().any(|(t, _)| t == "CaseUpdated"), "the barrier and the meeting said the case changed: {events:?}");
+
+    let cases = all_cases(&env).await;
+    assert!(cases.len() >= 5, "{}", cases.len());
+    let of = |f: &dyn Fn(&Case) -> bool| cases.iter().filter(|c| f(c)).collect::<Vec<_>>();
+    let school = demo::SCHOOL;
+    let provider = demo::SCHOOL_PROVIDER;
+    let region = demo::REGION;
+    let checks: Vec<(&str, String, Vec<&Case>)> = vec![
+        (demo::LEAD, format!("/dashboards/schools/{school}"), of(&|c| c.school_id.as_str() == school)),
+        (
+            demo::PRIMARY_CONTACT,
+            format!("/dashboards/schools/{school}"),
+            of(&|c| c.primary_contact.as_ref().is_some_and(|p| p.as_str() == demo::PRIMARY_CONTACT)),
+        ),
+        (
+            demo::CASE_MANAGER,
+            format!("/dashboards/providers/{provider}"),
+            of(&|c| c.provider_id.as_ref().is_some_and(|p| p.as_str() == provider)),
+        ),
+        (demo::REGIONAL, format!("/dashboards/regions/{region}"), of(&|c| c.region_id.as_ref().is_some_and(|r| r.as_str() == region))),
+        (demo::NATIONAL, "/dashboards/national".to_string(), of(&|_| true)),
+    ];
+    let mut before = Vec::new();
+    for (user, path, scoped) in &checks {
+        let d = dashboard(&env, user, path).await;
+        assert_eq!(shown(&d), count(scoped, path.contains("/providers/")), "{path} as {user}:\n{d:#}");
+        before.push(d);
+    }
+    let national = &before[4];
+    assert_eq!(national["figures"]["total"], cases.len());
+    assert_eq!(national["capacity"]["caPerYear"], 45_000);
+    let provider_dash = &before[2];
+    assert!(provider_dash["fund"]["capCents"].is_i64(), "{provider_dash:?}");
+    assert_eq!(
+        before[1]["scope"],
+        json!({"kind": "primary_contact", "id": demo::PRIMARY_CONTACT}),
+        "a School Primary Contact sees their cases' figures"
+    );
+
+    // every event again, twice, straight to the consumer (as EventBridge may redeliver)
+    let update = env.registry.event("UpdateDashboardsFunction").expect("registered").clone();
+    for round in 0..2 {
+        for (n, (detail_type, detail)) in events.iter().enumerate() {
+            let event: aws_lambda_events::eventbridge::EventBridgeEvent<Value> = serde_json::from_value(json!({
+                "version": "0", "id": format!("replay-{round}-{n}"), "detail-type": detail_type, "source": "attendance.cases",
+                "account": "123456789012", "time": "2026-03-10T01:00:00Z", "region": "ap-southeast-2", "resources": [],
+                "detail": detail,
+            }))
+            .unwrap();
+            update(event).await.expect("a replayed event is handled");
+        }
+    }
+    for ((user, path, _), was) in checks.iter().zip(&before) {
+        assert_eq!(&dashboard(&env, user, path).await, was, "{path} as {user} moved on replay");
+    }
+}
+
+#[tokio::test]
+async fn a_dashboard_is_for_its_own_people_only() {
+    let env = TestEnv::new("dashaccess").await;
+    for (user, path) in [
+        (demo::OTHER_LEAD, format!("/dashboards/schools/{}", demo::SCHOOL)),
+        (demo::CASE_MANAGER, format!("/dashboards/schools/{}", demo::SCHOOL)),
+        (demo::OTHER_CASE_MANAGER, format!("/dashboards/providers/{}", demo::SCHOOL_PROVIDER)),
+        (demo::OTHER_REGIONAL, format!("/dashboards/regions/{}", demo::REGION)),
+        (demo::OTHER_REGIONAL, format!("/dashboards/providers/{}", demo::SCHOOL_PROVIDER)),
+        (demo::REGIONAL, "/dashboards/national".to_string()),
+        (demo::CIT, "/dashboards/national".to_string()),
+        (demo::PROSECUTIONS, format!("/dashboards/schools/{}", demo::SCHOOL)),
+    ] {
+        let r = env.call(user, "GET", &path, None).await;
+        assert_eq!(r.status, 404, "{path} as {user}: {:?}", r.body);
+        assert!(r.body["detail"].as_str().unwrap().contains("dashboard"), "{:?}", r.body);
+    }
+    // an id that cannot be one is not found either (as for every other id in a path)
+    let r = env.call(demo::NATIONAL, "GET", "/dashboards/schools/not-a-school!", None).await;
+    assert_eq!(r.status, 404, "{:?}", r.body);
+}
