@@ -10,6 +10,7 @@ import { OutcomePage } from './pages/Outcome';
 import { CasePage } from './pages/Case';
 import { AuditPage } from './pages/Audit';
 import { ProfilePage } from './pages/Profile';
+import { DashboardPage, dashboardOf } from './pages/Dashboard';
 
 function SignInPage({ error }: { error?: string }) {
   useEffect(() => {
@@ -102,6 +103,7 @@ export function App() {
     else if (path === '/requests/new') page = <ReferralPage me={me} />;
     else if ((m = match('/requests/:id/outcome', path))) page = <OutcomePage me={me} id={m.id} />;
     else if ((m = match('/requests/:id', path))) page = <ReferralPage me={me} id={m.id} key={m.id} />;
+    else if (path === '/dashboard') page = <DashboardPage me={me} />;
     else if (path === '/profile') page = <ProfilePage me={me} onSaved={() => void refreshMe()} />;
     else if ((m = match('/cases/:id/audit', path))) page = <AuditPage me={me} id={m.id} />;
     else if ((m = match('/cases/:id', path))) page = <CasePage me={me} id={m.id} key={m.id} />;
@@ -145,6 +147,11 @@ export function App() {
             {isSchool(me) && me.can.makeRequests && (
               <Link href="/requests/new" aria-current={path === '/requests/new' ? 'page' : undefined}>
                 Start a CA request
+              </Link>
+            )}
+            {dashboardOf(me) && (
+              <Link href="/dashboard" aria-current={path === '/dashboard' ? 'page' : undefined}>
+                Dashboard
               </Link>
             )}
             {me.can.chooseEmailDigest && (

@@ -133,3 +133,19 @@ test('an ended session goes back to sign-in, saying why', async ({ page }) => {
   await page.reload();
   await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
 });
+
+test('the national team sees the nation in figures; CIT has no dashboard', async ({ page }) => {
+  await caseInQueue(uniqueName('National'));
+  await signIn(page, 'national-1');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboard' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'National dashboard' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: /against the service’s capacity/ })).toBeVisible();
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByRole('table', { name: 'Active cases by region' })).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+  await expectAccessible(page, 'national dashboard');
+  await signIn(page, 'cit-1');
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Dashboard' })).toHaveCount(0);
+});

@@ -294,3 +294,23 @@ test('roles that get no case emails are not offered the choice', async ({ page }
   await expect(page.getByText('Your role gets none, so there is nothing to choose here.')).toBeVisible();
   await expect(page.getByRole('radio')).toHaveCount(0);
 });
+
+test('the school dashboard counts a new request as soon as it is made, in accessible tables', async ({ page }) => {
+  await signIn(page, 'lead-1001');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboard' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'School dashboard' })).toBeVisible();
+  const cases = page.locator('.summary-figures div').filter({ hasText: /^Cases/ }).locator('dd');
+  await expect(cases).toHaveText(/^\d+$/);
+  const before = Number(await cases.textContent());
+  await caseInQueue(uniqueName('Counted'));
+  // the consumer counts it from the case's events: within moments
+  await expect(async () => {
+    await page.reload();
+    await expect(page.locator('.summary-figures div').filter({ hasText: /^Cases/ }).locator('dd')).toHaveText(String(before + 1), { timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+  const byStatus = page.getByRole('table', { name: 'Cases by status and type' });
+  await expect(byStatus.getByRole('row', { name: /Provider Queue/ })).toBeVisible();
+  await expect(page.getByRole('table', { name: 'SLA clocks' })).toBeVisible();
+  await expectAccessible(page, 'school dashboard');
+  await shot(page, 'dashboard-school');
+});

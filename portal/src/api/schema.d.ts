@@ -308,6 +308,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/dashboards/schools/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A school's dashboard
+         * @description For the school's Attendance Lead and Office Support (the school's cases), a School Primary Contact of the school (the cases they are named on), the regional team of its region and the national team; "not found" for anyone else. Counters kept by the dashboards' consumer of the case events: a read costs a handful of items whatever the number of cases.
+         */
+        get: operations["getSchoolDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboards/providers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A provider's dashboard
+         * @description For the provider's staff, the regional team of its region and the national team: its queue and its age, caseload per Case Manager, SLA compliance, barriers, closures by reason, and its Unmet Basic Needs Fund spent against its cap this contract year.
+         */
+        get: operations["getProviderDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboards/regions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A region's dashboard
+         * @description For the regional team of the region and the national team: the region's figures and, per provider, its active cases, queue, closures and SLA breaches.
+         */
+        get: operations["getRegionDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboards/national": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The national dashboard
+         * @description For the national team: the nation's figures, active cases per catchment and region, referrals per term (CA and NEN), and this year's referrals against the service's capacity (about 45,000 CA and 20,000 NEN a year, about 80,000 students overall).
+         */
+        get: operations["getNationalDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/cases/{id}": {
         parameters: {
             query?: never;
@@ -2236,6 +2322,82 @@ export interface components {
             refundedCents?: number;
             refunds?: components["schemas"]["FundRefund"][];
         };
+        Dashboard: {
+            scope: {
+                /** @enum {string} */
+                kind: "school" | "primary_contact" | "provider" | "region" | "national";
+                id?: string;
+            };
+            /**
+             * Format: date
+             * @description Today's New Zealand date (the queue's age is counted to it).
+             */
+            asOf: string;
+            figures: components["schemas"]["DashboardFigures"];
+            fund?: components["schemas"]["FundSummary"];
+            capacity?: {
+                year: number;
+                referredCa: number;
+                referredNen: number;
+                caPerYear: number;
+                nenPerYear: number;
+                overallPerYear: number;
+            };
+        };
+        DashboardCount: {
+            /** @description What is counted: a close reason, a Case Manager's user id, a barrier kind, a catchment or region id. */
+            key: string;
+            count: number;
+        };
+        DashboardFigures: {
+            /** @description Every case counted in the scope. */
+            total: number;
+            byStatus: {
+                status: components["schemas"]["CaseStatus"];
+                ca: number;
+                nen: number;
+            }[];
+            /** @description The two SLA clocks of the cases a provider has held: met on time, met late, due (not met, not reported), breached (reported by the nightly job, not met), not met (closed without the meeting). */
+            sla: {
+                /** @enum {string} */
+                kind: "school_meeting" | "whanau_meeting";
+                met: number;
+                metLate: number;
+                due: number;
+                breached: number;
+                notMet: number;
+            }[];
+            queue: {
+                /** @description Cases waiting in the Provider Queue. */
+                cases: number;
+                /** @description Days since referral, on average, of those cases. */
+                averageDaysWaiting?: number;
+            };
+            closures: components["schemas"]["DashboardCount"][];
+            /** @description Per reporting term (`2026-T4`: term 4 of 2026 and the holidays after it): cases referred (CA, NEN) and closed. */
+            terms: {
+                term: string;
+                referredCa: number;
+                referredNen: number;
+                closed: number;
+            }[];
+            /** @description Provider dashboards - active cases (Open, Transition, Paused) per Case Manager. */
+            caseloads?: components["schemas"]["DashboardCount"][];
+            /** @description Provider dashboards - cases with each kind of barrier identified. */
+            barriers?: components["schemas"]["DashboardCount"][];
+            /** @description Region dashboards - per provider. */
+            providers?: {
+                providerId: string;
+                active: number;
+                queue: number;
+                closed: number;
+                breached: number;
+            }[];
+            /** @description National dashboard - active cases per catchment. */
+            catchments?: components["schemas"]["DashboardCount"][];
+            /** @description National dashboard - active cases per region. */
+            regions?: components["schemas"]["DashboardCount"][];
+        };
         FundSummary: {
             providerId: string;
             /** @example 2026/27 */
@@ -3232,6 +3394,104 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getSchoolDashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dashboard. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getProviderDashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dashboard. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getRegionDashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dashboard. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getNationalDashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dashboard. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             503: components["responses"]["Unavailable"];

@@ -1,0 +1,332 @@
+import { useEffect, useState } from 'react';
+import { api, asProblem, type Me, type Problem, type Schemas } from '../api/client';
+import { ProblemBanner } from '../components';
+import { provider, useProviderName } from '../directory';
+import { BARRIER_LABEL, CLOSE_REASON, SLA_LABEL, STATUS_LABEL, STATUS_ORDER, formatCents, formatDate, isProvider, isSchool } from '../format';
+
+type Dashboard = Schemas['Dashboard'];
+type Count = Schemas['DashboardCount'];
+
+/** Which dashboard the caller has: their school's, provider's, region's or the nation's. */
+export function dashboardOf(me: Me): { path: string; title: string } | null {
+  const id = me.organisation.id;
+  if (isSchool(me) && id) return { path: `/dashboards/schools/${id}`, title: me.role === 'school_primary_contact' ? 'Your cases in figures' : 'School dashboard' };
+  if (isProvider(me) && id) return { path: `/dashboards/providers/${id}`, title: 'Provider dashboard' };
+  if (me.role === 'regional' && me.organisation.regionId) return { path: `/dashboards/regions/${me.organisation.regionId}`, title: 'Regional dashboard' };
+  if (me.role === 'national') return { path: '/dashboards/national', title: 'National dashboard' };
+  return null;
+}
+
+async function load(path: string): Promise<Dashboard> {
+  const c = await api();
+  const [, kind, id] = path.split('/').slice(1);
+  const r =
+    kind === 'schools'
+      ? await c.GET('/dashboards/schools/{id}', { params: { path: { id } } })
+      : kind === 'providers'
+        ? await c.GET('/dashboards/providers/{id}', { params: { path: { id } } })
+        : kind === 'regions'
+          ? await c.GET('/dashboards/regions/{id}', { params: { path: { id } } })
+          : await c.GET('/dashboards/national');
+  if (r.error || !r.data) throw asProblem(r.error, r.response.status);
+  return r.data;
+}
+
+/** A bar beside a number: drawn for the eye, the number is the text (screen readers read it). */
+function Bar({ value, max }: { value: number; max: number }) {
+  const pct = max > 0 ? Math.max(0, Math.min(100, (value / max) * 100)) : 0;
+  return (
+    <span className="bar" aria-hidden="true">
+      <span className="bar-fill" style={{ width: `${pct}%` }} />
+    </span>
+  );
+}
+
+/** A table of counts with bars: the accessible form of a bar chart. */
+function CountTable({ caption, rows, label }: { caption: string; rows: { key: string; label: string; count: number }[]; label: string }) {
+  const max = Math.max(0, ...rows.map((r) => r.count));
+  if (!rows.length) return <p>No {caption.toLowerCase()} yet.</p>;
+  return (
+    <div className="table-wrap">
+      <table>
+        <caption className="visually-hidden">{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{label}</th>
+            <th scope="col">Cases</th>
+            <th scope="col">
+              <span className="visually-hidden">Chart</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.key}>
+              <th scope="row">{r.label}</th>
+              <td>{r.count}</td>
+              <td className="bar-cell">
+                <Bar value={r.count} max={max} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function counts(xs: Count[] | undefined, label: (k: string) => string) {
+  return [...(xs ?? [])].sort((a, b) => b.count - a.count).map((c) => ({ key: c.key, label: label(c.key), count: c.count }));
+}
+
+function ProviderRowName({ id }: { id: string }) {
+  return <>{useProviderName(id) || id}</>;
+}
+
+export function DashboardPage({ me }: { me: Me }) {
+  const which = dashboardOf(me);
+  const [d, setD] = useState<Dashboard | null>(null);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [names, setNames] = useState<Map<string, string>>(new Map());
+  useEffect(() => {
+    document.title = `${which?.title ?? 'Dashboard'} - Attendance Service Portal`;
+  }, [which?.title]);
+  useEffect(() => {
+    if (!which) return;
+    void load(which.path).then(setD, (e: unknown) => setProblem(asProblem(e)));
+  }, [which?.path]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    if (!isProvider(me) || !me.organisation.id) return;
+    void provider(me.organisation.id).then((p) => setNames(new Map((p?.staff ?? []).map((s) => [s.userId, s.displayName ?? s.userId]))));
+  }, [me]);
+  if (!which) {
+    return (
+      <>
+        <h1 tabIndex={-1}>Dashboard</h1>
+        <p>Your role has no dashboard.</p>
+      </>
+    );
+  }
+  const f = d?.figures;
+  const statusRows = f ? STATUS_ORDER.map((s) => f.byStatus.find((r) => r.status === s) ?? { status: s, ca: 0, nen: 0 }) : [];
+  const maxStatus = Math.max(0, ...statusRows.map((r) => r.ca + r.nen));
+  const maxTerm = f ? Math.max(0, ...f.terms.map((t) => t.referredCa + t.referredNen)) : 0;
+  const active = f ? f.total - (f.byStatus.find((r) => r.status === 'closed')?.ca ?? 0) - (f.byStatus.find((r) => r.status === 'closed')?.nen ?? 0) : 0;
+  return (
+    <>
+      <h1 tabIndex={-1}>{which.title}</h1>
+      <ProblemBanner problem={problem} />
+      {!d && !problem && <p role="status">Loading the figures…</p>}
+      {d && f && (
+        <div data-testid="dashboard">
+          <p className="hint">
+            As at {formatDate(d.asOf)}. Figures count cases, never name anyone; they are brought up to date within moments of each change.
+            {d.scope.kind === 'primary_contact' && ' These are the cases you are the School Primary Contact for.'}
+          </p>
+          <dl className="summary-figures">
+            <div>
+              <dt>Cases</dt>
+              <dd>{f.total}</dd>
+            </div>
+            <div>
+              <dt>Active (not closed)</dt>
+              <dd>{active}</dd>
+            </div>
+            <div>
+              <dt>Waiting in the Provider Queue</dt>
+              <dd>
+                {f.queue.cases}
+                {f.queue.averageDaysWaiting !== undefined && <span className="count"> (on average {f.queue.averageDaysWaiting} days since referral)</span>}
+              </dd>
+            </div>
+          </dl>
+
+          <section aria-labelledby="dash-status">
+            <h2 id="dash-status">Cases by status</h2>
+            <div className="table-wrap">
+              <table>
+                <caption className="visually-hidden">Cases by status and type</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Status</th>
+                    <th scope="col">CA</th>
+                    <th scope="col">NEN</th>
+                    <th scope="col">
+                      <span className="visually-hidden">Chart</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {statusRows.map((r) => (
+                    <tr key={r.status}>
+                      <th scope="row">{STATUS_LABEL[r.status]}</th>
+                      <td>{r.ca}</td>
+                      <td>{r.nen}</td>
+                      <td className="bar-cell">
+                        <Bar value={r.ca + r.nen} max={maxStatus} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </section>
+
+          <section aria-labelledby="dash-sla">
+            <h2 id="dash-sla">SLA clocks</h2>
+            <p className="hint">Of the cases a provider has held: the school meeting is due within 5 working days of referral, the meeting with the ākonga and whānau within 10. Breached: reported by the nightly check and still not met.</p>
+            <div className="table-wrap">
+              <table>
+                <caption className="visually-hidden">SLA clocks</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Clock</th>
+                    <th scope="col">Met on time</th>
+                    <th scope="col">Met late</th>
+                    <th scope="col">Due</th>
+                    <th scope="col">Breached</th>
+                    <th scope="col">Closed without</th>
+                    <th scope="col">On time</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {f.sla.map((r) => {
+                    const decided = r.met + r.metLate + r.breached + r.notMet;
+                    return (
+                      <tr key={r.kind}>
+                        <th scope="row">{SLA_LABEL[r.kind]}</th>
+                        <td>{r.met}</td>
+                        <td>{r.metLate}</td>
+                        <td>{r.due}</td>
+                        <td>{r.breached}</td>
+                        <td>{r.notMet}</td>
+                        <td>{decided ? `${Math.round((r.met / decided) * 100)} %` : '–'}</td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
+          </section>
+
+          {d.fund && (
+            <section aria-labelledby="dash-fund">
+              <h2 id="dash-fund">Unmet Basic Needs Fund {d.fund.contractYear}</h2>
+              <p>
+                {formatCents(d.fund.spentCents)} spent of {formatCents(d.fund.capCents)} (3 % of the contract); {formatCents(d.fund.remainingCents)} left.
+              </p>
+              <Bar value={d.fund.spentCents} max={d.fund.capCents} />
+            </section>
+          )}
+
+          {f.caseloads && (
+            <section aria-labelledby="dash-caseloads">
+              <h2 id="dash-caseloads">Caseload per Case Manager</h2>
+              <CountTable caption="Caseload per Case Manager" label="Case Manager" rows={counts(f.caseloads, (k) => names.get(k) ?? k)} />
+            </section>
+          )}
+          {f.barriers && (
+            <section aria-labelledby="dash-barriers">
+              <h2 id="dash-barriers">Barriers identified</h2>
+              <CountTable caption="Barriers identified" label="Barrier" rows={counts(f.barriers, (k) => BARRIER_LABEL[k] ?? k)} />
+            </section>
+          )}
+          {f.providers && (
+            <section aria-labelledby="dash-providers">
+              <h2 id="dash-providers">Providers of the region</h2>
+              <div className="table-wrap">
+                <table>
+                  <caption className="visually-hidden">Providers of the region</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Provider</th>
+                      <th scope="col">Active</th>
+                      <th scope="col">In the queue</th>
+                      <th scope="col">Closed</th>
+                      <th scope="col">SLA breached</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {f.providers.map((p) => (
+                      <tr key={p.providerId}>
+                        <th scope="row">
+                          <ProviderRowName id={p.providerId} />
+                        </th>
+                        <td>{p.active}</td>
+                        <td>{p.queue}</td>
+                        <td>{p.closed}</td>
+                        <td>{p.breached}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </section>
+          )}
+          {d.capacity && (
+            <section aria-labelledby="dash-capacity">
+              <h2 id="dash-capacity">{d.capacity.year} against the service’s capacity</h2>
+              <p>
+                CA: {d.capacity.referredCa} of about {d.capacity.caPerYear.toLocaleString('en-NZ')} a year. NEN: {d.capacity.referredNen} of about {d.capacity.nenPerYear.toLocaleString('en-NZ')} a year.
+              </p>
+            </section>
+          )}
+          {f.regions && (
+            <section aria-labelledby="dash-regions">
+              <h2 id="dash-regions">Active cases by region</h2>
+              <CountTable caption="Active cases by region" label="Region" rows={counts(f.regions, (k) => k)} />
+            </section>
+          )}
+          {f.catchments && (
+            <section aria-labelledby="dash-catchments">
+              <h2 id="dash-catchments">Active cases by catchment</h2>
+              <CountTable caption="Active cases by catchment" label="Catchment" rows={counts(f.catchments, (k) => k)} />
+            </section>
+          )}
+
+          <section aria-labelledby="dash-closures">
+            <h2 id="dash-closures">Closures by reason</h2>
+            <CountTable caption="Closures by reason" label="Reason" rows={counts(f.closures, (k) => CLOSE_REASON[k] ?? k)} />
+          </section>
+
+          <section aria-labelledby="dash-terms">
+            <h2 id="dash-terms">By term</h2>
+            {f.terms.length === 0 ? (
+              <p>No cases yet.</p>
+            ) : (
+              <div className="table-wrap">
+                <table>
+                  <caption className="visually-hidden">Cases referred and closed per term</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Term</th>
+                      <th scope="col">Referred CA</th>
+                      <th scope="col">Referred NEN</th>
+                      <th scope="col">Closed</th>
+                      <th scope="col">
+                        <span className="visually-hidden">Chart</span>
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {f.terms.map((t) => (
+                      <tr key={t.term}>
+                        <th scope="row">{t.term.replace('-T', ' term ')}</th>
+                        <td>{t.referredCa}</td>
+                        <td>{t.referredNen}</td>
+                        <td>{t.closed}</td>
+                        <td className="bar-cell">
+                          <Bar value={t.referredCa + t.referredNen} max={maxTerm} />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+        </div>
+      )}
+    </>
+  );
+}
