@@ -1,7 +1,9 @@
 # Shared by infra/up and infra/test: the project venv with the pinned emulator, starting and
 # stopping it on loopback, and the environment the SDK needs to talk to it.
 MOTO_VERSION="5.2.5"
-MOTO_REQS=("moto[server]==${MOTO_VERSION}")
+# DuckDB: the test suite opens the export of case facts with it, as analysts do (docs/export.md)
+DUCKDB_VERSION="1.4.4"
+MOTO_REQS=("moto[server]==${MOTO_VERSION}" "duckdb==${DUCKDB_VERSION}")
 VENV="${ROOT}/.venv"
 MOTO_PID=""
 

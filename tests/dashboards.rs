@@ -245,3 +245,56 @@ async fn a_dashboard_is_for_its_own_people_only() {
     let r = env.call(demo::NATIONAL, "GET", "/dashboards/schools/not-a-school!", None).await;
     assert_eq!(r.status, 404, "{:?}", r.body);
 }
+
+/// The example query of docs/export.md, as written there.
+fn documented_query() -> String {
+    let doc = std::fs::read_to_string(cms_local::template::repo_root().join("docs/export.md")).expect("docs/export.md");
+    let start = doc.find("```sql\n").expect("an sql block in docs/export.md") + 7;
+    let end = start + doc[start..].find("```").expect("the end of the sql block");
+    doc[start..end].to_string()
+}
+
+#[tokio::test]
+async fn the_nightly_export_opens_in_duckdb_and_answers_the_documented_query() {
+    let env = TestEnv::new("export").await;
+    let _ = open_case(&env, "Rangi Exportchild").await;
+    let _ = env.allocated_case().await;
+    env.nen_case(&nen_notification("export-nen-1", "7700902", "Nen Exportchild")).await;
+    env.drain().await;
+    let bucket = env.res.export_bucket.clone().expect("the template's ExportsBucket");
+    let sink = cms_aws::S3ExportSink::new(&env.sdk, &bucket);
+    let today = cms_domain::nz_date(chrono::Utc::now());
+    let clock = cms_domain::ports::FixedClock(cms_domain::schedule::nz_time(today, 1));
+    let exported = reopen_scheduler::export_facts(&env.store, &sink, &clock).await.expect("exported");
+    let cases = all_cases(&env).await;
+    assert_eq!(exported.rows as usize, cases.len(), "{exported:?}");
+    assert_eq!(exported.key, format!("case-facts/date={today}/case-facts.jsonl"));
+
+    // the file as S3 holds it, opened by DuckDB (pinned in .venv) with the documented query
+    let object = env.clients.s3.get_object().bucket(&bucket).key(&exported.key).send().await.expect("the export object");
+    let bytes = object.body.collect().await.unwrap().into_bytes();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    for name in ["Rangi", "Exportchild", "Tamati", "Testchild", "Kowhai", "021 555"] {
+        assert!(!text.contains(name), "the export names {name}");
+    }
+    let dir = std::env::temp_dir().join(format!("cms-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("case-facts.jsonl"), &bytes).unwrap();
+    let python = cms_local::template::repo_root().join(".venv/bin/python");
+    let script = "import duckdb, json, sys\nrows = duckdb.sql(sys.argv[1]).fetchall()\nprint(json.dumps([list(r) for r in rows]))";
+    let out = std::process::Command::new(&python)
+        .current_dir(&dir)
+        .args(["-c", script, &documented_query()])
+        .output()
+        .unwrap_or_else(|e| panic!("{python:?} (infra/test installs DuckDB into .venv): {e}"));
+    assert!(out.status.success(), "duckdb: {}", String::from_utf8_lossy(&out.stderr));
+    let answer: Vec<(String, String, i64)> = serde_json::from_slice(&out.stdout).expect("rows");
+    // the same question answered by counting the cases
+    let mut by_hand: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for c in &cases {
+        *by_hand.entry((c.status.as_str().to_string(), ty(c).to_uppercase())).or_default() += 1;
+    }
+    let by_hand: Vec<(String, String, i64)> = by_hand.into_iter().map(|((s, t), n)| (s, t, n)).collect();
+    assert_eq!(answer, by_hand);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -113,6 +113,27 @@ impl CaseFacts {
     }
 }
 
+/// The export of de-identified case facts (issue 16): one JSON object a line, the columns of
+/// docs/export.md. The facts without the staff ids (a Case Manager or Primary Contact is not an
+/// analyst's business); nothing else of the case is in the facts to begin with.
+pub fn export_line(f: &CaseFacts) -> String {
+    let row = CaseFacts { primary_contact: None, case_manager: None, ..f.clone() };
+    let mut v = serde_json::to_value(&row).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("referredTerm".into(), term_of(f.referred_on).into());
+        if let Some(on) = f.closed_on {
+            o.insert("closedTerm".into(), term_of(on).into());
+        }
+    }
+    v.to_string()
+}
+
+/// Where a night's export goes: Hive-style, one folder per day (`date=YYYY-MM-DD`), so Athena
+/// reads it as a partitioned table and DuckDB with `read_json_auto('…/date=*/*.jsonl')`.
+pub fn export_key(on: NaiveDate) -> String {
+    format!("case-facts/date={on}/case-facts.jsonl")
+}
+
 fn sla_code(k: SlaKind) -> &'static str {
     match k {
         SlaKind::SchoolMeeting => "school_meeting",
@@ -358,6 +379,24 @@ mod tests {
             e.retain(|_, v| *v != 0);
         }
         counters.retain(|_, c| !c.is_empty());
+    }
+
+    #[test]
+    fn an_export_line_carries_the_facts_and_no_one() {
+        let mut c = case();
+        c.status = CaseStatus::Closed;
+        c.close_reason = Some(CloseReason::AttendingRegularly);
+        c.closed_at = Some(c.referred_at + chrono::Duration::days(30));
+        let line = export_line(&CaseFacts::of(&c));
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["caseId"], "C1");
+        assert_eq!(v["status"], "closed");
+        assert_eq!(v["closeReason"], "attending_regularly");
+        assert_eq!(v["referredTerm"], "2026-T1");
+        assert!(v.get("caseManager").is_none() && v.get("primaryContact").is_none(), "{line}");
+        assert!(!line.contains("Test Child") && !line.contains("2014-05-01"), "no name, no date of birth: {line}");
+        assert!(!line.contains('\n'));
+        assert_eq!(export_key(day(2026, 12, 5)), "case-facts/date=2026-12-05/case-facts.jsonl");
     }
 
     #[test]

@@ -135,6 +135,11 @@ impl crate::ports::DashboardStore for MemoryStore {
         }
         Ok(())
     }
+    async fn facts_page(&self, shard: u32, _limit: u32, _cursor: Option<String>) -> Result<Page<crate::dashboard::CaseFacts>, StoreError> {
+        let mut items: Vec<_> = self.lock().facts.values().filter(|f| crate::schedule::shard(&f.case_id) == shard).cloned().collect();
+        items.sort_by(|a, b| a.case_id.as_str().cmp(b.case_id.as_str()));
+        Ok(Page { items, next: None })
+    }
     async fn counters(&self, scope: &crate::dashboard::Scope) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
         let mut c = self.lock().counters.get(&scope.key()).cloned().unwrap_or_default();
         c.retain(|_, v| *v != 0);

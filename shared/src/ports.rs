@@ -256,6 +256,15 @@ pub trait DashboardStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// One scope's counters (empty when nothing was counted yet): one read.
     async fn counters(&self, scope: &crate::dashboard::Scope) -> Result<std::collections::BTreeMap<String, i64>, StoreError>;
+    /// A page of the counted facts of one shard ([`crate::schedule::shard`]), by case id.
+    async fn facts_page(&self, shard: u32, limit: u32, cursor: Option<String>) -> Result<Page<crate::dashboard::CaseFacts>, StoreError>;
+}
+
+/// Where the export of de-identified case facts is written (S3).
+#[async_trait]
+pub trait ExportSink: Send + Sync {
+    /// Write `body` at `key`, replacing what is there.
+    async fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> Result<(), StoreError>;
 }
 
 /// The append-only, hash-chained audit trail (see [`crate::audit`]).

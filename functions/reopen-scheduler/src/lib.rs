@@ -13,6 +13,8 @@
 //!    draft partition says which — gets one email to its author, once per save (a marker).
 //! 4. [`send_digests`]: each user who chose the daily digest gets one email summarising the
 //!    updates kept for them since the last one (no child details); sent entries are cleared.
+//! 5. [`export_facts`]: every case's de-identified facts, one JSON line each, to the export
+//!    bucket under `case-facts/date=<today>/` (docs/export.md), for Athena and DuckDB.
 //!
 //! Safe to run twice and to resume after a crash: a committed change moves the case's due date past
 //! today (or out of the index), so a second run finds nothing for it; whatever was not committed is
@@ -257,6 +259,51 @@ async fn send_digest<S, M, C>(
         out.errors += 1;
         tracing::error!(user_id = %user, error = %why, "daily digest left for the retry or the next run");
     }
+}
+
+/// What [`export_facts`] wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exported {
+    pub key: String,
+    pub rows: u64,
+    pub bytes: u64,
+    /// Queries made (pages of facts).
+    pub queries: u64,
+}
+
+/// Write every case's counted facts (de-identified: [`cms_domain::dashboard::export_line`]) to
+/// tonight's export file, replacing it: a second run the same night writes the same file again.
+/// The facts are read shard by shard, a page at a time (never a Scan).
+pub async fn export_facts<S, X, C>(store: &S, sink: &X, clock: &C) -> Result<Exported, StoreError>
+where
+    S: cms_domain::ports::DashboardStore,
+    X: cms_domain::ports::ExportSink,
+    C: Clock,
+{
+    use cms_domain::dashboard::{export_key, export_line};
+    let mut body = Vec::new();
+    let mut out = Exported { key: export_key(clock.today_nz()), ..Exported::default() };
+    for shard in 0..SHARDS {
+        let mut cursor = None;
+        loop {
+            let page = store.facts_page(shard, 1000, cursor.take()).await?;
+            out.queries += 1;
+            for f in &page.items {
+                body.extend_from_slice(export_line(f).as_bytes());
+                body.push(b'\n');
+                out.rows += 1;
+            }
+            match page.next {
+                Some(n) => cursor = Some(n),
+                None => break,
+            }
+        }
+    }
+    out.bytes = body.len() as u64;
+    sink.put(&out.key, body, "application/x-ndjson").await?;
+    tracing::info!(rows = out.rows, bytes = out.bytes, key = %out.key, "case facts exported");
+    Ok(out)
 }
 
 /// A digest run that could not read its entries, or left summaries unsent, is retried (safely:

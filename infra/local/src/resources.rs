@@ -56,6 +56,8 @@ pub struct LocalResources {
     pub rules: Vec<RuleQueue>,
     /// The case-files bucket (template.yaml's `AWS::S3::Bucket`), when the template has one.
     pub bucket_name: Option<String>,
+    /// The export bucket (template.yaml's `ExportsBucket`), when the template has one.
+    pub export_bucket: Option<String>,
 }
 
 impl LocalResources {
@@ -67,6 +69,7 @@ impl LocalResources {
             enrol_secret_id: Some(enrol_secret_name(&self.prefix)),
             student_key_secret_id: Some(student_key_secret_name(&self.prefix)),
             bucket_name: self.bucket_name.clone(),
+            export_bucket: self.export_bucket.clone(),
             sender_email: Some(LOCAL_SENDER_EMAIL.to_string()),
             ..Default::default()
         }
@@ -144,6 +147,7 @@ pub async fn create(clients: &Clients, template: &Template, prefix: &str) -> Res
     put_secret(&clients.secrets, &student_key_secret_name(prefix), LOCAL_STUDENT_KEY_SECRET).await?;
     let bucket_names = create_buckets(&clients.s3, template, prefix).await?;
     let bucket_name = bucket_names.first().map(|(_, n)| n.clone());
+    let export_bucket = bucket_names.iter().find(|(id, _)| id == "ExportsBucket").map(|(_, n)| n.clone());
     verify_sender(&clients.sesv2, LOCAL_SENDER_EMAIL).await?;
     let mut rules = Vec::new();
     for f in &template.functions {
@@ -221,7 +225,7 @@ pub async fn create(clients: &Clients, template: &Template, prefix: &str) -> Res
             });
         }
     }
-    Ok(LocalResources { prefix: prefix.to_string(), table_name, bus_name, rules, bucket_name })
+    Ok(LocalResources { prefix: prefix.to_string(), table_name, bus_name, rules, bucket_name, export_bucket })
 }
 
 fn key_schema(k: &[crate::template::KeyElement]) -> Result<Vec<KeySchemaElement>, String> {

@@ -24,7 +24,7 @@ pub mod telemetry;
 pub use bulk::ReferenceItem;
 pub use dynamo::DynamoStore;
 pub use eventbridge::EventBridgeBus;
-pub use s3::S3FileStore;
+pub use s3::{S3ExportSink, S3FileStore};
 pub use ses::SesMailer;
 pub use student_keys::SecretsManagerStudentKeys;
 
@@ -40,6 +40,8 @@ pub struct Env {
     pub student_key_secret_id: Option<String>,
     /// The case-files bucket (`BUCKET_NAME`).
     pub bucket_name: Option<String>,
+    /// The bucket of the nightly export of de-identified case facts (`EXPORT_BUCKET`).
+    pub export_bucket: Option<String>,
     /// SES sender identity (`SENDER_EMAIL`).
     pub sender_email: Option<String>,
     /// The portal's base URL, for links in emails (`PORTAL_BASE_URL`).
@@ -58,6 +60,7 @@ impl Env {
             enrol_secret_id: opt("ENROL_SECRET_ID"),
             student_key_secret_id: opt("STUDENT_KEY_SECRET_ID"),
             bucket_name: opt("BUCKET_NAME"),
+            export_bucket: opt("EXPORT_BUCKET"),
             sender_email: opt("SENDER_EMAIL"),
             ses_configuration_set: opt("SES_CONFIGURATION_SET"),
             portal_base_url: opt("PORTAL_BASE_URL"),

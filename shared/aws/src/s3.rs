@@ -307,3 +307,36 @@ mod tests {
         assert!(policy.contains(r#"{"x-amz-security-token":"TOKEN"}"#));
     }
 }
+
+/// The export bucket ([`cms_domain::ports::ExportSink`]): one `PutObject` per export file.
+#[derive(Debug, Clone)]
+pub struct S3ExportSink {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl S3ExportSink {
+    pub fn new(sdk: &aws_config::SdkConfig, bucket: impl Into<String>) -> S3ExportSink {
+        let mut conf = aws_sdk_s3::config::Builder::from(sdk);
+        if sdk.endpoint_url().is_some() {
+            conf = conf.force_path_style(true);
+        }
+        S3ExportSink { client: aws_sdk_s3::Client::from_conf(conf.build()), bucket: bucket.into() }
+    }
+}
+
+#[async_trait]
+impl cms_domain::ports::ExportSink for S3ExportSink {
+    async fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(body.into())
+            .send()
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("the export could not be written: {}", DisplayErrorContext(e))))?;
+        Ok(())
+    }
+}

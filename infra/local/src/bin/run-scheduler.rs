@@ -1,7 +1,7 @@
 //! `run-scheduler [--today YYYY-MM-DD]`: run the nightly job (`reopen-scheduler`) once against the
 //! emulator, because the emulator never fires EventBridge Scheduler schedules. Needs
 //! AWS_ENDPOINT_URL; TABLE_NAME and EVENT_BUS_NAME default to the local environment's
-//! `local-cases` and `local-attendance-cases`. `--today` runs it as at 01:00 New Zealand time on
+//! `local-cases` and `local-attendance-cases`; EXPORT_BUCKET the export bucket (`local-exportsbucket`). `--today` runs it as at 01:00 New Zealand time on
 //! that date (default: now). Prints the run's summary (counts only) as JSON.
 
 use cms_domain::ports::{Clock, FixedClock, SystemClock};
@@ -40,8 +40,13 @@ async fn run() -> Result<String, String> {
         reopen_scheduler::remind_drafts(&deps.store, &mailer, &deps.clock, &portal).await.map_err(|e| format!("draft reminders: {e}"))?;
     let digests =
         reopen_scheduler::send_digests(&deps.store, &mailer, &deps.clock, &portal).await.map_err(|e| format!("daily digests: {e}"))?;
-    let json = serde_json::to_string_pretty(&serde_json::json!({ "cases": summary, "draftReminders": reminders, "digests": digests }))
-        .unwrap_or_default();
+    let bucket = std::env::var("EXPORT_BUCKET").unwrap_or_else(|_| cms_local::resources::bucket_name("local", "ExportsBucket"));
+    let sink = cms_aws::S3ExportSink::new(&sdk, bucket);
+    let exported = reopen_scheduler::export_facts(&deps.store, &sink, &deps.clock).await.map_err(|e| format!("export: {e}"))?;
+    let json = serde_json::to_string_pretty(
+        &serde_json::json!({ "cases": summary, "draftReminders": reminders, "digests": digests, "export": exported }),
+    )
+    .unwrap_or_default();
     if summary.errors > 0 {
         return Err(format!("{json}\n{} case(s) were left for the next run", summary.errors));
     }
