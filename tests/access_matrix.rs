@@ -203,6 +203,13 @@ async fn every_role_on_every_route() {
         check("GET /providers/{id}/fund", user, &got, if sees_fund { 200 } else { 404 });
         assert!(got.status != 200 || got.body["capCents"].as_u64().is_some_and(|c| c > 0), "{user}: {:?}", got.body);
 
+        // the list as CSV: everyone signed in, their own list (issue 16)
+        let got = env.call(user, "GET", "/exports/cases", None).await;
+        check("GET /exports/cases", user, &got, 200);
+        let csv = got.body.as_str().unwrap_or_default();
+        assert_eq!(csv.contains("Matrix Testchild"), r != Rel::None, "{user}: export leak or omission");
+        assert!(!csv.contains("HEALTH-SECRET") && !csv.contains("SAFETY-SECRET"), "{user}: sensitive text in the export");
+
         // dashboards (issue 16): a school's for its Attendance Lead and Office Support, its
         // Primary Contacts (their cases), its region's team and the national team; a provider's
         // for its staff, its region's team and the national team; a region's for its team and
@@ -466,7 +473,7 @@ async fn every_role_on_every_route() {
         .map(|((route, user), (want, got))| format!("{route} as {user}: expected {want}, got {got}"))
         .collect();
     assert!(wrong.is_empty(), "{} of {} cells differ:\n{}", wrong.len(), table.len(), wrong.join("\n"));
-    assert_eq!(table.len(), USERS.len() * 53, "every route × every user was checked");
+    assert_eq!(table.len(), USERS.len() * 54, "every route × every user was checked");
     // the barriers the provider recorded are the provider's and the Ministry's to see
     let as_provider = env.call(demo::CASE_MANAGER, "GET", &format!("/cases/{case}"), None).await;
     assert!(as_provider.body["barriers"].as_array().is_some_and(|b| !b.is_empty()), "{:?}", as_provider.body);

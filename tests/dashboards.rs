@@ -298,3 +298,45 @@ async fn the_nightly_export_opens_in_duckdb_and_answers_the_documented_query() {
     assert_eq!(answer, by_hand);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_case_list_exports_as_csv_recorded_as_one_read_with_no_health_information() {
+    let env = TestEnv::new("csv").await;
+    let mine = open_case(&env, "Mere Csvchild").await;
+    env.drain().await;
+    let h = env.call(demo::CASE_MANAGER, "POST", &format!("/cases/{mine}/health"), Some(json!({"text": "HEALTH-CSV asthma"}))).await;
+    assert_eq!(h.status, 201, "{:?}", h.body);
+    let mut other = complete_form(demo::LEAD);
+    other["student"]["fullName"] = json!("Tui Csvchild");
+    other["student"]["nsn"] = json!(nsn_for("Tui Csvchild", "2014-05-01"));
+    assert_eq!(env.submit_new(demo::LEAD, other).await.status, 201);
+    env.drain().await;
+
+    let r = env.call(demo::LEAD, "GET", "/exports/cases", None).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let csv = r.body.as_str().expect("CSV text").to_string();
+    let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(lines[0].starts_with("\"Case\",\"Type\",\"Status\",\"Student\""), "{}", lines[0]);
+    assert_eq!(lines.len(), 3, "a header and the school's two cases: {csv}");
+    assert!(csv.contains("\"Mere Csvchild\"") && csv.contains("\"Tui Csvchild\""), "{csv}");
+    assert!(!csv.contains("HEALTH-CSV") && !csv.contains("asthma"), "no health information");
+    assert!(!csv.contains("Kōwhai") && !csv.contains("021"), "no address or contact");
+    // the Primary Contact of one of them: only theirs
+    let r = env.call(demo::PRIMARY_CONTACT, "GET", "/exports/cases?status=open", None).await;
+    let csv = r.body.as_str().unwrap();
+    assert!(csv.contains("Mere Csvchild") && !csv.contains("Tui Csvchild"), "{csv}");
+    // each export recorded as one read naming every case in it
+    use cms_domain::ports::ReadLog;
+    let mut exports = Vec::new();
+    for chain in env.store.read_chains().await.unwrap() {
+        for e in env.store.read_chain(&chain).await.unwrap() {
+            if e.record.action == "case.exported" {
+                exports.push((e.record.user_id.clone(), e.record.case_ids.len()));
+            }
+        }
+    }
+    exports.sort();
+    assert_eq!(exports, vec![(demo::PRIMARY_CONTACT.to_string(), 1), (demo::LEAD.to_string(), 2)], "one entry per export");
+    let bad = env.call(demo::LEAD, "GET", "/exports/cases?status=lost", None).await;
+    assert_eq!(bad.status, 400, "{:?}", bad.body);
+}

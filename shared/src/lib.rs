@@ -39,6 +39,7 @@ pub mod calendar;
 pub mod case;
 pub mod catchment;
 pub mod cit;
+pub mod csv;
 pub mod dashboard;
 pub mod details;
 pub mod digest;

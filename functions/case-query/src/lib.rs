@@ -16,6 +16,7 @@
 //!   key), or by name (accent- and case-insensitive, part of the name) — with `dateOfBirth`, an
 //!   exact name match through the name key in any scope; without it, over the caller's own list
 //!   (up to [`NAME_SCAN_LIMIT`] cases; Ministry-wide name searches need the date of birth).
+//! - `GET /exports/cases?status=` — the caller's case list as CSV ([`exports`]).
 //! - Dashboards ([`dashboards`]): `GET /dashboards/schools/{id}`, `/providers/{id}`, `/regions/{id}`, `/national`.
 //! - The directory ([`directory`]): `GET /schools/{id}`, `GET /providers`, `GET /providers/{id}`, `GET /providers/{id}/fund`.
 //!
@@ -24,6 +25,7 @@
 
 pub mod dashboards;
 pub mod directory;
+pub mod exports;
 
 use cms_aws::{DynamoStore, SecretsManagerStudentKeys};
 use cms_domain::access::{can_view_case, list_scope, sees_only_handover, status_filter, window, CaseAction, ListScope};
@@ -88,6 +90,7 @@ async fn route<
         Some(Route::Providers) => directory::providers(&deps.store).await,
         Some(Route::Provider) => directory::provider(&deps.store, &actor, req).await,
         Some(Route::ListInitiatives) => directory::initiatives(&deps.store, &actor, req).await,
+        Some(Route::ExportCases) => exports::cases(&deps.store, &actor, req, deps.clock.now()).await,
         Some(Route::SchoolDashboard) => dashboards::school(&deps.store, &actor, req, deps.clock.today_nz()).await,
         Some(Route::ProviderDashboard) => dashboards::provider(&deps.store, &actor, req, deps.clock.today_nz()).await,
         Some(Route::RegionDashboard) => dashboards::region(&deps.store, &actor, req, deps.clock.today_nz()).await,

@@ -54,6 +54,34 @@ impl DynamoStore {
         self.batch_put(out, "reference data").await
     }
 
+    /// Write counted facts and whole counter items as they are: the dashboards rebuilt in bulk
+    /// from cases seeded in bulk (benchmarks, a backfill on a quiet table). The counters replace
+    /// what is stored; the live path is [`cms_domain::ports::DashboardStore::count`].
+    pub async fn put_counted(
+        &self,
+        facts: &[cms_domain::dashboard::CaseFacts],
+        counters: &std::collections::BTreeMap<cms_domain::dashboard::Scope, std::collections::BTreeMap<String, i64>>,
+    ) -> Result<(), StoreError> {
+        let mut items = Vec::with_capacity(facts.len() + counters.len());
+        for f in facts {
+            let mut item = to_item(f)?;
+            item.insert("PK".into(), s(pk::facts(cms_domain::schedule::shard(&f.case_id))));
+            item.insert("SK".into(), s(f.case_id.as_str()));
+            item.insert("entity".into(), s("case_facts"));
+            items.push(item);
+        }
+        for (scope, cs) in counters {
+            let mut item: Item = cs
+                .iter()
+                .map(|(k, v)| (format!("{}{k}", crate::dashboard::COUNTER), aws_sdk_dynamodb::types::AttributeValue::N(v.to_string())))
+                .collect();
+            item.insert("PK".into(), s(pk::dashboard(&scope.key())));
+            item.insert("SK".into(), s(sk::COUNTERS));
+            items.push(item);
+        }
+        self.batch_put(items, "dashboards").await
+    }
+
     /// Write case items as they are (every index key included). For bulk seeding and benchmarks
     /// only.
     pub async fn put_cases(&self, cases: &[Case]) -> Result<(), StoreError> {

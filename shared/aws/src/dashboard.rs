@@ -16,7 +16,7 @@ use cms_domain::schedule::shard;
 use std::collections::{BTreeMap, HashMap};
 
 /// The attribute-name prefix of a counter.
-const COUNTER: &str = "n:";
+pub(crate) const COUNTER: &str = "n:";
 
 fn facts_key(case: &CaseId) -> Item {
     HashMap::from([("PK".to_string(), s(pk::facts(shard(case)))), ("SK".to_string(), s(case.as_str()))])

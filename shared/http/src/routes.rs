@@ -132,6 +132,8 @@ routes! {
     RegionDashboard => "GET /dashboards/regions/{id}",
     /// The national dashboard.
     NationalDashboard => "GET /dashboards/national",
+    /// The caller's case list as CSV.
+    ExportCases => "GET /exports/cases",
 }
 
 impl Route {
@@ -151,6 +153,6 @@ mod tests {
             assert_eq!(Route::parse(r.key()), Some(*r));
         }
         assert_eq!(Route::parse("GET /nowhere"), None);
-        assert_eq!(Route::ALL.len(), 53);
+        assert_eq!(Route::ALL.len(), 54);
     }
 }

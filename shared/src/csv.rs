@@ -1,0 +1,114 @@
+//! CSV exports (issue 16: "CSV of any list or report the caller may see (streamed, paged,
+//! audited as one read, safe against CSV formula injection, no health information or safety
+//! notes)"). RFC 4180: every cell quoted, quotes doubled, CRLF line ends; a cell a spreadsheet
+//! would run as a formula (starting `=`, `+`, `-`, `@`, a tab or a carriage return) starts with
+//! an apostrophe instead (OWASP's advice), so it shows as the text it is.
+
+use crate::case::{Case, CaseStatus};
+use crate::sla::{sla_views, SlaState};
+use chrono::NaiveDate;
+
+/// One cell, quoted and defused.
+pub fn cell(text: &str) -> String {
+    let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let text = if risky { format!("'{text}") } else { text.to_string() };
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// One line of cells.
+pub fn line<S: AsRef<str>>(cells: &[S]) -> String {
+    let mut out = cells.iter().map(|c| cell(c.as_ref())).collect::<Vec<_>>().join(",");
+    out.push_str("\r\n");
+    out
+}
+
+/// The columns of a case list export: what the list shows, never health information, safety
+/// notes, addresses or whānau contacts.
+pub const CASE_COLUMNS: [&str; 13] = [
+    "Case",
+    "Type",
+    "Status",
+    "Student",
+    "Year level",
+    "School",
+    "Provider",
+    "Case Manager",
+    "Referred on",
+    "School meeting (5 working days)",
+    "Whānau meeting (10 working days)",
+    "Closed on",
+    "Close reason",
+];
+
+/// A case as a line of the list export, its SLA clocks as they stand on `today`.
+pub fn case_line(c: &Case, today: NaiveDate) -> String {
+    let sla: Vec<String> = sla_views(c.referred_at, c.school_met_on, c.whanau_met_on, today)
+        .into_iter()
+        .map(|v| match v.state {
+            SlaState::Met { on, met_late: false } => format!("met {on}"),
+            SlaState::Met { on, met_late: true } => format!("met late {on}"),
+            SlaState::Due { by } => format!("due by {by}"),
+            _ => format!("breached (due {})", v.due),
+        })
+        .collect();
+    let closed = c.status == CaseStatus::Closed;
+    let opt = |s: Option<String>| s.unwrap_or_default();
+    line(&[
+        c.id.to_string(),
+        match c.case_type {
+            crate::case::CaseType::Ca => "CA".to_string(),
+            crate::case::CaseType::Nen => "NEN".to_string(),
+        },
+        c.status.name().to_string(),
+        c.student.full_name.as_str().to_string(),
+        opt(c.student.year_level.map(|y| y.get().to_string())),
+        c.school_id.to_string(),
+        opt(c.provider_id.as_ref().map(|p| p.to_string())),
+        opt(c.case_manager.as_ref().map(|u| u.to_string())),
+        crate::nz_date(c.referred_at).to_string(),
+        sla.first().cloned().unwrap_or_default(),
+        sla.get(1).cloned().unwrap_or_default(),
+        opt(c.closed_at.filter(|_| closed).map(|t| crate::nz_date(t).to_string())),
+        opt(c.close_reason.filter(|_| closed).map(|r| r.as_str().to_string())),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_formula_is_shown_as_text() {
+        assert_eq!(cell("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
+        assert_eq!(cell("+64 21 555"), "\"'+64 21 555\"");
+        assert_eq!(cell("@SUM(A1)"), "\"'@SUM(A1)\"");
+        assert_eq!(cell("-1"), "\"'-1\"");
+        assert_eq!(cell("Aroha Ngata"), "\"Aroha Ngata\"");
+        assert_eq!(line(&["a", "b,c"]), "\"a\",\"b,c\"\r\n");
+    }
+
+    #[test]
+    fn a_case_line_has_every_column_and_no_health_or_contact_details() {
+        let c = crate::fixtures::case();
+        let l = case_line(&c, crate::fixtures::today());
+        assert_eq!(l.matches("\",\"").count() + 1, CASE_COLUMNS.len(), "{l}");
+        assert!(l.starts_with("\"C1\",\"CA\",\"Open\",\"Test Child\""), "{l}");
+    }
+
+    proptest! {
+        /// Whatever the text, the cell reads back as one field with the text (or, when it would
+        /// run as a formula, the text after an apostrophe), and never starts a formula.
+        #[test]
+        fn any_text_is_one_safe_cell(text in "\\PC{0,40}") {
+            let c = cell(&text);
+            prop_assert!(c.starts_with('"') && c.ends_with('"'));
+            let inner = &c[1..c.len() - 1];
+            prop_assert!(!inner.replace("\"\"", "").contains('"'), "quotes are doubled");
+            let back = inner.replace("\"\"", "\"");
+            prop_assert!(!back.starts_with(['=', '+', '-', '@', '\t', '\r']));
+            let defused = format!("'{}", text);
+            prop_assert!(back == text || back == defused);
+        }
+    }
+}
