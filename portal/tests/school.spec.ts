@@ -314,3 +314,18 @@ test('the school dashboard counts a new request as soon as it is made, in access
   await expectAccessible(page, 'school dashboard');
   await shot(page, 'dashboard-school');
 });
+
+test('school staff download their case list as CSV, without health or contact details', async ({ page }) => {
+  const name = uniqueName('Csv');
+  await caseInQueue(name);
+  await signIn(page, 'office-1001');
+  await expect(page.getByRole('link', { name })).toBeVisible();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download your case list (CSV)' }).click()]);
+  expect(download.suggestedFilename()).toMatch(/^cases-\d{4}-\d{2}-\d{2}\.csv$/);
+  const text = await (await download.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString('utf8'));
+  expect(text.split('\r\n')[0]).toContain('"Case","Type","Status","Student"');
+  expect(text).toContain(`"${name}"`);
+  expect(text).not.toContain('Kōwhai');
+  expect(text).not.toContain('021 555');
+  await expectAccessible(page, 'home page with the download');
+});

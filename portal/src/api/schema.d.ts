@@ -308,6 +308,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/exports/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's case list as CSV
+         * @description The cases `GET /cases` lists for the caller (optionally one status), as CSV (RFC 4180, UTF-8, every cell quoted; a cell that would run as a spreadsheet formula starts with an apostrophe). Columns: what the list shows (case, type, status, student name, year level, school, provider, Case Manager, referred on, the two SLA clocks, closed on, close reason); never health information, safety notes, addresses or contacts. Recorded as one read naming every case in it. More than 5,000 cases is refused (422): export one status at a time.
+         */
+        get: operations["exportCases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/dashboards/schools/{id}": {
         parameters: {
             query?: never;
@@ -3396,6 +3416,32 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    exportCases: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["CaseStatus"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV file (an attachment). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["NotAppropriate"];
             503: components["responses"]["Unavailable"];
         };
     };

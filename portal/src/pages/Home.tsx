@@ -7,6 +7,7 @@ import { Link, navigate } from '../router';
 import { ProviderName } from '../directory';
 import { Reassign } from './Reassign';
 import { Initiatives } from './Initiatives';
+import { ExportCases } from './ExportCases';
 
 /** SLA clocks for the open cases of a list (GET /cases/{id}; the list rows do not carry them). */
 function useSla(cases: CaseSummary[] | null): Map<string, Case['sla']> {
@@ -353,6 +354,7 @@ function OrgHome({ me }: { me: Me }) {
             </section>
           )}
           <ByStatus cases={cases.data} sla={sla} skip={isProvider(me) ? ['provider_queue'] : []} />
+          {cases.data.length > 0 && <ExportCases />}
         </div>
       )}
       {me.role === 'provider_admin' && cases.data && <Reassign me={me} cases={cases.data} onDone={() => void cases.reload()} />}
