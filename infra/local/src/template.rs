@@ -477,7 +477,7 @@ mod tests {
             assert!(allowed.contains(h), "CORS AllowHeaders lacks {h}");
         }
         let exposed = list("ExposeHeaders");
-        for h in ["etag", "location"] {
+        for h in ["etag", "location", "content-disposition"] {
             assert!(exposed.contains(h), "CORS ExposeHeaders lacks {h}");
         }
         // the only origin: the PortalBaseUrl parameter
