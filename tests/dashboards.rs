@@ -197,6 +197,16 @@ async fn every_dashboard_equals_a_count_by_hand_and_replaying_every_event_twice_
     }
     let national = &before[4];
     assert_eq!(national["figures"]["total"], cases.len());
+    // the same figures as CSV, one line per figure
+    let csv = env.call(demo::NATIONAL, "GET", "/dashboards/national?format=csv", None).await;
+    assert_eq!(csv.status, 200, "{:?}", csv.body);
+    let text = csv.body.as_str().expect("CSV");
+    assert!(text.starts_with("\"Section\",\"Item\",\"Measure\",\"Value\"\r\n"), "{text}");
+    assert!(text.contains(&format!("\"Cases\",\"all\",\"cases\",\"{}\"\r\n", cases.len())), "{text}");
+    let open_ca = cases.iter().filter(|c| c.status == CaseStatus::Open && c.case_type == CaseType::Ca).count();
+    assert!(text.contains(&format!("\"Cases by status\",\"Open\",\"CA\",\"{open_ca}\"\r\n")), "{text}");
+    let bad = env.call(demo::NATIONAL, "GET", "/dashboards/national?format=xml", None).await;
+    assert_eq!(bad.status, 400, "{:?}", bad.body);
     assert_eq!(national["capacity"]["caPerYear"], 45_000);
     let provider_dash = &before[2];
     assert!(provider_dash["fund"]["capCents"].is_i64(), "{provider_dash:?}");

@@ -313,6 +313,10 @@ test('the school dashboard counts a new request as soon as it is made, in access
   await expect(page.getByRole('table', { name: 'SLA clocks' })).toBeVisible();
   await expectAccessible(page, 'school dashboard');
   await shot(page, 'dashboard-school');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download these figures (CSV)' }).click()]);
+  expect(download.suggestedFilename()).toMatch(/^dashboard-school-1001-\d{4}-\d{2}-\d{2}\.csv$/);
+  const text = await (await download.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString('utf8'));
+  expect(text).toContain(`"Cases","all","cases","${before + 1}"`);
 });
 
 test('school staff download their case list as CSV, without health or contact details', async ({ page }) => {

@@ -73,6 +73,55 @@ pub fn case_line(c: &Case, today: NaiveDate) -> String {
     ])
 }
 
+/// A dashboard's figures as CSV: one line per figure (section, item, measure, value), so every
+/// report opens as one flat table. Figures count cases and name no one.
+pub fn dashboard_csv(f: &crate::dashboard::Figures) -> String {
+    let mut out = line(&["Section", "Item", "Measure", "Value"]);
+    let mut row = |section: &str, item: &str, measure: &str, value: String| out.push_str(&line(&[section, item, measure, &value]));
+    row("Cases", "all", "cases", f.total.to_string());
+    for r in &f.by_status {
+        row("Cases by status", r.status.name(), "CA", r.ca.to_string());
+        row("Cases by status", r.status.name(), "NEN", r.nen.to_string());
+    }
+    for r in &f.sla {
+        let kind = match r.kind {
+            crate::sla::SlaKind::SchoolMeeting => "school meeting (5 working days)",
+            crate::sla::SlaKind::WhanauMeeting => "whānau meeting (10 working days)",
+        };
+        for (m, n) in [("met", r.met), ("met late", r.met_late), ("due", r.due), ("breached", r.breached), ("closed without", r.not_met)] {
+            row("SLA clocks", kind, m, n.to_string());
+        }
+    }
+    row("Provider Queue", "waiting", "cases", f.queue.cases.to_string());
+    if let Some(d) = f.queue.average_days_waiting {
+        row("Provider Queue", "waiting", "average days since referral", d.to_string());
+    }
+    for c in &f.closures {
+        row("Closures by reason", &c.key, "cases", c.count.to_string());
+    }
+    for t in &f.terms {
+        row("By term", &t.term, "referred CA", t.referred_ca.to_string());
+        row("By term", &t.term, "referred NEN", t.referred_nen.to_string());
+        row("By term", &t.term, "closed", t.closed.to_string());
+    }
+    for (section, rows) in [
+        ("Caseload per Case Manager", &f.caseloads),
+        ("Barriers identified", &f.barriers),
+        ("Active cases by catchment", &f.catchments),
+        ("Active cases by region", &f.regions),
+    ] {
+        for c in rows {
+            row(section, &c.key, "cases", c.count.to_string());
+        }
+    }
+    for p in &f.providers {
+        for (m, n) in [("active", p.active), ("in the queue", p.queue), ("closed", p.closed), ("SLA breached", p.breached)] {
+            row("Providers", &p.provider_id, m, n.to_string());
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +143,21 @@ mod tests {
         let l = case_line(&c, crate::fixtures::today());
         assert_eq!(l.matches("\",\"").count() + 1, CASE_COLUMNS.len(), "{l}");
         assert!(l.starts_with("\"C1\",\"CA\",\"Open\",\"Test Child\""), "{l}");
+    }
+
+    #[test]
+    fn a_dashboard_is_one_flat_table() {
+        let mut counters = std::collections::BTreeMap::new();
+        counters.insert("cases".to_string(), 3);
+        counters.insert("st.open.CA".to_string(), 2);
+        counters.insert("st.cit_review.NEN".to_string(), 1);
+        counters.insert("closed.attending_regularly".to_string(), 1);
+        let f = crate::dashboard::Figures::from_counters(&counters, crate::fixtures::today());
+        let csv = dashboard_csv(&f);
+        assert!(csv.starts_with("\"Section\",\"Item\",\"Measure\",\"Value\"\r\n\"Cases\",\"all\",\"cases\",\"3\"\r\n"), "{csv}");
+        assert!(csv.contains("\"Cases by status\",\"Open\",\"CA\",\"2\"\r\n"), "{csv}");
+        assert!(csv.contains("\"Closures by reason\",\"attending_regularly\",\"cases\",\"1\""), "{csv}");
+        assert!(csv.lines().all(|l| l.matches("\",\"").count() == 3), "four columns on every line");
     }
 
     proptest! {

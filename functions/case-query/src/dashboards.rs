@@ -9,6 +9,8 @@
 //! - `GET /dashboards/regions/{id}` — the region's, per provider.
 //! - `GET /dashboards/national` — the nation's, per catchment and region, against capacity.
 //!
+//! `?format=csv`: the same figures as one flat CSV table (section, item, measure, value).
+//!
 //! A read is the scope's counters (one `GetItem`) and the reference data that says whose they are
 //! (kept warm); no case is read, so nothing of a child's record is read or audited.
 
@@ -32,10 +34,34 @@ fn scope_json(scope: &Scope) -> Value {
     }
 }
 
-async fn figures<S: DashboardStore>(store: &S, scope: &Scope, today: chrono::NaiveDate) -> Result<Value, Problem> {
-    let counters = store.counters(scope).await?;
-    let figures = Figures::from_counters(&counters, today);
-    Ok(json!({ "scope": scope_json(scope), "asOf": today, "figures": figures }))
+/// `?format=csv` asks for the figures as CSV ([`cms_domain::csv::dashboard_csv`]); JSON otherwise.
+fn wants_csv(req: &Request) -> Result<bool, Problem> {
+    match cms_http::query(req, "format").as_deref() {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(_) => Err(Problem::invalid_field("format", "must be json (the default) or csv")),
+    }
+}
+
+/// The scope's figures, as JSON (with `extra` fields) or CSV.
+fn answer(actor: &Actor, req: &Request, scope: &Scope, figures: Figures, today: chrono::NaiveDate, extra: Vec<(&str, Value)>) -> Result<Response<Body>, Problem> {
+    let csv = wants_csv(req)?;
+    tracing::info!(role = %actor.role(), scope = %scope.key(), csv, "dashboard read");
+    if csv {
+        let name = format!("dashboard-{}-{today}.csv", scope.key().replace('#', "-"));
+        return Response::builder()
+            .status(200)
+            .header("content-type", "text/csv; charset=utf-8")
+            .header("content-disposition", format!("attachment; filename=\"{name}\""))
+            .header("cache-control", "no-store")
+            .body(Body::from(cms_domain::csv::dashboard_csv(&figures)))
+            .map_err(|_| Problem::unavailable());
+    }
+    let mut body = json!({ "scope": scope_json(scope), "asOf": today, "figures": figures });
+    for (k, v) in extra {
+        body[k] = v;
+    }
+    Ok(json(200, &body))
 }
 
 pub async fn school<S: ReferenceData + DashboardStore>(
@@ -51,9 +77,8 @@ pub async fn school<S: ReferenceData + DashboardStore>(
         _ => store.school(&id).await?.map(|s| s.region_id),
     };
     let scope = dashboard_scope(actor, DashboardOf::School(&id, region.as_ref())).ok_or_else(|| Problem::not_found("school dashboard"))?;
-    let body = figures(store, &scope, today).await?;
-    tracing::info!(role = %actor.role(), scope = %scope.key(), "dashboard read");
-    Ok(json(200, &body))
+    let figures = Figures::from_counters(&store.counters(&scope).await?, today);
+    answer(actor, req, &scope, figures, today, vec![])
 }
 
 pub async fn provider<S: ReferenceData + DashboardStore + FundStore>(
@@ -70,12 +95,10 @@ pub async fn provider<S: ReferenceData + DashboardStore + FundStore>(
     };
     let scope =
         dashboard_scope(actor, DashboardOf::Provider(&id, region.as_ref())).ok_or_else(|| Problem::not_found("provider dashboard"))?;
-    let mut body = figures(store, &scope, today).await?;
     let year = ContractYear::of(today);
     let spent = store.fund_spent(&p.id, year.0).await?;
-    body["fund"] = json!(cms_domain::fund::summary(&p, year, spent));
-    tracing::info!(role = %actor.role(), scope = %scope.key(), "dashboard read");
-    Ok(json(200, &body))
+    let figures = Figures::from_counters(&store.counters(&scope).await?, today);
+    answer(actor, req, &scope, figures, today, vec![("fund", json!(cms_domain::fund::summary(&p, year, spent)))])
 }
 
 pub async fn region<S: DashboardStore>(
@@ -86,24 +109,23 @@ pub async fn region<S: DashboardStore>(
 ) -> Result<Response<Body>, Problem> {
     let id = cms_http::path_id(req, "id", RegionId::parse, "region")?;
     let scope = dashboard_scope(actor, DashboardOf::Region(&id)).ok_or_else(|| Problem::not_found("region dashboard"))?;
-    let body = figures(store, &scope, today).await?;
-    tracing::info!(role = %actor.role(), scope = %scope.key(), "dashboard read");
-    Ok(json(200, &body))
+    let figures = Figures::from_counters(&store.counters(&scope).await?, today);
+    answer(actor, req, &scope, figures, today, vec![])
 }
 
-pub async fn national<S: DashboardStore>(store: &S, actor: &Actor, today: chrono::NaiveDate) -> Result<Response<Body>, Problem> {
+pub async fn national<S: DashboardStore>(store: &S, actor: &Actor, req: &Request, today: chrono::NaiveDate) -> Result<Response<Body>, Problem> {
     let scope = dashboard_scope(actor, DashboardOf::National).ok_or_else(|| Problem::not_found("national dashboard"))?;
-    let mut body = figures(store, &scope, today).await?;
     // this calendar year's referrals against the service's capacity a year
     let year = chrono::Datelike::year(&today);
     let (mut ca, mut nen) = (0, 0);
-    for t in body["figures"]["terms"].as_array().cloned().unwrap_or_default() {
-        if t["term"].as_str().is_some_and(|s| s.starts_with(&format!("{year}-"))) {
-            ca += t["referredCa"].as_i64().unwrap_or(0);
-            nen += t["referredNen"].as_i64().unwrap_or(0);
+    let figures = Figures::from_counters(&store.counters(&scope).await?, today);
+    for t in &figures.terms {
+        if t.term.starts_with(&format!("{year}-")) {
+            ca += t.referred_ca;
+            nen += t.referred_nen;
         }
     }
-    body["capacity"] = json!({
+    let capacity = json!({
         "year": year,
         "referredCa": ca,
         "referredNen": nen,
@@ -111,6 +133,5 @@ pub async fn national<S: DashboardStore>(store: &S, actor: &Actor, today: chrono
         "nenPerYear": NEN_PER_YEAR,
         "overallPerYear": OVERALL_PER_YEAR,
     });
-    tracing::info!(role = %actor.role(), scope = %scope.key(), "dashboard read");
-    Ok(json(200, &body))
+    answer(actor, req, &scope, figures, today, vec![("capacity", capacity)])
 }

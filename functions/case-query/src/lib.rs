@@ -94,7 +94,7 @@ async fn route<
         Some(Route::SchoolDashboard) => dashboards::school(&deps.store, &actor, req, deps.clock.today_nz()).await,
         Some(Route::ProviderDashboard) => dashboards::provider(&deps.store, &actor, req, deps.clock.today_nz()).await,
         Some(Route::RegionDashboard) => dashboards::region(&deps.store, &actor, req, deps.clock.today_nz()).await,
-        Some(Route::NationalDashboard) => dashboards::national(&deps.store, &actor, deps.clock.today_nz()).await,
+        Some(Route::NationalDashboard) => dashboards::national(&deps.store, &actor, req, deps.clock.today_nz()).await,
         Some(Route::ProviderFund) => directory::fund(&deps.store, &actor, req, deps.clock.today_nz()).await,
         Some(Route::ListCases) => {
             let status = status_filter(cms_http::query(req, "status").as_deref()).map_err(|m| Problem::invalid_field("status", &m))?;

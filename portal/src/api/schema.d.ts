@@ -2834,6 +2834,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description `csv` for the figures as CSV (an attachment); JSON by default. */
+        DashboardFormat: "json" | "csv";
         Id: string;
         /** @description Page size. */
         Limit: number;
@@ -3447,7 +3449,10 @@ export interface operations {
     };
     getSchoolDashboard: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `csv` for the figures as CSV (an attachment); JSON by default. */
+                format?: components["parameters"]["DashboardFormat"];
+            };
             header?: never;
             path: {
                 id: components["parameters"]["Id"];
@@ -3463,8 +3468,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Dashboard"];
+                    "text/csv": string;
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             503: components["responses"]["Unavailable"];
@@ -3472,7 +3479,10 @@ export interface operations {
     };
     getProviderDashboard: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `csv` for the figures as CSV (an attachment); JSON by default. */
+                format?: components["parameters"]["DashboardFormat"];
+            };
             header?: never;
             path: {
                 id: components["parameters"]["Id"];
@@ -3488,8 +3498,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Dashboard"];
+                    "text/csv": string;
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             503: components["responses"]["Unavailable"];
@@ -3497,7 +3509,10 @@ export interface operations {
     };
     getRegionDashboard: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `csv` for the figures as CSV (an attachment); JSON by default. */
+                format?: components["parameters"]["DashboardFormat"];
+            };
             header?: never;
             path: {
                 id: components["parameters"]["Id"];
@@ -3513,8 +3528,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Dashboard"];
+                    "text/csv": string;
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             503: components["responses"]["Unavailable"];
@@ -3522,7 +3539,10 @@ export interface operations {
     };
     getNationalDashboard: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `csv` for the figures as CSV (an attachment); JSON by default. */
+                format?: components["parameters"]["DashboardFormat"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3536,8 +3556,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Dashboard"];
+                    "text/csv": string;
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             503: components["responses"]["Unavailable"];

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
-import { api, asProblem, type Me, type Problem, type Schemas } from '../api/client';
+import { api, asProblem, type Api, type Me, type Problem, type Schemas } from '../api/client';
 import { ProblemBanner } from '../components';
+import { DownloadButton } from './ExportCases';
 import { provider, useProviderName } from '../directory';
 import { BARRIER_LABEL, CLOSE_REASON, SLA_LABEL, STATUS_LABEL, STATUS_ORDER, formatCents, formatDate, isProvider, isSchool } from '../format';
 
@@ -17,19 +18,24 @@ export function dashboardOf(me: Me): { path: string; title: string } | null {
   return null;
 }
 
-async function load(path: string): Promise<Dashboard> {
-  const c = await api();
+/** The caller's dashboard, as JSON or (`csv`) the CSV file. */
+function get(c: Api, path: string, format: 'json' | 'csv') {
   const [, kind, id] = path.split('/').slice(1);
-  const r =
-    kind === 'schools'
-      ? await c.GET('/dashboards/schools/{id}', { params: { path: { id } } })
-      : kind === 'providers'
-        ? await c.GET('/dashboards/providers/{id}', { params: { path: { id } } })
-        : kind === 'regions'
-          ? await c.GET('/dashboards/regions/{id}', { params: { path: { id } } })
-          : await c.GET('/dashboards/national');
+  const parseAs = format === 'csv' ? ('blob' as const) : ('json' as const);
+  const query = { format };
+  return kind === 'schools'
+    ? c.GET('/dashboards/schools/{id}', { params: { path: { id }, query }, parseAs })
+    : kind === 'providers'
+      ? c.GET('/dashboards/providers/{id}', { params: { path: { id }, query }, parseAs })
+      : kind === 'regions'
+        ? c.GET('/dashboards/regions/{id}', { params: { path: { id }, query }, parseAs })
+        : c.GET('/dashboards/national', { params: { query }, parseAs });
+}
+
+async function load(path: string): Promise<Dashboard> {
+  const r = await get(await api(), path, 'json');
   if (r.error || !r.data) throw asProblem(r.error, r.response.status);
-  return r.data;
+  return r.data as Dashboard;
 }
 
 /** A bar beside a number: drawn for the eye, the number is the text (screen readers read it). */
@@ -287,6 +293,12 @@ export function DashboardPage({ me }: { me: Me }) {
           <section aria-labelledby="dash-closures">
             <h2 id="dash-closures">Closures by reason</h2>
             <CountTable caption="Closures by reason" label="Reason" rows={counts(f.closures, (k) => CLOSE_REASON[k] ?? k)} />
+          </section>
+
+          <section aria-labelledby="dash-download">
+            <h2 id="dash-download">Download</h2>
+            <p className="hint">These figures as a spreadsheet (CSV), a line per figure. They count cases and name no one.</p>
+            <DownloadButton label="Download these figures (CSV)" fetch={(c) => get(c, which.path, 'csv')} />
           </section>
 
           <section aria-labelledby="dash-terms">
