@@ -44,7 +44,14 @@ fn wants_csv(req: &Request) -> Result<bool, Problem> {
 }
 
 /// The scope's figures, as JSON (with `extra` fields) or CSV.
-fn answer(actor: &Actor, req: &Request, scope: &Scope, figures: Figures, today: chrono::NaiveDate, extra: Vec<(&str, Value)>) -> Result<Response<Body>, Problem> {
+fn answer(
+    actor: &Actor,
+    req: &Request,
+    scope: &Scope,
+    figures: Figures,
+    today: chrono::NaiveDate,
+    extra: Vec<(&str, Value)>,
+) -> Result<Response<Body>, Problem> {
     let csv = wants_csv(req)?;
     tracing::info!(role = %actor.role(), scope = %scope.key(), csv, "dashboard read");
     if csv {
@@ -113,7 +120,12 @@ pub async fn region<S: DashboardStore>(
     answer(actor, req, &scope, figures, today, vec![])
 }
 
-pub async fn national<S: DashboardStore>(store: &S, actor: &Actor, req: &Request, today: chrono::NaiveDate) -> Result<Response<Body>, Problem> {
+pub async fn national<S: DashboardStore>(
+    store: &S,
+    actor: &Actor,
+    req: &Request,
+    today: chrono::NaiveDate,
+) -> Result<Response<Body>, Problem> {
     let scope = dashboard_scope(actor, DashboardOf::National).ok_or_else(|| Problem::not_found("national dashboard"))?;
     // this calendar year's referrals against the service's capacity a year
     let year = chrono::Datelike::year(&today);

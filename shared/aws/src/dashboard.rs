@@ -4,7 +4,6 @@
 //! a count one transaction: the facts (conditional on the version counted before) and an `ADD`
 //! on every scope the case moves.
 
-use crate::due::{decode, encode};
 use crate::dynamo::{from_item, s, to_item, unavailable, DynamoStore, Item};
 use crate::schema::{pk, sk};
 use async_trait::async_trait;
@@ -64,20 +63,9 @@ impl DashboardStore for DynamoStore {
     }
 
     async fn facts_page(&self, shard: u32, limit: u32, cursor: Option<String>) -> Result<Page<CaseFacts>, StoreError> {
-        let list = format!("facts|{shard}");
-        let out = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .key_condition_expression("PK = :pk")
-            .expression_attribute_values(":pk", s(pk::facts(shard)))
-            .limit(limit.clamp(1, 1000) as i32)
-            .set_exclusive_start_key(decode(self, &list, cursor)?)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<Vec<CaseFacts>, _>>()?;
-        Ok(Page { items, next: encode(self, &list, out.last_evaluated_key) })
+        let (page, next) = self.partition_page(pk::facts(shard), &format!("facts|{shard}"), limit, cursor).await?;
+        let items = page.into_iter().map(from_item).collect::<Result<Vec<CaseFacts>, _>>()?;
+        Ok(Page { items, next })
     }
 
     async fn counters(&self, scope: &Scope) -> Result<BTreeMap<String, i64>, StoreError> {

@@ -3,7 +3,6 @@
 //! in the `DIGEST` partition, sorted by user then event, so the nightly job reads a night's
 //! entries with one Query per page and each user's run is contiguous.
 
-use crate::due::{decode, encode};
 use crate::dynamo::{from_item, marker_item, s, to_item, ts, unavailable, DynamoStore, Item};
 use crate::schema::{pk, sk};
 use async_trait::async_trait;
@@ -80,21 +79,9 @@ impl DigestStore for DynamoStore {
     }
 
     async fn digest_entries(&self, limit: u32, cursor: Option<String>) -> Result<Page<DigestEntry>, StoreError> {
-        let list = "digest";
-        let out = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .key_condition_expression("PK = :pk")
-            .expression_attribute_values(":pk", s(pk::DIGEST))
-            .consistent_read(true)
-            .limit(limit.clamp(1, 1000) as i32)
-            .set_exclusive_start_key(decode(self, list, cursor)?)
-            .send()
-            .await
-            .map_err(unavailable)?;
+        let (page, next) = self.partition_page(pk::DIGEST.to_string(), "digest", limit, cursor).await?;
         let mut items = Vec::new();
-        for item in out.items.unwrap_or_default() {
+        for item in page {
             let key = text(&item, "SK").unwrap_or_default().to_string();
             match from_item::<DigestEntry>(item) {
                 Ok(e) => items.push(e),
@@ -102,7 +89,7 @@ impl DigestStore for DynamoStore {
                 Err(e) => tracing::error!(sk = %key, error = %e, "a digest entry could not be read; skipped"),
             }
         }
-        Ok(Page { items, next: encode(self, list, out.last_evaluated_key) })
+        Ok(Page { items, next })
     }
 
     async fn clear_digest(&self, entries: &[DigestEntry]) -> Result<(), StoreError> {

@@ -34,6 +34,30 @@ fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
 }
 
 impl DynamoStore {
+    /// One page of a partition of the table itself, in sort-key order, read consistently: its
+    /// items and the signed cursor of the next page of list `list`.
+    pub(crate) async fn partition_page(
+        &self,
+        pk: String,
+        list: &str,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<(Vec<Item>, Option<String>), StoreError> {
+        let out = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(":pk", s(pk))
+            .consistent_read(true)
+            .limit(limit.clamp(1, 1000) as i32)
+            .set_exclusive_start_key(decode(self, list, cursor)?)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok((out.items.unwrap_or_default(), encode(self, list, out.last_evaluated_key)))
+    }
+
     /// One page of a `ByDue` partition up to the end of `today`, earliest first.
     async fn due_query(
         &self,
