@@ -41,6 +41,15 @@ pub struct Reply {
 
 impl TestEnv {
     pub async fn new(label: &str) -> TestEnv {
+        Self::build(label, true).await
+    }
+
+    /// The same, with an empty table: no reference data at all (for the import's tests).
+    pub async fn unseeded(label: &str) -> TestEnv {
+        Self::build(label, false).await
+    }
+
+    async fn build(label: &str, seeded: bool) -> TestEnv {
         if std::env::var("AWS_ENDPOINT_URL").is_err() {
             panic!("AWS_ENDPOINT_URL is not set: integration tests need the emulator. Run them with infra/test, which starts it.");
         }
@@ -50,7 +59,9 @@ impl TestEnv {
         let prefix = cms_local::resources::unique_prefix(label);
         let res = cms_local::resources::create(&clients, &template, &prefix).await.expect("resources created in the emulator");
         let store = DynamoStore::new(clients.dynamodb.clone(), &res.table_name);
-        cms_local::seed::seed_minimal(&store).await.expect("seeded");
+        if seeded {
+            cms_local::seed::seed_minimal(&store).await.expect("seeded");
+        }
         let registry = cms_local::registry::functions(&sdk, &res.env());
         let spy_queue = spy(&clients, &res).await;
         TestEnv {

@@ -5,6 +5,7 @@
 
 pub mod audit_check;
 pub mod fixtures;
+pub mod import;
 pub mod jwt;
 pub mod oidc;
 pub mod portal;
