@@ -102,13 +102,17 @@ async fn drain_once_runs_handlers_and_keeps_failures_for_retry() {
                 Ok::<(), String>(())
             }
         });
-    // every case event also reaches the outbox's confirmation (ADR 0016): a no-op here
-    let confirm = |r: Registry| r.with_event("OutboxConfirmFunction", |_e| async { Ok::<(), String>(()) });
+    // every case event also reaches the outbox's confirmation (ADR 0016) and the dashboards'
+    // consumer (ADR 0025): no-ops here
+    let confirm = |r: Registry| {
+        r.with_event("OutboxConfirmFunction", |_e| async { Ok::<(), String>(()) })
+            .with_event("UpdateDashboardsFunction", |_e| async { Ok::<(), String>(()) })
+    };
     let ok = confirm(ok);
     put_case_created(&env, "CA", "c1").await;
     put_case_created(&env, "CA", "c2").await;
     put_case_created(&env, "NEN", "c3").await;
-    assert_eq!(env.drain(&ok).await.unwrap(), 2 + 3, "two allocations, three confirmations");
+    assert_eq!(env.drain(&ok).await.unwrap(), 2 + 3 + 3, "two allocations, three confirmations, three counts");
     assert_eq!(seen.load(Ordering::SeqCst), 2);
     assert_eq!(env.drain(&ok).await.unwrap(), 0, "handled messages are deleted");
 
