@@ -113,6 +113,47 @@ impl CaseFacts {
     }
 }
 
+/// The business metrics a count moves (issue 17: "business metrics (cases created, allocated,
+/// SLA breaches) as Embedded Metric Format"), from the facts before and after: exactly once per
+/// change, since a count happens once per case version.
+pub fn business_metrics(old: Option<&CaseFacts>, new: &CaseFacts) -> Vec<(&'static str, i64)> {
+    let mut out = Vec::new();
+    if old.is_none() {
+        out.push(("CasesCreated", 1));
+    }
+    if old.is_none_or(|o| o.provider_id.is_none()) && new.provider_id.is_some() {
+        out.push(("CasesAllocated", 1));
+    }
+    if old.is_none_or(|o| o.status != CaseStatus::Closed) && new.status == CaseStatus::Closed {
+        out.push(("CasesClosed", 1));
+    }
+    let breached = |f: Option<&CaseFacts>| {
+        f.map(|f| [f.sla_school_meeting, f.sla_whanau_meeting].iter().filter(|o| **o == Some(SlaOutcome::Breached)).count() as i64)
+            .unwrap_or(0)
+    };
+    let more = breached(Some(new)) - breached(old);
+    if more > 0 {
+        out.push(("SlaBreaches", more));
+    }
+    out
+}
+
+/// One Embedded Metric Format line (CloudWatch turns it into metrics from the function's log):
+/// the metrics, in `namespace`, with no dimension (the namespace names the stack).
+pub fn emf_line(namespace: &str, metrics: &[(&'static str, i64)], at_millis: i64) -> Option<String> {
+    if metrics.is_empty() {
+        return None;
+    }
+    let defs: Vec<serde_json::Value> = metrics.iter().map(|(n, _)| serde_json::json!({ "Name": n, "Unit": "Count" })).collect();
+    let mut v = serde_json::json!({
+        "_aws": { "Timestamp": at_millis, "CloudWatchMetrics": [{ "Namespace": namespace, "Dimensions": [[]], "Metrics": defs }] },
+    });
+    for (n, x) in metrics {
+        v[*n] = serde_json::json!(x);
+    }
+    Some(v.to_string())
+}
+
 /// The export of de-identified case facts (issue 16): one JSON object a line, the columns of
 /// docs/export.md. The facts without the staff ids (a Case Manager or Primary Contact is not an
 /// analyst's business); nothing else of the case is in the facts to begin with.
@@ -397,6 +438,31 @@ mod tests {
         assert!(!line.contains("Test Child") && !line.contains("2014-05-01"), "no name, no date of birth: {line}");
         assert!(!line.contains('\n'));
         assert_eq!(export_key(day(2026, 12, 5)), "case-facts/date=2026-12-05/case-facts.jsonl");
+    }
+
+    #[test]
+    fn business_metrics_count_each_change_once() {
+        let mut c = case();
+        c.provider_id = None;
+        c.status = CaseStatus::AwaitingAllocation;
+        let created = CaseFacts::of(&c);
+        assert_eq!(business_metrics(None, &created), vec![("CasesCreated", 1)]);
+        c.provider_id = Some(ProviderId::parse("P01").unwrap());
+        c.status = CaseStatus::ProviderQueue;
+        let queued = CaseFacts::of(&c);
+        assert_eq!(business_metrics(Some(&created), &queued), vec![("CasesAllocated", 1)]);
+        c.breached = vec![SlaKind::SchoolMeeting, SlaKind::WhanauMeeting];
+        let late = CaseFacts::of(&c);
+        assert_eq!(business_metrics(Some(&queued), &late), vec![("SlaBreaches", 2)]);
+        assert_eq!(business_metrics(Some(&late), &late), vec![], "the same facts again: nothing");
+        c.status = CaseStatus::Closed;
+        assert_eq!(business_metrics(Some(&late), &CaseFacts::of(&c)), vec![("CasesClosed", 1)]);
+        let line = emf_line("AttendanceCms/test", &[("CasesCreated", 1)], 1_780_000_000_000).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["CasesCreated"], 1);
+        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Namespace"], "AttendanceCms/test");
+        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"], "CasesCreated");
+        assert_eq!(emf_line("n", &[], 0), None);
     }
 
     #[test]

@@ -161,10 +161,11 @@ fn written_or_gap(written: Result<(), StoreError>, process: &str, case_id: &Case
 }
 
 /// What [`recount`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recount {
-    /// The case's new facts were counted, moving this many scopes' counters.
-    Counted { scopes: usize },
+    /// The case's new facts were counted, moving this many scopes' counters, and these business
+    /// metrics ([`crate::dashboard::business_metrics`]).
+    Counted { scopes: usize, metrics: Vec<(&'static str, i64)> },
     /// The counters already reflect this version of the case (a replayed or late event).
     AlreadyCounted,
     /// No such case.
@@ -179,7 +180,7 @@ pub async fn recount<S>(store: &S, case_id: &CaseId) -> Result<Recount, StoreErr
 where
     S: CaseStore + crate::ports::DashboardStore + ?Sized,
 {
-    use crate::dashboard::{deltas, CaseFacts};
+    use crate::dashboard::{business_metrics, deltas, CaseFacts};
     for _ in 0..5 {
         let Some(case) = store.case(case_id).await? else { return Ok(Recount::NoCase) };
         let old = store.counted_facts(case_id).await?;
@@ -188,8 +189,9 @@ where
         }
         let new = CaseFacts::of(&case);
         let d = deltas(old.as_ref(), &new);
+        let metrics = business_metrics(old.as_ref(), &new);
         match store.count(&new, old.map(|f| f.version), &d).await {
-            Ok(()) => return Ok(Recount::Counted { scopes: d.len() }),
+            Ok(()) => return Ok(Recount::Counted { scopes: d.len(), metrics }),
             Err(StoreError::Conflict) => continue,
             Err(e) => return Err(e),
         }
@@ -375,15 +377,15 @@ mod tests {
         store.commit(&crate::case::CaseChange::created(c.clone(), vec![], vec![])).await.unwrap();
         assert_eq!(
             super::recount(&store, &c.id).await.unwrap(),
-            super::Recount::Counted { scopes: 4 },
-            "school, contact, provider, nation"
+            super::Recount::Counted { scopes: 4, metrics: vec![("CasesCreated", 1), ("CasesAllocated", 1)] },
+            "school, contact, provider, nation; a new case, already with its provider"
         );
         assert_eq!(super::recount(&store, &c.id).await.unwrap(), super::Recount::AlreadyCounted);
         let mut next = c.clone();
         next.status = CaseStatus::Open;
         next.version = 2;
         store.commit(&crate::case::CaseChange::of(&c, next, vec![], vec![])).await.unwrap();
-        assert_eq!(super::recount(&store, &c.id).await.unwrap(), super::Recount::Counted { scopes: 4 });
+        assert_eq!(super::recount(&store, &c.id).await.unwrap(), super::Recount::Counted { scopes: 4, metrics: vec![] });
         assert_eq!(super::recount(&store, &c.id).await.unwrap(), super::Recount::AlreadyCounted);
         let school = store.counters(&crate::dashboard::Scope::School(c.school_id.clone())).await.unwrap();
         assert_eq!(school.get("st.open.CA"), Some(&1));

@@ -42,6 +42,9 @@ pub struct Env {
     pub bucket_name: Option<String>,
     /// The bucket of the nightly export of de-identified case facts (`EXPORT_BUCKET`).
     pub export_bucket: Option<String>,
+    /// The CloudWatch namespace of the business metrics, written as Embedded Metric Format log
+    /// lines (`METRICS_NAMESPACE`); none are written without it.
+    pub metrics_namespace: Option<String>,
     /// SES sender identity (`SENDER_EMAIL`).
     pub sender_email: Option<String>,
     /// The portal's base URL, for links in emails (`PORTAL_BASE_URL`).
@@ -61,6 +64,7 @@ impl Env {
             student_key_secret_id: opt("STUDENT_KEY_SECRET_ID"),
             bucket_name: opt("BUCKET_NAME"),
             export_bucket: opt("EXPORT_BUCKET"),
+            metrics_namespace: opt("METRICS_NAMESPACE"),
             sender_email: opt("SENDER_EMAIL"),
             ses_configuration_set: opt("SES_CONFIGURATION_SET"),
             portal_base_url: opt("PORTAL_BASE_URL"),
