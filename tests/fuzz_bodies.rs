@@ -134,12 +134,15 @@ fn wrong_type(kind: Kind, op: &Op) -> Value {
         Kind::Obj => vec![json!(op.text), json!(7), json!(false), json!([op.b as i64])],
     };
     // a generated value of the wrong type is as good as a canned one
-    let generated_ok = match (&op.val, kind) {
-        (Value::Null, _) => false,
-        (Value::String(_), Kind::Str) | (Value::Bool(_), Kind::Bool) | (Value::Object(_), Kind::Obj) => false,
-        (Value::Number(_), Kind::Int) | (Value::Array(_), Kind::List) => false,
-        _ => true,
-    };
+    let generated_ok = !matches!(
+        (&op.val, kind),
+        (Value::Null, _)
+            | (Value::String(_), Kind::Str)
+            | (Value::Bool(_), Kind::Bool)
+            | (Value::Object(_), Kind::Obj)
+            | (Value::Number(_), Kind::Int)
+            | (Value::Array(_), Kind::List)
+    );
     if generated_ok && op.a.is_multiple_of(3) {
         return op.val.clone();
     }

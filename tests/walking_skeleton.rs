@@ -130,7 +130,8 @@ async fn isp_school_chooses_its_in_school_provision_or_the_catchment_provider() 
 #[tokio::test]
 async fn every_missing_or_invalid_field_is_named_and_nothing_is_written() {
     let env = TestEnv::new("fields").await;
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Breakage = (&'static str, Box<dyn Fn(&mut Value)>);
+    let cases: Vec<Breakage> = vec![
         (
             "student",
             Box::new(|f| {

@@ -16,17 +16,13 @@ use serde::{Deserialize, Serialize};
 
 codes! {
     /// How a user wants to hear about updates on their cases.
+    #[derive(Default)]
     pub enum EmailPreference {
         /// One email for every update (the default).
+        #[default]
         EachUpdate = "each_update",
         /// One email a day summarising the day's updates (sent by the nightly job).
         DailyDigest = "daily_digest",
-    }
-}
-
-impl Default for EmailPreference {
-    fn default() -> Self {
-        EmailPreference::EachUpdate
     }
 }
 
@@ -154,7 +150,7 @@ mod tests {
     fn entry(user: &str, case: &str, what: &str, n: u32) -> DigestEntry {
         DigestEntry {
             user_id: UserId::parse(user).unwrap(),
-            event_id: EventId::parse(&format!("E{n:04}")).unwrap(),
+            event_id: EventId::parse(format!("E{n:04}")).unwrap(),
             audience: Audience::PrimaryContact,
             case_id: CaseId::parse(case).unwrap(),
             what: what.into(),

@@ -47,9 +47,9 @@ pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-pub(crate) fn unavailable<E: std::error::Error + 'static>(e: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> StoreError
+pub(crate) fn unavailable<E>(e: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> StoreError
 where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+    E: std::error::Error + 'static + aws_sdk_dynamodb::error::ProvideErrorMetadata,
 {
     tracing::warn!(error = %DisplayErrorContext(&e), "dynamodb call failed");
     StoreError::Unavailable(DisplayErrorContext(&e).to_string())

@@ -59,9 +59,12 @@ fn a_complete_nen_parses() {
     }
 }
 
+/// A named way to break a value (the field it names, the change).
+type Breakage<T> = (&'static str, Box<dyn Fn(&mut T)>);
+
 #[test]
 fn each_field_is_named_when_wrong() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    let cases: Vec<Breakage<serde_json::Value>> = vec![
         ("id", Box::new(|v| v["id"] = serde_json::json!("has space"))),
         ("type", Box::new(|v| v["type"] = serde_json::json!("something_else"))),
         ("data.nsn", Box::new(|v| v["data"]["nsn"] = serde_json::json!("12x"))),

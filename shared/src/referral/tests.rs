@@ -68,10 +68,13 @@ fn empty_form_names_every_required_field() {
     }
 }
 
+/// A named way to break a form (the field it names, the change).
+type Breakage = (&'static str, Box<dyn Fn(&mut ReferralForm)>);
+
 #[test]
 fn each_required_field_is_reported_by_its_path() {
     let pc = contact(Role::AttendanceLead, "1001");
-    let cases: Vec<(&str, Box<dyn Fn(&mut ReferralForm)>)> = vec![
+    let cases: Vec<Breakage> = vec![
         ("student.fullName", Box::new(|f| f.student.as_mut().unwrap().full_name = None)),
         ("student.dateOfBirth", Box::new(|f| f.student.as_mut().unwrap().date_of_birth = Some("2014-13-01".into()))),
         ("student.yearLevel", Box::new(|f| f.student.as_mut().unwrap().year_level = Some(14))),

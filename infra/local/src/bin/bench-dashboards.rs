@@ -53,7 +53,13 @@ fn spec(i: usize, today: NaiveDate) -> CaseSpec {
     };
     // referred over the last year, a few each day
     let at = day(-((i % 365) as i64) - 1);
-    CaseSpec { date_of_birth: day(-3650 - (i % 1000) as i64), at: nz_time(at, 10), ends, school_met: i % 3 != 0, whanau_met: i % 4 != 0 }
+    CaseSpec {
+        date_of_birth: day(-3650 - (i % 1000) as i64),
+        at: nz_time(at, 10),
+        ends,
+        school_met: !i.is_multiple_of(3),
+        whanau_met: !i.is_multiple_of(4),
+    }
 }
 
 fn ms(d: std::time::Duration) -> f64 {
