@@ -208,6 +208,28 @@ async fn every_dashboard_equals_a_count_by_hand_and_replaying_every_event_twice_
     let bad = env.call(demo::NATIONAL, "GET", "/dashboards/national?format=xml", None).await;
     assert_eq!(bad.status, 400, "{:?}", bad.body);
     assert_eq!(national["capacity"]["caPerYear"], 45_000);
+    // the region's per provider: the queue and its age, by hand
+    let today_day = chrono::Datelike::num_days_from_ce(&cms_domain::nz_date(chrono::Utc::now()));
+    for row in before[3]["figures"]["providers"].as_array().unwrap() {
+        let p = row["providerId"].as_str().unwrap();
+        let queued: Vec<&Case> = cases
+            .iter()
+            .filter(|c| {
+                c.provider_id.as_ref().is_some_and(|x| x.as_str() == p)
+                    && c.status == CaseStatus::ProviderQueue
+                    && c.region_id.as_ref().is_some_and(|r| r.as_str() == region)
+            })
+            .collect();
+        assert_eq!(row["queue"], queued.len(), "{row}");
+        if !queued.is_empty() {
+            let mean: f64 = queued
+                .iter()
+                .map(|c| f64::from(today_day - chrono::Datelike::num_days_from_ce(&cms_domain::nz_date(c.referred_at))))
+                .sum::<f64>()
+                / queued.len() as f64;
+            assert_eq!(row["averageDaysWaiting"].as_f64(), Some((mean * 10.0).round() / 10.0), "{row}");
+        }
+    }
     let provider_dash = &before[2];
     assert!(provider_dash["fund"]["capCents"].is_i64(), "{provider_dash:?}");
     assert_eq!(

@@ -118,6 +118,9 @@ pub fn dashboard_csv(f: &crate::dashboard::Figures) -> String {
         for (m, n) in [("active", p.active), ("in the queue", p.queue), ("closed", p.closed), ("SLA breached", p.breached)] {
             row("Providers", &p.provider_id, m, n.to_string());
         }
+        if let Some(d) = p.average_days_waiting {
+            row("Providers", &p.provider_id, "average days waiting", d.to_string());
+        }
     }
     out
 }

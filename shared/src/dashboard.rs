@@ -93,6 +93,9 @@ impl CaseFacts {
             let mut extra = Vec::new();
             if let Some(p) = &self.provider_id {
                 extra.push((format!("p.{p}.st.{s}"), 1));
+                if self.status == CaseStatus::ProviderQueue {
+                    extra.push((format!("p.{p}.queueDaySum"), i64::from(self.referred_on.num_days_from_ce())));
+                }
                 if breached {
                     extra.push((format!("p.{p}.breached"), 1));
                 }
@@ -276,7 +279,7 @@ pub struct TermRow {
     pub closed: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderRow {
     pub provider_id: String,
@@ -286,6 +289,14 @@ pub struct ProviderRow {
     pub closed: i64,
     /// Cases with an SLA clock reported breached and not met.
     pub breached: i64,
+    /// Days since referral, on average, of its cases waiting in the Provider Queue today.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub average_days_waiting: Option<f64>,
+}
+
+/// The average age in days on `today` of `n` cases whose days (from the common era) sum to `sum`.
+fn average_age(sum: i64, n: i64, today: NaiveDate) -> Option<f64> {
+    (n > 0).then(|| ((f64::from(today.num_days_from_ce()) - sum as f64 / n as f64) * 10.0).round() / 10.0)
 }
 
 /// A dashboard's figures, from its scope's counters.
@@ -340,10 +351,7 @@ impl Figures {
             })
             .collect();
         let waiting = get("queue.cases");
-        let average_days_waiting = (waiting > 0).then(|| {
-            let mean_day = get("queue.referredDaySum") as f64 / waiting as f64;
-            ((f64::from(today.num_days_from_ce()) - mean_day) * 10.0).round() / 10.0
-        });
+        let average_days_waiting = average_age(get("queue.referredDaySum"), waiting, today);
         let mut terms: BTreeMap<String, TermRow> = BTreeMap::new();
         let row = |t: &str| TermRow { term: t.to_string(), referred_ca: 0, referred_nen: 0, closed: 0 };
         for (k, v) in c {
@@ -369,9 +377,12 @@ impl Figures {
                 queue: 0,
                 closed: 0,
                 breached: 0,
+                average_days_waiting: None,
             });
             match what {
                 "breached" => r.breached += v,
+                // the queue's ages, made an average below
+                "queueDaySum" => {}
                 "st.closed" => r.closed += v,
                 "st.provider_queue" => {
                     r.queue += v;
@@ -379,6 +390,9 @@ impl Figures {
                 }
                 _ => r.active += v,
             }
+        }
+        for r in providers.values_mut() {
+            r.average_days_waiting = average_age(get(&format!("p.{}.queueDaySum", r.provider_id)), r.queue, today);
         }
         Figures {
             total: get("cases"),
@@ -509,7 +523,10 @@ mod tests {
         assert_eq!(national["cases"], 1);
         assert_eq!(national["st.provider_queue.CA"], 1);
         assert_eq!(national["c.c1.active"], 1);
-        assert_eq!(d[&Scope::Region(RegionId::parse("r1").unwrap())]["p.P01.st.provider_queue"], 1);
+        let region = &d[&Scope::Region(RegionId::parse("r1").unwrap())];
+        assert_eq!(region["p.P01.st.provider_queue"], 1);
+        let by_provider = Figures::from_counters(region, f.referred_on + chrono::Duration::days(4)).providers;
+        assert_eq!((by_provider[0].queue, by_provider[0].average_days_waiting), (1, Some(4.0)), "the queue's age per provider");
         let figures = Figures::from_counters(national, f.referred_on + chrono::Duration::days(3));
         assert_eq!(figures.queue, QueueFigures { cases: 1, average_days_waiting: Some(3.0) });
         assert_eq!(figures.catchments, vec![Count { key: "c1".into(), count: 1 }]);

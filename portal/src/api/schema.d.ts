@@ -2412,6 +2412,8 @@ export interface components {
                 queue: number;
                 closed: number;
                 breached: number;
+                /** @description Days since referral, on average, of the provider's cases in its queue. */
+                averageDaysWaiting?: number;
             }[];
             /** @description National dashboard - active cases per catchment. */
             catchments?: components["schemas"]["DashboardCount"][];

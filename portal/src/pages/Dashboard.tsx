@@ -248,6 +248,7 @@ export function DashboardPage({ me }: { me: Me }) {
                       <th scope="col">Provider</th>
                       <th scope="col">Active</th>
                       <th scope="col">In the queue</th>
+                      <th scope="col">Average days waiting</th>
                       <th scope="col">Closed</th>
                       <th scope="col">SLA breached</th>
                     </tr>
@@ -260,6 +261,7 @@ export function DashboardPage({ me }: { me: Me }) {
                         </th>
                         <td>{p.active}</td>
                         <td>{p.queue}</td>
+                        <td>{p.averageDaysWaiting ?? '–'}</td>
                         <td>{p.closed}</td>
                         <td>{p.breached}</td>
                       </tr>
