@@ -149,3 +149,17 @@ test('the national team sees the nation in figures; CIT has no dashboard', async
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'Dashboard' })).toHaveCount(0);
 });
+
+test('a regional team sees its providers: queue, its age, closures and breaches', async ({ page }) => {
+  await caseInQueue(uniqueName('Regional'));
+  await signIn(page, 'regional-tai-tokerau');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboard' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Regional dashboard' })).toBeVisible();
+  const providers = page.getByRole('table', { name: 'Providers of the region' });
+  await expect(async () => {
+    await page.reload();
+    await expect(providers.getByRole('columnheader', { name: 'Average days waiting' })).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(providers.getByRole('row', { name: /Kaitaia Attendance Service/ })).toBeVisible();
+  await expectAccessible(page, 'regional dashboard');
+});

@@ -48,18 +48,25 @@ function Bar({ value, max }: { value: number; max: number }) {
   );
 }
 
-/** A table of counts with bars: the accessible form of a bar chart. */
-function CountTable({ caption, rows, label }: { caption: string; rows: { key: string; label: string; count: number }[]; label: string }) {
-  const max = Math.max(0, ...rows.map((r) => r.count));
-  if (!rows.length) return <p>No {caption.toLowerCase()} yet.</p>;
+/** A row of a bar table: its heading, its numbers (one per column), and the bar's length. */
+type BarRow = { key: string; label: string; values: number[]; bar: number };
+
+/** A table with a bar per row: the accessible form of a bar chart (the numbers are the text). */
+function BarTable({ caption, head, columns, rows, empty }: { caption: string; head: string; columns: string[]; rows: BarRow[]; empty: string }) {
+  const max = Math.max(0, ...rows.map((r) => r.bar));
+  if (!rows.length) return <p>{empty}</p>;
   return (
     <div className="table-wrap">
       <table>
         <caption className="visually-hidden">{caption}</caption>
         <thead>
           <tr>
-            <th scope="col">{label}</th>
-            <th scope="col">Cases</th>
+            <th scope="col">{head}</th>
+            {columns.map((c) => (
+              <th scope="col" key={c}>
+                {c}
+              </th>
+            ))}
             <th scope="col">
               <span className="visually-hidden">Chart</span>
             </th>
@@ -69,9 +76,11 @@ function CountTable({ caption, rows, label }: { caption: string; rows: { key: st
           {rows.map((r) => (
             <tr key={r.key}>
               <th scope="row">{r.label}</th>
-              <td>{r.count}</td>
+              {r.values.map((v, i) => (
+                <td key={columns[i]}>{v}</td>
+              ))}
               <td className="bar-cell">
-                <Bar value={r.count} max={max} />
+                <Bar value={r.bar} max={max} />
               </td>
             </tr>
           ))}
@@ -79,6 +88,11 @@ function CountTable({ caption, rows, label }: { caption: string; rows: { key: st
       </table>
     </div>
   );
+}
+
+/** Counts by a key (reason, Case Manager, barrier, …): one column of cases. */
+function CountTable({ caption, rows, label }: { caption: string; rows: { key: string; label: string; count: number }[]; label: string }) {
+  return <BarTable caption={caption} head={label} columns={['Cases']} rows={rows.map((r) => ({ key: r.key, label: r.label, values: [r.count], bar: r.count }))} empty={`No ${caption.toLowerCase()} yet.`} />;
 }
 
 function counts(xs: Count[] | undefined, label: (k: string) => string) {
@@ -115,8 +129,6 @@ export function DashboardPage({ me }: { me: Me }) {
   }
   const f = d?.figures;
   const statusRows = f ? STATUS_ORDER.map((s) => f.byStatus.find((r) => r.status === s) ?? { status: s, ca: 0, nen: 0 }) : [];
-  const maxStatus = Math.max(0, ...statusRows.map((r) => r.ca + r.nen));
-  const maxTerm = f ? Math.max(0, ...f.terms.map((t) => t.referredCa + t.referredNen)) : 0;
   const active = f ? f.total - (f.byStatus.find((r) => r.status === 'closed')?.ca ?? 0) - (f.byStatus.find((r) => r.status === 'closed')?.nen ?? 0) : 0;
   return (
     <>
@@ -149,33 +161,13 @@ export function DashboardPage({ me }: { me: Me }) {
 
           <section aria-labelledby="dash-status">
             <h2 id="dash-status">Cases by status</h2>
-            <div className="table-wrap">
-              <table>
-                <caption className="visually-hidden">Cases by status and type</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Status</th>
-                    <th scope="col">CA</th>
-                    <th scope="col">NEN</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Chart</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {statusRows.map((r) => (
-                    <tr key={r.status}>
-                      <th scope="row">{STATUS_LABEL[r.status]}</th>
-                      <td>{r.ca}</td>
-                      <td>{r.nen}</td>
-                      <td className="bar-cell">
-                        <Bar value={r.ca + r.nen} max={maxStatus} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <BarTable
+              caption="Cases by status and type"
+              head="Status"
+              columns={['CA', 'NEN']}
+              rows={statusRows.map((r) => ({ key: r.status, label: STATUS_LABEL[r.status], values: [r.ca, r.nen], bar: r.ca + r.nen }))}
+              empty="No cases yet."
+            />
           </section>
 
           <section aria-labelledby="dash-sla">
@@ -305,39 +297,13 @@ export function DashboardPage({ me }: { me: Me }) {
 
           <section aria-labelledby="dash-terms">
             <h2 id="dash-terms">By term</h2>
-            {f.terms.length === 0 ? (
-              <p>No cases yet.</p>
-            ) : (
-              <div className="table-wrap">
-                <table>
-                  <caption className="visually-hidden">Cases referred and closed per term</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Term</th>
-                      <th scope="col">Referred CA</th>
-                      <th scope="col">Referred NEN</th>
-                      <th scope="col">Closed</th>
-                      <th scope="col">
-                        <span className="visually-hidden">Chart</span>
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {f.terms.map((t) => (
-                      <tr key={t.term}>
-                        <th scope="row">{t.term.replace('-T', ' term ')}</th>
-                        <td>{t.referredCa}</td>
-                        <td>{t.referredNen}</td>
-                        <td>{t.closed}</td>
-                        <td className="bar-cell">
-                          <Bar value={t.referredCa + t.referredNen} max={maxTerm} />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
+            <BarTable
+              caption="Cases referred and closed per term"
+              head="Term"
+              columns={['Referred CA', 'Referred NEN', 'Closed']}
+              rows={f.terms.map((t) => ({ key: t.term, label: t.term.replace('-T', ' term '), values: [t.referredCa, t.referredNen, t.closed], bar: t.referredCa + t.referredNen }))}
+              empty="No cases yet."
+            />
           </section>
         </div>
       )}
