@@ -303,10 +303,12 @@ test('the school dashboard counts a new request as soon as it is made, in access
   await expect(cases).toHaveText(/^\d+$/);
   const before = Number(await cases.textContent());
   await caseInQueue(uniqueName('Counted'));
-  // the consumer counts it from the case's events: within moments
+  // the consumer counts it from the case's events: within moments (other tests running at the same
+  // time may add cases of the school too, so at least one more)
   await expect(async () => {
     await page.reload();
-    await expect(page.locator('.summary-figures div').filter({ hasText: /^Cases/ }).locator('dd')).toHaveText(String(before + 1), { timeout: 1000 });
+    const now = Number(await page.locator('.summary-figures div').filter({ hasText: /^Cases/ }).locator('dd').textContent({ timeout: 1000 }));
+    expect(now).toBeGreaterThanOrEqual(before + 1);
   }).toPass({ timeout: 20_000 });
   const byStatus = page.getByRole('table', { name: 'Cases by status and type' });
   await expect(byStatus.getByRole('row', { name: /Provider Queue/ })).toBeVisible();
@@ -316,7 +318,8 @@ test('the school dashboard counts a new request as soon as it is made, in access
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download these figures (CSV)' }).click()]);
   expect(download.suggestedFilename()).toMatch(/^dashboard-school-1001-\d{4}-\d{2}-\d{2}\.csv$/);
   const text = await (await download.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString('utf8'));
-  expect(text).toContain(`"Cases","all","cases","${before + 1}"`);
+  const counted = Number(/"Cases","all","cases","(\d+)"/.exec(text)?.[1]);
+  expect(counted).toBeGreaterThanOrEqual(before + 1);
 });
 
 test('school staff download their case list as CSV, without health or contact details', async ({ page }) => {
