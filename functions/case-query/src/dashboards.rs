@@ -43,26 +43,19 @@ fn wants_csv(req: &Request) -> Result<bool, Problem> {
     }
 }
 
-/// The scope's figures, as JSON (with `extra` fields) or CSV.
+/// The scope's figures, as JSON (with `extra` fields) or (`csv`, from [`wants_csv`]) CSV.
 fn answer(
     actor: &Actor,
-    req: &Request,
+    csv: bool,
     scope: &Scope,
     figures: Figures,
     today: chrono::NaiveDate,
     extra: Vec<(&str, Value)>,
 ) -> Result<Response<Body>, Problem> {
-    let csv = wants_csv(req)?;
     tracing::info!(role = %actor.role(), scope = %scope.key(), csv, "dashboard read");
     if csv {
         let name = format!("dashboard-{}-{today}.csv", scope.key().replace('#', "-"));
-        return Response::builder()
-            .status(200)
-            .header("content-type", "text/csv; charset=utf-8")
-            .header("content-disposition", format!("attachment; filename=\"{name}\""))
-            .header("cache-control", "no-store")
-            .body(Body::from(cms_domain::csv::dashboard_csv(&figures)))
-            .map_err(|_| Problem::unavailable());
+        return cms_http::csv_attachment(&name, cms_domain::csv::dashboard_csv(&figures));
     }
     let mut body = json!({ "scope": scope_json(scope), "asOf": today, "figures": figures });
     for (k, v) in extra {
@@ -84,8 +77,10 @@ pub async fn school<S: ReferenceData + DashboardStore>(
         _ => store.school(&id).await?.map(|s| s.region_id),
     };
     let scope = dashboard_scope(actor, DashboardOf::School(&id, region.as_ref())).ok_or_else(|| Problem::not_found("school dashboard"))?;
+    // a bad format is refused before anything more is read
+    let csv = wants_csv(req)?;
     let figures = Figures::from_counters(&store.counters(&scope).await?, today);
-    answer(actor, req, &scope, figures, today, vec![])
+    answer(actor, csv, &scope, figures, today, vec![])
 }
 
 pub async fn provider<S: ReferenceData + DashboardStore + FundStore>(
@@ -102,10 +97,12 @@ pub async fn provider<S: ReferenceData + DashboardStore + FundStore>(
     };
     let scope =
         dashboard_scope(actor, DashboardOf::Provider(&id, region.as_ref())).ok_or_else(|| Problem::not_found("provider dashboard"))?;
+    // a bad format is refused before anything more is read
+    let csv = wants_csv(req)?;
     let year = ContractYear::of(today);
     let spent = store.fund_spent(&p.id, year.0).await?;
     let figures = Figures::from_counters(&store.counters(&scope).await?, today);
-    answer(actor, req, &scope, figures, today, vec![("fund", json!(cms_domain::fund::summary(&p, year, spent)))])
+    answer(actor, csv, &scope, figures, today, vec![("fund", json!(cms_domain::fund::summary(&p, year, spent)))])
 }
 
 pub async fn region<S: DashboardStore>(
@@ -116,8 +113,10 @@ pub async fn region<S: DashboardStore>(
 ) -> Result<Response<Body>, Problem> {
     let id = cms_http::path_id(req, "id", RegionId::parse, "region")?;
     let scope = dashboard_scope(actor, DashboardOf::Region(&id)).ok_or_else(|| Problem::not_found("region dashboard"))?;
+    // a bad format is refused before anything more is read
+    let csv = wants_csv(req)?;
     let figures = Figures::from_counters(&store.counters(&scope).await?, today);
-    answer(actor, req, &scope, figures, today, vec![])
+    answer(actor, csv, &scope, figures, today, vec![])
 }
 
 pub async fn national<S: DashboardStore>(
@@ -127,6 +126,8 @@ pub async fn national<S: DashboardStore>(
     today: chrono::NaiveDate,
 ) -> Result<Response<Body>, Problem> {
     let scope = dashboard_scope(actor, DashboardOf::National).ok_or_else(|| Problem::not_found("national dashboard"))?;
+    // a bad format is refused before anything more is read
+    let csv = wants_csv(req)?;
     // this calendar year's referrals against the service's capacity a year
     let year = chrono::Datelike::year(&today);
     let (mut ca, mut nen) = (0, 0);
@@ -145,5 +146,5 @@ pub async fn national<S: DashboardStore>(
         "nenPerYear": NEN_PER_YEAR,
         "overallPerYear": OVERALL_PER_YEAR,
     });
-    answer(actor, req, &scope, figures, today, vec![("capacity", capacity)])
+    answer(actor, csv, &scope, figures, today, vec![("capacity", capacity)])
 }

@@ -47,11 +47,5 @@ pub async fn cases<S: CaseStore + ReadLog>(
     cms_http::audit_list(store, actor, &shown, "case.exported", req, now).await?;
     tracing::info!(role = %actor.role(), rows = shown.len(), "case list exported");
     let name = format!("cases-{}{}.csv", today, status.map(|s| format!("-{}", s.as_str())).unwrap_or_default());
-    Response::builder()
-        .status(200)
-        .header("content-type", "text/csv; charset=utf-8")
-        .header("content-disposition", format!("attachment; filename=\"{name}\""))
-        .header("cache-control", "no-store")
-        .body(Body::from(body))
-        .map_err(|_| Problem::unavailable())
+    cms_http::csv_attachment(&name, body)
 }

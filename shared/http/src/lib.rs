@@ -150,6 +150,17 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> Response<Body> {
         .unwrap_or_else(|_| Response::new(Body::Empty))
 }
 
+/// A CSV file to download (`file_name`, ASCII), never cached.
+pub fn csv_attachment(file_name: &str, body: String) -> Result<Response<Body>, Problem> {
+    Response::builder()
+        .status(200)
+        .header("content-type", "text/csv; charset=utf-8")
+        .header("content-disposition", format!("attachment; filename=\"{file_name}\""))
+        .header("cache-control", "no-store")
+        .body(Body::from(body))
+        .map_err(|_| Problem::unavailable())
+}
+
 /// Turn a handler's outcome into the response, whatever it was. A problem carries the request's
 /// id (`requestId`) and is logged with it — one line, ids and status only — so what a school user
 /// quotes to the service desk finds the log line (a 5xx at ERROR, a refusal at INFO).
