@@ -41,7 +41,10 @@ WRITE_ACTIONS = {
 }
 # the audit entries must never be changed or removed through these
 PROTECTED_ACTIONS = {"dynamodb:updateitem", "dynamodb:deleteitem"}
-KEEP = ["CasesTable", "FilesBucket", "AccessLogsBucket", "EnrolWebhookSecret", "StudentKeySecret"]
+# The indexes that only say which items to read (a student's cases, the nightly job's due cases
+# and drafts): keys only, so they hold no copy of a child's record (the code reads the items).
+KEYS_ONLY_INDEXES = ["ByStudent", "ByStudentName", "ByDue"]
+KEEP = ["CasesTable", "FilesBucket", "AccessLogsBucket", "ReferenceBucket", "EnrolWebhookSecret", "StudentKeySecret"]
 
 
 # ---------------------------------------------------------------- loading
@@ -293,6 +296,15 @@ def check(tpl, cargo=None):
         if any(grants_dynamodb_write(s) for d in docs for s in as_list(d.get("Statement"))):
             problems.append(f"{lid}: an IAM role with DynamoDB write access outside the functions: check it protects audit entries")
 
+    # -- fewest copies of a child's record
+    gsis = {g.get("IndexName"): g for g in as_list((res.get(TABLE, {}).get("Properties") or {}).get("GlobalSecondaryIndexes"))}
+    for name in KEYS_ONLY_INDEXES:
+        g = gsis.get(name)
+        if g is None:
+            problems.append(f"{TABLE}: no index {name}")
+        elif (g.get("Projection") or {}).get("ProjectionType") != "KEYS_ONLY":
+            problems.append(f"{TABLE}.{name}: must project KEYS_ONLY (the code reads the cases it names)")
+
     # -- data is kept
     for lid in KEEP + sorted(of_type(tpl, "AWS::Logs::LogGroup")):
         r = res.get(lid)
@@ -375,6 +387,11 @@ def self_test(tpl):
     def no_binary(t):
         del t["Resources"][fns[0]]["Metadata"]["BuildProperties"]["Binary"]
 
+    def due_projects_all(t):
+        for g in t["Resources"][TABLE]["Properties"]["GlobalSecondaryIndexes"]:
+            if g["IndexName"] == "ByDue":
+                g["Projection"] = {"ProjectionType": "ALL"}
+
     cases = [
         (f"{fns[0]}'s Errors alarm removed", drop(*errors_alarm), f"{fns[0]}: no Errors alarm"),
         (f"{dlq}'s alarm removed", drop(*dlq_alarms), f"{dlq}: no alarm"),
@@ -384,6 +401,7 @@ def self_test(tpl):
         ("a dead-letter queue left to SAM", sam_made_dlq, "DeadLetterConfig queue left to SAM"),
         (f"{fns[0]} built from a local tool (local-api)", local_tool_as_lambda, "is not the binary of a crate under functions/"),
         (f"{fns[0]} without a Binary", no_binary, "no Metadata BuildProperties Binary"),
+        ("ByDue projecting ALL", due_projects_all, f"{TABLE}.ByDue: must project KEYS_ONLY"),
     ]
     failures = []
     for what, breaks, expect in cases:

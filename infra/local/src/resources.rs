@@ -58,6 +58,8 @@ pub struct LocalResources {
     pub bucket_name: Option<String>,
     /// The export bucket (template.yaml's `ExportsBucket`), when the template has one.
     pub export_bucket: Option<String>,
+    /// The reference data's bucket (template.yaml's `ReferenceBucket`), when the template has one.
+    pub reference_bucket: Option<String>,
 }
 
 impl LocalResources {
@@ -70,6 +72,7 @@ impl LocalResources {
             student_key_secret_id: Some(student_key_secret_name(&self.prefix)),
             bucket_name: self.bucket_name.clone(),
             export_bucket: self.export_bucket.clone(),
+            reference_bucket: self.reference_bucket.clone(),
             sender_email: Some(LOCAL_SENDER_EMAIL.to_string()),
             ..Default::default()
         }
@@ -148,6 +151,7 @@ pub async fn create(clients: &Clients, template: &Template, prefix: &str) -> Res
     let bucket_names = create_buckets(&clients.s3, template, prefix).await?;
     let bucket_name = bucket_names.first().map(|(_, n)| n.clone());
     let export_bucket = bucket_names.iter().find(|(id, _)| id == "ExportsBucket").map(|(_, n)| n.clone());
+    let reference_bucket = bucket_names.iter().find(|(id, _)| id == "ReferenceBucket").map(|(_, n)| n.clone());
     verify_sender(&clients.sesv2, LOCAL_SENDER_EMAIL).await?;
     let mut rules = Vec::new();
     for f in &template.functions {
@@ -225,7 +229,7 @@ pub async fn create(clients: &Clients, template: &Template, prefix: &str) -> Res
             });
         }
     }
-    Ok(LocalResources { prefix: prefix.to_string(), table_name, bus_name, rules, bucket_name, export_bucket })
+    Ok(LocalResources { prefix: prefix.to_string(), table_name, bus_name, rules, bucket_name, export_bucket, reference_bucket })
 }
 
 fn key_schema(k: &[crate::template::KeyElement]) -> Result<Vec<KeySchemaElement>, String> {

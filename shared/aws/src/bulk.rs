@@ -5,9 +5,10 @@
 
 use crate::dynamo::{case_item, s, to_item, unavailable, DynamoStore, Item};
 use crate::schema::{part, pk, sk};
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 use cms_domain::case::Case;
 use cms_domain::catchment::{locality_key, Catchment, Locality, Provider, School};
+use cms_domain::ids::UserId;
 use cms_domain::ports::StoreError;
 use cms_domain::referral::UserRecord;
 
@@ -42,6 +43,10 @@ impl DynamoStore {
                 ReferenceItem::User(x) => {
                     item.insert("schoolPk".into(), s(part::staff(&x.org_id)));
                     item.insert("schoolSk".into(), s(pk::user(&x.id)));
+                    // and every user, in one partition of the ByStatus index: who is on record
+                    // (a sync removes those no longer in the Delegated Authoriser's assignments)
+                    item.insert("statusPk".into(), s(part::USERS));
+                    item.insert("statusSk".into(), s(pk::user(&x.id)));
                 }
                 ReferenceItem::Provider(x) => {
                     item.insert("schoolPk".into(), s(part::PROVIDERS));
@@ -52,6 +57,38 @@ impl DynamoStore {
             out.push(item);
         }
         self.batch_put(out, "reference data").await
+    }
+
+    /// Every user on record (the ByStatus index's users partition; eventually consistent: a
+    /// user written a moment ago may be missing, one removed a moment ago may still be listed).
+    pub async fn user_ids(&self) -> Result<Vec<UserId>, StoreError> {
+        let items = self.index_all(crate::schema::index::BY_STATUS, part::USERS.to_string()).await?;
+        let mut ids = Vec::with_capacity(items.len());
+        for item in items {
+            let key = match item.get("PK") {
+                Some(aws_sdk_dynamodb::types::AttributeValue::S(k)) => k,
+                _ => return Err(StoreError::Corrupt("a user in the directory has no key".into())),
+            };
+            let id = key.strip_prefix("USER#").and_then(|id| UserId::parse(id.to_string()).ok());
+            ids.push(id.ok_or_else(|| StoreError::Corrupt(format!("{key:?} is not a user's key")))?);
+        }
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    /// Remove users (their role assignment ended): the user record and their email preference.
+    /// Their past actions keep naming them by id; emails and the staff lists no longer do.
+    pub async fn revoke_users(&self, ids: &[UserId]) -> Result<(), StoreError> {
+        let mut requests = Vec::with_capacity(ids.len() * 2);
+        for id in ids {
+            for sk in [sk::USER, sk::PREFS] {
+                let key = [("PK".to_string(), s(pk::user(id))), ("SK".to_string(), s(sk))].into_iter().collect();
+                let delete = DeleteRequest::builder().set_key(Some(key)).build().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                requests.push(WriteRequest::builder().delete_request(delete).build());
+            }
+        }
+        self.batch_write(requests, "user removals").await
     }
 
     /// Write counted facts and whole counter items as they are: the dashboards rebuilt in bulk

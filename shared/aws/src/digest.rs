@@ -3,7 +3,7 @@
 //! in the `DIGEST` partition, sorted by user then event, so the nightly job reads a night's
 //! entries with one Query per page and each user's run is contiguous.
 
-use crate::dynamo::{from_item, marker_item, s, to_item, ts, unavailable, DynamoStore, Item};
+use crate::dynamo::{from_item, marker_item, s, text, to_item, ts, unavailable, DynamoStore, Item};
 use crate::schema::{pk, sk};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{DeleteRequest, Put, TransactWriteItem, WriteRequest};
@@ -17,10 +17,6 @@ use std::collections::HashMap;
 
 fn entry_key(e: &DigestEntry) -> Item {
     HashMap::from([("PK".to_string(), s(pk::DIGEST)), ("SK".to_string(), s(sk::digest(&e.user_id, &e.event_id, e.audience.as_str())))])
-}
-
-fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
 #[async_trait]

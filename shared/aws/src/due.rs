@@ -3,7 +3,7 @@
 //! item itself) and the `ByOutbox` index (events not yet confirmed published). Both are Queries on
 //! a key range — never a Scan.
 
-use crate::dynamo::{from_item, index, s, ts, unavailable, DynamoStore, Item};
+use crate::dynamo::{from_item, index, s, text, ts, unavailable, DynamoStore, Item};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use cms_domain::case::Case;
@@ -27,10 +27,6 @@ pub(crate) fn decode(store: &DynamoStore, list: &str, c: Option<String>) -> Resu
     let Some(c) = c else { return Ok(None) };
     let m: HashMap<String, String> = store.cursors().open(list, &c)?;
     Ok(Some(m.into_iter().map(|(n, v)| (n, s(v))).collect()))
-}
-
-fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
 impl DynamoStore {
@@ -87,8 +83,9 @@ impl DueStore for DynamoStore {
     async fn due_cases(&self, shard: u32, today: NaiveDate, limit: u32, cursor: Option<String>) -> Result<Page<Case>, StoreError> {
         let list = format!("due|{shard}");
         let out = self.due_query(&part::due(shard), today, limit, decode(self, &list, cursor)?).await?;
+        // a keys-only index: the cases themselves are read (consistently) by their keys
         let mut items = Vec::new();
-        for item in out.items.unwrap_or_default() {
+        for item in self.behind(out.items.unwrap_or_default(), "due cases").await? {
             let pk = text(&item, "PK").unwrap_or_default().to_string();
             match from_item::<Case>(item) {
                 Ok(c) => items.push(c),
@@ -104,7 +101,12 @@ impl DueStore for DynamoStore {
     async fn drafts_to_remind(&self, today: NaiveDate, limit: u32, cursor: Option<String>) -> Result<Page<Referral>, StoreError> {
         let list = "draft-reminders";
         let out = self.due_query(part::DRAFT_REMINDERS, today, limit, decode(self, list, cursor)?).await?;
-        let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<Vec<Referral>, _>>()?;
+        let items = self
+            .behind(out.items.unwrap_or_default(), "drafts to remind")
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<Referral>, _>>()?;
         Ok(Page { items, next: encode(self, list, out.last_evaluated_key) })
     }
 

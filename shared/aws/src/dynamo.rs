@@ -64,6 +64,11 @@ pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError
 }
 
 /// The case item: its fields plus the keys of every index it belongs in.
+/// A string attribute of an item.
+pub(crate) fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
 pub(crate) fn case_item(c: &Case) -> Result<Item, StoreError> {
     let mut item = to_item(c)?;
     let created = ts(c.created_at);
@@ -496,7 +501,22 @@ impl DynamoStore {
                 None => missing.push(HashMap::from([("PK".to_string(), s(pk)), ("SK".to_string(), s(sk))])),
             }
         }
-        for chunk in missing.chunks(100) {
+        for item in self.batch_get(missing, "reference data").await? {
+            let (Some(pk), Some(sk)) = (item.get("PK").and_then(|v| v.as_s().ok()), item.get("SK").and_then(|v| v.as_s().ok())) else {
+                continue;
+            };
+            self.refs.put(&format!("{pk}|{sk}"), &item);
+            out.insert(pk.clone(), item);
+        }
+        Ok(out)
+    }
+
+    /// The items at these keys (`PK`, `SK` maps), read consistently: 100 a `BatchGetItem`, the
+    /// keys DynamoDB leaves unprocessed asked again (up to 5 times). Items not found are left out;
+    /// the order is DynamoDB's.
+    pub(crate) async fn batch_get(&self, keys: Vec<Item>, what: &str) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
             let mut ask = Some(
                 KeysAndAttributes::builder()
                     .set_keys(Some(chunk.to_vec()))
@@ -507,21 +527,38 @@ impl DynamoStore {
             for _ in 0..5 {
                 let Some(keys) = ask.take() else { break };
                 let got = self.client.batch_get_item().request_items(&self.table, keys).send().await.map_err(unavailable)?;
-                for item in got.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
-                    let (Some(pk), Some(sk)) = (item.get("PK").and_then(|v| v.as_s().ok()), item.get("SK").and_then(|v| v.as_s().ok()))
-                    else {
-                        continue;
-                    };
-                    self.refs.put(&format!("{pk}|{sk}"), &item);
-                    out.insert(pk.clone(), item);
-                }
+                out.extend(got.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
                 ask = got.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys.is_empty());
             }
             if ask.is_some() {
-                return Err(StoreError::Unavailable("reference data: keys left unprocessed".into()));
+                return Err(StoreError::Unavailable(format!("{what}: keys left unprocessed")));
             }
         }
         Ok(out)
+    }
+
+    /// The table's own items behind index items of a keys-only index (`ByStudent`,
+    /// `ByStudentName`, `ByDue`: they hold no copy of a child's record), each once, in the order
+    /// of the index items, read consistently.
+    pub(crate) async fn behind(&self, index_items: Vec<Item>, what: &str) -> Result<Vec<Item>, StoreError> {
+        let mut order: Vec<(String, String)> = Vec::new();
+        for i in &index_items {
+            let key = (text(i, "PK").unwrap_or_default().to_string(), text(i, "SK").unwrap_or_default().to_string());
+            if !key.0.is_empty() && !order.contains(&key) {
+                order.push(key);
+            }
+        }
+        if order.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = order.iter().map(|(pk, sk)| HashMap::from([("PK".to_string(), s(pk)), ("SK".to_string(), s(sk))])).collect();
+        let mut got: HashMap<(String, String), Item> = self
+            .batch_get(keys, what)
+            .await?
+            .into_iter()
+            .map(|i| ((text(&i, "PK").unwrap_or_default().to_string(), text(&i, "SK").unwrap_or_default().to_string()), i))
+            .collect();
+        Ok(order.iter().filter_map(|k| got.remove(k)).collect())
     }
 
     pub(crate) async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
@@ -925,13 +962,13 @@ impl CaseStore for DynamoStore {
         };
         let (by_name, by_nsn) =
             tokio::try_join!(lookup(index::BY_STUDENT_NAME, who.name_key.clone()), lookup(index::BY_STUDENT, who.nsn_key.clone()))?;
-        let mut out: Vec<Case> = Vec::new();
-        for i in by_name.into_iter().chain(by_nsn) {
-            let c: Case = from_item(i)?;
-            if !out.iter().any(|o| o.id == c.id) {
-                out.push(c);
-            }
-        }
+        // keys-only indexes: the cases themselves are read (consistently) by their keys
+        let mut out: Vec<Case> = self
+            .behind(by_name.into_iter().chain(by_nsn).collect(), "a student's cases")
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
         out.sort_by_key(|a| a.created_at);
         Ok(out)
     }

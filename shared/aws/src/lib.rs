@@ -11,6 +11,7 @@ pub mod dynamo;
 pub mod eventbridge;
 pub mod files;
 pub mod fund;
+pub mod import;
 pub mod initiatives;
 pub mod reads;
 pub mod reference;
@@ -42,6 +43,8 @@ pub struct Env {
     pub bucket_name: Option<String>,
     /// The bucket of the nightly export of de-identified case facts (`EXPORT_BUCKET`).
     pub export_bucket: Option<String>,
+    /// The bucket of the reference data's CSV files and the syncs' reports (`REFERENCE_BUCKET`).
+    pub reference_bucket: Option<String>,
     /// The CloudWatch namespace of the business metrics, written as Embedded Metric Format log
     /// lines (`METRICS_NAMESPACE`); none are written without it.
     pub metrics_namespace: Option<String>,
@@ -64,6 +67,7 @@ impl Env {
             student_key_secret_id: opt("STUDENT_KEY_SECRET_ID"),
             bucket_name: opt("BUCKET_NAME"),
             export_bucket: opt("EXPORT_BUCKET"),
+            reference_bucket: opt("REFERENCE_BUCKET"),
             metrics_namespace: opt("METRICS_NAMESPACE"),
             sender_email: opt("SENDER_EMAIL"),
             ses_configuration_set: opt("SES_CONFIGURATION_SET"),

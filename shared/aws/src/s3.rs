@@ -84,6 +84,16 @@ pub struct S3FileStore {
     credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
 }
 
+/// An S3 client of the SDK configuration: path-style addressing when `AWS_ENDPOINT_URL` points
+/// at the emulator.
+pub(crate) fn client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let mut conf = aws_sdk_s3::config::Builder::from(sdk);
+    if sdk.endpoint_url().is_some() {
+        conf = conf.force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(conf.build())
+}
+
 impl S3FileStore {
     /// The client honours `AWS_ENDPOINT_URL` (then path-style addressing, as the emulator needs).
     pub fn new(sdk: &aws_config::SdkConfig, bucket: impl Into<String>) -> S3FileStore {
@@ -317,11 +327,7 @@ pub struct S3ExportSink {
 
 impl S3ExportSink {
     pub fn new(sdk: &aws_config::SdkConfig, bucket: impl Into<String>) -> S3ExportSink {
-        let mut conf = aws_sdk_s3::config::Builder::from(sdk);
-        if sdk.endpoint_url().is_some() {
-            conf = conf.force_path_style(true);
-        }
-        S3ExportSink { client: aws_sdk_s3::Client::from_conf(conf.build()), bucket: bucket.into() }
+        S3ExportSink { client: client(sdk), bucket: bucket.into() }
     }
 }
 

@@ -204,6 +204,8 @@ pub mod part {
     pub fn status(s: CaseStatus) -> String {
         format!("STATUS#{}", s.as_str())
     }
+    /// ByStatus: every user on record (no case's status partition starts this way).
+    pub const USERS: &str = "DIRECTORY#users";
     /// ByTeam: the cases referred to the Ministry's Prosecutions team (sort key `<referred at>#<caseId>`).
     pub const PROSECUTIONS: &str = "TEAM#prosecutions";
     /// ByOutbox: every outbox entry.
