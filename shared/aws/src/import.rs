@@ -560,15 +560,8 @@ impl S3ReferenceFiles {
     pub async fn files(&self) -> Result<BTreeMap<String, String>, StoreError> {
         let mut out = BTreeMap::new();
         for (file, _) in FILES {
-            let key = format!("{CURRENT}{file}");
-            match self.client.get_object().bucket(&self.bucket).key(&key).send().await {
-                Ok(o) => {
-                    let bytes = o.body.collect().await.map_err(|e| StoreError::Unavailable(format!("{key}: {e}")))?.into_bytes();
-                    // a file that is not UTF-8 is kept, as text, for its problem to be reported
-                    out.insert(file.to_string(), String::from_utf8_lossy(&bytes).into_owned());
-                }
-                Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => {}
-                Err(e) => return Err(StoreError::Unavailable(format!("{key}: {}", aws_sdk_s3::error::DisplayErrorContext(e)))),
+            if let Some(text) = self.text(&format!("{CURRENT}{file}")).await? {
+                out.insert(file.to_string(), text);
             }
         }
         Ok(out)
@@ -578,26 +571,22 @@ impl S3ReferenceFiles {
     pub async fn report(&self, at: chrono::DateTime<chrono::Utc>, text: &str) -> Result<(), StoreError> {
         let stamp = at.format("%Y-%m-%dT%H-%M-%SZ");
         for key in [format!("{REPORTS}latest.txt"), format!("{REPORTS}{stamp}.txt")] {
-            self.client
-                .put_object()
-                .bucket(&self.bucket)
-                .key(&key)
-                .content_type("text/plain; charset=utf-8")
-                .body(text.as_bytes().to_vec().into())
-                .send()
-                .await
-                .map_err(|e| StoreError::Unavailable(format!("{key}: {}", aws_sdk_s3::error::DisplayErrorContext(e))))?;
+            self.put(&key, text).await?;
         }
         Ok(())
     }
 
     /// Put a file under [`CURRENT`] (tests, and an operator's upload by hand).
     pub async fn put_file(&self, file: &str, text: &str) -> Result<(), StoreError> {
-        let key = format!("{CURRENT}{file}");
+        self.put(&format!("{CURRENT}{file}"), text).await
+    }
+
+    async fn put(&self, key: &str, text: &str) -> Result<(), StoreError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
-            .key(&key)
+            .key(key)
+            .content_type("text/plain; charset=utf-8")
             .body(text.as_bytes().to_vec().into())
             .send()
             .await
@@ -605,7 +594,8 @@ impl S3ReferenceFiles {
             .map_err(|e| StoreError::Unavailable(format!("{key}: {}", aws_sdk_s3::error::DisplayErrorContext(e))))
     }
 
-    /// A text object of the bucket, if it exists (the reports, for tests and operators).
+    /// A text object of the bucket, if it exists (a file that is not UTF-8 is kept, as text, for
+    /// its problem to be reported).
     pub async fn text(&self, key: &str) -> Result<Option<String>, StoreError> {
         match self.client.get_object().bucket(&self.bucket).key(key).send().await {
             Ok(o) => {
