@@ -65,10 +65,7 @@ impl DynamoStore {
         let items = self.index_all(crate::schema::index::BY_STATUS, part::USERS.to_string()).await?;
         let mut ids = Vec::with_capacity(items.len());
         for item in items {
-            let key = match item.get("PK") {
-                Some(aws_sdk_dynamodb::types::AttributeValue::S(k)) => k,
-                _ => return Err(StoreError::Corrupt("a user in the directory has no key".into())),
-            };
+            let key = crate::dynamo::text(&item, "PK").ok_or_else(|| StoreError::Corrupt("a user in the directory has no key".into()))?;
             let id = key.strip_prefix("USER#").and_then(|id| UserId::parse(id.to_string()).ok());
             ids.push(id.ok_or_else(|| StoreError::Corrupt(format!("{key:?} is not a user's key")))?);
         }

@@ -63,12 +63,17 @@ pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError
     serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-/// The case item: its fields plus the keys of every index it belongs in.
 /// A string attribute of an item.
 pub(crate) fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
+/// An item's table key (`PK`, `SK`), when it has one.
+fn key_of(item: &Item) -> Option<(&str, &str)> {
+    Some((text(item, "PK")?, text(item, "SK")?))
+}
+
+/// The case item: its fields plus the keys of every index it belongs in.
 pub(crate) fn case_item(c: &Case) -> Result<Item, StoreError> {
     let mut item = to_item(c)?;
     let created = ts(c.created_at);
@@ -502,11 +507,11 @@ impl DynamoStore {
             }
         }
         for item in self.batch_get(missing, "reference data").await? {
-            let (Some(pk), Some(sk)) = (item.get("PK").and_then(|v| v.as_s().ok()), item.get("SK").and_then(|v| v.as_s().ok())) else {
+            let Some((pk, sk)) = key_of(&item).map(|(pk, sk)| (pk.to_string(), sk.to_string())) else {
                 continue;
             };
             self.refs.put(&format!("{pk}|{sk}"), &item);
-            out.insert(pk.clone(), item);
+            out.insert(pk, item);
         }
         Ok(out)
     }
@@ -541,23 +546,16 @@ impl DynamoStore {
     /// `ByStudentName`, `ByDue`: they hold no copy of a child's record), each once, in the order
     /// of the index items, read consistently.
     pub(crate) async fn behind(&self, index_items: Vec<Item>, what: &str) -> Result<Vec<Item>, StoreError> {
-        let mut order: Vec<(String, String)> = Vec::new();
-        for i in &index_items {
-            let key = (text(i, "PK").unwrap_or_default().to_string(), text(i, "SK").unwrap_or_default().to_string());
-            if !key.0.is_empty() && !order.contains(&key) {
-                order.push(key);
-            }
-        }
+        let owned = |(pk, sk): (&str, &str)| (pk.to_string(), sk.to_string());
+        let mut seen = std::collections::HashSet::new();
+        let order: Vec<(String, String)> =
+            index_items.iter().filter_map(|i| key_of(i).map(owned)).filter(|k| seen.insert(k.clone())).collect();
         if order.is_empty() {
             return Ok(Vec::new());
         }
         let keys = order.iter().map(|(pk, sk)| HashMap::from([("PK".to_string(), s(pk)), ("SK".to_string(), s(sk))])).collect();
-        let mut got: HashMap<(String, String), Item> = self
-            .batch_get(keys, what)
-            .await?
-            .into_iter()
-            .map(|i| ((text(&i, "PK").unwrap_or_default().to_string(), text(&i, "SK").unwrap_or_default().to_string()), i))
-            .collect();
+        let mut got: HashMap<(String, String), Item> =
+            self.batch_get(keys, what).await?.into_iter().filter_map(|i| Some((key_of(&i).map(owned)?, i))).collect();
         Ok(order.iter().filter_map(|k| got.remove(k)).collect())
     }
 

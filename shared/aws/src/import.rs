@@ -591,7 +591,7 @@ impl S3ReferenceFiles {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| StoreError::Unavailable(format!("{key}: {}", aws_sdk_s3::error::DisplayErrorContext(e))))
+            .map_err(|e| crate::s3::s3_error(&format!("put {key}"), e))
     }
 
     /// A text object of the bucket, if it exists (a file that is not UTF-8 is kept, as text, for
@@ -603,7 +603,7 @@ impl S3ReferenceFiles {
                 Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
             }
             Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => Ok(None),
-            Err(e) => Err(StoreError::Unavailable(format!("{key}: {}", aws_sdk_s3::error::DisplayErrorContext(e)))),
+            Err(e) => Err(crate::s3::s3_error(&format!("get {key}"), e)),
         }
     }
 }

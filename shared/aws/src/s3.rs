@@ -125,7 +125,7 @@ impl S3FileStore {
     }
 }
 
-fn s3_error<E: std::error::Error + 'static, R: std::fmt::Debug>(what: &str, e: aws_sdk_s3::error::SdkError<E, R>) -> StoreError {
+pub(crate) fn s3_error<E: std::error::Error + 'static, R: std::fmt::Debug>(what: &str, e: aws_sdk_s3::error::SdkError<E, R>) -> StoreError {
     tracing::warn!(error = %DisplayErrorContext(&e), "s3 {what} failed");
     StoreError::Unavailable(format!("s3 {what}: {}", DisplayErrorContext(&e)))
 }
